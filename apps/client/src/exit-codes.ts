@@ -1,0 +1,74 @@
+/**
+ * Exit codes of the client (documented in docs/CLIENT.md, "Exit codes"), and the one mapping from an error to a
+ * code. Only `main.ts` turns them into a process exit; everything below it throws.
+ */
+import { isProtocolError } from '@proj/protocol';
+
+export const ExitCode = {
+  /** The server acknowledged every item and every receipt matched what was sent. */
+  Ok: 0,
+  /** Anything not covered below (a local file that cannot be read, an encryption failure, a bug). */
+  Failure: 1,
+  /** Bad flags or arguments, `--data` that is not a JSON object, a file that does not exist. */
+  Usage: 2,
+  /** Nobody listens, the connection failed or was lost and the retries ran out, or a timeout. */
+  Connection: 3,
+  /** The server refused (its code is printed: ERR_AUTH, ERR_FILE_TOO_LARGE, ERR_DICT_INVALID…). */
+  Refused: 4,
+  /** The server's receipt does not match what was sent (size or SHA-256). */
+  ReceiptMismatch: 5,
+  /** Ctrl-C: the person left; the connection was closed politely when there was one. */
+  Interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** A mistake in how the client was called: exit code 2. */
+export class UsageError extends Error {
+  readonly code = 'ERR_USAGE';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/** The person pressed Ctrl-C at a prompt or during a send: exit code 130. */
+export class InterruptedError extends Error {
+  readonly code = 'ERR_INTERRUPTED';
+  constructor(message = 'interrupted') {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
+/** Codes the client library raises when the connection itself is the problem. */
+export const CONNECTION_CODES: ReadonlySet<string> = new Set([
+  'ERR_CONNECT',
+  'ERR_CONNECTION_CLOSED',
+  'ERR_TIMEOUT',
+  'ERR_FRAME_TRUNCATED',
+]);
+
+/** The exit code for an error that reached the entry point. */
+export function exitCodeFor(err: unknown): ExitCode {
+  if (err instanceof UsageError) return ExitCode.Usage;
+  if (err instanceof InterruptedError) return ExitCode.Interrupted;
+  if (isProtocolError(err)) {
+    if (err.code === 'ERR_RECEIPT_MISMATCH') return ExitCode.ReceiptMismatch;
+    // A refusal the server sent us is a refusal, whatever its code (even ERR_TIMEOUT for an idle connection).
+    if ((err as { remote?: boolean }).remote === true) return ExitCode.Refused;
+    if (CONNECTION_CODES.has(err.code)) return ExitCode.Connection;
+    // Local encoder refusals (ERR_DICT_TOO_DEEP, ERR_UNSAFE_INTEGER…) are problems with the input.
+    if (LOCAL_INPUT_CODES.has(err.code)) return ExitCode.Usage;
+  }
+  return ExitCode.Failure;
+}
+
+/** Codes raised on this side before anything is sent, because the input cannot be sent as asked. */
+const LOCAL_INPUT_CODES: ReadonlySet<string> = new Set([
+  'ERR_DICT_INVALID',
+  'ERR_DICT_TOO_DEEP',
+  'ERR_DICT_TOO_LARGE',
+  'ERR_UNSAFE_INTEGER',
+  'ERR_FORMAT_UNSUPPORTED',
+  'ERR_ID_INVALID',
+]);

@@ -1,0 +1,450 @@
+/**
+ * The typed client (docs/PROTOCOL.md §4): connect, handshake, send dictionaries and files, close.
+ *
+ * One put runs at a time per connection; calls made while one is running wait their turn. Every receipt is
+ * checked against what was sent (byte count and SHA-256) before the promise resolves.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import * as net from 'node:net';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import * as tls from 'node:tls';
+import { encodeDict, type Dict, type DictFormat } from './dict/index';
+import {
+  parseServerMessage,
+  type ClientMessageInput,
+  type Encryption,
+  type Receipt,
+  type ServerMessage,
+  type Welcome,
+} from './envelopes';
+import {
+  ConnectError,
+  ConnectionClosedError,
+  ReceiptMismatchError,
+  RemoteError,
+  TimeoutError,
+  UnexpectedMessageError,
+  VersionError,
+} from './errors';
+import { FrameKind } from './frame';
+import { FrameDecoder } from './frame-decoder';
+import { FrameWriter } from './frame-writer';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_PORT, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './limits';
+
+export interface ConnectOptions {
+  /** Server host; default `127.0.0.1`. */
+  host?: string;
+  /** Server port; default 5050. */
+  port?: number;
+  /** Shared token, when the server requires one. Read it from a file or a prompt, never from argv. */
+  token?: string;
+  /** Connect with TLS. `true` uses system CAs; an object passes options to `tls.connect` (e.g. `ca`). */
+  tls?: boolean | tls.ConnectionOptions;
+  /** Milliseconds to wait for the connection, the handshake, and each answer; default 30000. */
+  timeoutMs?: number;
+  /** Client software name for the server's log. */
+  agent?: string;
+  /** Send a ping when the connection has been quiet for half the server's idle timeout; default true. */
+  keepAlive?: boolean;
+}
+
+export interface SendDictOptions {
+  /** Wire format; default `json`. */
+  format?: DictFormat;
+  /** Put id; a retry must reuse it. Default: a new UUID. */
+  id?: string;
+}
+
+export interface Progress {
+  /** Bytes sent so far. */
+  sent: number;
+  /** Total bytes, when known. */
+  total?: number;
+}
+
+export interface SendFileOptions {
+  /** Put id; a retry must reuse it. Default: a new UUID. */
+  id?: string;
+  /** Name to give the server; default the path's base name. Only a hint: the server chooses the stored path. */
+  name?: string;
+  /** What the bytes are. The server checks the bytes themselves and records both. Default `none`. */
+  encryption?: Encryption;
+  /** Called after each chunk is handed to the socket. */
+  onProgress?: (progress: Progress) => void;
+  /** Chunk size; default 256 KiB, capped by the server's frame limit. */
+  chunkBytes?: number;
+}
+
+export interface SendStreamOptions extends Omit<SendFileOptions, 'name'> {
+  /** Name to give the server. */
+  name: string;
+  /** Exact size, when known: the server refuses an oversize stream before any byte moves. */
+  size?: number;
+}
+
+type Waiter = { resolve: (m: ServerMessage) => void; reject: (e: Error) => void };
+
+/**
+ * Opens a connection and completes the handshake.
+ * Throws ERR_CONNECT when nobody listens, or the server's coded refusal (for example ERR_AUTH, ERR_VERSION).
+ */
+export async function connect(options: ConnectOptions = {}): Promise<Client> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? DEFAULT_PORT;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const socket = await openSocket(host, port, options.tls, timeoutMs);
+  const client = new Client(socket, timeoutMs, `${host}:${port}`);
+  try {
+    await client._handshake(options);
+  } catch (err) {
+    client.destroy();
+    throw err;
+  }
+  if (options.keepAlive !== false) client._startKeepAlive();
+  return client;
+}
+
+async function openSocket(
+  host: string,
+  port: number,
+  tlsOptions: ConnectOptions['tls'],
+  timeoutMs: number,
+): Promise<net.Socket> {
+  const socket = tlsOptions
+    ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...(tlsOptions === true ? {} : tlsOptions) })
+    : net.connect({ host, port });
+  const ready = tlsOptions ? 'secureConnect' : 'connect';
+  const timer = setTimeout(() => socket.destroy(new TimeoutError('response', timeoutMs)), timeoutMs);
+  try {
+    await once(socket, ready);
+  } catch (cause) {
+    socket.destroy();
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = code === 'ECONNREFUSED' ? 'nobody is listening there' : (cause as Error).message;
+    throw new ConnectError(`cannot connect to ${host}:${port}: ${why}`, { cause });
+  } finally {
+    clearTimeout(timer);
+  }
+  socket.setNoDelay(true);
+  return socket;
+}
+
+export class Client {
+  #socket: net.Socket;
+  #writer: FrameWriter;
+  #decoder = new FrameDecoder({ maxFrameBytes: 1024 * 1024 });
+  #inbox: ServerMessage[] = [];
+  #waiter: Waiter | undefined;
+  #closed: Error | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #timeoutMs: number;
+  #welcome: Welcome | undefined;
+  #keepAlive: NodeJS.Timeout | undefined;
+  #lastActivity = Date.now();
+  #pendingPongs = 0;
+  /** `host:port` this client connected to. */
+  readonly address: string;
+
+  /** @internal Use `connect()`. */
+  constructor(socket: net.Socket, timeoutMs: number, address: string) {
+    this.#socket = socket;
+    this.#timeoutMs = timeoutMs;
+    this.address = address;
+    this.#writer = new FrameWriter(socket, 1024 * 1024);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err) => this.#fail(new ConnectionClosedError(`connection error: ${err.message}`, { cause: err })));
+    socket.on('close', () => this.#fail(new ConnectionClosedError()));
+  }
+
+  /** The server's welcome: its limits, formats, and age recipient. */
+  get welcome(): Welcome {
+    if (!this.#welcome) throw new UnexpectedMessageError('use before handshake', 'connect()');
+    return this.#welcome;
+  }
+
+  /** The server's age recipient (`age1…`), when it has one. */
+  get recipient(): string | undefined {
+    return this.#welcome?.encryption.recipient;
+  }
+
+  /** True once the connection is closed or failed. */
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** @internal */
+  async _handshake(options: ConnectOptions): Promise<void> {
+    this.#send({
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      capabilities: [],
+      ...(options.agent ? { agent: options.agent } : {}),
+      ...(options.token ? { token: options.token } : {}),
+    });
+    const reply = await this.#next();
+    if (reply.type !== 'welcome') throw new UnexpectedMessageError(reply.type, 'welcome');
+    if (!SUPPORTED_VERSIONS.includes(reply.version)) throw new VersionError(reply.version, SUPPORTED_VERSIONS);
+    this.#welcome = reply;
+    this.#writer.maxFrameBytes = reply.limits.maxFrameBytes;
+  }
+
+  /** @internal */
+  _startKeepAlive(): void {
+    const idle = this.#welcome?.limits.idleTimeoutMs ?? 0;
+    if (idle <= 0) return;
+    const every = Math.max(50, Math.floor(idle / 3));
+    this.#keepAlive = setInterval(() => {
+      if (this.#closed || this.#waiter) return;
+      if (Date.now() - this.#lastActivity < every) return;
+      this.#pendingPongs += 1;
+      this.#send({ type: 'ping' });
+    }, every);
+    this.#keepAlive.unref();
+  }
+
+  /** Encodes `dict` in `format`, sends it, and resolves with the checked receipt. */
+  sendDict(dict: Dict, options: SendDictOptions = {}): Promise<Receipt> {
+    const format = options.format ?? 'json';
+    const bytes = encodeDict(dict, format, {
+      maxDictDepth: this.welcome.limits.maxDictDepth,
+      maxDictBytes: this.welcome.limits.maxDictBytes,
+    });
+    return this.sendDictBytes(bytes, format, options.id);
+  }
+
+  /** Sends an already encoded dictionary. The server decodes and validates it. */
+  sendDictBytes(bytes: Uint8Array, format: DictFormat, id: string = randomUUID()): Promise<Receipt> {
+    return this.#serial(async () => {
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      this.#send({ type: 'put_dict', id, format, bytes: bytes.length });
+      const max = this.#writer.maxFrameBytes;
+      for (let offset = 0; offset < bytes.length; offset += max) {
+        this.#writer.data(bytes.subarray(offset, offset + max));
+      }
+      await this.#writer.drain();
+      const reply = await this.#next();
+      return checkReceipt(reply, id, bytes.length, sha256);
+    });
+  }
+
+  /** Streams the file at `path` and resolves with the checked receipt. */
+  async sendFile(path: string, options: SendFileOptions = {}): Promise<Receipt> {
+    const { size } = await stat(path);
+    const chunkBytes = this.#chunkBytes(options.chunkBytes);
+    return this.sendStream(() => createReadStream(path, { highWaterMark: chunkBytes }), {
+      ...options,
+      name: options.name ?? basename(path),
+      size,
+    });
+  }
+
+  /**
+   * Streams bytes from `source` (a stream, an async iterable, or a function returning one) and resolves with
+   * the checked receipt. If the server already holds this put id, it answers with the first receipt and no
+   * byte is sent.
+   */
+  sendStream(
+    source: Readable | AsyncIterable<Uint8Array> | (() => Readable | AsyncIterable<Uint8Array>),
+    options: SendStreamOptions,
+  ): Promise<Receipt> {
+    return this.#serial(async () => {
+      const id = options.id ?? randomUUID();
+      this.#send({
+        type: 'put_file',
+        id,
+        name: options.name,
+        offset: 0,
+        encryption: options.encryption ?? 'none',
+        ...(options.size !== undefined ? { size: options.size } : {}),
+      });
+      const answer = await this.#next();
+      if (answer.type === 'receipt' && answer.id === id && answer.duplicate) {
+        return answer;
+      }
+      if (answer.type === 'error') throw remoteError(answer);
+      if (answer.type !== 'ready' || answer.id !== id) throw new UnexpectedMessageError(answer.type, 'ready');
+      if (answer.offset !== 0) throw new UnexpectedMessageError(`ready at offset ${answer.offset}`, 'ready at 0');
+
+      const iterable = typeof source === 'function' ? source() : source;
+      const hash = createHash('sha256');
+      const chunkBytes = this.#chunkBytes(options.chunkBytes);
+      let sent = 0;
+      try {
+        for await (const chunk of iterable as AsyncIterable<Uint8Array>) {
+          for (let offset = 0; offset < chunk.length; offset += chunkBytes) {
+            const piece = chunk.subarray(offset, offset + chunkBytes);
+            this.#throwIfAnswered(id);
+            hash.update(piece);
+            sent += piece.length;
+            if (!this.#writer.data(piece)) await this.#writer.drain();
+            this.#lastActivity = Date.now();
+            options.onProgress?.({ sent, ...(options.size !== undefined ? { total: options.size } : {}) });
+          }
+        }
+      } catch (err) {
+        if (!this.#closed) this.#send({ type: 'cancel', id });
+        throw err;
+      }
+      const sha256 = hash.digest('hex');
+      this.#send({ type: 'file_end', id, bytes: sent, sha256 });
+      const reply = await this.#next();
+      return checkReceipt(reply, id, sent, sha256);
+    });
+  }
+
+  /** Round trip to the server; resolves when its pong arrives. */
+  ping(): Promise<void> {
+    return this.#serial(async () => {
+      this.#send({ type: 'ping', nonce: 'p' });
+      const reply = await this.#next();
+      if (reply.type !== 'pong') throw new UnexpectedMessageError(reply.type, 'pong');
+    });
+  }
+
+  /** Says goodbye, waits for the server's, and closes. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#serial(async () => {
+      this.#send({ type: 'bye' });
+      try {
+        await this.#next();
+      } catch {
+        // The server may close without a bye of its own; either way we are done.
+      }
+    }).catch(() => undefined);
+    this.destroy();
+  }
+
+  /** Closes the socket at once, failing any put in progress with ERR_CONNECTION_CLOSED. */
+  destroy(): void {
+    this.#fail(new ConnectionClosedError('connection closed by the client'));
+    this.#socket.destroy();
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(() => {
+      if (this.#closed) throw this.#closed;
+      return task();
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #chunkBytes(requested?: number): number {
+    const max = this.#welcome?.limits.maxFrameBytes ?? DEFAULT_CHUNK_BYTES;
+    return Math.max(1, Math.min(requested ?? DEFAULT_CHUNK_BYTES, max));
+  }
+
+  #send(message: ClientMessageInput): void {
+    if (this.#closed) throw this.#closed;
+    this.#lastActivity = Date.now();
+    this.#writer.control(message);
+  }
+
+  /** Throws when the server has already answered the put in progress (an early refusal). */
+  #throwIfAnswered(id: string): void {
+    if (this.#closed) throw this.#closed;
+    const early = this.#inbox.find((m) => m.type === 'error');
+    if (early && early.type === 'error' && (early.id === undefined || early.id === id)) {
+      this.#inbox.splice(this.#inbox.indexOf(early), 1);
+      throw remoteError(early);
+    }
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#lastActivity = Date.now();
+    let frames;
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (err) {
+      this.#fail(err as Error);
+      this.#socket.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (frame.kind !== FrameKind.Control) {
+        this.#fail(new UnexpectedMessageError('data frame from the server', 'a control frame'));
+        this.#socket.destroy();
+        return;
+      }
+      let message: ServerMessage;
+      try {
+        message = parseServerMessage(frame.payload);
+      } catch (err) {
+        this.#fail(err as Error);
+        this.#socket.destroy();
+        return;
+      }
+      if (message.type === 'pong' && this.#pendingPongs > 0 && message.nonce === undefined) {
+        this.#pendingPongs -= 1;
+        continue;
+      }
+      if (message.type === 'error' && message.fatal) {
+        // A fatal error ends the connection: whoever waits gets it, and so does every later call.
+        this.#fail(remoteError(message));
+        continue;
+      }
+      const waiter = this.#waiter;
+      if (waiter) {
+        this.#waiter = undefined;
+        waiter.resolve(message);
+      } else {
+        this.#inbox.push(message);
+      }
+    }
+  }
+
+  #next(): Promise<ServerMessage> {
+    const queued = this.#inbox.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.#closed) return Promise.reject(this.#closed);
+    return new Promise<ServerMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiter = undefined;
+        const err = new TimeoutError('response', this.#timeoutMs);
+        this.#fail(err);
+        this.#socket.destroy();
+      }, this.#timeoutMs);
+      this.#waiter = {
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  #fail(err: Error): void {
+    if (this.#keepAlive) clearInterval(this.#keepAlive);
+    if (!this.#closed) this.#closed = err;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(this.#closed);
+  }
+}
+
+function remoteError(message: Extract<ServerMessage, { type: 'error' }>): RemoteError {
+  return new RemoteError(message.code, message.message, message.id, message.fatal);
+}
+
+function checkReceipt(reply: ServerMessage, id: string, bytes: number, sha256: string): Receipt {
+  if (reply.type === 'error') throw remoteError(reply);
+  if (reply.type !== 'receipt') throw new UnexpectedMessageError(reply.type, 'receipt');
+  if (reply.id !== id) throw new ReceiptMismatchError(`receipt for ${reply.id}, expected ${id}`);
+  if (reply.bytes !== bytes || reply.sha256 !== sha256) {
+    throw new ReceiptMismatchError(
+      `server stored ${reply.bytes} bytes with sha256 ${reply.sha256}; sent ${bytes} bytes with sha256 ${sha256}` +
+        (reply.duplicate ? ' (the server already held different content under this id)' : ''),
+    );
+  }
+  return reply;
+}
+

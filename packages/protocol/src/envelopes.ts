@@ -1,0 +1,224 @@
+/**
+ * Control envelopes (docs/PROTOCOL.md §3): every control frame carries one UTF-8 JSON object with a `type`.
+ * Each envelope is a strict zod schema; unknown fields are refused so that a typo never passes silently.
+ * The protocol version is agreed once per connection, in `hello` and `welcome`.
+ */
+import { z } from 'zod';
+import { BadMessageError } from './errors';
+
+/** A client-chosen put id: 1-128 characters of `[A-Za-z0-9._:-]`, starting with a letter or digit. */
+export const putIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'put id must be 1-128 of [A-Za-z0-9._:-]');
+
+/** Lowercase hex SHA-256. */
+export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits');
+
+const byteCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+export const dictFormatSchema = z.enum(['json', 'xml', 'protobuf']);
+
+/** Ways a file can be encrypted when it reaches the server. */
+export const encryptionSchema = z.enum(['none', 'age']);
+
+export const limitsSchema = z.strictObject({
+  maxFrameBytes: byteCount,
+  maxDictBytes: byteCount,
+  maxDictDepth: z.number().int().positive(),
+  maxFileBytes: byteCount,
+  idleTimeoutMs: z.number().int().nonnegative(),
+});
+
+// -- client to server -------------------------------------------------------------------------------------------
+
+export const helloSchema = z.strictObject({
+  type: z.literal('hello'),
+  /** Protocol version the client speaks. */
+  version: z.number().int().positive(),
+  /** Optional features the client understands (none are defined in version 1; unknown ones are ignored). */
+  capabilities: z.array(z.string().max(64)).max(64).default([]),
+  /** Name and version of the client software, for the server's log. */
+  agent: z.string().max(128).optional(),
+  /** The shared token, when the server requires one. */
+  token: z.string().min(1).max(4096).optional(),
+});
+
+export const putDictSchema = z.strictObject({
+  type: z.literal('put_dict'),
+  id: putIdSchema,
+  format: dictFormatSchema,
+  /** Exact size of the encoded dictionary, sent next as data frames. */
+  bytes: byteCount,
+});
+
+export const putFileSchema = z.strictObject({
+  type: z.literal('put_file'),
+  id: putIdSchema,
+  /** The client's name for the file. Only a hint: the server cleans it and picks the stored path itself. */
+  name: z.string().min(1).max(1024),
+  /** Exact size when known in advance; lets the server refuse an oversize file before any byte moves. */
+  size: byteCount.optional(),
+  /** Where the client starts sending. Version 1 servers accept 0 only (resume is reserved). */
+  offset: byteCount.default(0),
+  /** What the client says it sends. The server checks the bytes themselves (an age header) and records both. */
+  encryption: encryptionSchema.default('none'),
+});
+
+export const fileEndSchema = z.strictObject({
+  type: z.literal('file_end'),
+  id: putIdSchema,
+  /** Bytes sent in this put (from `offset`). */
+  bytes: byteCount,
+  /** SHA-256 of the whole file. */
+  sha256: sha256Schema,
+});
+
+export const cancelSchema = z.strictObject({
+  type: z.literal('cancel'),
+  id: putIdSchema,
+});
+
+export const pingSchema = z.strictObject({
+  type: z.literal('ping'),
+  nonce: z.string().max(64).optional(),
+});
+
+export const byeSchema = z.strictObject({
+  type: z.literal('bye'),
+});
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  helloSchema,
+  putDictSchema,
+  putFileSchema,
+  fileEndSchema,
+  cancelSchema,
+  pingSchema,
+  byeSchema,
+]);
+
+// -- server to client -------------------------------------------------------------------------------------------
+
+export const welcomeSchema = z.strictObject({
+  type: z.literal('welcome'),
+  version: z.number().int().positive(),
+  /** Name and version of the server software. */
+  agent: z.string().max(128),
+  /** This server process's id; it appears in stored file names. */
+  serverId: z.string().max(64),
+  limits: limitsSchema,
+  formats: z.array(dictFormatSchema),
+  encryption: z.strictObject({
+    accepts: z.array(encryptionSchema),
+    /** The server's age X25519 recipient (`age1…`), when it has an identity. */
+    recipient: z.string().regex(/^age1[0-9a-z]+$/).optional(),
+    /** Whether the server can open what it receives (it holds an identity or a passphrase). */
+    canDecrypt: z.boolean(),
+  }),
+});
+
+/** The server takes a file put: send data from `offset` on. */
+export const readySchema = z.strictObject({
+  type: z.literal('ready'),
+  id: putIdSchema,
+  offset: byteCount,
+});
+
+/** Proof that an item is durably stored. */
+export const receiptSchema = z.strictObject({
+  type: z.literal('receipt'),
+  id: putIdSchema,
+  kind: z.enum(['dict', 'file']),
+  /** Where the item is stored, relative to the server's data directory, with `/` separators. */
+  path: z.string().min(1).max(4096),
+  /** Stored size in bytes (the bytes the client sent). */
+  bytes: byteCount,
+  sha256: sha256Schema,
+  /** Dictionary format, for dictionaries. */
+  format: dictFormatSchema.optional(),
+  /** Whether the stored bytes are an age file. */
+  encrypted: z.boolean(),
+  /** When the server first stored it (ISO 8601, UTC). */
+  receivedAt: z.string().max(64),
+  /** True when this put id was stored before and this receipt is the first one, repeated. */
+  duplicate: z.boolean(),
+});
+
+export const errorSchema = z.strictObject({
+  type: z.literal('error'),
+  /** Stable code from docs/PROTOCOL.md §7. */
+  code: z.string().regex(/^ERR_[A-Z0-9_]+$/),
+  message: z.string().max(4096),
+  /** The put this error ends, if any. */
+  id: putIdSchema.optional(),
+  /** True when the server closes the connection after this error. */
+  fatal: z.boolean(),
+});
+
+export const pongSchema = z.strictObject({
+  type: z.literal('pong'),
+  nonce: z.string().max(64).optional(),
+});
+
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  welcomeSchema,
+  readySchema,
+  receiptSchema,
+  errorSchema,
+  pongSchema,
+  byeSchema,
+]);
+
+export type PutId = z.infer<typeof putIdSchema>;
+export type DictFormatName = z.infer<typeof dictFormatSchema>;
+export type Encryption = z.infer<typeof encryptionSchema>;
+export type WireLimits = z.infer<typeof limitsSchema>;
+export type Hello = z.infer<typeof helloSchema>;
+export type PutDict = z.infer<typeof putDictSchema>;
+export type PutFile = z.infer<typeof putFileSchema>;
+export type FileEnd = z.infer<typeof fileEndSchema>;
+export type Cancel = z.infer<typeof cancelSchema>;
+export type Ping = z.infer<typeof pingSchema>;
+export type Bye = z.infer<typeof byeSchema>;
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+export type Welcome = z.infer<typeof welcomeSchema>;
+export type Ready = z.infer<typeof readySchema>;
+export type Receipt = z.infer<typeof receiptSchema>;
+export type ErrorMessage = z.infer<typeof errorSchema>;
+export type Pong = z.infer<typeof pongSchema>;
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+/** What a sender writes: fields with defaults may be left out. */
+export type ClientMessageInput = z.input<typeof clientMessageSchema>;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseWith<S extends z.ZodType>(schema: S, payload: Uint8Array, side: string): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8.decode(payload));
+  } catch (cause) {
+    throw new BadMessageError(`control frame is not UTF-8 JSON: ${preview(payload)}`, { cause });
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+    throw new BadMessageError(`invalid ${side} message${where}: ${issue?.message ?? 'schema mismatch'}`, {
+      cause: result.error,
+    });
+  }
+  return result.data;
+}
+
+/** Parses a control frame payload sent by a client. Throws ERR_BAD_MESSAGE. */
+export function parseClientMessage(payload: Uint8Array): ClientMessage {
+  return parseWith(clientMessageSchema, payload, 'client');
+}
+
+/** Parses a control frame payload sent by a server. Throws ERR_BAD_MESSAGE. */
+export function parseServerMessage(payload: Uint8Array): ServerMessage {
+  return parseWith(serverMessageSchema, payload, 'server');
+}
+
+function preview(payload: Uint8Array): string {
+  const head = Buffer.from(payload.subarray(0, 32)).toString('hex');
+  return payload.length > 32 ? `${head}… (${payload.length} bytes)` : head || '(empty)';
+}

@@ -1,0 +1,49 @@
+/**
+ * Writes frames to a stream socket with backpressure: header and payload go out under one cork, and callers
+ * wait for `drain()` whenever a write reports a full buffer (the ws `sendFrame` pattern).
+ */
+import { once } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { ConnectionClosedError } from './errors';
+import { FrameKind } from './frame';
+import { encodeControlFrame, encodeFrame } from './frame-encoder';
+
+export class FrameWriter {
+  constructor(
+    private readonly socket: Duplex,
+    /** The peer's frame limit; larger payloads are refused before they are written. */
+    public maxFrameBytes: number,
+  ) {}
+
+  /** Writes one control envelope. Returns false when the socket buffer is full (call `drain()`). */
+  control(message: object): boolean {
+    return this.socket.write(encodeControlFrame(message, this.maxFrameBytes));
+  }
+
+  /** Writes one data frame without copying `payload`. Returns false when the socket buffer is full. */
+  data(payload: Uint8Array): boolean {
+    const [header, body] = encodeFrame(FrameKind.Data, payload, this.maxFrameBytes);
+    this.socket.cork();
+    this.socket.write(header);
+    const ok = this.socket.write(body);
+    this.socket.uncork();
+    return ok;
+  }
+
+  /** Resolves once the socket has room again; rejects if it closes first. */
+  async drain(): Promise<void> {
+    if (!this.socket.writableNeedDrain) return;
+    if (this.socket.destroyed) throw new ConnectionClosedError('connection closed while writing');
+    const ac = new AbortController();
+    try {
+      await Promise.race([
+        once(this.socket, 'drain', { signal: ac.signal }),
+        once(this.socket, 'close', { signal: ac.signal }).then(() => {
+          throw new ConnectionClosedError('connection closed while writing');
+        }),
+      ]);
+    } finally {
+      ac.abort();
+    }
+  }
+}
