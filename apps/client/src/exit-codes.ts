@@ -48,15 +48,38 @@ export const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'ERR_FRAME_TRUNCATED',
 ]);
 
+/**
+ * Socket errors that can escape the client library raw (see docs/CLIENT.md, "Known library issues": `drain()`
+ * rejects with the socket's own error). They mean the same as ERR_CONNECTION_CLOSED.
+ */
+const SOCKET_ERRNOS: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ENOTCONN',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/** True when `err` means the connection failed or was lost (not a refusal from the server). */
+export function isConnectionFailure(err: unknown): boolean {
+  if (isProtocolError(err)) return (err as { remote?: boolean }).remote !== true && CONNECTION_CODES.has(err.code);
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && SOCKET_ERRNOS.has(code);
+}
+
 /** The exit code for an error that reached the entry point. */
 export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof UsageError) return ExitCode.Usage;
   if (err instanceof InterruptedError) return ExitCode.Interrupted;
+  if (isConnectionFailure(err)) return ExitCode.Connection;
   if (isProtocolError(err)) {
     if (err.code === 'ERR_RECEIPT_MISMATCH') return ExitCode.ReceiptMismatch;
     // A refusal the server sent us is a refusal, whatever its code (even ERR_TIMEOUT for an idle connection).
     if ((err as { remote?: boolean }).remote === true) return ExitCode.Refused;
-    if (CONNECTION_CODES.has(err.code)) return ExitCode.Connection;
     // Local encoder refusals (ERR_DICT_TOO_DEEP, ERR_UNSAFE_INTEGER…) are problems with the input.
     if (LOCAL_INPUT_CODES.has(err.code)) return ExitCode.Usage;
   }

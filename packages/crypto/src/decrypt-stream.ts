@@ -1,73 +1,45 @@
 import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
-import { PAYLOAD_NONCE_SIZE } from './constants';
-import { TruncatedError } from './errors';
-import { HeaderScanner, openHeader, validateDecryptOptions, type DecryptOptions } from './header';
-import { PayloadOpener, payloadKey } from './payload';
+import { AgeDecoder } from './codec';
+import type { DecryptOptions } from './header';
 
 /** Options of {@link createDecryptStream}: the key material plus stream tuning. */
 export type DecryptStreamOptions = DecryptOptions & Pick<TransformOptions, 'highWaterMark'>;
 
-const State = { header: 'header', nonce: 'nonce', payload: 'payload' } as const;
-type State = (typeof State)[keyof typeof State];
+function joined(parts: Buffer[]): Buffer | undefined {
+  if (parts.length === 0) return undefined;
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
 
 class DecryptTransform extends Transform {
-  private state: State = State.header;
-  private readonly scanner = new HeaderScanner();
-  private fileKey: Buffer | undefined;
-  private nonce = Buffer.alloc(0);
-  private opener: PayloadOpener | undefined;
+  private readonly decoder: AgeDecoder;
 
-  constructor(private readonly opts: DecryptStreamOptions) {
+  constructor(opts: DecryptStreamOptions) {
     super(opts.highWaterMark === undefined ? {} : { highWaterMark: opts.highWaterMark });
-    validateDecryptOptions(opts);
+    this.decoder = new AgeDecoder(opts);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.opener !== undefined) {
+    if (this.decoder.inPayload) {
       // Hot path: synchronous, no promise per chunk.
-      let out: Buffer;
+      let out: Buffer | undefined;
       try {
-        out = this.opener.push(chunk);
+        out = joined(this.decoder.pushPayload(chunk));
       } catch (err) {
         callback(err as Error);
         return;
       }
-      callback(null, out.length > 0 ? out : undefined);
+      callback(null, out);
       return;
     }
-    this.consume(chunk).then(
-      (out) => callback(null, out.length > 0 ? out : undefined),
+    this.decoder.push(chunk).then(
+      (parts) => callback(null, joined(parts)),
       (err: Error) => callback(err),
     );
   }
 
-  /** Header and nonce phase: may await the key unwrapping (scrypt runs on the thread pool). */
-  private async consume(chunk: Buffer): Promise<Buffer> {
-    let rest = chunk;
-    if (this.state === State.header) {
-      const found = this.scanner.push(rest);
-      if (found === null) return Buffer.alloc(0);
-      this.fileKey = await openHeader(found.header, this.opts);
-      this.state = State.nonce;
-      rest = found.rest;
-    }
-    if (this.state === State.nonce) {
-      const need = PAYLOAD_NONCE_SIZE - this.nonce.length;
-      this.nonce = Buffer.concat([this.nonce, rest.subarray(0, need)]);
-      rest = rest.subarray(need);
-      if (this.nonce.length < PAYLOAD_NONCE_SIZE || this.fileKey === undefined) return Buffer.alloc(0);
-      this.opener = new PayloadOpener(payloadKey(this.fileKey, this.nonce));
-      this.fileKey.fill(0);
-      this.state = State.payload;
-    }
-    return this.opener === undefined ? Buffer.alloc(0) : this.opener.push(rest);
-  }
-
   override _flush(callback: TransformCallback): void {
     try {
-      if (this.state === State.header) this.scanner.end();
-      if (this.opener === undefined) throw new TruncatedError('input ends inside the payload nonce');
-      callback(null, this.opener.finish());
+      callback(null, this.decoder.finish());
     } catch (err) {
       callback(err as Error);
     }

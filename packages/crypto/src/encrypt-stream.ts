@@ -1,64 +1,58 @@
-import { randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
-import { PAYLOAD_NONCE_SIZE } from './constants';
-import { sealHeader, validateEncryptOptions, type EncryptOptions } from './header';
-import { PayloadSealer, payloadKey } from './payload';
+import { AgeEncoder } from './codec';
+import type { EncryptOptions } from './header';
 
 /** Options of {@link createEncryptStream}: the key material plus stream tuning. */
 export type EncryptStreamOptions = EncryptOptions & Pick<TransformOptions, 'highWaterMark'>;
 
+/** One buffer per input write: fewer, larger writes downstream (file and socket writes cost per call). */
+function joined(parts: Buffer[]): Buffer | undefined {
+  if (parts.length === 0) return undefined;
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
 class EncryptTransform extends Transform {
-  private readonly ready: Promise<{ header: Buffer; sealer: PayloadSealer }>;
-  private sealer: PayloadSealer | undefined;
+  private readonly encoder: AgeEncoder;
 
   constructor(opts: EncryptStreamOptions) {
     super(opts.highWaterMark === undefined ? {} : { highWaterMark: opts.highWaterMark });
-    validateEncryptOptions(opts);
-    // Start the header now (scrypt takes ~1 s); the first write or the end waits for it.
-    this.ready = sealHeader(opts).then(({ header, fileKey }) => {
-      const nonce = randomBytes(PAYLOAD_NONCE_SIZE);
-      const sealer = new PayloadSealer(payloadKey(fileKey, nonce));
-      fileKey.fill(0);
-      return { header: Buffer.concat([header, nonce]), sealer };
-    });
-    this.ready.catch(() => undefined); // surfaced by the first _transform/_flush, never unhandled
-  }
-
-  private async start(): Promise<PayloadSealer> {
-    const { header, sealer } = await this.ready;
-    this.push(header);
-    this.sealer = sealer;
-    return sealer;
+    this.encoder = new AgeEncoder(opts);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.sealer !== undefined) {
-      let out: Buffer;
+    if (this.encoder.started) {
+      // Hot path: synchronous, no promise per chunk.
+      let out: Buffer | undefined;
       try {
-        out = this.sealer.push(chunk);
+        out = joined(this.encoder.push(chunk));
       } catch (err) {
         callback(err as Error);
         return;
       }
-      callback(null, out.length > 0 ? out : undefined);
+      callback(null, out);
       return;
     }
-    this.start().then(
-      (sealer) => {
-        const out = sealer.push(chunk);
-        callback(null, out.length > 0 ? out : undefined);
+    this.encoder.start().then(
+      (prologue) => {
+        this.push(prologue);
+        callback(null, joined(this.encoder.push(chunk)));
       },
       (err: Error) => callback(err),
     );
   }
 
   override _flush(callback: TransformCallback): void {
-    const finish = (sealer: PayloadSealer): void => callback(null, sealer.finish());
-    if (this.sealer !== undefined) {
-      finish(this.sealer);
+    if (this.encoder.started) {
+      callback(null, this.encoder.finish());
       return;
     }
-    this.start().then(finish, (err: Error) => callback(err));
+    this.encoder.start().then(
+      (prologue) => {
+        this.push(prologue);
+        callback(null, this.encoder.finish());
+      },
+      (err: Error) => callback(err),
+    );
   }
 }
 

@@ -1,0 +1,124 @@
+/**
+ * Turning flags and environment into what the client needs, with a UsageError (exit code 2) that says what was
+ * expected and what was found. Pure apart from reading the files the flags name.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { readSecretFile } from '@proj/crypto';
+import { decodeJson, DEFAULT_PORT, parseDictFormat, putIdSchema, type Dict, type DictFormat } from '@proj/protocol';
+import { UsageError } from './exit-codes';
+import { DEFAULT_RETRY, type RetryPolicy, type Target } from './send';
+
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** Flags every command takes (commander's camel-cased names). */
+export interface ConnectionFlags {
+  host?: string;
+  port?: string;
+  tokenFile?: string;
+  tls?: boolean;
+  ca?: string;
+  retries?: string;
+  timeout?: string;
+  json?: boolean;
+}
+
+function cut(text: string, max = 40): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}
+
+export function parsePort(text: string, from = '--port'): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) {
+    throw new UsageError(`${from} must be a port number from 1 to 65535, found ${cut(text)}`);
+  }
+  return Number(text);
+}
+
+export function parseCount(text: string, flag: string, max: number): number {
+  if (!/^\d{1,9}$/.test(text) || Number(text) > max) throw new UsageError(`${flag} must be a whole number from 0 to ${max}, found ${cut(text)}`);
+  return Number(text);
+}
+
+export function parseFormat(text: string): DictFormat {
+  try {
+    return parseDictFormat(text);
+  } catch {
+    throw new UsageError(`--format must be json, xml or binary, found ${cut(text)}`);
+  }
+}
+
+export function parseId(text: string): string {
+  if (!putIdSchema.safeParse(text).success) {
+    throw new UsageError(`--id must be 1 to 128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit, found ${cut(text)}`);
+  }
+  return text;
+}
+
+/**
+ * Reads `--data` text as a dictionary: a JSON object. Depth and size are checked later against the server's own
+ * limits, when the dictionary is encoded.
+ */
+export function parseDictData(text: string, from: string): Dict {
+  const limits = { maxDictBytes: Number.MAX_SAFE_INTEGER, maxDictDepth: 100_000 };
+  try {
+    return decodeJson(Buffer.from(text, 'utf8'), limits);
+  } catch (err) {
+    const why = (err as Error).message;
+    throw new UsageError(`${from} must be a JSON object, like '{"name":"Ada","age":36}': ${why}`, { cause: err });
+  }
+}
+
+/** Resolves host, port, token and TLS from flags, then environment (PROJ_HOST, PROJ_PORT), then defaults. */
+export async function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Promise<Target> {
+  const host = flags.host ?? (env.PROJ_HOST || DEFAULT_HOST);
+  if (host.trim() === '') throw new UsageError('--host cannot be empty');
+  const port =
+    flags.port !== undefined ? parsePort(flags.port) : env.PROJ_PORT ? parsePort(env.PROJ_PORT, 'PROJ_PORT') : DEFAULT_PORT;
+  const target: Target = { host, port };
+  if (flags.tokenFile !== undefined) target.token = await readSecret(flags.tokenFile, '--token-file');
+  if (flags.ca !== undefined) {
+    target.tls = { ca: await readLocalFile(flags.ca, '--ca') };
+  } else if (flags.tls) {
+    target.tls = true;
+  }
+  if (flags.timeout !== undefined) {
+    const seconds = parseCount(flags.timeout, '--timeout', 86_400);
+    if (seconds === 0) throw new UsageError('--timeout must be at least 1 second');
+    target.timeoutMs = seconds * 1000;
+  }
+  return target;
+}
+
+export function resolveRetry(flags: ConnectionFlags, env: NodeJS.ProcessEnv): RetryPolicy {
+  const retries = flags.retries !== undefined ? parseCount(flags.retries, '--retries', 100) : DEFAULT_RETRY.retries;
+  // Tests shorten the pauses; not documented as a user setting.
+  const base = env.PROJ_CLIENT_RETRY_BASE_MS ? parseCount(env.PROJ_CLIENT_RETRY_BASE_MS, 'PROJ_CLIENT_RETRY_BASE_MS', 60_000) : undefined;
+  return { ...DEFAULT_RETRY, retries, ...(base !== undefined ? { baseDelayMs: base } : {}) };
+}
+
+/** A secret (token, passphrase) from a file: one trailing newline dropped, empty refused. */
+export async function readSecret(path: string, flag: string): Promise<string> {
+  await mustBeFile(path, flag);
+  try {
+    return await readSecretFile(path);
+  } catch (err) {
+    throw new UsageError(`${flag} ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function readLocalFile(path: string, flag: string): Promise<Buffer> {
+  await mustBeFile(path, flag);
+  return readFile(path);
+}
+
+/** A UsageError unless `path` is an existing regular file. */
+export async function mustBeFile(path: string, what: string): Promise<void> {
+  let isFile: boolean;
+  try {
+    isFile = (await stat(path)).isFile();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new UsageError(`${what} ${path}: ${why}`, { cause: err });
+  }
+  if (!isFile) throw new UsageError(`${what} ${path}: not a regular file`);
+}

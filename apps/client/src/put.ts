@@ -1,0 +1,92 @@
+/**
+ * One item, sent with retries: a dictionary, or a file (encrypted first when asked). Shared by the scripted
+ * commands and the interactive session.
+ */
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { encodeDict, type Dict, type DictFormat, type Receipt } from '@proj/protocol';
+import { encryptToTemp, type EncryptMode, type EncryptTuning } from './encrypt';
+import { createProgressBar } from './progress';
+import type { SentItem } from './receipt-format';
+import type { Link } from './send';
+
+export interface PutResult {
+  receipt: Receipt;
+  sent: SentItem;
+}
+
+/**
+ * Encodes `dict` once (so every attempt sends the same bytes) and sends it under one put id.
+ * Encoding errors (too deep, unsafe integer for binary…) are raised before anything is sent.
+ */
+export async function putDict(link: Link, dict: Dict, format: DictFormat, id: string = randomUUID()): Promise<PutResult> {
+  const client = await link.open();
+  const { maxDictDepth, maxDictBytes } = client.welcome.limits;
+  const bytes = encodeDict(dict, format, { maxDictDepth, maxDictBytes });
+  const receipt = await link.run((c) => c.sendDictBytes(bytes, format, id));
+  return { receipt, sent: { source: 'dict' } };
+}
+
+export type FileEncryption = { kind: 'none' } | { kind: 'server' } | EncryptMode;
+
+export interface PutFileOptions {
+  id?: string;
+  /** Name to give the server; default the path's base name. */
+  name?: string;
+  encryption?: FileEncryption;
+  /** Where the progress bar goes (drawn only when it is a terminal). */
+  progressStream?: NodeJS.WriteStream;
+  tuning?: EncryptTuning;
+}
+
+/** Sends the file at `path`, encrypted first when asked, under one put id across retries. */
+export async function putFile(link: Link, path: string, options: PutFileOptions = {}): Promise<PutResult> {
+  const id = options.id ?? randomUUID();
+  const name = options.name ?? basename(path);
+  const encryption = options.encryption ?? { kind: 'none' };
+  let mode: EncryptMode | undefined;
+  if (encryption.kind === 'server') {
+    const client = await link.open();
+    const recipient = client.recipient;
+    if (recipient === undefined) throw new NoRecipientError(link.address);
+    mode = { kind: 'recipients', recipients: [recipient] };
+  } else if (encryption.kind !== 'none') {
+    mode = encryption;
+  }
+  const temp = mode ? await encryptToTemp(path, mode, options.tuning) : undefined;
+  try {
+    const sendPath = temp?.path ?? path;
+    const { size } = await stat(sendPath);
+    const receipt = await link.run(async (client) => {
+      const bar = createProgressBar(name, size, options.progressStream ?? process.stderr);
+      try {
+        return await client.sendFile(sendPath, {
+          id,
+          name: temp && !/\.age$/i.test(name) ? `${name}.age` : name,
+          encryption: temp ? 'age' : 'none',
+          onProgress: (p) => bar.update(p),
+        });
+      } finally {
+        bar.done();
+      }
+    });
+    const sent: SentItem = {
+      source: path,
+      ...(mode ? { encryptedWith: mode.kind === 'recipients' ? ('recipient' as const) : ('passphrase' as const) } : {}),
+      ...(temp ? { plainBytes: temp.plainBytes } : {}),
+    };
+    return { receipt, sent };
+  } finally {
+    await temp?.remove();
+  }
+}
+
+/** `--encrypt` without `--recipient`, and the server announced no recipient. */
+export class NoRecipientError extends Error {
+  readonly code = 'ERR_NO_RECIPIENT';
+  constructor(address: string) {
+    super(`the server at ${address} announces no age recipient; pass --recipient age1… or use --passphrase-file`);
+    this.name = 'NoRecipientError';
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The real program in a real pseudo-terminal (util-linux `script`), typed at like a person would, against a real
+ * server in this process. Assertions are on what the server stored.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decryptFile, readIdentityFile } from '@proj/crypto';
+import { decodeDict } from '@proj/protocol';
+import { listFiles, makeTempDir, Pty, sha256File } from '@proj/test-utils';
+import { CLIENT_DIR, MAIN, startTestServer, type TestServer } from './helpers/harness';
+
+const ENTER = '\r';
+const DOWN = '\u001b[B';
+const CTRL_C = '\u0003';
+
+let server: TestServer;
+beforeEach(async () => {
+  server = await startTestServer();
+});
+afterEach(async () => {
+  await server.close();
+  await server.removeDir();
+});
+
+function client(args: string[] = []): Pty {
+  return new Pty(process.execPath, [MAIN, '--port', String(server.port), ...args], {
+    cwd: CLIENT_DIR,
+    env: { EDITOR: '', VISUAL: '', PROJ_HOST: '', PROJ_PORT: '', PROJ_CLIENT_SCRYPT_WORK_FACTOR: '10' },
+  });
+}
+
+/** Waits for a prompt, then moves down `downs` times and presses Enter. */
+async function choose(pty: Pty, prompt: string | RegExp, downs = 0): Promise<void> {
+  await pty.expect(prompt);
+  for (let i = 0; i < downs; i++) pty.write(DOWN);
+  pty.write(ENTER);
+}
+
+/** Waits for a prompt, then types `text` and Enter. */
+async function type(pty: Pty, prompt: string | RegExp, text: string): Promise<void> {
+  await pty.expect(prompt);
+  pty.write(text + ENTER);
+}
+
+async function storedItems(): Promise<string[]> {
+  return (await listFiles(join(server.dataDir, 'items'))).map((f) => join(server.dataDir, 'items', f));
+}
+
+it('builds a nested dictionary, sends it as XML, creates and encrypts a text file, sends it, disconnects', async () => {
+  const pty = client();
+  try {
+    await choose(pty, 'Server host'); // the default, 127.0.0.1
+    await choose(pty, 'Server port'); // the default from --port
+    await pty.expect(`Connected to 127.0.0.1:${server.port}`);
+
+    await choose(pty, 'What would you like to do?', 0); // Create a dictionary
+    await choose(pty, 'The dictionary (0 entries)', 0); // Add an entry
+    await type(pty, 'Key of the new entry', 'name');
+    await choose(pty, 'Type of the value of name', 0); // text
+    await type(pty, 'Text for name', 'Ada Lovelace');
+    await choose(pty, 'The dictionary (1 entry)', 0); // Add an entry
+    await type(pty, 'Key of the new entry', 'address');
+    await choose(pty, 'Type of the value of address', 5); // dictionary
+    await choose(pty, 'Address (0 entries)', 0); // Add an entry (nested)
+    await type(pty, 'Key of the new entry in address', 'zip');
+    await choose(pty, 'Type of the value of address.zip', 1); // number
+    await type(pty, 'Number for address.zip', '12345');
+    await choose(pty, 'Address (1 entry)', 4); // Done with address
+    await choose(pty, 'The dictionary (2 entries)', 3); // Review
+    await pty.expect('"zip": 12345');
+    await choose(pty, 'The dictionary (2 entries)', 4); // Done: choose the format and send
+    await choose(pty, 'Send it in which format?', 1); // from JSON (initial) down to XML
+    await pty.expect('Receipt');
+    await pty.expect('size and checksum match what was sent');
+
+    await choose(pty, 'What would you like to do?', 1); // Create a text file
+    await choose(pty, 'Where does the text come from?', 0); // Type the text here
+    await type(pty, 'Name of the file', 'hello.txt');
+    await type(pty, '1 │', 'Hello,');
+    await type(pty, '2 │', 'terminal.');
+    await type(pty, '3 │', '.');
+    await choose(pty, 'Encrypt the file?', 0); // to the server's key (the default)
+    await pty.expect('Receipt');
+    await pty.expect("to the server's key");
+
+    await choose(pty, 'What would you like to do?', 3); // Disconnect and quit
+    await pty.expect('Disconnected. Goodbye.');
+    expect(await pty.exited).toBe(0);
+  } finally {
+    await pty.stop();
+  }
+
+  const items = await storedItems();
+  expect(items).toHaveLength(2);
+  const xml = items.find((p) => p.endsWith('.xml')) as string;
+  expect(decodeDict(await readFile(xml), 'xml')).toEqual({ name: 'Ada Lovelace', address: { zip: 12345 } });
+  const age = items.find((p) => p.endsWith('hello.txt.age')) as string;
+  const out = join(server.dataDir, '..', `${server.serverId}-hello.out`);
+  await decryptFile(age, out, { identities: await readIdentityFile(join(server.dataDir, 'identity.txt')) });
+  try {
+    expect(await readFile(out, 'utf8')).toBe('Hello,\nterminal.\n');
+  } finally {
+    await import('node:fs/promises').then((fs) => fs.rm(out, { force: true }));
+  }
+});
+
+it('answers bad input with a message and a second chance, never a crash', async () => {
+  const tmp = await makeTempDir();
+  const pty = client();
+  try {
+    await choose(pty, 'Server host');
+    await type(pty, 'Server port', '\u0015x'); // Ctrl-U clears the default, then a port that is not one
+    await pty.expect('must be a port number');
+    await type(pty, 'Server port', String(server.port));
+    await pty.expect('Connected to');
+
+    await choose(pty, 'What would you like to do?', 0);
+    await choose(pty, 'The dictionary (0 entries)', 0);
+    await type(pty, 'Key of the new entry', ''); // empty key
+    await pty.expect('A key cannot be empty');
+    await type(pty, 'Key of the new entry', 'n');
+    await choose(pty, 'Type of the value of n', 1); // number
+    await type(pty, 'Number for n', 'twelve');
+    await pty.expect('"twelve" is not a number');
+    await type(pty, 'Number for n', '12');
+    await choose(pty, 'The dictionary (1 entry)', 0);
+    await type(pty, 'Key of the new entry', 'n'); // duplicate key
+    await pty.expect('The key "n" is already in this dictionary');
+    await type(pty, 'Key of the new entry', 'm');
+    await choose(pty, 'Type of the value of m', 4); // null
+    await choose(pty, 'The dictionary (2 entries)', 4); // Done
+    await choose(pty, 'Send it in which format?', 0); // binary
+    await pty.expect('size and checksum match');
+
+    await choose(pty, 'What would you like to do?', 1);
+    await choose(pty, 'Where does the text come from?', 1); // the editor is disabled: enquirer skips to "disk"
+    await type(pty, 'Path of the file', join(tmp.path, 'missing.txt'));
+    await pty.expect('There is no file at');
+    await type(pty, 'Path of the file', join(CLIENT_DIR, 'package.json'));
+    await choose(pty, 'Encrypt the file?', 2); // Do not encrypt
+    await pty.expect('size and checksum match');
+
+    await choose(pty, 'What would you like to do?', 3);
+    expect(await pty.exited).toBe(0);
+  } finally {
+    await pty.stop();
+    await tmp.remove();
+  }
+  const items = await storedItems();
+  expect(items).toHaveLength(2);
+  const pb = items.find((p) => p.endsWith('.pb')) as string;
+  expect(decodeDict(await readFile(pb), 'protobuf')).toEqual({ n: 12, m: null });
+  const pkg = items.find((p) => p.endsWith('package.json')) as string;
+  expect(await sha256File(pkg)).toBe(await sha256File(join(CLIENT_DIR, 'package.json')));
+});
+
+it('says so when nobody listens, offers to retry, and leaves with 130 on Ctrl-C', async () => {
+  const pty = new Pty(process.execPath, [MAIN, '--port', '1'], { cwd: CLIENT_DIR, env: { PROJ_HOST: '', PROJ_PORT: '' } });
+  try {
+    await choose(pty, 'Server host');
+    await choose(pty, 'Server port');
+    await pty.expect('Nobody is listening at 127.0.0.1:1');
+    await choose(pty, 'Try again?'); // yes
+    await choose(pty, 'Server host');
+    await type(pty, 'Server port', `\u0015${server.port}`);
+    await pty.expect('Connected to');
+    await pty.expect('What would you like to do?');
+    pty.write(CTRL_C);
+    await pty.expect('Interrupted: connection closed');
+    expect(await pty.exited).toBe(130);
+  } finally {
+    await pty.stop();
+  }
+});

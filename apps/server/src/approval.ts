@@ -1,0 +1,66 @@
+/**
+ * Operator approval (`--ask`): each item waits for an accept or reject, one question at a time, and a question
+ * left unanswered for `timeoutMs` counts as a rejection. The question itself is asked by an `Approver`: on the
+ * terminal that is an enquirer prompt (./prompts.ts); tests and embedders pass their own.
+ */
+
+/** What the operator is asked about. */
+export interface ApprovalRequest {
+  kind: 'dict' | 'file';
+  id: string;
+  sender: string;
+  /** Dictionary format, or the client's file name. */
+  detail: string;
+  /** Bytes, when known. */
+  bytes?: number;
+  /** For dictionaries: a short preview of the content. */
+  preview?: string;
+}
+
+/**
+ * Asks one question. Resolves true to accept. `signal` aborts when the time is up: an approver should stop
+ * asking (and may resolve anything; the answer is ignored).
+ */
+export type Approver = (request: ApprovalRequest, signal: AbortSignal) => Promise<boolean>;
+
+export type ApprovalOutcome = 'accepted' | 'rejected' | 'timeout';
+
+/** Serialises questions: a second one waits until the first is answered or timed out. */
+export class ApprovalQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly approver: Approver,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Asks about `request` when the questions before it are done. `signal` withdraws it (client gone). */
+  ask(request: ApprovalRequest, withdraw?: AbortSignal): Promise<ApprovalOutcome> {
+    const turn = this.#tail.then(() => this.#askNow(request, withdraw));
+    this.#tail = turn.catch(() => undefined);
+    return turn;
+  }
+
+  #askNow(request: ApprovalRequest, withdraw?: AbortSignal): Promise<ApprovalOutcome> {
+    if (withdraw?.aborted) return Promise.resolve('rejected');
+    const ac = new AbortController();
+    return new Promise<ApprovalOutcome>((resolve) => {
+      let settled = false;
+      const finish = (outcome: ApprovalOutcome): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        withdraw?.removeEventListener('abort', onWithdraw);
+        ac.abort();
+        resolve(outcome);
+      };
+      const onWithdraw = (): void => finish('rejected');
+      const timer = setTimeout(() => finish('timeout'), this.timeoutMs);
+      withdraw?.addEventListener('abort', onWithdraw, { once: true });
+      this.approver(request, ac.signal).then(
+        (ok) => finish(ok ? 'accepted' : 'rejected'),
+        () => finish('rejected'),
+      );
+    });
+  }
+}

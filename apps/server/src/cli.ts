@@ -1,0 +1,147 @@
+/**
+ * The command line: `serve` (the default) and `list`. Parses flags with commander, merges them with the
+ * environment and the config file (./config.ts), asks for what is missing when on a terminal (./prompts.ts),
+ * and runs. Returns an exit code; only ./main.ts exits the process.
+ */
+import type { Writable } from 'node:stream';
+import { resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { gatherOptions, SETTINGS, envName } from './config';
+import { DEFAULTS, UsageError, type OutputMode } from './options';
+import { formatBytes } from './output';
+import { askStartup, type StartupQuestion } from './prompts';
+import { startServer } from './server';
+import { listReceived } from './store/receipts';
+
+export interface CliIo {
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdin: { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable;
+  /** Resolves with the name of the first SIGINT/SIGTERM. */
+  waitForSignal(): Promise<string>;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+const STARTUP_QUESTIONS: readonly StartupQuestion[] = ['host', 'port', 'dataDir', 'output', 'decrypt'];
+
+export async function runCli(io: CliIo): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = new Command('server')
+    .description('Receives dictionaries and files from clients and stores them durably.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError();
+
+  const serve = program
+    .command('serve', { isDefault: true })
+    .description('listen for clients (the default command)')
+    .addHelpText('after', `\n${envHelp()}`);
+  for (const setting of SETTINGS) {
+    const flags = setting.arg ? `${setting.flag} <${setting.arg}>` : setting.flag;
+    const shown = setting.shownDefault ? ` (default: ${setting.shownDefault})` : '';
+    serve.addOption(new Option(flags, `${setting.description}${shown}`));
+  }
+  serve
+    .addOption(new Option('--no-decrypt', 'never open age files'))
+    .addOption(new Option('--config <file>', 'JSON config file (keys: the flag names in camelCase)'))
+    .addOption(new Option('--no-prompt', 'never ask questions, even on a terminal'))
+    .action(async (flags: Record<string, unknown>) => {
+      exitCode = await serveCommand(flags, io);
+    });
+
+  program
+    .command('list')
+    .description('list what was received, oldest first')
+    .option('--data-dir <dir>', 'data directory (default: ./data)')
+    .option('--config <file>', 'JSON config file')
+    .option('--json', 'print JSON, one item per line')
+    .action(async (flags: Record<string, unknown>) => {
+      exitCode = await listCommand(flags, io);
+    });
+
+  try {
+    await program.parseAsync(io.argv as string[], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    throw err;
+  }
+  return exitCode;
+}
+
+async function serveCommand(flags: Record<string, unknown>, io: CliIo): Promise<number> {
+  const { options, set } = await gatherOptions({
+    flags,
+    env: io.env,
+    cwd: io.cwd,
+    ...(typeof flags['config'] === 'string' ? { configFile: flags['config'] } : {}),
+  });
+  const interactive = Boolean(io.stdin.isTTY && io.stdout.isTTY) && flags['prompt'] !== false;
+  const missing = STARTUP_QUESTIONS.filter((q) => !set.has(q));
+  if (interactive && missing.length > 0) {
+    const answers = await askStartup(missing, {
+      host: options.host ?? DEFAULTS.host,
+      port: options.port ?? DEFAULTS.port,
+      dataDir: options.dataDir,
+      output: (options.output ?? DEFAULTS.output) as OutputMode,
+      decrypt: options.decrypt ?? DEFAULTS.decrypt,
+    });
+    Object.assign(options, answers);
+    if (answers.dataDir !== undefined) options.dataDir = resolve(io.cwd, answers.dataDir);
+  }
+  const server = await startServer({ logLevel: DEFAULTS.logLevel, ...options, stdout: io.stdout });
+  const signal = await io.waitForSignal();
+  io.stdout.write(`${signal}: shutting down\n`);
+  await server.close();
+  return EXIT_OK;
+}
+
+async function listCommand(flags: Record<string, unknown>, io: CliIo): Promise<number> {
+  const { options } = await gatherOptions({
+    flags: { dataDir: flags['dataDir'] },
+    env: io.env,
+    cwd: io.cwd,
+    ...(typeof flags['config'] === 'string' ? { configFile: flags['config'] } : {}),
+  });
+  const items = await listReceived(options.dataDir);
+  if (flags['json']) {
+    for (const item of items) io.stdout.write(`${JSON.stringify(item)}\n`);
+    return EXIT_OK;
+  }
+  if (items.length === 0) {
+    io.stdout.write(`nothing received yet in ${options.dataDir}\n`);
+    return EXIT_OK;
+  }
+  const rows = items.map((i) => [
+    i.receivedAt,
+    i.kind === 'dict' ? `dict/${i.format}` : i.encrypted ? 'file/age' : 'file',
+    formatBytes(i.bytes),
+    i.sha256.slice(0, 12),
+    i.sender,
+    i.id,
+    i.path,
+  ]);
+  const header = ['RECEIVED (UTC)', 'KIND', 'SIZE', 'SHA-256', 'SENDER', 'ID', 'PATH'];
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  for (const row of [header, ...rows]) {
+    io.stdout.write(`${row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ')}\n`);
+  }
+  io.stdout.write(`${items.length} item${items.length === 1 ? '' : 's'}\n`);
+  return EXIT_OK;
+}
+
+function envHelp(): string {
+  const lines = SETTINGS.map((s) => `  ${envName(s)}`);
+  return [
+    'Environment variables (flags win over them; they win over the config file):',
+    ...lines,
+    '  PROJ_SERVER_CONFIG             the config file, like --config',
+  ].join('\n');
+}
+
+export { UsageError };

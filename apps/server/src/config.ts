@@ -1,0 +1,173 @@
+/**
+ * Where option values come from, and which wins: command-line flags > environment variables (`PROJ_SERVER_*`) >
+ * the JSON config file (`--config FILE` or `PROJ_SERVER_CONFIG`) > start-up prompts (terminal only, for what is
+ * still unset) > defaults. One table lists every setting once; the CLI flags, the variable names, the config
+ * keys and docs/SERVER.md all follow it.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import {
+  DEFAULT_SERVER_LIMITS,
+  DEFAULTS,
+  parseBoolean,
+  parseCount,
+  parseDuration,
+  parseLogLevel,
+  parseOutput,
+  parsePort,
+  parseSize,
+  UsageError,
+  type ServerLimits,
+  type StartOptions,
+} from './options';
+
+type Kind = 'string' | 'path' | 'port' | 'size' | 'duration' | 'count' | 'bool' | 'output' | 'logLevel';
+
+export interface Setting {
+  /** camelCase name: the config file key, and commander's name for the flag. */
+  key: string;
+  /** The flag, e.g. `--max-file-bytes`. */
+  flag: string;
+  /** Placeholder shown in help; none for booleans. */
+  arg?: string;
+  kind: Kind;
+  description: string;
+  /** Where the value goes in StartOptions: a top-level key or `limits.<key>`. */
+  target: string;
+  /** Default shown in help and docs. */
+  shownDefault?: string;
+}
+
+const L = DEFAULT_SERVER_LIMITS;
+
+export const SETTINGS: readonly Setting[] = [
+  { key: 'host', flag: '--host', arg: 'address', kind: 'string', target: 'host', shownDefault: DEFAULTS.host, description: 'address to listen on (0.0.0.0 for all interfaces)' },
+  { key: 'port', flag: '--port', arg: 'n', kind: 'port', target: 'port', shownDefault: String(DEFAULTS.port), description: 'TCP port; 0 picks a free one' },
+  { key: 'dataDir', flag: '--data-dir', arg: 'dir', kind: 'path', target: 'dataDir', shownDefault: './data', description: 'where received items, receipts and the identity are kept' },
+  { key: 'output', flag: '--output', arg: 'mode', kind: 'output', target: 'output', shownDefault: DEFAULTS.output, description: 'what to print per item: screen (content), file (a notice), both; every item is saved either way' },
+  { key: 'identity', flag: '--identity', arg: 'file', kind: 'path', target: 'identityFile', shownDefault: '<data-dir>/identity.txt', description: 'age identity file; generated (0600) when missing' },
+  { key: 'passphraseFile', flag: '--passphrase-file', arg: 'file', kind: 'path', target: 'passphraseFile', description: 'file with an age passphrase, to open passphrase-encrypted files' },
+  { key: 'decrypt', flag: '--decrypt', kind: 'bool', target: 'decrypt', shownDefault: 'true', description: 'open age files to show (and with --save-plaintext, save) their content; --no-decrypt turns it off' },
+  { key: 'savePlaintext', flag: '--save-plaintext', kind: 'bool', target: 'savePlaintext', shownDefault: 'false', description: 'also store the plaintext of encrypted files the server can open' },
+  { key: 'tokenFile', flag: '--token-file', arg: 'file', kind: 'path', target: 'tokenFile', description: 'file with the shared token clients must present' },
+  { key: 'tlsCert', flag: '--tls-cert', arg: 'file', kind: 'path', target: 'tlsCert', description: 'PEM certificate; with --tls-key, serve TLS' },
+  { key: 'tlsKey', flag: '--tls-key', arg: 'file', kind: 'path', target: 'tlsKey', description: 'PEM private key for --tls-cert' },
+  { key: 'ask', flag: '--ask', kind: 'bool', target: 'ask', shownDefault: 'false', description: 'ask the operator to accept or reject each item' },
+  { key: 'approvalTimeout', flag: '--approval-timeout', arg: 'duration', kind: 'duration', target: 'limits.approvalTimeoutMs', shownDefault: `${L.approvalTimeoutMs / 1000}s`, description: 'time to answer an --ask prompt; no answer rejects' },
+  { key: 'maxFrameBytes', flag: '--max-frame-bytes', arg: 'size', kind: 'size', target: 'limits.maxFrameBytes', shownDefault: '1MiB', description: 'largest frame payload' },
+  { key: 'maxDictBytes', flag: '--max-dict-bytes', arg: 'size', kind: 'size', target: 'limits.maxDictBytes', shownDefault: '1MiB', description: 'largest encoded dictionary' },
+  { key: 'maxDictDepth', flag: '--max-dict-depth', arg: 'n', kind: 'count', target: 'limits.maxDictDepth', shownDefault: String(L.maxDictDepth), description: 'deepest dictionary nesting (root = 1)' },
+  { key: 'maxFileBytes', flag: '--max-file-bytes', arg: 'size', kind: 'size', target: 'limits.maxFileBytes', shownDefault: '4GiB', description: 'largest file' },
+  { key: 'maxConnections', flag: '--max-connections', arg: 'n', kind: 'count', target: 'limits.maxConnections', shownDefault: String(L.maxConnections), description: 'clients served at once' },
+  { key: 'handshakeTimeout', flag: '--handshake-timeout', arg: 'duration', kind: 'duration', target: 'limits.handshakeTimeoutMs', shownDefault: `${L.handshakeTimeoutMs / 1000}s`, description: 'time a new connection has to say hello (and finish TLS)' },
+  { key: 'idleTimeout', flag: '--idle-timeout', arg: 'duration', kind: 'duration', target: 'limits.idleTimeoutMs', shownDefault: `${L.idleTimeoutMs / 1000}s`, description: 'silence after which a connection is closed; 0 = never' },
+  { key: 'grace', flag: '--grace', arg: 'duration', kind: 'duration', target: 'graceMs', shownDefault: `${DEFAULTS.graceMs / 1000}s`, description: 'on SIGINT/SIGTERM, time puts under way get to finish' },
+  { key: 'logLevel', flag: '--log-level', arg: 'level', kind: 'logLevel', target: 'logLevel', shownDefault: DEFAULTS.logLevel, description: 'JSON log level on stderr: fatal, error, warn, info, debug, trace, silent' },
+];
+
+/** `--max-file-bytes` → `PROJ_SERVER_MAX_FILE_BYTES`. */
+export function envName(setting: Setting): string {
+  return `PROJ_SERVER_${setting.flag.slice(2).replace(/-/g, '_').toUpperCase()}`;
+}
+
+export const CONFIG_ENV = 'PROJ_SERVER_CONFIG';
+
+export interface Gathered {
+  options: StartOptions;
+  /** Setting keys that some source set. */
+  set: Set<string>;
+}
+
+/**
+ * Merges the sources. `flags` are commander's parsed values (undefined when absent); relative paths from flags
+ * and the environment resolve against `cwd`, those from the config file against the file's directory.
+ */
+export async function gatherOptions(params: {
+  flags: Record<string, unknown>;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  configFile?: string;
+}): Promise<Gathered> {
+  const { flags, env, cwd } = params;
+  const configPath = params.configFile ?? env[CONFIG_ENV];
+  const fromFile = configPath ? await readConfigFile(resolve(cwd, configPath)) : undefined;
+
+  const options: Record<string, unknown> = {};
+  const limits: Partial<ServerLimits> = {};
+  const set = new Set<string>();
+  for (const setting of SETTINGS) {
+    let raw: unknown;
+    let base = cwd;
+    let where: string;
+    if (flags[setting.key] !== undefined) {
+      raw = flags[setting.key];
+      where = setting.flag;
+    } else if (env[envName(setting)] !== undefined && env[envName(setting)] !== '') {
+      raw = env[envName(setting)];
+      where = envName(setting);
+    } else if (fromFile && fromFile.values[setting.key] !== undefined) {
+      raw = fromFile.values[setting.key];
+      base = dirname(fromFile.path);
+      where = `${setting.key} in ${fromFile.path}`;
+    } else {
+      continue;
+    }
+    const value = parseValue(setting, raw, where, base);
+    set.add(setting.key);
+    if (setting.target.startsWith('limits.')) (limits as Record<string, unknown>)[setting.target.slice(7)] = value;
+    else options[setting.target] = value;
+  }
+  return {
+    options: { dataDir: resolve(cwd, 'data'), ...options, limits } as StartOptions,
+    set,
+  };
+}
+
+function parseValue(setting: Setting, raw: unknown, where: string, base: string): unknown {
+  if (setting.kind === 'bool') {
+    if (typeof raw !== 'boolean' && typeof raw !== 'string') throw new UsageError(`${where}: expected true or false`);
+    return parseBoolean(raw, where);
+  }
+  if (typeof raw !== 'string' && typeof raw !== 'number') throw new UsageError(`${where}: expected a string or a number`);
+  switch (setting.kind) {
+    case 'string':
+      return String(raw);
+    case 'path':
+      return isAbsolute(String(raw)) ? String(raw) : resolve(base, String(raw));
+    case 'port':
+      return parsePort(raw);
+    case 'size':
+      return parseSize(raw, where);
+    case 'duration':
+      return parseDuration(raw, where);
+    case 'count':
+      return parseCount(raw, where);
+    case 'output':
+      return parseOutput(String(raw));
+    case 'logLevel':
+      return parseLogLevel(String(raw));
+  }
+}
+
+async function readConfigFile(path: string): Promise<{ path: string; values: Record<string, unknown> }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the config file ${path}: ${(err as Error).message}`);
+  }
+  let values: unknown;
+  try {
+    values = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`config file ${path} is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw new UsageError(`config file ${path} must hold a JSON object`);
+  }
+  const known = new Set(SETTINGS.map((s) => s.key));
+  for (const key of Object.keys(values)) {
+    if (!known.has(key)) throw new UsageError(`config file ${path}: unknown key ${JSON.stringify(key)}; known: ${[...known].join(', ')}`);
+  }
+  return { path, values: values as Record<string, unknown> };
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * Entry point: the one error boundary. Turns the CLI's result into an exit code: 0 ok, 1 runtime failure,
+ * 2 usage error. Nothing deeper calls process.exit.
+ */
+import { EXIT_FAILURE, EXIT_USAGE, runCli } from './cli';
+import { UsageError } from './options';
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: string): void => {
+      process.removeListener('SIGINT', on);
+      process.removeListener('SIGTERM', on);
+      // A second signal during the grace period is reported but does not cut it short.
+      process.on('SIGINT', () => process.stderr.write('already shutting down\n'));
+      process.on('SIGTERM', () => process.stderr.write('already shutting down\n'));
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+runCli({
+  argv: process.argv.slice(2),
+  env: process.env,
+  // pnpm runs scripts in the package directory; INIT_CWD is where the user typed the command.
+  cwd: process.env['INIT_CWD'] ?? process.cwd(),
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  waitForSignal,
+}).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const usage = err instanceof UsageError;
+    const code = (err as { code?: unknown }).code;
+    process.stderr.write(`server: ${(err as Error).message ?? String(err)}${!usage && typeof code === 'string' ? ` (${code})` : ''}\n`);
+    process.exit(usage ? EXIT_USAGE : EXIT_FAILURE);
+  },
+);

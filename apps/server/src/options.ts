@@ -1,0 +1,193 @@
+/**
+ * The server's options, their defaults, and the parsing of the values an operator types (sizes, durations).
+ * Every source (flags, environment, config file, prompts, the programmatic API) ends up as a `ServerOptions`.
+ */
+import type { Writable } from 'node:stream';
+import { DEFAULT_LIMITS, DEFAULT_PORT } from '@proj/protocol';
+import type { Logger } from './logger';
+import type { Approver } from './approval';
+
+export const OUTPUT_MODES = ['screen', 'file', 'both'] as const;
+/** What the operator sees on standard output for each stored item. Every acknowledged item is stored either way. */
+export type OutputMode = (typeof OUTPUT_MODES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Limits and timeouts the server enforces. The first five are announced to clients in the welcome. */
+export interface ServerLimits {
+  /** Largest frame payload in bytes. */
+  maxFrameBytes: number;
+  /** Largest encoded dictionary in bytes. */
+  maxDictBytes: number;
+  /** Deepest dictionary nesting (the root object is depth 1). */
+  maxDictDepth: number;
+  /** Largest file in bytes. */
+  maxFileBytes: number;
+  /** Silence (ms) after which a connection is closed with ERR_TIMEOUT. 0 disables. */
+  idleTimeoutMs: number;
+  /** Time (ms) a new connection has to send its hello. */
+  handshakeTimeoutMs: number;
+  /** Sessions served at once; further hellos get ERR_TOO_MANY_CONNECTIONS. */
+  maxConnections: number;
+  /** Time (ms) the operator has to answer an approval prompt (`--ask`) before the item is rejected. */
+  approvalTimeoutMs: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  ...DEFAULT_LIMITS,
+  handshakeTimeoutMs: 10_000,
+  maxConnections: 256,
+  approvalTimeoutMs: 60_000,
+});
+
+export interface ServerOptions {
+  /** Address to listen on; default 127.0.0.1 (use 0.0.0.0 to accept other machines). */
+  host: string;
+  /** TCP port; default 5050; 0 picks a free one. */
+  port: number;
+  /** Where items, receipts, temporaries and the identity live. */
+  dataDir: string;
+  /** What the operator sees per item: its content (`screen`), a one-line notice (`file`), or both. */
+  output: OutputMode;
+  /** age identity file; default `<dataDir>/identity.txt`, generated (mode 0600) when missing. */
+  identityFile?: string;
+  /** File holding an age passphrase, to open passphrase-encrypted files. */
+  passphraseFile?: string;
+  /** Whether to decrypt age files to show or save their plaintext; default true. */
+  decrypt: boolean;
+  /** Also store the plaintext of encrypted files the server can open, next to the `.age` file. */
+  savePlaintext: boolean;
+  /** File holding the shared token clients must present. */
+  tokenFile?: string;
+  /** The token itself (programmatic use only; the CLI reads it from `tokenFile`). */
+  token?: string;
+  /** PEM certificate and key files: both enable TLS. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Ask the operator to accept or reject each item. */
+  ask: boolean;
+  /** Who answers approval questions; default an enquirer prompt on the terminal. */
+  approver?: Approver;
+  limits: ServerLimits;
+  /** On close, how long (ms) puts under way may take to finish. */
+  graceMs: number;
+  /** Where human-readable lines go; default process.stdout; null for none. */
+  stdout: Writable | null;
+  /** Structured logger; default pino JSON on standard error at `logLevel`. */
+  logger?: Logger;
+  logLevel: LogLevel;
+  /** Where the default logger writes; default standard error. */
+  logDestination?: Writable;
+}
+
+/** What `startServer` takes: everything optional but the data directory; limits may be given in part. */
+export type StartOptions = Omit<Partial<ServerOptions>, 'limits'> & {
+  dataDir: string;
+  limits?: Partial<ServerLimits>;
+};
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: DEFAULT_PORT,
+  dataDir: 'data',
+  output: 'both' as OutputMode,
+  decrypt: true,
+  savePlaintext: false,
+  ask: false,
+  graceMs: 10_000,
+  logLevel: 'info' as LogLevel,
+};
+
+/** Fills in defaults. The programmatic API logs at `warn` unless told otherwise, to keep test output quiet. */
+export function resolveOptions(input: StartOptions): ServerOptions {
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...definedOnly(input.limits ?? {}) };
+  return {
+    ...DEFAULTS,
+    logLevel: 'warn',
+    stdout: process.stdout,
+    ...definedOnly(input),
+    limits,
+  } as ServerOptions;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+// -- value parsing ------------------------------------------------------------------------------------------------
+
+/** A usage mistake: bad flag value, bad config file. The CLI exits with code 2 for it. */
+export class UsageError extends Error {
+  readonly code = 'ERR_USAGE';
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Parses `1048576`, `512KiB`, `1M`, `4GiB` (binary units) into bytes. */
+export function parseSize(text: string | number, what: string): number {
+  if (typeof text === 'number') return checkInt(text, what);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new UsageError(`${what}: expected a size like 1048576, 512KiB or 4GiB, got ${JSON.stringify(text)}`);
+  return checkInt(Math.round(Number(m[1]) * unit), what);
+}
+
+const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/** Parses `5000`, `500ms`, `30s`, `2m`, `1h` into milliseconds. */
+export function parseDuration(text: string | number, what: string): number {
+  if (typeof text === 'number') return checkInt(text, what);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? DURATION_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new UsageError(`${what}: expected a duration like 5000, 30s or 2m, got ${JSON.stringify(text)}`);
+  return checkInt(Math.round(Number(m[1]) * unit), what);
+}
+
+/** Parses a plain non-negative integer. */
+export function parseCount(text: string | number, what: string): number {
+  if (typeof text === 'number') return checkInt(text, what);
+  if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(`${what}: expected a whole number, got ${JSON.stringify(text)}`);
+  return checkInt(Number(text), what);
+}
+
+export function parsePort(text: string | number): number {
+  const port = parseCount(text, 'port');
+  if (port > 65535) throw new UsageError(`port: expected 0-65535, got ${port}`);
+  return port;
+}
+
+export function parseOutput(text: string): OutputMode {
+  if ((OUTPUT_MODES as readonly string[]).includes(text)) return text as OutputMode;
+  throw new UsageError(`output: expected screen, file or both, got ${JSON.stringify(text)}`);
+}
+
+export function parseLogLevel(text: string): LogLevel {
+  if ((LOG_LEVELS as readonly string[]).includes(text)) return text as LogLevel;
+  throw new UsageError(`log level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(text)}`);
+}
+
+export function parseBoolean(text: string | boolean, what: string): boolean {
+  if (typeof text === 'boolean') return text;
+  const t = text.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(t)) return true;
+  if (['0', 'false', 'no', 'off'].includes(t)) return false;
+  throw new UsageError(`${what}: expected true or false, got ${JSON.stringify(text)}`);
+}
+
+function checkInt(n: number, what: string): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${what}: expected a non-negative whole number, got ${n}`);
+  return n;
+}

@@ -1,0 +1,112 @@
+/**
+ * Every question the server asks on the terminal, and only here: the start-up questions (where to listen, where
+ * to keep data, what to show, whether to decrypt) and the per-item approval of `--ask`. Nothing else imports
+ * enquirer. Questions are asked one at a time.
+ */
+import Enquirer from 'enquirer';
+import type { ApprovalRequest, Approver } from './approval';
+import { DEFAULTS, parsePort, UsageError, type OutputMode } from './options';
+import { formatBytes } from './output';
+
+/** Answers of the start-up questions; only the keys asked about are present. */
+export interface StartupAnswers {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  output?: OutputMode;
+  decrypt?: boolean;
+}
+
+/** The start-up questions that can be asked. */
+export type StartupQuestion = keyof StartupAnswers;
+
+interface PromptLike {
+  run(): Promise<unknown>;
+  cancel(err?: unknown): Promise<void>;
+}
+type PromptClass = new (options: Record<string, unknown>) => PromptLike;
+const prompts = Enquirer as unknown as { Input: PromptClass; Select: PromptClass; Confirm: PromptClass; Numeral: PromptClass };
+
+/** Asks the questions in `which`, with `current` values as the defaults. A Ctrl-C is a usage error (exit 2). */
+export async function askStartup(which: readonly StartupQuestion[], current: Required<StartupAnswers>): Promise<StartupAnswers> {
+  const answers: StartupAnswers = {};
+  const ask = async (prompt: PromptLike): Promise<unknown> => {
+    try {
+      return await prompt.run();
+    } catch {
+      throw new UsageError('cancelled at the prompt');
+    }
+  };
+  if (which.includes('host')) {
+    const host = await ask(
+      new prompts.Input({
+        message: 'Address to listen on (127.0.0.1 = this machine only, 0.0.0.0 = all interfaces)',
+        initial: current.host,
+      }),
+    );
+    answers.host = String(host).trim() || DEFAULTS.host;
+  }
+  if (which.includes('port')) {
+    const port = await ask(
+      new prompts.Input({
+        message: 'Port (0 = any free port)',
+        initial: String(current.port),
+        validate: (v: string) => {
+          try {
+            parsePort(v);
+            return true;
+          } catch (err) {
+            return (err as Error).message;
+          }
+        },
+      }),
+    );
+    answers.port = parsePort(String(port));
+  }
+  if (which.includes('dataDir')) {
+    const dir = await ask(new prompts.Input({ message: 'Directory to keep received data in', initial: current.dataDir }));
+    answers.dataDir = String(dir).trim() || current.dataDir;
+  }
+  if (which.includes('output')) {
+    const choices = [
+      { name: 'both', message: 'both: show each item and say where it is saved' },
+      { name: 'screen', message: 'screen: show each item' },
+      { name: 'file', message: 'file: only say where each item is saved' },
+    ];
+    const output = await ask(
+      new prompts.Select({
+        message: 'What to print for each item received (every item is saved either way)',
+        choices,
+        initial: Math.max(0, choices.findIndex((c) => c.name === current.output)),
+      }),
+    );
+    answers.output = String(output) as OutputMode;
+  }
+  if (which.includes('decrypt')) {
+    const decrypt = await ask(
+      new prompts.Confirm({ message: 'Decrypt age-encrypted files to show their content?', initial: current.decrypt }),
+    );
+    answers.decrypt = Boolean(decrypt);
+  }
+  return answers;
+}
+
+/** The `--ask` approver: a yes/no prompt per item, withdrawn when the time is up or the client leaves. */
+export function terminalApprover(): Approver {
+  return async (request: ApprovalRequest, signal: AbortSignal): Promise<boolean> => {
+    const size = request.bytes !== undefined ? `, ${formatBytes(request.bytes)}` : '';
+    const what = request.kind === 'dict' ? `dictionary (${request.detail}${size})` : `file ${JSON.stringify(request.detail)}${size}`;
+    const lines = [`Accept ${what} ${request.id} from ${request.sender}?`];
+    if (request.preview) lines.unshift(`  ${request.preview}`);
+    const prompt = new prompts.Confirm({ message: lines.reverse().join('\n'), initial: false });
+    const onAbort = (): void => void prompt.cancel().catch(() => undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return Boolean(await prompt.run());
+    } catch {
+      return false;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * The listening server: accepts TCP (or TLS) connections, runs one Session per connection, and shuts down
+ * gracefully: stop accepting, let puts under way finish within the grace period, then close what is left.
+ */
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import * as net from 'node:net';
+import { resolve } from 'node:path';
+import * as tls from 'node:tls';
+import { readSecretFile } from '@proj/crypto';
+import { ApprovalQueue } from './approval';
+import { loadKeys } from './keys';
+import { createLogger } from './logger';
+import { resolveOptions, UsageError, type ServerOptions, type StartOptions } from './options';
+import { Output } from './output';
+import { terminalApprover } from './prompts';
+import { Session, type SessionContext } from './session';
+import { newServerId } from './store/paths';
+import { Store } from './store/store';
+
+/** A started server. */
+export interface RunningServer {
+  /** Address it listens on, as bound (e.g. `127.0.0.1`). */
+  host: string;
+  /** Port it listens on (the real one when 0 was asked). */
+  port: number;
+  /** Absolute data directory. */
+  dataDir: string;
+  /** This process's server id (in stored file names and the welcome). */
+  serverId: string;
+  /** The server's age recipient (`age1…`). */
+  recipient?: string;
+  /** Whether it serves TLS. */
+  tls: boolean;
+  /** Stops accepting, lets puts under way finish for up to `graceMs` (default: the option), closes the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts a server: prepares the data directory (cleaning what dead processes left), loads or generates the
+ * identity, and listens. Resolves once it accepts connections.
+ */
+export async function startServer(input: StartOptions): Promise<RunningServer> {
+  const options: ServerOptions = resolveOptions(input);
+  const dataDir = resolve(options.dataDir);
+  const log = options.logger ?? createLogger(options.logLevel, options.logDestination);
+  const output = new Output(options.stdout, options.output);
+  const serverId = newServerId();
+
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    throw new UsageError('TLS needs both a certificate (--tls-cert) and a key (--tls-key)');
+  }
+  const store = await Store.open(dataDir, serverId, log);
+  const keys = await loadKeys({ dataDir, identityFile: options.identityFile, passphraseFile: options.passphraseFile, decrypt: options.decrypt }, log);
+  if (keys.created) output.line(`generated an age identity in ${keys.identityFile}`);
+  const token = options.token ?? (options.tokenFile ? await readSecretFile(options.tokenFile) : undefined);
+  const approval = options.ask
+    ? new ApprovalQueue(options.approver ?? terminalApprover(), options.limits.approvalTimeoutMs)
+    : undefined;
+
+  const sessions = new Set<Session>();
+  let shuttingDown = false;
+  const ctx: SessionContext = {
+    options,
+    serverId,
+    store,
+    keys,
+    ...(token !== undefined ? { token } : {}),
+    log,
+    output,
+    ...(approval ? { approval } : {}),
+    welcomedCount: () => {
+      let n = 0;
+      for (const s of sessions) if (s.welcomed) n++;
+      return n;
+    },
+    isShuttingDown: () => shuttingDown,
+  };
+
+  const onSocket = (socket: net.Socket): void => {
+    const session = new Session(socket, ctx);
+    sessions.add(session);
+    void session.done.then(() => sessions.delete(session));
+  };
+
+  const useTls = options.tlsCert !== undefined && options.tlsKey !== undefined;
+  let server: net.Server;
+  if (useTls) {
+    const [cert, key] = await Promise.all([readFile(options.tlsCert as string), readFile(options.tlsKey as string)]);
+    const tlsServer = tls.createServer({ cert, key, handshakeTimeout: options.limits.handshakeTimeoutMs });
+    tlsServer.on('secureConnection', onSocket);
+    tlsServer.on('tlsClientError', (err, socket) => {
+      log.info({ err: err.message, sender: `${socket.remoteAddress}:${socket.remotePort}` }, 'TLS handshake failed');
+    });
+    server = tlsServer;
+  } else {
+    server = net.createServer(onSocket);
+  }
+  // A hard cap on raw sockets, well above the session limit, so that sockets that never say hello cannot pile up.
+  server.maxConnections = Math.max(options.limits.maxConnections * 2, options.limits.maxConnections + 16);
+  server.on('error', (err) => log.error({ err }, 'server error'));
+
+  server.listen({ host: options.host, port: options.port });
+  await Promise.race([
+    once(server, 'listening'),
+    once(server, 'error').then(([err]) => {
+      throw err;
+    }),
+  ]);
+  const address = server.address() as net.AddressInfo;
+  const shown = address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  output.line(`listening on ${shown}${useTls ? ' (TLS)' : ''}; data in ${dataDir}; recipient ${keys.recipient}`);
+  log.info({ host: address.address, port: address.port, dataDir, serverId, tls: useTls, output: options.output }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = options.graceMs): Promise<void> => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      for (const s of sessions) s.shutdown();
+      const all = (): Promise<void[]> => Promise.all([...sessions].map((s) => s.done));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        all().then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        log.warn({ sessions: sessions.size }, 'grace period over: closing connections with puts under way');
+        for (const s of sessions) s.destroy();
+        await all();
+      }
+      await closed;
+      output.line('stopped');
+      log.info('stopped');
+    })();
+    return closing;
+  };
+
+  return {
+    host: address.address,
+    port: address.port,
+    dataDir,
+    serverId,
+    recipient: keys.recipient,
+    tls: useTls,
+    close,
+  };
+}

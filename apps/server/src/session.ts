@@ -1,0 +1,741 @@
+/**
+ * One client connection (docs/PROTOCOL.md §4): handshake, then puts one after another, each answered by exactly
+ * one receipt or error. Frames are handled strictly in order by one async pump; while it works on a frame (a
+ * file write, a commit, an approval) the socket is paused, so a fast client cannot fill memory (backpressure).
+ *
+ * A session never throws past its boundary: every failure becomes an `error` envelope with a code, and a fatal
+ * one closes this connection only.
+ */
+import { createHash, timingSafeEqual, type Hash } from 'node:crypto';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import {
+  ChecksumMismatchError,
+  DICT_FILE_EXTENSIONS,
+  FileTooLargeError,
+  FrameDecoder,
+  FrameKind,
+  FrameWriter,
+  InternalError,
+  OffsetError,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  RejectedError,
+  ShuttingDownError,
+  SizeMismatchError,
+  StorageError,
+  SUPPORTED_VERSIONS,
+  TimeoutError,
+  TooManyConnectionsError,
+  UnexpectedMessageError,
+  VersionError,
+  AuthError,
+  DictTooLargeError,
+  decodeDict,
+  parseClientMessage,
+  validateDict,
+  type ClientMessage,
+  type Dict,
+  type Frame,
+  type PutDict,
+  type PutFile,
+  type FileEnd,
+  type ServerMessage,
+  type Welcome,
+} from '@proj/protocol';
+import { detectAge } from '@proj/crypto';
+import type { ApprovalQueue, ApprovalRequest } from './approval';
+import { decryptHead, decryptToFile, type Keys } from './keys';
+import type { Logger } from './logger';
+import type { ServerOptions } from './options';
+import { Output, SCREEN_MAX_BYTES, textOf, type FileContent, type SessionStats } from './output';
+import { cleanName } from './store/paths';
+import { toReceipt, type StoredItem } from './store/receipts';
+import type { Store } from './store/store';
+
+/** Frame limit before the handshake completes (docs/PROTOCOL.md §2). */
+const HANDSHAKE_FRAME_BYTES = 1024 * 1024;
+/** After a fatal error, how long the client has to read it before the socket is destroyed. */
+const FATAL_LINGER_MS = 2000;
+/** Bytes of a file kept to recognise an age header. */
+const HEAD_BYTES = 64;
+const AGENT = 'proj-server/0.1.0';
+
+/** What every session shares with the server that runs it. */
+export interface SessionContext {
+  options: ServerOptions;
+  serverId: string;
+  store: Store;
+  keys: Keys;
+  /** The token clients must present, when one is configured. */
+  token?: string;
+  log: Logger;
+  output: Output;
+  approval?: ApprovalQueue;
+  /** Sessions past their handshake, this one excluded. */
+  welcomedCount(): number;
+  isShuttingDown(): boolean;
+}
+
+const State = {
+  Hello: 'hello',
+  Idle: 'idle',
+  DictBody: 'dict-body',
+  FileBody: 'file-body',
+  FileDiscard: 'file-discard',
+  Closed: 'closed',
+} as const;
+type State = (typeof State)[keyof typeof State];
+
+interface DictPut {
+  msg: PutDict;
+  /** Set when the put arrived after shutdown began: its body is read and then refused. */
+  refused: boolean;
+  chunks: Buffer[];
+  received: number;
+}
+
+interface FilePut {
+  msg: PutFile;
+  cleaned: string;
+  tempPath: string;
+  handle: FileHandle;
+  hash: Hash;
+  received: number;
+  head: Buffer;
+}
+
+export class Session {
+  readonly sender: string;
+  readonly stats: SessionStats = { dicts: 0, files: 0, bytes: 0 };
+  /** Resolves once the socket is closed and everything the session held is cleaned up. */
+  readonly done: Promise<void>;
+
+  #ctx: SessionContext;
+  #socket: Socket;
+  #decoder = new FrameDecoder({ maxFrameBytes: HANDSHAKE_FRAME_BYTES });
+  #writer: FrameWriter;
+  #state: State = State.Hello;
+  #welcomed = false;
+  #queue: Frame[] = [];
+  #pumping = false;
+  #socketClosed = false;
+  #shutdownRequested = false;
+  #closeReason: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #dict: DictPut | undefined;
+  #file: FilePut | undefined;
+  #discardId: string | undefined;
+  #withdraw = new AbortController();
+  #resolveDone!: () => void;
+
+  constructor(socket: Socket, ctx: SessionContext) {
+    this.#ctx = ctx;
+    this.#socket = socket;
+    this.#writer = new FrameWriter(socket, Number.MAX_SAFE_INTEGER);
+    this.sender = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('error', (err) => ctx.log.debug({ err, sender: this.sender }, 'socket error'));
+    socket.on('close', () => this.#onClose());
+    this.#startTimer(ctx.options.limits.handshakeTimeoutMs, 'handshake');
+    ctx.log.info({ sender: this.sender }, 'connection');
+  }
+
+  /** True once the client completed its handshake. */
+  get welcomed(): boolean {
+    return this.#welcomed;
+  }
+
+  /**
+   * Begins shutdown: an idle session is closed now with ERR_SHUTTING_DOWN; a session in the middle of a put
+   * finishes it first, and refuses any further put.
+   */
+  shutdown(): void {
+    this.#shutdownRequested = true;
+    if (this.#isIdle()) this.#fatal(new ShuttingDownError());
+  }
+
+  /** Closes the connection now; a put in progress is discarded. */
+  destroy(): void {
+    this.#closeReason ??= 'closed by the server';
+    this.#socket.destroy();
+  }
+
+  // -- input ------------------------------------------------------------------------------------------------------
+
+  #onData(chunk: Buffer): void {
+    if (this.#state === State.Closed) return;
+    this.#timer?.refresh();
+    let frames: Frame[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (err) {
+      this.#fatal(err);
+      return;
+    }
+    if (frames.length === 0) return;
+    for (const frame of frames) this.#queue.push(frame);
+    if (!this.#pumping) void this.#pump();
+  }
+
+  #onEnd(): void {
+    try {
+      this.#decoder.end();
+    } catch (err) {
+      this.#ctx.log.info({ sender: this.sender, code: (err as ProtocolError).code }, 'stream ended inside a frame');
+      this.#closeReason ??= 'ended inside a frame';
+    }
+  }
+
+  /** Handles queued frames one at a time, with the socket paused while any of them awaits. */
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    this.#socket.pause();
+    this.#pauseTimer();
+    try {
+      while (this.#queue.length > 0 && this.#state !== State.Closed) {
+        const frame = this.#queue.shift() as Frame;
+        await this.#handle(frame);
+      }
+    } catch (err) {
+      this.#fatal(err);
+    } finally {
+      this.#queue.length = 0;
+      this.#pumping = false;
+      if (this.#socketClosed) {
+        await this.#cleanup();
+      } else if (this.#state !== State.Closed) {
+        if (this.#shutdownRequested && this.#isIdle()) {
+          this.#fatal(new ShuttingDownError());
+        } else {
+          this.#resumeTimer();
+          this.#socket.resume();
+        }
+      }
+    }
+  }
+
+  async #handle(frame: Frame): Promise<void> {
+    if (frame.kind === FrameKind.Data) return this.#onDataFrame(frame.payload);
+    const msg = parseClientMessage(frame.payload);
+    if (msg.type === 'ping') {
+      this.#send({ type: 'pong', ...(msg.nonce !== undefined ? { nonce: msg.nonce } : {}) });
+      return;
+    }
+    switch (this.#state) {
+      case State.Hello:
+        return this.#onHello(msg);
+      case State.Idle:
+        return this.#onIdleMessage(msg);
+      case State.DictBody:
+        throw new UnexpectedMessageError(msg.type, 'the dictionary data frames');
+      case State.FileBody:
+        return this.#onFileMessage(msg);
+      case State.FileDiscard:
+        return this.#onDiscardMessage(msg);
+      default:
+        return;
+    }
+  }
+
+  async #onDataFrame(payload: Buffer): Promise<void> {
+    switch (this.#state) {
+      case State.DictBody:
+        return this.#onDictData(payload);
+      case State.FileBody:
+        return this.#onFileData(payload);
+      case State.FileDiscard:
+        return; // ignored until file_end or cancel (docs/PROTOCOL.md §4)
+      default:
+        throw new UnexpectedMessageError('data frame', this.#state === State.Hello ? 'hello' : 'a put');
+    }
+  }
+
+  // -- handshake --------------------------------------------------------------------------------------------------
+
+  #onHello(msg: ClientMessage): void {
+    if (msg.type !== 'hello') throw new UnexpectedMessageError(msg.type, 'hello');
+    const { options, token } = this.#ctx;
+    if (!SUPPORTED_VERSIONS.includes(msg.version)) throw new VersionError(msg.version, SUPPORTED_VERSIONS);
+    if (token !== undefined && (msg.token === undefined || !tokensEqual(msg.token, token))) {
+      this.#ctx.log.warn({ sender: this.sender }, 'authentication failed');
+      throw new AuthError();
+    }
+    if (this.#ctx.isShuttingDown()) throw new ShuttingDownError();
+    if (this.#ctx.welcomedCount() >= options.limits.maxConnections) {
+      throw new TooManyConnectionsError(options.limits.maxConnections);
+    }
+    const { limits } = options;
+    const welcome: Welcome = {
+      type: 'welcome',
+      version: PROTOCOL_VERSION,
+      agent: AGENT,
+      serverId: this.#ctx.serverId,
+      limits: {
+        maxFrameBytes: limits.maxFrameBytes,
+        maxDictBytes: limits.maxDictBytes,
+        maxDictDepth: limits.maxDictDepth,
+        maxFileBytes: limits.maxFileBytes,
+        idleTimeoutMs: limits.idleTimeoutMs,
+      },
+      formats: ['json', 'xml', 'protobuf'],
+      encryption: {
+        accepts: ['none', 'age'],
+        recipient: this.#ctx.keys.recipient,
+        canDecrypt: this.#ctx.keys.canDecrypt,
+      },
+    };
+    this.#decoder.maxFrameBytes = limits.maxFrameBytes;
+    this.#welcomed = true;
+    this.#state = State.Idle;
+    this.#clearTimer();
+    this.#startTimer(limits.idleTimeoutMs, 'idle');
+    this.#pauseTimer(); // the pump resumes it
+    this.#send(welcome);
+    this.#ctx.log.info({ sender: this.sender, agent: msg.agent }, 'welcome');
+    this.#ctx.output.connected(this.sender);
+  }
+
+  // -- idle -------------------------------------------------------------------------------------------------------
+
+  async #onIdleMessage(msg: ClientMessage): Promise<void> {
+    switch (msg.type) {
+      case 'put_dict':
+        if (msg.bytes > this.#ctx.options.limits.maxDictBytes) {
+          throw new DictTooLargeError(msg.bytes, this.#ctx.options.limits.maxDictBytes);
+        }
+        this.#dict = { msg, refused: this.#shutdownRequested, chunks: [], received: 0 };
+        this.#state = State.DictBody;
+        if (msg.bytes === 0) await this.#finishDict();
+        return;
+      case 'put_file':
+        return this.#startFile(msg);
+      case 'cancel':
+        return; // nothing in progress: never answered
+      case 'bye':
+        this.#send({ type: 'bye' });
+        this.#closeReason ??= 'bye';
+        this.#end();
+        return;
+      default:
+        throw new UnexpectedMessageError(msg.type, 'put_dict, put_file, ping or bye');
+    }
+  }
+
+  // -- dictionaries -----------------------------------------------------------------------------------------------
+
+  async #onDictData(payload: Buffer): Promise<void> {
+    const put = this.#dict as DictPut;
+    if (put.received + payload.length > put.msg.bytes) {
+      throw new SizeMismatchError(put.msg.bytes, put.received + payload.length);
+    }
+    put.chunks.push(payload);
+    put.received += payload.length;
+    if (put.received === put.msg.bytes) await this.#finishDict();
+  }
+
+  async #finishDict(): Promise<void> {
+    const { msg, chunks, refused } = this.#dict as DictPut;
+    this.#dict = undefined;
+    this.#state = State.Idle;
+    const { id, format } = msg;
+    try {
+      if (refused) throw new ShuttingDownError();
+      const first = await this.#ctx.store.findReceipt(id);
+      if (first) return this.#sendDuplicate(first);
+      const bytes = Buffer.concat(chunks);
+      const limits = { maxDictBytes: this.#ctx.options.limits.maxDictBytes, maxDictDepth: this.#ctx.options.limits.maxDictDepth };
+      const dict: Dict = validateDict(decodeDict(bytes, format, limits), limits);
+      await this.#approve({ kind: 'dict', id, sender: this.sender, detail: format, bytes: bytes.length, preview: preview(dict) });
+      const tempPath = this.#ctx.store.tempPath('dict');
+      try {
+        const handle = await open(tempPath, 'wx', 0o600);
+        try {
+          await handle.writeFile(bytes);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      } catch (err) {
+        await rm(tempPath, { force: true });
+        throw new StorageError(`could not write the dictionary: ${(err as Error).message}`, { cause: err });
+      }
+      const { item, duplicate } = await this.#ctx.store.commit({
+        id,
+        kind: 'dict',
+        tempPath,
+        fileName: `dict.${DICT_FILE_EXTENSIONS[format]}`,
+        bytes: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        format,
+        encrypted: false,
+        sender: this.sender,
+      });
+      this.#send(toReceipt(item, duplicate));
+      if (duplicate) return;
+      this.stats.dicts += 1;
+      this.stats.bytes += item.bytes;
+      this.#ctx.log.info({ sender: this.sender, id, format, bytes: item.bytes, path: item.path }, 'dict stored');
+      this.#ctx.output.dict(item, dict);
+    } catch (err) {
+      this.#putError(err, id);
+    }
+  }
+
+  // -- files ------------------------------------------------------------------------------------------------------
+
+  async #startFile(msg: PutFile): Promise<void> {
+    const { id } = msg;
+    const limits = this.#ctx.options.limits;
+    try {
+      if (this.#shutdownRequested) throw new ShuttingDownError();
+      if (msg.offset !== 0) throw new OffsetError(msg.offset);
+      const first = await this.#ctx.store.findReceipt(id);
+      if (first) return this.#sendDuplicate(first);
+      if (msg.size !== undefined && msg.size > limits.maxFileBytes) throw new FileTooLargeError(msg.size, limits.maxFileBytes);
+      const cleaned = cleanName(msg.name);
+      await this.#approve({ kind: 'file', id, sender: this.sender, detail: msg.name, ...(msg.size !== undefined ? { bytes: msg.size } : {}) });
+      const tempPath = this.#ctx.store.tempPath('part');
+      let handle: FileHandle;
+      try {
+        handle = await open(tempPath, 'wx', 0o600);
+      } catch (err) {
+        throw new StorageError(`could not create a temporary file: ${(err as Error).message}`, { cause: err });
+      }
+      if (this.#socketClosed) {
+        await handle.close();
+        await rm(tempPath, { force: true });
+        return;
+      }
+      this.#file = { msg, cleaned, tempPath, handle, hash: createHash('sha256'), received: 0, head: Buffer.alloc(0) };
+      this.#state = State.FileBody;
+      this.#send({ type: 'ready', id, offset: 0 });
+    } catch (err) {
+      this.#putError(err, id);
+    }
+  }
+
+  async #onFileData(payload: Buffer): Promise<void> {
+    const put = this.#file as FilePut;
+    const total = put.received + payload.length;
+    const { maxFileBytes } = this.#ctx.options.limits;
+    if (total > maxFileBytes) return this.#failFile(new FileTooLargeError(total, maxFileBytes), true);
+    if (put.msg.size !== undefined && total > put.msg.size) return this.#failFile(new SizeMismatchError(put.msg.size, total), true);
+    if (put.head.length < HEAD_BYTES) put.head = Buffer.concat([put.head, payload.subarray(0, HEAD_BYTES - put.head.length)]);
+    put.hash.update(payload);
+    put.received = total;
+    try {
+      await put.handle.write(payload);
+    } catch (err) {
+      return this.#failFile(new StorageError(`could not write the file: ${(err as Error).message}`, { cause: err }), true);
+    }
+  }
+
+  async #onFileMessage(msg: ClientMessage): Promise<void> {
+    const put = this.#file as FilePut;
+    if ((msg.type === 'file_end' || msg.type === 'cancel') && msg.id !== put.msg.id) {
+      throw new UnexpectedMessageError(`${msg.type} for ${msg.id}`, `file_end or cancel for ${put.msg.id}`);
+    }
+    switch (msg.type) {
+      case 'file_end':
+        return this.#finishFile(msg);
+      case 'cancel':
+        this.#ctx.log.info({ sender: this.sender, id: msg.id }, 'file put cancelled');
+        await this.#discardFile();
+        this.#state = State.Idle;
+        return;
+      case 'bye':
+        await this.#discardFile();
+        this.#state = State.Idle;
+        return this.#onIdleMessage(msg);
+      default:
+        throw new UnexpectedMessageError(msg.type, 'data frames, file_end or cancel');
+    }
+  }
+
+  #onDiscardMessage(msg: ClientMessage): Promise<void> | void {
+    if ((msg.type === 'file_end' || msg.type === 'cancel') && msg.id === this.#discardId) {
+      this.#discardId = undefined;
+      this.#state = State.Idle;
+      return;
+    }
+    if (msg.type === 'bye') {
+      this.#state = State.Idle;
+      return this.#onIdleMessage(msg);
+    }
+    throw new UnexpectedMessageError(msg.type, `file_end or cancel for ${this.#discardId}`);
+  }
+
+  /** Fails the file put: error now, temporary removed; `midStream` ignores data until file_end or cancel. */
+  async #failFile(err: ProtocolError, midStream: boolean): Promise<void> {
+    const id = (this.#file as FilePut).msg.id;
+    await this.#discardFile();
+    this.#putError(err, id);
+    if (midStream) {
+      this.#discardId = id;
+      this.#state = State.FileDiscard;
+    } else {
+      this.#state = State.Idle;
+    }
+  }
+
+  async #finishFile(end: FileEnd): Promise<void> {
+    const put = this.#file as FilePut;
+    const { msg } = put;
+    const sha256 = put.hash.digest('hex');
+    if (end.bytes !== put.received) return this.#failFile(new SizeMismatchError(end.bytes, put.received), false);
+    if (msg.size !== undefined && msg.size !== put.received) return this.#failFile(new SizeMismatchError(msg.size, put.received), false);
+    if (end.sha256 !== sha256) return this.#failFile(new ChecksumMismatchError(end.sha256, sha256), false);
+    this.#file = undefined;
+    this.#state = State.Idle;
+    const plainTemp = this.#ctx.store.tempPath('plain');
+    try {
+      try {
+        await put.handle.sync();
+      } finally {
+        await put.handle.close();
+      }
+    } catch (err) {
+      await rm(put.tempPath, { force: true });
+      return this.#putError(new StorageError(`could not write the file: ${(err as Error).message}`, { cause: err }), msg.id);
+    }
+    try {
+      const encrypted = detectAge(put.head) !== null;
+      if (encrypted !== (msg.encryption === 'age')) {
+        this.#ctx.log.warn({ sender: this.sender, id: msg.id, declared: msg.encryption, detected: encrypted ? 'age' : 'none' }, 'declared encryption differs from the bytes; recording what the bytes are');
+      }
+      const keys = this.#ctx.keys;
+      const fileName = encrypted && !put.cleaned.toLowerCase().endsWith('.age') ? `${put.cleaned}.age` : put.cleaned;
+      let plaintext: { tempPath: string; fileName: string } | undefined;
+      let decryptFailure: string | undefined;
+      if (encrypted && keys.canDecrypt && this.#ctx.options.savePlaintext) {
+        try {
+          await decryptToFile(keys, put.tempPath, plainTemp);
+          plaintext = { tempPath: plainTemp, fileName: fileName.replace(/\.age$/i, '') || 'plaintext' };
+        } catch (err) {
+          decryptFailure = codeOf(err);
+          this.#ctx.log.warn({ sender: this.sender, id: msg.id, code: decryptFailure }, 'cannot decrypt; keeping the ciphertext only');
+        }
+      }
+      const { item, duplicate } = await this.#ctx.store.commit({
+        id: msg.id,
+        kind: 'file',
+        tempPath: put.tempPath,
+        fileName,
+        bytes: put.received,
+        sha256,
+        encrypted,
+        sender: this.sender,
+        name: msg.name,
+        ...(plaintext ? { plaintext } : {}),
+      });
+      this.#send(toReceipt(item, duplicate));
+      if (duplicate) return;
+      this.stats.files += 1;
+      this.stats.bytes += item.bytes;
+      this.#ctx.log.info({ sender: this.sender, id: msg.id, bytes: item.bytes, encrypted, path: item.path }, 'file stored');
+      this.#ctx.output.file(item, await this.#screenContent(item, decryptFailure));
+    } catch (err) {
+      this.#putError(err, msg.id);
+    } finally {
+      await rm(put.tempPath, { force: true });
+      await rm(plainTemp, { force: true });
+    }
+  }
+
+  /** What the screen shows of a stored file (read back from disk, decrypted when possible). */
+  async #screenContent(item: StoredItem, decryptFailure: string | undefined): Promise<FileContent | undefined> {
+    if (!this.#ctx.output.showsContent) return undefined;
+    const root = this.#ctx.store.dataDir;
+    const keys = this.#ctx.keys;
+    let head: Buffer;
+    let more: boolean;
+    let decrypted = false;
+    try {
+      if (item.encrypted && item.plaintextPath) {
+        ({ head, more } = await readHead(`${root}/${item.plaintextPath}`, SCREEN_MAX_BYTES));
+        decrypted = true;
+      } else if (item.encrypted) {
+        if (!keys.canDecrypt) return { kind: 'note', note: 'age-encrypted; decryption is turned off on this server' };
+        if (decryptFailure) return { kind: 'note', note: `age-encrypted; this server cannot decrypt it (${decryptFailure})` };
+        ({ head, more } = await decryptHead(keys, `${root}/${item.path}`, SCREEN_MAX_BYTES));
+        decrypted = true;
+      } else {
+        ({ head, more } = await readHead(`${root}/${item.path}`, SCREEN_MAX_BYTES));
+      }
+    } catch (err) {
+      const code = codeOf(err);
+      if (item.encrypted) return { kind: 'note', note: `age-encrypted; this server cannot decrypt it (${code})` };
+      return { kind: 'note', note: `cannot read it back (${code})` };
+    }
+    const text = textOf(head);
+    if (text === undefined) return { kind: 'note', note: `binary content${decrypted ? ' after decryption' : ''}, not shown` };
+    return { kind: 'text', text, more, decrypted };
+  }
+
+  async #discardFile(): Promise<void> {
+    const put = this.#file;
+    if (!put) return;
+    this.#file = undefined;
+    await put.handle.close().catch(() => undefined);
+    await rm(put.tempPath, { force: true });
+  }
+
+  // -- approval ---------------------------------------------------------------------------------------------------
+
+  async #approve(request: ApprovalRequest): Promise<void> {
+    const approval = this.#ctx.approval;
+    if (!approval) return;
+    const outcome = await approval.ask(request, this.#withdraw.signal);
+    this.#ctx.log.info({ sender: this.sender, id: request.id, outcome }, 'operator decision');
+    if (outcome === 'timeout') {
+      throw new RejectedError(`no answer from the operator within ${this.#ctx.options.limits.approvalTimeoutMs} ms`);
+    }
+    if (outcome === 'rejected') throw new RejectedError();
+  }
+
+  // -- output -----------------------------------------------------------------------------------------------------
+
+  #sendDuplicate(first: StoredItem): void {
+    this.#ctx.log.info({ sender: this.sender, id: first.id }, 'duplicate put: answering the first receipt');
+    this.#send(toReceipt(first, true));
+  }
+
+  #send(message: ServerMessage): void {
+    if (this.#socketClosed || this.#socket.destroyed || !this.#socket.writable) return;
+    this.#writer.control(message);
+  }
+
+  /** Answers a failed put with an error carrying its id; the session goes on unless the error is fatal. */
+  #putError(err: unknown, id: string): void {
+    const coded = toProtocolError(err, this.#ctx.log, this.sender);
+    if (coded.code === 'ERR_INTERNAL' || coded.code === 'ERR_STORAGE') {
+      this.#ctx.log.error({ err, sender: this.sender, id }, 'put failed');
+    } else {
+      this.#ctx.log.info({ sender: this.sender, id, code: coded.code }, 'put refused');
+    }
+    this.#send({ type: 'error', code: coded.code, message: coded.message.slice(0, 4096), id, fatal: false });
+  }
+
+  /** Sends a fatal error and closes the connection. */
+  #fatal(err: unknown): void {
+    if (this.#state === State.Closed) return;
+    const coded = toProtocolError(err, this.#ctx.log, this.sender);
+    this.#ctx.log.info({ sender: this.sender, code: coded.code }, 'closing the connection on a fatal error');
+    this.#closeReason ??= coded.code;
+    this.#send({ type: 'error', code: coded.code, message: coded.message.slice(0, 4096), fatal: true });
+    this.#end();
+  }
+
+  /** Ends the connection: no more frames are handled, the rest of the input is drained, the socket closes. */
+  #end(): void {
+    this.#state = State.Closed;
+    this.#clearTimer();
+    this.#queue.length = 0;
+    this.#withdraw.abort();
+    this.#socket.end();
+    this.#socket.resume();
+    setTimeout(() => this.#socket.destroy(), FATAL_LINGER_MS).unref();
+  }
+
+  #onClose(): void {
+    this.#socketClosed = true;
+    this.#state = State.Closed;
+    this.#clearTimer();
+    this.#withdraw.abort();
+    if (this.#welcomed) this.#ctx.output.disconnected(this.sender, this.stats, this.#closeReason);
+    this.#ctx.log.info({ sender: this.sender, ...this.stats, reason: this.#closeReason }, 'disconnected');
+    if (!this.#pumping) void this.#cleanup();
+  }
+
+  async #cleanup(): Promise<void> {
+    try {
+      await this.#discardFile();
+    } finally {
+      this.#resolveDone();
+    }
+  }
+
+  #isIdle(): boolean {
+    return !this.#pumping && (this.#state === State.Idle || this.#state === State.Hello);
+  }
+
+  // -- timers -----------------------------------------------------------------------------------------------------
+
+  #timerMs = 0;
+  #timerPhase: 'handshake' | 'idle' = 'handshake';
+  #timerPaused = false;
+
+  #startTimer(ms: number, phase: 'handshake' | 'idle'): void {
+    this.#clearTimer();
+    this.#timerMs = ms;
+    this.#timerPhase = phase;
+    if (ms <= 0) return;
+    this.#timer = setTimeout(() => {
+      this.#closeReason ??= `${phase} timeout`;
+      this.#fatal(new TimeoutError(phase, ms));
+    }, ms);
+    this.#timer.unref();
+  }
+
+  /** Server-side work (a write, a commit, an approval) does not count as the client's silence. */
+  #pauseTimer(): void {
+    if (this.#timerPhase !== 'idle' || this.#timerPaused) return;
+    this.#timerPaused = true;
+    this.#clearTimer();
+  }
+
+  #resumeTimer(): void {
+    if (!this.#timerPaused) return;
+    this.#timerPaused = false;
+    this.#startTimer(this.#timerMs, this.#timerPhase);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** Normalises anything thrown into a coded protocol error; unknown failures become ERR_INTERNAL. */
+function toProtocolError(err: unknown, log: Logger, sender: string): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  log.error({ err, sender }, 'unexpected failure');
+  return new InternalError('internal error (details in the server log)', { cause: err });
+}
+
+/** Compares tokens in constant time: both are hashed first, so their lengths leak nothing either. */
+function tokensEqual(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+function formatAddress(address: string | undefined, port: number | undefined): string {
+  const host = address ?? 'unknown';
+  return host.includes(':') ? `[${host}]:${port ?? 0}` : `${host}:${port ?? 0}`;
+}
+
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'ERR_INTERNAL';
+}
+
+function preview(dict: Dict): string {
+  const text = JSON.stringify(dict);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+async function readHead(path: string, maxBytes: number): Promise<{ head: Buffer; more: boolean }> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(maxBytes + 1);
+    const { bytesRead } = await handle.read(buffer, 0, maxBytes + 1, 0);
+    return { head: buffer.subarray(0, Math.min(bytesRead, maxBytes)), more: bytesRead > maxBytes };
+  } finally {
+    await handle.close();
+  }
+}

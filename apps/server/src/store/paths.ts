@@ -1,0 +1,121 @@
+/**
+ * Where things go in the data directory, and how a client's file name becomes a safe part of a stored name.
+ *
+ *   <data>/items/YYYY-MM-DD/<HHMMSS>-<serverId>-<id>-<cleaned name>   stored items (UTC date and time)
+ *   <data>/receipts/<id>.json                                          one receipt per put id: the index
+ *   <data>/tmp/<serverId>.<n>.<purpose>                                temporaries of a live process
+ *
+ * The client never chooses a directory: its name only contributes one cleaned path segment, always behind a
+ * prefix the server writes, so no name can escape `items/` or collide with another server's files.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { NameInvalidError } from '@proj/protocol';
+
+export const ITEMS_DIR = 'items';
+export const RECEIPTS_DIR = 'receipts';
+export const TMP_DIR = 'tmp';
+
+/** Longest cleaned client name kept, in UTF-8 bytes (the whole file name stays under 255 bytes). */
+export const MAX_CLEAN_NAME_BYTES = 100;
+/** Longest part of the put id kept in a file name. */
+const MAX_ID_IN_NAME = 64;
+
+/** A fresh server id: 8 random hex digits and the process id, e.g. `3fa9c2d1-4242`. */
+export function newServerId(pid = process.pid): string {
+  return `${randomBytes(4).toString('hex')}-${pid}`;
+}
+
+/** The process id inside a server id, or undefined if it is not one of ours. */
+export function pidOfServerId(serverId: string): number | undefined {
+  const m = /^[0-9a-f]{8}-(\d+)$/.exec(serverId);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** `YYYY-MM-DD` and `HHMMSS` of `date`, in UTC. */
+export function utcStamp(date: Date): { day: string; time: string } {
+  const iso = date.toISOString(); // 2025-01-31T12:34:56.789Z
+  return { day: iso.slice(0, 10), time: iso.slice(11, 19).replace(/:/g, '') };
+}
+
+/** The server id of a stored item's file name (`HHMMSS-<serverId>-…`), if it has one. */
+export function serverIdOfItemName(fileName: string): string | undefined {
+  const m = /^\d{6}-([0-9a-f]{8}-\d+)-/.exec(fileName);
+  return m ? m[1] : undefined;
+}
+
+/** The server id of a temporary file name (`<serverId>.<n>.<purpose>`), if it has one. */
+export function serverIdOfTempName(fileName: string): string | undefined {
+  const m = /^([0-9a-f]{8}-\d+)\./.exec(fileName);
+  return m ? m[1] : undefined;
+}
+
+/** Put ids may hold `:`, which some file systems refuse: the file name of a receipt escapes it as `%3A`. */
+export function receiptFileName(id: string): string {
+  return `${id.replace(/:/g, '%3A')}.json`;
+}
+
+/** The put id in a file name: `:` becomes `_`, cut to 64 characters. */
+export function idForName(id: string): string {
+  return id.replace(/:/g, '_').slice(0, MAX_ID_IN_NAME);
+}
+
+/** Windows device names, refused as a name's stem on any platform so the data directory can move there. */
+const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
+
+/**
+ * Turns a client's file name into one safe path segment: the last component of the path it may contain (both
+ * `/` and `\` separate), with control characters, NUL and anything outside letters, digits, `.`, `_`, `-` and
+ * `+` replaced by `_`, no leading or trailing dots, no Windows device names, at most 100 UTF-8 bytes with the
+ * extension kept. Throws ERR_NAME_INVALID when nothing is left (`.`, `..`, `/`, only punctuation).
+ */
+export function cleanName(name: string): string {
+  const parts = name
+    .normalize('NFC')
+    .split(/[\\/]/)
+    .filter((p) => p !== '' && p !== '.' && p !== '..');
+  const last = parts[parts.length - 1] ?? '';
+  let clean = last
+    .replace(/[^\p{L}\p{N}._+-]+/gu, '_')
+    .replace(/_+/g, '_')
+    .replace(/^[._]+/, '')
+    .replace(/[._]+$/, '');
+  if (!/[\p{L}\p{N}]/u.test(clean)) {
+    throw new NameInvalidError(`file name ${JSON.stringify(name.slice(0, 60))} has nothing usable as a name`);
+  }
+  const dot = clean.lastIndexOf('.');
+  let stem = dot > 0 ? clean.slice(0, dot) : clean;
+  let ext = dot > 0 ? clean.slice(dot) : '';
+  if (ext.length > 17) {
+    stem = clean;
+    ext = '';
+  }
+  if (RESERVED.test(stem)) stem = `_${stem}`;
+  stem = truncateUtf8(stem, MAX_CLEAN_NAME_BYTES - Buffer.byteLength(ext));
+  clean = `${stem}${ext}`;
+  return clean;
+}
+
+/** The longest prefix of `text` that fits in `maxBytes` of UTF-8, never splitting a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch);
+    if (used + n > maxBytes) break;
+    out += ch;
+    used += n;
+  }
+  return out;
+}
+
+/** The file name of a stored item, without a collision counter. */
+export function itemFileName(time: string, serverId: string, id: string, cleanedName: string): string {
+  return `${time}-${serverId}-${idForName(id)}-${cleanedName}`;
+}
+
+/** Absolute paths of the data directory's parts. */
+export function layout(dataDir: string): { items: string; receipts: string; tmp: string } {
+  return { items: join(dataDir, ITEMS_DIR), receipts: join(dataDir, RECEIPTS_DIR), tmp: join(dataDir, TMP_DIR) };
+}

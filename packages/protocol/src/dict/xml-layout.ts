@@ -1,0 +1,73 @@
+/**
+ * What the XML encoder and decoder share (docs/DICT-ENCODINGS.md §4): element names, the character rules of
+ * XML 1.0 and the backslash escape for characters XML 1.0 cannot carry at all.
+ */
+import { DecodeError } from '../errors';
+
+/** Element names of the layout. `dict` is the root only. */
+export const XML_ELEMENTS = ['dict', 'object', 'array', 'string', 'number', 'true', 'false', 'null'] as const;
+export type XmlElement = (typeof XML_ELEMENTS)[number];
+
+/** Value of the `escaped` attribute that marks an element whose key and text use the backslash escape. */
+export const ESCAPED_TRUE = 'true';
+
+/**
+ * Characters XML 1.0 cannot carry, not even as a character reference (production [2] Char): C0 controls
+ * other than TAB, LF, CR, and U+FFFE, U+FFFF. Lone surrogates never get here: the value model refuses them.
+ */
+const NON_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const NON_XML_CHAR_G = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\\]/g;
+
+/** True when `s` holds a character XML 1.0 cannot carry: the encoder escapes it, the decoder refuses it raw. */
+export function hasNonXmlChar(s: string): boolean {
+  return NON_XML_CHAR.test(s);
+}
+
+/** Whether an element must be written with `escaped="true"`: its key or text holds a character XML cannot carry. */
+export function needsBackslashEscape(key: string | undefined, text: string | undefined): boolean {
+  return (key !== undefined && hasNonXmlChar(key)) || (text !== undefined && hasNonXmlChar(text));
+}
+
+/** `\` becomes `\\`; a character XML cannot carry becomes `\uXXXX` (4 uppercase hex digits). */
+export function backslashEscape(s: string): string {
+  return s.replace(NON_XML_CHAR_G, (c) =>
+    c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+}
+
+/** Reverses `backslashEscape`. Any other use of `\` is ERR_DECODE. */
+export function backslashUnescape(s: string): string {
+  return s.replace(/\\(\\|u([0-9A-Fa-f]{4}))?/g, (_all, esc: string | undefined, hex: string | undefined) => {
+    if (esc === undefined) throw new DecodeError('xml', 'a backslash in an escaped text must start \\\\ or \\uXXXX');
+    return hex === undefined ? '\\' : String.fromCharCode(parseInt(hex, 16));
+  });
+}
+
+/**
+ * Escapes what xmlbuilder2's serializer would get wrong, before handing it a text: `&` (it leaves an `&` that
+ * starts something shaped like a reference, such as `&#13;` or `&amp;`, unescaped, which would change the
+ * text) and CR (it writes CR raw, and a parser reads a raw CR back as LF). xmlbuilder2 passes the references
+ * we write through untouched and escapes `<` and `>` itself.
+ */
+export function preEscapeText(s: string): string {
+  return s.replace(/[&\r]/g, (c) => PRE_ESCAPES[c] as string);
+}
+
+/** As `preEscapeText`, for an attribute value: also TAB and LF, which attribute normalisation turns to spaces. */
+export function preEscapeAttribute(s: string): string {
+  return s.replace(/[&\t\n\r]/g, (c) => PRE_ESCAPES[c] as string);
+}
+
+const PRE_ESCAPES: Record<string, string> = { '&': '&amp;', '\r': '&#13;', '\t': '&#9;', '\n': '&#10;' };
+
+/**
+ * Number syntax: the JSON number grammar (RFC 8259 §6). The encoder writes the shortest round-trip form
+ * (ECMAScript Number::toString, `-0` for negative zero), which always matches it; NaN, Infinity, hex,
+ * a leading `+`, `.5` or surrounding spaces do not.
+ */
+export const NUMBER_SYNTAX = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
+
+/** The text of a number element. */
+export function formatNumber(n: number): string {
+  return Object.is(n, -0) ? '-0' : String(n);
+}
