@@ -25,6 +25,7 @@ import type { Prompter } from './prompts';
 import { putDict, putFile, type FileEncryption, type PutResult } from './put';
 import { receiptJson, receiptLine } from './receipt-format';
 import { Link, type RetryEvent } from './send';
+import { looksLikeRecipient } from './encrypt';
 import { describeError } from './errors-text';
 
 export interface Io {
@@ -153,6 +154,9 @@ export function buildProgram(io: Io, setResult: (code: ExitCode) => void): Comma
       if (flags.name !== undefined && flags.name.length === 0) throw new UsageError('--name cannot be empty');
       if (flags.passphraseFile !== undefined && flags.recipient.length > 0) {
         throw new UsageError('choose one way to encrypt: --recipient or --passphrase-file, not both');
+      }
+      for (const r of flags.recipient) {
+        if (!looksLikeRecipient(r)) throw new UsageError(`--recipient must be an age recipient (age1…), found ${JSON.stringify(r.slice(0, 20))}`);
       }
       for (const path of paths) await mustBeFile(path, 'file');
       let encryption: FileEncryption = { kind: 'none' };

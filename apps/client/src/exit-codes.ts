@@ -49,7 +49,7 @@ export const CONNECTION_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Socket errors that can escape the client library raw (see docs/CLIENT.md, "Known library issues": `drain()`
+ * Socket errors that can escape the client library raw (docs/CLIENT.md §9, "Known library issues": `drain()`
  * rejects with the socket's own error). They mean the same as ERR_CONNECTION_CLOSED.
  */
 const SOCKET_ERRNOS: ReadonlySet<string> = new Set([
@@ -76,6 +76,9 @@ export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof UsageError) return ExitCode.Usage;
   if (err instanceof InterruptedError) return ExitCode.Interrupted;
   if (isConnectionFailure(err)) return ExitCode.Connection;
+  // @proj/crypto refusing a recipient or key given on the command line.
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'ERR_CRYPTO_OPTIONS' || code === 'ERR_KEY_FILE') return ExitCode.Usage;
   if (isProtocolError(err)) {
     if (err.code === 'ERR_RECEIPT_MISMATCH') return ExitCode.ReceiptMismatch;
     // A refusal the server sent us is a refusal, whatever its code (even ERR_TIMEOUT for an idle connection).

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { encodeDict, type Dict, type DictFormat, type Receipt } from '@proj/protocol';
+import { UsageError } from './exit-codes';
 import { encryptToTemp, type EncryptMode, type EncryptTuning } from './encrypt';
 import { createProgressBar } from './progress';
 import type { SentItem } from './receipt-format';
@@ -83,8 +84,7 @@ export async function putFile(link: Link, path: string, options: PutFileOptions 
 }
 
 /** `--encrypt` without `--recipient`, and the server announced no recipient. */
-export class NoRecipientError extends Error {
-  readonly code = 'ERR_NO_RECIPIENT';
+export class NoRecipientError extends UsageError {
   constructor(address: string) {
     super(`the server at ${address} announces no age recipient; pass --recipient age1… or use --passphrase-file`);
     this.name = 'NoRecipientError';

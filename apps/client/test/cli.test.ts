@@ -213,6 +213,7 @@ describe('send-file', () => {
     [['/no/such/file.txt'], /no such file/],
     [['a', 'b', '--id', 'x1'], /--id is for one file/],
     [['a', '--passphrase-file', 'p', '--recipient', 'age1x'], /not both/],
+    [['a', '--recipient', 'ssh-ed25519 AAAA'], /must be an age recipient/],
     [[], /missing required argument/],
   ])('exits 2 for a usage error: %j', async (args, message) => {
     const r = await runCli(['send-file', ...at(), ...args]);

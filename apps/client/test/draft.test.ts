@@ -29,6 +29,8 @@ describe('parseNumber', () => {
     ['9007199254740991', Number.MAX_SAFE_INTEGER],
     ['1e300', 1e300],
     ['100000000000000000000', 1e20],
+    ['123456789012345680000', 123456789012345680000],
+    ['1000000000000000000000', 1e21],
   ])('reads %s', (text, value) => {
     expect(parseNumber(text)).toEqual({ ok: true, value });
   });

@@ -2,15 +2,16 @@
  * The real program in a real pseudo-terminal (util-linux `script`), typed at like a person would, against a real
  * server in this process. Assertions are on what the server stored.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decryptFile, readIdentityFile } from '@proj/crypto';
 import { decodeDict } from '@proj/protocol';
-import { listFiles, makeTempDir, Pty, sha256File } from '@proj/test-utils';
+import { listFiles, makeTempDir, Pty, sha256File, sha256Hex } from '@proj/test-utils';
 import { CLIENT_DIR, MAIN, startTestServer, type TestServer } from './helpers/harness';
 
 const ENTER = '\r';
 const DOWN = '\u001b[B';
+const UP = '\u001b[A';
 const CTRL_C = '\u0003';
 
 let server: TestServer;
@@ -100,7 +101,7 @@ it('builds a nested dictionary, sends it as XML, creates and encrypts a text fil
   try {
     expect(await readFile(out, 'utf8')).toBe('Hello,\nterminal.\n');
   } finally {
-    await import('node:fs/promises').then((fs) => fs.rm(out, { force: true }));
+    await rm(out, { force: true });
   }
 });
 
@@ -129,7 +130,8 @@ it('answers bad input with a message and a second chance, never a crash', async 
     await type(pty, 'Key of the new entry', 'm');
     await choose(pty, 'Type of the value of m', 4); // null
     await choose(pty, 'The dictionary (2 entries)', 4); // Done
-    await choose(pty, 'Send it in which format?', 0); // binary
+    await pty.expect('Send it in which format?');
+    pty.write(UP + ENTER); // from JSON (initial) up to binary
     await pty.expect('size and checksum match');
 
     await choose(pty, 'What would you like to do?', 1);
@@ -171,4 +173,22 @@ it('says so when nobody listens, offers to retry, and leaves with 130 on Ctrl-C'
   } finally {
     await pty.stop();
   }
+});
+
+it('draws a progress bar with speed and time left when standard error is a terminal', async () => {
+  const tmp = await makeTempDir();
+  const big = join(tmp.path, 'big.bin');
+  const content = Buffer.alloc(8 * 1024 * 1024, 7);
+  await writeFile(big, content);
+  const pty = new Pty(process.execPath, [MAIN, 'send-file', '--port', String(server.port), big], { cwd: CLIENT_DIR });
+  try {
+    await pty.expect(/big\.bin \[[#-]+\]\s+\d+%\s+[\d.]+ \w+ \/ 8\.0 MiB\s+[\d.]+ \w+\/s\s+[\d:-]+ left/);
+    await pty.expect(/sent \S+big\.bin -> items\//);
+    expect(await pty.exited).toBe(0);
+  } finally {
+    await pty.stop();
+    await tmp.remove();
+  }
+  const [stored] = await storedItems();
+  expect(await sha256File(stored as string)).toBe(sha256Hex(content));
 });

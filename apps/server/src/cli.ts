@@ -16,7 +16,10 @@ import { listReceived } from './store/receipts';
 export interface CliIo {
   argv: readonly string[];
   env: NodeJS.ProcessEnv;
+  /** Where relative paths given by the user resolve from. */
   cwd: string;
+  /** Data directory when none is given. */
+  defaultDataDir: string;
   stdin: { isTTY?: boolean };
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable;
@@ -79,6 +82,7 @@ async function serveCommand(flags: Record<string, unknown>, io: CliIo): Promise<
     flags,
     env: io.env,
     cwd: io.cwd,
+    defaultDataDir: io.defaultDataDir,
     ...(typeof flags['config'] === 'string' ? { configFile: flags['config'] } : {}),
   });
   const interactive = Boolean(io.stdin.isTTY && io.stdout.isTTY) && flags['prompt'] !== false;
@@ -106,6 +110,7 @@ async function listCommand(flags: Record<string, unknown>, io: CliIo): Promise<n
     flags: { dataDir: flags['dataDir'] },
     env: io.env,
     cwd: io.cwd,
+    defaultDataDir: io.defaultDataDir,
     ...(typeof flags['config'] === 'string' ? { configFile: flags['config'] } : {}),
   });
   const items = await listReceived(options.dataDir);

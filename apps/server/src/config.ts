@@ -86,6 +86,8 @@ export async function gatherOptions(params: {
   flags: Record<string, unknown>;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Data directory when no source sets one. */
+  defaultDataDir: string;
   configFile?: string;
 }): Promise<Gathered> {
   const { flags, env, cwd } = params;
@@ -118,7 +120,7 @@ export async function gatherOptions(params: {
     else options[setting.target] = value;
   }
   return {
-    options: { dataDir: resolve(cwd, 'data'), ...options, limits } as StartOptions,
+    options: { dataDir: params.defaultDataDir, ...options, limits } as StartOptions,
     set,
   };
 }

@@ -3,6 +3,7 @@
  * Entry point: the one error boundary. Turns the CLI's result into an exit code: 0 ok, 1 runtime failure,
  * 2 usage error. Nothing deeper calls process.exit.
  */
+import { resolve } from 'node:path';
 import { EXIT_FAILURE, EXIT_USAGE, runCli } from './cli';
 import { UsageError } from './options';
 
@@ -24,8 +25,10 @@ function waitForSignal(): Promise<string> {
 runCli({
   argv: process.argv.slice(2),
   env: process.env,
-  // pnpm runs scripts in the package directory; INIT_CWD is where the user typed the command.
-  cwd: process.env['INIT_CWD'] ?? process.cwd(),
+  // pnpm runs scripts in the package directory; INIT_CWD is where the user typed the command, so a relative
+  // --data-dir means what the user meant. The default data directory stays ./data of the package (README).
+  cwd: process.env['INIT_CWD'] || process.cwd(),
+  defaultDataDir: resolve(process.cwd(), 'data'),
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,

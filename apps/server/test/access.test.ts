@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connect } from '@proj/protocol';
 import { listFiles, makeTempDir } from '@proj/test-utils';
 import type { ApprovalRequest } from '../src/index';
-import { RawClient, startTestServer, type TestServer } from './helpers';
+import { chunks, RawClient, startTestServer, type TestServer } from './helpers';
 
 describe('token and TLS', () => {
   let tmp: { path: string; remove: () => Promise<void> };
@@ -52,7 +52,7 @@ describe('token and TLS', () => {
     expect(t.server.tls).toBe(true);
     const ca = await readFile(join(tmp.path, 'cert.pem'));
     const client = await connect({ port: t.server.port, tls: { ca }, token: 's3cret-token' });
-    const r = await client.sendStream([Buffer.from('over tls\n')], { name: 'tls.txt' });
+    const r = await client.sendStream(chunks(Buffer.from('over tls\n')), { name: 'tls.txt' });
     await client.close();
     expect(await readFile(join(t.dataDir, r.path), 'utf8')).toBe('over tls\n');
     // A plain-TCP client gets nowhere.
@@ -85,8 +85,8 @@ describe('operator approval (--ask)', () => {
       const results = await Promise.allSettled(
         clients.flatMap((c, i) => [
           c.sendDict({ i }, { id: `yes-d${i}` }),
-          c.sendStream([Buffer.from(`file ${i}`)], { id: `no-f${i}`, name: 'f.txt' }),
-          c.sendStream([Buffer.from(`file ${i}`)], { id: `yes-f${i}`, name: 'f.txt' }),
+          c.sendStream(chunks(Buffer.from(`file ${i}`)), { id: `no-f${i}`, name: 'f.txt' }),
+          c.sendStream(chunks(Buffer.from(`file ${i}`)), { id: `yes-f${i}`, name: 'f.txt' }),
           c.sendDict({ i }, { id: `no-d${i}`, format: 'xml' }),
         ]),
       );
@@ -122,7 +122,7 @@ describe('operator approval (--ask)', () => {
     try {
       const client = await connect({ port: t.server.port });
       await expect(client.sendDict({ late: true })).rejects.toMatchObject({ code: 'ERR_REJECTED' });
-      await expect(client.sendStream([Buffer.from('x')], { name: 'x.txt' })).rejects.toMatchObject({ code: 'ERR_REJECTED' });
+      await expect(client.sendStream(chunks(Buffer.from('x')), { name: 'x.txt' })).rejects.toMatchObject({ code: 'ERR_REJECTED' });
       await client.close();
       expect(signalled).toBe(true);
       expect(await listFiles(join(t.dataDir, 'items'))).toEqual([]);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { connect, type Receipt } from '@proj/protocol';
 import { listFiles, sha256File, sha256Hex } from '@proj/test-utils';
 import { listReceived } from '../src/index';
-import { startTestServer } from './helpers';
+import { chunks, startTestServer } from './helpers';
 
 describe('many clients at once', () => {
   it('200 clients, each sending dictionaries and a file: every receipt matches one stored item', async () => {
@@ -19,7 +19,7 @@ describe('many clients at once', () => {
           receipts.push(await client.sendDict({ client: n, kind: 'second' }, { id: `c${n}-d2`, format: 'protobuf' }));
           const body = randomBytes(8 * 1024 + n);
           sent.set(`c${n}-f1`, sha256Hex(body));
-          receipts.push(await client.sendStream([body], { id: `c${n}-f1`, name: `file-${n}.bin`, size: body.length }));
+          receipts.push(await client.sendStream(chunks(body), { id: `c${n}-f1`, name: `file-${n}.bin`, size: body.length }));
           return receipts;
         } finally {
           await client.close();

@@ -6,7 +6,7 @@ import { connect } from '@proj/protocol';
 import { listFiles, makeTempDir, sha256Hex } from '@proj/test-utils';
 import { listReceived } from '../src/index';
 import { cleanStale } from '../src/store/cleanup';
-import { RawClient, startTestServer, waitFor, type TestServer } from './helpers';
+import { chunks, RawClient, startTestServer, waitFor, type TestServer } from './helpers';
 
 describe('durability and idempotency', () => {
   let t: TestServer;
@@ -31,9 +31,9 @@ describe('durability and idempotency', () => {
     // The retry with the same id goes through, once.
     const client = await connect({ port: t.server.port });
     const body = Buffer.alloc(1_000_000, 7);
-    const r1 = await client.sendStream([body], { id: 'drop-1', name: 'big.bin', size: body.length });
+    const r1 = await client.sendStream(chunks(body), { id: 'drop-1', name: 'big.bin', size: body.length });
     expect(r1).toMatchObject({ duplicate: false, bytes: body.length, sha256: sha256Hex(body) });
-    const r2 = await client.sendStream([body], { id: 'drop-1', name: 'big.bin', size: body.length });
+    const r2 = await client.sendStream(chunks(body), { id: 'drop-1', name: 'big.bin', size: body.length });
     expect(r2).toEqual({ ...r1, duplicate: true });
     await client.close();
     expect(await listFiles(join(t.dataDir, 'items'))).toEqual([r1.path.slice('items/'.length)]);
@@ -53,7 +53,7 @@ describe('durability and idempotency', () => {
 
   it('a file put of a stored id is answered with the receipt before any byte moves', async () => {
     const client = await connect({ port: t.server.port });
-    const r1 = await client.sendStream([Buffer.from('abc')], { id: 'f-dup', name: 'a.txt' });
+    const r1 = await client.sendStream(chunks(Buffer.from('abc')), { id: 'f-dup', name: 'a.txt' });
     await client.close();
     const c = await RawClient.welcomed(t.server.port);
     c.control({ type: 'put_file', id: 'f-dup', name: 'a.txt' });

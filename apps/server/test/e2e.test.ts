@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { connect, encodeDict, type Dict } from '@proj/protocol';
 import { listFiles, makeTempDir, sha256File, sha256Hex } from '@proj/test-utils';
 import { listReceived } from '../src/index';
-import { startTestServer, waitFor, type TestServer } from './helpers';
+import { chunks, startTestServer, waitFor, type TestServer } from './helpers';
 
 const sample: Dict = { name: 'Ada', age: 36, tags: ['math', 'engines'], nested: { ok: true, none: null, pi: 3.14 } };
 
@@ -65,7 +65,7 @@ describe('end to end', () => {
   it('indexes every item for `list`', async () => {
     const client = await connect({ port: t.server.port });
     const r1 = await client.sendDict(sample, { id: 'a-1' });
-    const r2 = await client.sendStream([Buffer.from('hello\n')], { id: 'a-2', name: 'hello.txt', size: 6 });
+    const r2 = await client.sendStream(chunks(Buffer.from('hello\n')), { id: 'a-2', name: 'hello.txt', size: 6 });
     await client.close();
     const items = await listReceived(t.dataDir);
     expect(items.map((i) => [i.id, i.kind, i.path, i.bytes, i.sha256])).toEqual([
@@ -90,7 +90,7 @@ describe('output modes', () => {
     try {
       const client = await connect({ port: t.server.port });
       await client.sendDict({ shown: 'yes' }, { id: 'o-1' });
-      await client.sendStream([Buffer.from('file body\n')], { id: 'o-2', name: 'f.txt' });
+      await client.sendStream(chunks(Buffer.from('file body\n')), { id: 'o-2', name: 'f.txt' });
       await client.close();
       const out = t.stdout();
       if (output === 'screen') {

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { encryptFile } from '@proj/crypto';
 import { connect } from '@proj/protocol';
 import { makeTempDir, sha256File } from '@proj/test-utils';
 import { listReceived } from '../src/index';
@@ -119,5 +120,20 @@ describe('encrypted files', () => {
     await client.close();
     expect(t.stdout()).toContain('decryption is turned off');
     expect(t.stdout()).not.toContain('top secret line');
+  });
+
+  it('opens passphrase-encrypted files with --passphrase-file', async () => {
+    const pass = join(tmp.path, 'pass.txt');
+    await writeFile(pass, 'correct horse battery staple\n', { mode: 0o600 });
+    const enc = join(tmp.path, 'p.txt.age');
+    await encryptFile(join(tmp.path, 'secret.txt'), enc, { passphrase: 'correct horse battery staple', scryptWorkFactor: 10 });
+    t = await startTestServer({ output: 'file', passphraseFile: pass, savePlaintext: true });
+    const client = await connect({ port: t.server.port });
+    const receipt = await client.sendFile(enc, { id: 'enc-7', encryption: 'age' });
+    await client.close();
+    const [item] = await listReceived(t.dataDir);
+    expect(receipt.path).toMatch(/-enc-7-p\.txt\.age$/);
+    expect(await readFile(join(t.dataDir, item?.plaintextPath as string), 'utf8')).toBe(plaintext);
+    expect(JSON.stringify(t.logs())).not.toContain('correct horse');
   });
 });

@@ -145,3 +145,8 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await sleep(20);
   }
 }
+
+/** Bytes as the async iterable `sendStream` takes. */
+export async function* chunks(...parts: Uint8Array[]): AsyncGenerator<Uint8Array> {
+  for (const part of parts) yield part;
+}

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { connect } from '@proj/protocol';
 import { listFiles } from '@proj/test-utils';
 import { cleanName } from '../src/index';
-import { RawClient, startTestServer, type TestServer } from './helpers';
+import { chunks, RawClient, startTestServer, type TestServer } from './helpers';
 
 describe('cleanName', () => {
   it.each([
@@ -22,6 +22,7 @@ describe('cleanName', () => {
     ['sp ace & "quotes"?.md', 'sp_ace_quotes_.md'],
     ['naïve-résumé.txt', 'naïve-résumé.txt'],
     ['new\nline\r.txt', 'new_line_.txt'],
+    ['a..b...txt', 'a.b.txt'],
   ])('%j -> %j', (input, expected) => {
     expect(cleanName(input)).toBe(expected);
   });
@@ -59,11 +60,12 @@ describe('path tricks over the wire', () => {
     'dir/sub/file.txt',
     'back\\slash\\file.txt',
     '~/.ssh/authorized_keys',
+    'dots..in..the..middle',
   ];
 
   it.each(tricky)('stores %j inside items/ of the data directory', async (name) => {
     const client = await connect({ port: t.server.port });
-    const receipt = await client.sendStream([Buffer.from('x')], { name });
+    const receipt = await client.sendStream(chunks(Buffer.from('x')), { name });
     await client.close();
     expect(receipt.path).toMatch(/^items\/\d{4}-\d{2}-\d{2}\/[^/\\]+$/);
     expect(receipt.path).not.toContain('..');
@@ -72,6 +74,14 @@ describe('path tricks over the wire', () => {
     const base = receipt.path.split('/')[2] as string;
     expect(Buffer.byteLength(base)).toBeLessThan(255);
     expect(base).not.toMatch(/[\u0000-\u001f\\:*?"<>|]/);
+  });
+
+  it('keeps .. out of paths made from ids too', async () => {
+    const client = await connect({ port: t.server.port });
+    const receipt = await client.sendDict({ a: 1 }, { id: 'a..b' });
+    await client.close();
+    expect(receipt.path).not.toContain('..');
+    expect(receipt.path).toMatch(/-a\.b-dict\.json$/);
   });
 
   it.each(['.', '..', '/', '...'])('refuses %j with ERR_NAME_INVALID and goes on', async (name) => {
@@ -86,7 +96,7 @@ describe('path tricks over the wire', () => {
   it('left nothing outside items/, receipts/, tmp/ and the identity', async () => {
     expect((await readdir(t.dataDir)).sort()).toEqual(['identity.txt', 'items', 'receipts', 'tmp']);
     const files = await listFiles(join(t.dataDir, 'items'));
-    expect(files.length).toBe(tricky.length);
+    expect(files.length).toBe(tricky.length + 1);
     for (const f of files) expect(f.split('/').length).toBe(2);
   });
 });

@@ -42,6 +42,10 @@ export class FrameWriter {
           throw new ConnectionClosedError('connection closed while writing');
         }),
       ]);
+    } catch (err) {
+      // `once` rejects with the socket's own error (ECONNRESET, EPIPE): to a caller it is a closed connection.
+      if (err instanceof ConnectionClosedError) throw err;
+      throw new ConnectionClosedError(`connection error while writing: ${(err as Error).message}`, { cause: err });
     } finally {
       ac.abort();
     }

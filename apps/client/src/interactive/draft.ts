@@ -88,15 +88,24 @@ export function parseNumber(text: string): NumberParse {
   }
   const value = Number(t);
   if (!Number.isFinite(value)) return { ok: false, message: `${t.slice(0, 40)} is too large to be a number. Enter it as text instead.` };
-  // An integer written out in full that a double cannot hold exactly (beyond 2^53, most are not) would be
-  // stored as a different number: refuse it rather than round it silently.
-  if (/^-?\d+$/.test(t) && !Number.isSafeInteger(value) && BigInt(t) !== BigInt(value)) {
+  // An integer written out in full that a double cannot hold (beyond 2^53 most cannot) would be stored, and
+  // printed back, as a different number: refuse it rather than round it silently. Digits that print back the
+  // same (as JSON writes 1e20 or 123456789012345680000) are fine.
+  if (/^-?\d+$/.test(t) && !Number.isSafeInteger(value) && BigInt(t) !== BigInt(plainDigits(value))) {
     return {
       ok: false,
       message: `${t.slice(0, 40)} is an integer too large to be kept exactly (beyond 2^53). Enter it as text instead.`,
     };
   }
   return { ok: true, value: Object.is(value, -0) ? 0 : value };
+}
+
+/** The shortest decimal form of an integral double, written without an exponent (`1e+21` -> `1000…0`). */
+function plainDigits(value: number): string {
+  const m = /^(-?)(\d)(?:\.(\d+))?e\+(\d+)$/.exec(String(value));
+  if (!m) return String(value);
+  const digits = `${m[2]}${m[3] ?? ''}`;
+  return `${m[1]}${digits.padEnd(Number(m[4]) + 1, '0')}`;
 }
 
 /** Adds `key` at the end, or replaces its value where it is. */

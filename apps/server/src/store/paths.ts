@@ -55,9 +55,9 @@ export function receiptFileName(id: string): string {
   return `${id.replace(/:/g, '%3A')}.json`;
 }
 
-/** The put id in a file name: `:` becomes `_`, cut to 64 characters. */
+/** The put id in a file name: `:` becomes `_`, runs of dots one dot (a path never holds `..`), cut to 64 characters. */
 export function idForName(id: string): string {
-  return id.replace(/:/g, '_').slice(0, MAX_ID_IN_NAME);
+  return id.replace(/:/g, '_').replace(/\.{2,}/g, '.').slice(0, MAX_ID_IN_NAME);
 }
 
 /** Windows device names, refused as a name's stem on any platform so the data directory can move there. */
@@ -65,7 +65,7 @@ const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout
 
 /**
  * Turns a client's file name into one safe path segment: the last component of the path it may contain (both
- * `/` and `\` separate), with control characters, NUL and anything outside letters, digits, `.`, `_`, `-` and
+ * `/` and `\` separate), with runs of dots made one, control characters, NUL and anything outside letters, digits, `.`, `_`, `-` and
  * `+` replaced by `_`, no leading or trailing dots, no Windows device names, at most 100 UTF-8 bytes with the
  * extension kept. Throws ERR_NAME_INVALID when nothing is left (`.`, `..`, `/`, only punctuation).
  */
@@ -78,6 +78,7 @@ export function cleanName(name: string): string {
   let clean = last
     .replace(/[^\p{L}\p{N}._+-]+/gu, '_')
     .replace(/_+/g, '_')
+    .replace(/\.{2,}/g, '.')
     .replace(/^[._]+/, '')
     .replace(/[._]+$/, '');
   if (!/[\p{L}\p{N}]/u.test(clean)) {

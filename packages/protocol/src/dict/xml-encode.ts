@@ -8,7 +8,6 @@
  * Characters XML cannot carry at all are written with `escaped="true"` and the backslash escape.
  */
 import { create } from 'xmlbuilder2';
-import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces';
 import { checkByteSize } from './bytes';
 import { checkTree, resolveDictLimits, type Dict, type DictLimits } from './model';
 import { walkDict } from './walk';
@@ -25,6 +24,8 @@ import {
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 
 const encoder = new TextEncoder();
+
+type XMLBuilder = ReturnType<typeof create>;
 
 /**
  * Encodes a dictionary as an XML 1.0 document in UTF-8.
