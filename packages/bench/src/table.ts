@@ -33,7 +33,8 @@ export function formatRatio(ratio: number | undefined): string {
   if (ratio === undefined || !Number.isFinite(ratio)) return '—';
   if (ratio >= 100) return `${Math.round(ratio).toLocaleString('en-US')}×`;
   if (ratio >= 10) return `${ratio.toFixed(1)}×`;
-  return `${ratio.toFixed(2)}×`;
+  if (ratio >= 0.1) return `${ratio.toFixed(2)}×`;
+  return `${ratio.toFixed(3)}×`;
 }
 
 export function formatMet(met: boolean | undefined): string {
