@@ -7,7 +7,7 @@ import { closeSync, openSync } from 'node:fs';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { BenchError, readRss, stop, waitForLine } from './proc';
+import { BenchError, freshLogFile, readRss, stop, waitForLine } from './proc';
 
 export interface EchoProcess {
   port: number;
@@ -17,8 +17,8 @@ export interface EchoProcess {
 }
 
 export async function startEchoProcess(logDir: string): Promise<EchoProcess> {
-  const outFile = join(logDir, 'echo.out');
-  const out = openSync(outFile, 'a');
+  const outFile = freshLogFile(logDir, 'echo', 'out');
+  const out = openSync(outFile, 'w');
   const child = spawn(process.execPath, [join(__dirname, 'echo-server.js')], { stdio: ['ignore', out, 'inherit'] });
   closeSync(out);
   const m = await waitForLine(outFile, /listening on 127\.0\.0\.1:(\d+)/, child, 10_000);

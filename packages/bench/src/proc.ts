@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export class BenchError extends Error {
@@ -17,6 +18,13 @@ export class BenchError extends Error {
 }
 
 const GNU_TIME = '/usr/bin/time';
+
+let started = 0;
+/** A log file name not used before in this run: `<dir>/<name>-<n>.<ext>`, so a line is never read from a former process. */
+export function freshLogFile(dir: string, name: string, ext: string): string {
+  started += 1;
+  return join(dir, `${name}-${started}.${ext}`);
+}
 
 export interface Finished {
   /** Wall time from spawn to exit, in seconds. */

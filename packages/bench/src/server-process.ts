@@ -5,14 +5,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { builtProgram, SERVER_MAIN } from './paths';
-import { BenchError, readRss, stop, waitForLine } from './proc';
+import { BenchError, freshLogFile, readRss, stop, waitForLine } from './proc';
 
 export interface ServerProcessOptions {
   /** Data directory (created by the server when missing). */
   dataDir: string;
-  /** Where its standard output and error go (files `server.out`, `server.err`). */
+  /** Where its standard output and error go (files `server-<n>.out`, `server-<n>.err`). */
   logDir: string;
   /** Extra server flags, e.g. `['--max-connections', '1100']`. */
   flags?: readonly string[];
@@ -39,10 +38,10 @@ const LISTENING = /listening on (\[[^\]]+\]|[^\s:]+):(\d+)[^\n]*?(?:recipient (a
 
 /** Spawns the server on port 0 with `--output file` and resolves once it listens. */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
-  const outFile = join(options.logDir, 'server.out');
-  const errFile = join(options.logDir, 'server.err');
-  const out = openSync(outFile, 'a');
-  const err = openSync(errFile, 'a');
+  const outFile = freshLogFile(options.logDir, 'server', 'out');
+  const errFile = outFile.replace(/\.out$/, '.err');
+  const out = openSync(outFile, 'w');
+  const err = openSync(errFile, 'w');
   let child: ChildProcess;
   try {
     child = spawn(

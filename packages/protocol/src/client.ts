@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import * as tls from 'node:tls';
 import { encodeDict, type Dict, type DictFormat } from './dict/index';
 import {
+  putIdSchema,
   parseServerMessage,
   type ClientMessageInput,
   type Encryption,
@@ -24,6 +25,7 @@ import {
 import {
   ConnectError,
   ConnectionClosedError,
+  IdInvalidError,
   ReceiptMismatchError,
   RemoteError,
   TimeoutError,
@@ -85,6 +87,9 @@ export interface SendStreamOptions extends Omit<SendFileOptions, 'name'> {
   /** Exact size, when known: the server refuses an oversize stream before any byte moves. */
   size?: number;
 }
+
+/** Bytes to send as a file: a readable stream, or any (async) iterable of byte chunks. */
+export type ByteSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 type Waiter = { resolve: (m: ServerMessage) => void; reject: (e: Error) => void };
 
@@ -218,6 +223,7 @@ export class Client {
 
   /** Sends an already encoded dictionary. The server decodes and validates it. */
   sendDictBytes(bytes: Uint8Array, format: DictFormat, id: string = randomUUID()): Promise<Receipt> {
+    checkId(id);
     return this.#serial(async () => {
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       this.#send({ type: 'put_dict', id, format, bytes: bytes.length });
@@ -247,12 +253,10 @@ export class Client {
    * the checked receipt. If the server already holds this put id, it answers with the first receipt and no
    * byte is sent.
    */
-  sendStream(
-    source: Readable | AsyncIterable<Uint8Array> | (() => Readable | AsyncIterable<Uint8Array>),
-    options: SendStreamOptions,
-  ): Promise<Receipt> {
+  sendStream(source: ByteSource | (() => ByteSource), options: SendStreamOptions): Promise<Receipt> {
+    const id = options.id ?? randomUUID();
+    checkId(id);
     return this.#serial(async () => {
-      const id = options.id ?? randomUUID();
       this.#send({
         type: 'put_file',
         id,
@@ -274,7 +278,7 @@ export class Client {
       const chunkBytes = this.#chunkBytes(options.chunkBytes);
       let sent = 0;
       try {
-        for await (const chunk of iterable as AsyncIterable<Uint8Array>) {
+        for await (const chunk of iterable) {
           for (let offset = 0; offset < chunk.length; offset += chunkBytes) {
             const piece = chunk.subarray(offset, offset + chunkBytes);
             this.#throwIfAnswered(id);
@@ -429,6 +433,10 @@ export class Client {
     this.#waiter = undefined;
     waiter?.reject(this.#closed);
   }
+}
+
+function checkId(id: string): void {
+  if (!putIdSchema.safeParse(id).success) throw new IdInvalidError(id);
 }
 
 function remoteError(message: Extract<ServerMessage, { type: 'error' }>): RemoteError {
