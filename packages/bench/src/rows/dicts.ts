@@ -39,23 +39,8 @@ export async function dictRows(config: BenchConfig): Promise<Row[]> {
   config.progress(`dicts: disk create+fsync rate for ${config.fsyncMs} ms`);
   const disk = await createFsyncRate(config.workDir, config.fsyncMs, DICT_BYTES);
 
-  const payload = new Uint8Array(DICT_BYTES).fill(0x61);
   const echo = new Map<number, LoadResult>();
-  const echoProcess = await startEchoProcess(config.workDir);
-  try {
-    for (const n of config.concurrency) {
-      config.progress(`dicts: echo baseline, ${n} client${n === 1 ? '' : 's'}`);
-      const clients = await Promise.all(Array.from({ length: n }, () => EchoClient.connect(echoProcess.port, payload)));
-      try {
-        echo.set(n, await runLoad({ workers: clients.map((c) => () => c.roundTrip()), warmupMs: config.warmupMs, durationMs: config.loadMs }));
-      } finally {
-        for (const c of clients) c.close();
-      }
-    }
-  } finally {
-    await echoProcess.stop();
-  }
-
+  await echoLoads(config, echo, 'before');
   const dataDir = join(config.workDir, 'data-dicts');
   const server = await startServerProcess({
     dataDir,
@@ -82,6 +67,7 @@ export async function dictRows(config: BenchConfig): Promise<Row[]> {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
+  await echoLoads(config, echo, 'after');
 
   const rows: Row[] = [];
   let best32 = 0;
@@ -97,6 +83,9 @@ export async function dictRows(config: BenchConfig): Promise<Row[]> {
           name: `dict ${format} ${DICT_BYTES} B, ${clients}, acks/s`,
           ours: formatPerSecond(o.perSecond),
           baseline: `echo ${formatPerSecond(e.perSecond)}`,
+          note: n === config.concurrency[0] && format === DICT_FORMATS[0]
+            ? 'echo: best of two runs, before and after ours (this VM\'s loopback latency varies with how busy the CPUs are)'
+            : undefined,
           ratio: o.perSecond / e.perSecond,
           better: Better.Higher,
           target: targeted ? `≥ ${DICT_TARGET_PER_SECOND.toLocaleString('en-US')}/s` : '',
@@ -123,4 +112,28 @@ export async function dictRows(config: BenchConfig): Promise<Row[]> {
     note: 'above 1 only if acknowledgements share fsyncs; the 10,000/s target is several times this disk rate',
   });
   return rows;
+}
+
+/**
+ * Runs the echo baseline at each concurrency and keeps, per concurrency, the better of this and any earlier run:
+ * the baseline is run before and after ours so that a quiet or busy moment of the machine does not flatter us.
+ */
+async function echoLoads(config: BenchConfig, best: Map<number, LoadResult>, when: string): Promise<void> {
+  const payload = new Uint8Array(DICT_BYTES).fill(0x61);
+  const echoProcess = await startEchoProcess(config.workDir);
+  try {
+    for (const n of config.concurrency) {
+      config.progress(`dicts: echo baseline (${when}), ${n} client${n === 1 ? '' : 's'}`);
+      const clients = await Promise.all(Array.from({ length: n }, () => EchoClient.connect(echoProcess.port, payload)));
+      try {
+        const r = await runLoad({ workers: clients.map((c) => () => c.roundTrip()), warmupMs: config.warmupMs, durationMs: config.loadMs });
+        const prior = best.get(n);
+        if (prior === undefined || r.perSecond > prior.perSecond) best.set(n, r);
+      } finally {
+        for (const c of clients) c.close();
+      }
+    }
+  } finally {
+    await echoProcess.stop();
+  }
 }
