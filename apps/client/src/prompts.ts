@@ -78,12 +78,16 @@ export function terminalPrompter(): Prompter {
         type: 'select',
         message,
         initial: index,
+        // enquirer shows a choice's `name` once answered: the readable text goes there, the stable id in `value`.
         choices: choices.map((c) => ({
-          name: c.name,
-          message: c.message,
+          name: c.message,
+          value: c.name,
           ...(c.hint !== undefined ? { hint: c.hint } : {}),
           ...(c.disabled !== undefined ? { disabled: c.disabled } : {}),
         })),
+        result(this: { find(name: string, key: string): unknown }, name: string) {
+          return this.find(name, 'value');
+        },
       });
       return answer as T;
     },

@@ -1,0 +1,301 @@
+/**
+ * Shared pieces of the reliability suite (docs/RELIABILITY.md): the short/long switch, a seeded PRNG, the
+ * data-directory audit every test ends with, a server run as a child process (for SIGKILL, RSS and argv checks),
+ * a tolerant raw client for hostile sessions, and the figures file the long form writes.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { FrameDecoder, parseServerMessage, type ServerMessage } from '@proj/protocol';
+
+/** `RELIABILITY_LONG=1` selects the long form (bigger counts and durations). */
+export const LONG = process.env['RELIABILITY_LONG'] === '1';
+
+/** Picks the short or the long figure. */
+export function scale<T>(short: T, long: T): T {
+  return LONG ? long : short;
+}
+
+export const SERVER_DIR = resolve(__dirname, '../..');
+export const MAIN_JS = join(SERVER_DIR, 'dist/main.js');
+
+// -- seeded PRNG ----------------------------------------------------------------------------------------------------
+
+/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
+export class Rng {
+  #s: number;
+  constructor(readonly seed: number) {
+    this.#s = seed >>> 0;
+  }
+  next(): number {
+    this.#s = (this.#s + 0x6d2b79f5) >>> 0;
+    let t = this.#s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  bool(p = 0.5): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)] as T;
+  }
+  bytes(n: number): Buffer {
+    const b = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) b[i] = Math.floor(this.next() * 256);
+    return b;
+  }
+}
+
+/** The base seed: `RELIABILITY_SEED` replays a failing run; otherwise a fresh one, printed on failure. */
+export function baseSeed(): number {
+  const env = process.env['RELIABILITY_SEED'];
+  return env ? Number(env) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
+}
+
+export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+// -- figures ----------------------------------------------------------------------------------------------------------
+
+/** Where figures go: `RELIABILITY_FIGURES`, or a file in the temp dir. One JSON object per line. */
+export const FIGURES_FILE = process.env['RELIABILITY_FIGURES'] ?? join(tmpdir(), 'proj-reliability-figures.jsonl');
+
+export function recordFigures(test: string, figures: Record<string, unknown>): void {
+  appendFileSync(FIGURES_FILE, `${JSON.stringify({ test, long: LONG, at: new Date().toISOString(), ...figures })}\n`);
+}
+
+// -- the data-directory audit ---------------------------------------------------------------------------------------
+
+export interface Audit {
+  receipts: number;
+  items: number;
+  temps: string[];
+  /** Everything wrong: an item without a receipt, a receipt without its item, a hash mismatch, a stray file. */
+  problems: string[];
+  /** Receipts by put id. */
+  byId: Map<string, { path: string; sha256: string; bytes: number }>;
+}
+
+const TOP_LEVEL = new Set(['items', 'receipts', 'tmp', 'identity.txt']);
+
+/**
+ * Checks the promise on a data directory: every receipt points to an item whose bytes match it (size and
+ * SHA-256), every item has a receipt, nothing lies outside `items/`, `receipts/`, `tmp/` and the identity.
+ * Temporaries are listed, not judged: the caller knows whether some may be live.
+ */
+export async function auditDataDir(dataDir: string): Promise<Audit> {
+  const problems: string[] = [];
+  for (const name of await readdir(dataDir)) {
+    if (!TOP_LEVEL.has(name)) problems.push(`stray entry at the top of the data directory: ${name}`);
+  }
+  const byId = new Map<string, { path: string; sha256: string; bytes: number }>();
+  const referenced = new Set<string>();
+  const receiptsDir = join(dataDir, 'receipts');
+  const receiptNames = existsSync(receiptsDir) ? await readdir(receiptsDir) : [];
+  for (const name of receiptNames) {
+    const full = join(receiptsDir, name);
+    if (!(await lstat(full)).isFile() || !name.endsWith('.json')) {
+      problems.push(`stray entry in receipts/: ${name}`);
+      continue;
+    }
+    let r: { id: string; path: string; sha256: string; bytes: number; plaintextPath?: string };
+    try {
+      r = JSON.parse(await readFile(full, 'utf8'));
+    } catch {
+      problems.push(`unreadable receipt ${name}`);
+      continue;
+    }
+    if (name !== `${r.id.replace(/:/g, '%3A')}.json`) problems.push(`receipt ${name} holds id ${r.id}`);
+    if (!/^items\/\d{4}-\d{2}-\d{2}\/[^/]+$/.test(r.path) || r.path.includes('..')) problems.push(`receipt ${name}: bad path ${r.path}`);
+    byId.set(r.id, { path: r.path, sha256: r.sha256, bytes: r.bytes });
+    referenced.add(r.path);
+    if (r.plaintextPath) referenced.add(r.plaintextPath);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(join(dataDir, r.path));
+    } catch {
+      problems.push(`receipt ${r.id}: item ${r.path} is missing`);
+      continue;
+    }
+    if (bytes.length !== r.bytes || sha256(bytes) !== r.sha256) problems.push(`receipt ${r.id}: item ${r.path} does not match (size or SHA-256)`);
+  }
+  let items = 0;
+  const itemsDir = join(dataDir, 'items');
+  for (const day of existsSync(itemsDir) ? await readdir(itemsDir) : []) {
+    const dayDir = join(itemsDir, day);
+    if (!(await lstat(dayDir)).isDirectory() || !/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+      problems.push(`stray entry in items/: ${day}`);
+      continue;
+    }
+    for (const name of await readdir(dayDir)) {
+      items += 1;
+      if (!referenced.has(`items/${day}/${name}`)) problems.push(`item without a receipt: items/${day}/${name}`);
+      if (!(await lstat(join(dayDir, name))).isFile()) problems.push(`item is not a regular file: items/${day}/${name}`);
+    }
+  }
+  const tmpDir = join(dataDir, 'tmp');
+  const temps = existsSync(tmpDir) ? await readdir(tmpDir) : [];
+  return { receipts: byId.size, items, temps, problems, byId };
+}
+
+/** Checks that each receipt a client got is in the data directory, unchanged. Returns the problems. */
+export function checkAcknowledged(audit: Audit, acked: Iterable<{ id: string; path: string; sha256: string; bytes: number }>): string[] {
+  const problems: string[] = [];
+  for (const r of acked) {
+    const found = audit.byId.get(r.id);
+    if (!found) problems.push(`acknowledged ${r.id} has no receipt on disk`);
+    else if (found.path !== r.path || found.sha256 !== r.sha256 || found.bytes !== r.bytes) problems.push(`acknowledged ${r.id} differs on disk`);
+  }
+  return problems;
+}
+
+// -- a tolerant raw client ------------------------------------------------------------------------------------------
+
+/**
+ * A raw socket that records every server message, and whether the server sent anything that is not a valid
+ * frame or envelope (which is a failure of its own). Never throws from an event handler.
+ */
+export class Probe {
+  readonly socket: net.Socket;
+  readonly messages: ServerMessage[] = [];
+  readonly garbage: string[] = [];
+  closed = false;
+  readonly closedAt: Promise<void>;
+  #decoder = new FrameDecoder({ maxFrameBytes: 16 * 1024 * 1024 });
+  #listeners: Array<() => void> = [];
+
+  constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const f of this.#decoder.push(chunk)) {
+          try {
+            this.messages.push(parseServerMessage(f.payload));
+          } catch (err) {
+            this.garbage.push(`bad envelope: ${(err as Error).message}`);
+          }
+        }
+      } catch (err) {
+        this.garbage.push(`bad frame: ${(err as Error).message}`);
+      }
+      for (const l of this.#listeners.splice(0)) l();
+    });
+    socket.on('error', () => undefined);
+    this.closedAt = new Promise((r) =>
+      socket.on('close', () => {
+        this.closed = true;
+        for (const l of this.#listeners.splice(0)) l();
+        r();
+      }),
+    );
+  }
+
+  static async connect(port: number, host = '127.0.0.1'): Promise<Probe> {
+    const socket = net.connect({ host, port });
+    await once(socket, 'connect');
+    return new Probe(socket);
+  }
+
+  /** Waits until `pred` holds, or the socket closes, or `timeoutMs`. Returns whether `pred` held. */
+  async until(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred()) {
+      if (this.closed) return pred();
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.#listeners.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return true;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (!this.socket.destroyed) this.socket.write(bytes);
+  }
+}
+
+// -- a server in a child process ------------------------------------------------------------------------------------
+
+export interface ChildServer {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code or signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resident set size now and its peak, in KiB, from /proc/<pid>/status. */
+  memory(): { rssKiB: number; hwmKiB: number };
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Builds the server once per test file (the tests run `dist/main.js`). */
+export function buildServer(): void {
+  const r = spawnSync('npx', ['tsc', '-b'], { cwd: SERVER_DIR, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tsc -b failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+/**
+ * Runs `node dist/main.js --port 0 --data-dir D --no-prompt …` under bash (for `ulimit -n` and `umask`), and
+ * resolves once it prints where it listens.
+ */
+export async function spawnServer(dataDir: string, args: string[] = [], opts: { nofile?: number; umask?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ChildServer> {
+  const quoted = [MAIN_JS, '--port', '0', '--data-dir', dataDir, '--no-prompt', '--output', 'file', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const script = `${opts.nofile ? `ulimit -n ${opts.nofile}; ` : ''}${opts.umask ? `umask ${opts.umask}; ` : ''}exec node ${quoted}`;
+  const child = spawn('bash', ['-c', script], { cwd: SERVER_DIR, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  const deadline = Date.now() + 20_000;
+  let port = 0;
+  while (port === 0) {
+    const m = /listening on [^\s]*:(\d+)/.exec(out);
+    if (m) port = Number(m[1]);
+    else if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${out}\n${err}`);
+    else await new Promise((r) => setTimeout(r, 20));
+  }
+  const pid = child.pid as number;
+  return {
+    child,
+    pid,
+    port,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    memory: () => readMemory(pid),
+    kill: async (signal = 'SIGKILL') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export function readMemory(pid: number): { rssKiB: number; hwmKiB: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+)/.exec(status);
+    const hwm = /VmHWM:\s+(\d+)/.exec(status);
+    return { rssKiB: Number(rss?.[1] ?? 0), hwmKiB: Number(hwm?.[1] ?? 0) };
+  } catch {
+    return { rssKiB: 0, hwmKiB: 0 };
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
