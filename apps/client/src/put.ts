@@ -47,8 +47,9 @@ export async function putFile(link: Link, path: string, options: PutFileOptions 
   const name = options.name ?? basename(path);
   const encryption = options.encryption ?? { kind: 'none' };
   let mode: EncryptMode | undefined;
+  // The first connection is never retried: nobody listening is reported at once (docs/CLIENT.md §7).
+  const client = await link.open();
   if (encryption.kind === 'server') {
-    const client = await link.open();
     const recipient = client.recipient;
     if (recipient === undefined) throw new NoRecipientError(link.address);
     mode = { kind: 'recipients', recipients: [recipient] };

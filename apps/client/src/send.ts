@@ -71,8 +71,12 @@ export class Link {
     this.target = target;
     this.#policy = options.policy ?? DEFAULT_RETRY;
     this.#options = options;
-    options.signal?.addEventListener('abort', () => this.#client?.destroy(), { once: true });
+    options.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
+
+  #onAbort = (): void => {
+    this.#client?.destroy();
+  };
 
   /** `host:port`. */
   get address(): string {
@@ -134,6 +138,7 @@ export class Link {
 
   /** Says goodbye and closes; safe to call when not connected. */
   async close(): Promise<void> {
+    this.#options.signal?.removeEventListener('abort', this.#onAbort);
     const client = this.#client;
     this.#client = undefined;
     await client?.close();
@@ -141,6 +146,7 @@ export class Link {
 
   /** Drops the connection at once. */
   destroy(): void {
+    this.#options.signal?.removeEventListener('abort', this.#onAbort);
     this.#client?.destroy();
     this.#client = undefined;
   }

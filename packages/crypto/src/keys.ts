@@ -9,7 +9,8 @@
  * one identity, and a file with none is an error.
  */
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Decrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { KeyFileError, KeyFileExistsError } from './errors';
@@ -45,30 +46,38 @@ export async function formatIdentityFile(identity: string, created: Date = new D
 }
 
 /**
- * Writes `identity` as an age identity file with mode 0600, created with O_EXCL and fsynced.
+ * Writes `identity` as an age identity file with mode 0600, fsynced, published atomically (never half-written).
  *
  * @throws KeyFileExistsError if `filePath` exists (never overwrites a key).
  */
 export async function writeIdentityFile(filePath: string, identity: string): Promise<void> {
   const text = await formatIdentityFile(identity);
-  let handle;
+  const target = path.resolve(filePath);
+  // Written whole under a temporary name, then published with link(), which never replaces an existing file:
+  // a concurrent reader sees either no identity file or a complete one, never an empty one.
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
-    handle = await open(filePath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new KeyFileExistsError(`refusing to overwrite existing identity file ${filePath}`, { cause: err });
+    try {
+      // The umask can only clear bits, but a chmod makes 0600 explicit whatever created the directory.
+      await handle.chmod(0o600);
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
-    throw err;
-  }
-  try {
-    // The umask can only clear bits, but a chmod makes 0600 explicit whatever created the directory.
-    await handle.chmod(0o600);
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
+    try {
+      await link(temp, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new KeyFileExistsError(`refusing to overwrite existing identity file ${filePath}`, { cause: err });
+      }
+      throw err;
+    }
   } finally {
-    await handle.close();
+    await unlink(temp).catch(() => undefined);
   }
-  const dir = await open(path.dirname(path.resolve(filePath)), 'r');
+  const dir = await open(path.dirname(target), 'r');
   await dir.sync().catch(() => undefined);
   await dir.close();
 }

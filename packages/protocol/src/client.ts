@@ -50,7 +50,7 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Client software name for the server's log. */
   agent?: string;
-  /** Send a ping when the connection has been quiet for half the server's idle timeout; default true. */
+  /** Send a ping when the connection has been quiet for a third of the server's idle timeout; default true. */
   keepAlive?: boolean;
 }
 
@@ -128,6 +128,7 @@ async function openSocket(
     await once(socket, ready);
   } catch (cause) {
     socket.destroy();
+    if (cause instanceof TimeoutError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
     const why = code === 'ECONNREFUSED' ? 'nobody is listening there' : (cause as Error).message;
     throw new ConnectError(`cannot connect to ${host}:${port}: ${why}`, { cause });
@@ -151,6 +152,8 @@ export class Client {
   #keepAlive: NodeJS.Timeout | undefined;
   #lastActivity = Date.now();
   #pendingPongs = 0;
+  /** Put ids this client gave up on (cancelled or failed locally): late answers for them are dropped. */
+  #abandoned = new Set<string>();
   /** `host:port` this client connected to. */
   readonly address: string;
 
@@ -212,7 +215,7 @@ export class Client {
   }
 
   /** Encodes `dict` in `format`, sends it, and resolves with the checked receipt. */
-  sendDict(dict: Dict, options: SendDictOptions = {}): Promise<Receipt> {
+  async sendDict(dict: Dict, options: SendDictOptions = {}): Promise<Receipt> {
     const format = options.format ?? 'json';
     const bytes = encodeDict(dict, format, {
       maxDictDepth: this.welcome.limits.maxDictDepth,
@@ -222,7 +225,7 @@ export class Client {
   }
 
   /** Sends an already encoded dictionary. The server decodes and validates it. */
-  sendDictBytes(bytes: Uint8Array, format: DictFormat, id: string = randomUUID()): Promise<Receipt> {
+  async sendDictBytes(bytes: Uint8Array, format: DictFormat, id: string = randomUUID()): Promise<Receipt> {
     checkId(id);
     return this.#serial(async () => {
       const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -232,7 +235,7 @@ export class Client {
         this.#writer.data(bytes.subarray(offset, offset + max));
       }
       await this.#writer.drain();
-      const reply = await this.#next();
+      const reply = await this.#next(id);
       return checkReceipt(reply, id, bytes.length, sha256);
     });
   }
@@ -253,7 +256,7 @@ export class Client {
    * the checked receipt. If the server already holds this put id, it answers with the first receipt and no
    * byte is sent.
    */
-  sendStream(source: ByteSource | (() => ByteSource), options: SendStreamOptions): Promise<Receipt> {
+  async sendStream(source: ByteSource | (() => ByteSource), options: SendStreamOptions): Promise<Receipt> {
     const id = options.id ?? randomUUID();
     checkId(id);
     return this.#serial(async () => {
@@ -265,12 +268,18 @@ export class Client {
         encryption: options.encryption ?? 'none',
         ...(options.size !== undefined ? { size: options.size } : {}),
       });
-      const answer = await this.#next();
-      if (answer.type === 'receipt' && answer.id === id && answer.duplicate) {
-        return answer;
+      const answer = await this.#next(id);
+      if (answer.type === 'receipt' && answer.duplicate) {
+        // The server held this id already and sent nothing back but the first receipt: check that it is what
+        // we meant, by hashing the source instead of sending it.
+        const { bytes, sha256 } = await hashSource(typeof source === 'function' ? source() : source);
+        return checkReceipt(answer, id, bytes, sha256);
       }
-      if (answer.type === 'error') throw remoteError(answer);
-      if (answer.type !== 'ready' || answer.id !== id) throw new UnexpectedMessageError(answer.type, 'ready');
+      if (answer.type !== 'ready') {
+        if (typeof source !== 'function') discardSource(source);
+        if (answer.type === 'error') throw remoteError(answer);
+        throw new UnexpectedMessageError(answer.type, 'ready');
+      }
       if (answer.offset !== 0) throw new UnexpectedMessageError(`ready at offset ${answer.offset}`, 'ready at 0');
 
       const iterable = typeof source === 'function' ? source() : source;
@@ -290,12 +299,17 @@ export class Client {
           }
         }
       } catch (err) {
-        if (!this.#closed) this.#send({ type: 'cancel', id });
+        discardSource(iterable);
+        if (!this.#closed) {
+          // Whatever the server still says about this put (an early error in flight) is now stale.
+          this.#abandoned.add(id);
+          this.#send({ type: 'cancel', id });
+        }
         throw err;
       }
       const sha256 = hash.digest('hex');
       this.#send({ type: 'file_end', id, bytes: sent, sha256 });
-      const reply = await this.#next();
+      const reply = await this.#next(id);
       return checkReceipt(reply, id, sent, sha256);
     });
   }
@@ -315,7 +329,7 @@ export class Client {
     await this.#serial(async () => {
       this.#send({ type: 'bye' });
       try {
-        await this.#next();
+        await this.#nextAny();
       } catch {
         // The server may close without a bye of its own; either way we are done.
       }
@@ -352,8 +366,8 @@ export class Client {
   /** Throws when the server has already answered the put in progress (an early refusal). */
   #throwIfAnswered(id: string): void {
     if (this.#closed) throw this.#closed;
-    const early = this.#inbox.find((m) => m.type === 'error');
-    if (early && early.type === 'error' && (early.id === undefined || early.id === id)) {
+    const early = this.#inbox.find((m) => m.type === 'error' && (m.id === undefined || m.id === id));
+    if (early && early.type === 'error') {
       this.#inbox.splice(this.#inbox.indexOf(early), 1);
       throw remoteError(early);
     }
@@ -387,6 +401,11 @@ export class Client {
         this.#pendingPongs -= 1;
         continue;
       }
+      if ('id' in message && message.id !== undefined && this.#abandoned.has(message.id)) {
+        // A late answer to a put we already gave up on. An error or receipt is its last word.
+        if (message.type !== 'ready') this.#abandoned.delete(message.id);
+        continue;
+      }
       if (message.type === 'error' && message.fatal) {
         // A fatal error ends the connection: whoever waits gets it, and so does every later call.
         this.#fail(remoteError(message));
@@ -402,15 +421,26 @@ export class Client {
     }
   }
 
-  #next(): Promise<ServerMessage> {
+  /**
+   * The next message from the server. With `id`, answers that name another put are stale (from a put that
+   * failed locally while its answer was in flight) and are skipped.
+   */
+  async #next(id?: string): Promise<ServerMessage> {
+    for (;;) {
+      const message = await this.#nextAny();
+      if (id !== undefined && 'id' in message && message.id !== undefined && message.id !== id) continue;
+      return message;
+    }
+  }
+
+  #nextAny(): Promise<ServerMessage> {
     const queued = this.#inbox.shift();
     if (queued) return Promise.resolve(queued);
     if (this.#closed) return Promise.reject(this.#closed);
     return new Promise<ServerMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#waiter = undefined;
-        const err = new TimeoutError('response', this.#timeoutMs);
-        this.#fail(err);
+        // #fail rejects the waiter (this promise) and every later call.
+        this.#fail(new TimeoutError('response', this.#timeoutMs));
         this.#socket.destroy();
       }, this.#timeoutMs);
       this.#waiter = {
@@ -433,6 +463,22 @@ export class Client {
     this.#waiter = undefined;
     waiter?.reject(this.#closed);
   }
+}
+
+async function hashSource(source: ByteSource): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of source as AsyncIterable<Uint8Array>) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/** Releases a stream we will not read to its end (a file stream holds a descriptor until destroyed). */
+function discardSource(source: ByteSource): void {
+  const maybe = source as Partial<Readable>;
+  if (typeof maybe.destroy === 'function') maybe.destroy();
 }
 
 function checkId(id: string): void {

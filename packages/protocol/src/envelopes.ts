@@ -188,7 +188,8 @@ export type ServerMessage = z.infer<typeof serverMessageSchema>;
 /** What a sender writes: fields with defaults may be left out. */
 export type ClientMessageInput = z.input<typeof clientMessageSchema>;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a byte-order mark in the text, so JSON.parse refuses it: the spec says no BOM.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function parseWith<S extends z.ZodType>(schema: S, payload: Uint8Array, side: string): z.infer<S> {
   let json: unknown;

@@ -64,3 +64,9 @@ describe('server envelopes', () => {
     expect(codeOf(() => parseServerMessage(json({ type: 'hello', version: 1 })))).toBe('ERR_BAD_MESSAGE');
   });
 });
+
+test('a byte-order mark before the JSON is ERR_BAD_MESSAGE', () => {
+  expect(codeOf(() => parseClientMessage(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json({ type: 'bye' })])))).toBe(
+    'ERR_BAD_MESSAGE',
+  );
+});

@@ -295,7 +295,7 @@ function decodeReferences(s: string): string {
 }
 
 function resolveReference(ref: string): string {
-  const predefined = PREDEFINED[ref];
+  const predefined = Object.hasOwn(PREDEFINED, ref) ? PREDEFINED[ref] : undefined;
   if (predefined !== undefined) return predefined;
   let code = NaN;
   if (/^#x[0-9A-Fa-f]{1,8}$/.test(ref)) code = parseInt(ref.slice(2), 16);
