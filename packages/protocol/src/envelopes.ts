@@ -105,9 +105,11 @@ export const welcomeSchema = z.strictObject({
   /** This server process's id; it appears in stored file names. */
   serverId: z.string().max(64),
   limits: limitsSchema,
-  formats: z.array(dictFormatSchema),
+  /** Dictionary formats the server takes. Names a client does not know are for later versions: ignore them. */
+  formats: z.array(z.string().max(32)).max(32),
   encryption: z.strictObject({
-    accepts: z.array(encryptionSchema),
+    /** Encryption the server takes; unknown names are ignored likewise. */
+    accepts: z.array(z.string().max(32)).max(32),
     /** The server's age X25519 recipient (`age1…`), when it has an identity. */
     recipient: z.string().regex(/^age1[0-9a-z]+$/).optional(),
     /** Whether the server can open what it receives (it holds an identity or a passphrase). */
