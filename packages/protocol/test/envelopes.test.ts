@@ -1,16 +1,7 @@
 import { parseClientMessage, parseServerMessage } from '../src/envelopes';
-import { ProtocolError } from '../src/errors';
+import { codeOf } from './helpers';
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as ProtocolError).code;
-  }
-  return undefined;
-}
 
 describe('client envelopes', () => {
   test('defaults are filled in', () => {

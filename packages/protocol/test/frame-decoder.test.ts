@@ -3,18 +3,9 @@ import { FrameDecoder } from '../src/frame-decoder';
 import { FrameKind } from '../src/frame';
 import { encodeControlFrame, encodeFrame, encodeFrameHeader } from '../src/frame-encoder';
 import { ProtocolError } from '../src/errors';
-import { decodePieces, splits } from './helpers';
+import { codeOf, decodePieces, splits } from './helpers';
 
 const bye = Buffer.from('0000000e017b2274797065223a22627965227d', 'hex');
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as ProtocolError).code;
-  }
-  return undefined;
-}
 
 describe('FrameDecoder', () => {
   const fixtures: { name: string; bytes: Buffer; frames: { kind: number; payload: Buffer }[] }[] = [
