@@ -57,6 +57,8 @@ import type { Store } from './store/store';
 const HANDSHAKE_FRAME_BYTES = 1024 * 1024;
 /** After a fatal error, how long the client has to read it before the socket is destroyed. */
 const FATAL_LINGER_MS = 2000;
+/** With idle timeouts off, how long a client may leave the server's answers unread before it is cut off. */
+const DRAIN_TIMEOUT_MS = 60_000;
 /** Bytes of a file kept to recognise an age header. */
 const HEAD_BYTES = 64;
 const AGENT = 'proj-server/0.1.0';
@@ -168,7 +170,9 @@ export class Session {
 
   #onData(chunk: Buffer): void {
     if (this.#state === State.Closed) return;
-    this.#timer?.refresh();
+    // Bytes only count as activity after the handshake: a hello dripped a byte at a time must still arrive
+    // whole within the handshake timeout (docs/PROTOCOL.md §4), or a slow client could hold a socket forever.
+    if (this.#timerPhase === 'idle') this.#timer?.refresh();
     let frames: Frame[];
     try {
       frames = this.#decoder.push(chunk);
@@ -199,6 +203,9 @@ export class Session {
       while (this.#queue.length > 0 && this.#state !== State.Closed) {
         const frame = this.#queue.shift() as Frame;
         await this.#handle(frame);
+        // Backpressure on the way out: a client that sends and never reads must not make the server buffer its
+        // answers without bound. The socket stays paused until the client has read them.
+        if (this.#socket.writableNeedDrain) await this.#drainOrCut();
       }
     } catch (err) {
       this.#fatal(err);
@@ -607,6 +614,30 @@ export class Session {
   #send(message: ServerMessage): void {
     if (this.#socketClosed || this.#socket.destroyed || !this.#socket.writable) return;
     this.#writer.control(message);
+  }
+
+  /**
+   * Waits until the client has read what was written. A client that does not read within the idle timeout (or
+   * a minute when idle timeouts are off) is cut off: it cannot be sent an error it would not read either.
+   */
+  async #drainOrCut(): Promise<void> {
+    const idle = this.#ctx.options.limits.idleTimeoutMs;
+    const ms = idle > 0 ? idle : DRAIN_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.#writer.drain().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
+    ]);
+    clearTimeout(timer);
+    if (!drained && !this.#socketClosed) {
+      this.#ctx.log.info({ sender: this.sender, buffered: this.#socket.writableLength }, 'client does not read its answers; closing');
+      this.#closeReason ??= 'not reading';
+      this.#state = State.Closed;
+      this.#socket.destroy();
+    }
   }
 
   /** Answers a failed put with an error carrying its id; the session goes on unless the error is fatal. */
