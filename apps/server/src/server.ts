@@ -91,6 +91,9 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     tlsServer.on('secureConnection', onSocket);
     tlsServer.on('tlsClientError', (err, socket) => {
       log.info({ err: err.message, sender: `${socket.remoteAddress}:${socket.remotePort}` }, 'TLS handshake failed');
+      // With a listener here, node leaves the socket open on a handshake timeout: without this, connections
+      // that never start TLS would stay forever and fill the raw socket cap (docs/RELIABILITY.md, faults found).
+      socket.destroy();
     });
     server = tlsServer;
   } else {
