@@ -3,7 +3,7 @@
  * The prompt flow (`dict-builder.ts`) only asks questions and calls these; tests call them directly.
  *
  * A draft keeps entries in the order they were added and never uses object keys for storage, so a key such as
- * `__proto__` or `constructor` is an ordinary key (docs/DICT-ENCODINGS.md: any string is a key).
+ * `__proto__` or `constructor` is an ordinary key (docs/PROTOCOL.md §5: any string is a key).
  */
 import type { Dict, DictValue } from '@proj/protocol';
 

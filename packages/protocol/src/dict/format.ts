@@ -1,5 +1,5 @@
 /**
- * The dictionary formats by name (docs/DICT-ENCODINGS.md §2): one entry point that dispatches to the three
+ * The dictionary formats by name (docs/PROTOCOL.md §5.2): one entry point that dispatches to the three
  * encodings.
  */
 import { FormatUnsupportedError } from '../errors';

@@ -1,5 +1,5 @@
 /**
- * Dictionaries (docs/DICT-ENCODINGS.md): the value model, its limits, and the JSON, XML and binary encodings.
+ * Dictionaries (docs/PROTOCOL.md §5): the value model, its limits, and the JSON, XML and binary encodings.
  */
 export { DICT_FORMATS, DICT_FILE_EXTENSIONS, parseDictFormat, encodeDict, decodeDict } from './format';
 export type { DictFormat } from './format';

@@ -1,5 +1,5 @@
 /**
- * The JSON encoding of dictionaries (docs/DICT-ENCODINGS.md §3).
+ * The JSON encoding of dictionaries (docs/PROTOCOL.md §5.3).
  *
  * Compact RFC 8259 JSON, UTF-8, no BOM, keys in own-property order. It differs from `JSON.stringify` in one
  * place: negative zero is written `-0` (JSON.stringify writes `0`), so that the round trip is exact.

@@ -1,5 +1,5 @@
 /**
- * The dictionary value model and its limits (docs/DICT-ENCODINGS.md §1).
+ * The dictionary value model and its limits (docs/PROTOCOL.md §5.1).
  *
  * A dictionary is a JSON-compatible value tree whose root is an object. Every encoder validates with
  * `checkTree` first and every decoder validates what it built, so the three formats agree on one model.

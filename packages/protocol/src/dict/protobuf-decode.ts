@@ -1,5 +1,5 @@
 /**
- * The binary decoder (docs/DICT-ENCODINGS.md §5): a serialized `google.protobuf.Struct` into a dictionary.
+ * The binary decoder (docs/PROTOCOL.md §5.5): a serialized `google.protobuf.Struct` into a dictionary.
  *
  * A strict reader over protobufjs's Reader instead of the reflected Struct type: generated decoders do not check
  * wire types, skip unknown fields, accept a Value with no kind, decode invalid UTF-8 to U+FFFD and recurse,

@@ -1,5 +1,5 @@
 /**
- * The binary encoder (docs/DICT-ENCODINGS.md §5): a dictionary as a serialized `google.protobuf.Struct`.
+ * The binary encoder (docs/PROTOCOL.md §5.5): a dictionary as a serialized `google.protobuf.Struct`.
  *
  * Written with protobufjs's Writer from the walk's events rather than through a reflected type, so that
  * nesting uses the Writer's fork stack instead of recursion, and no intermediate message objects are built.

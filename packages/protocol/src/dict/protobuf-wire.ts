@@ -1,6 +1,6 @@
 /**
  * Field numbers and wire types of `google.protobuf.Struct` (google/protobuf/struct.proto), shared by the
- * binary encoder and decoder (docs/DICT-ENCODINGS.md §5).
+ * binary encoder and decoder (docs/PROTOCOL.md §5.5).
  */
 
 /** Protobuf wire types used by Struct. */

@@ -1,5 +1,5 @@
 /**
- * The XML decoder (docs/DICT-ENCODINGS.md §4).
+ * The XML decoder (docs/PROTOCOL.md §5.4).
  *
  * Forbidden markup (DOCTYPE, entity and other declarations, processing instructions) is refused by a scan of
  * the raw text before any parsing, so nothing is ever expanded or fetched. The document is then read by a small

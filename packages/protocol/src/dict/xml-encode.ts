@@ -1,5 +1,5 @@
 /**
- * The XML encoder (docs/DICT-ENCODINGS.md §4): typed elements, keys in a `key` attribute, no whitespace
+ * The XML encoder (docs/PROTOCOL.md §5.4): typed elements, keys in a `key` attribute, no whitespace
  * between elements, built and serialized with xmlbuilder2 (well-formedness checked).
  *
  * Two quirks of xmlbuilder2's serializer would change data: it leaves an `&` that looks like the start of a

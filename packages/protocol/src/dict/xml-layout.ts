@@ -1,5 +1,5 @@
 /**
- * What the XML encoder and decoder share (docs/DICT-ENCODINGS.md §4): element names, the character rules of
+ * What the XML encoder and decoder share (docs/PROTOCOL.md §5.4): element names, the character rules of
  * XML 1.0 and the backslash escape for characters XML 1.0 cannot carry at all.
  */
 import { DecodeError } from '../errors';

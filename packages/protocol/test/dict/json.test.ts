@@ -1,4 +1,4 @@
-/** The JSON encoding (docs/DICT-ENCODINGS.md §3). */
+/** The JSON encoding (docs/PROTOCOL.md §5.3). */
 import { decodeJson, encodeJson } from '../../src/dict/index';
 import { codeOf, text, utf8 } from './dict-helpers';
 

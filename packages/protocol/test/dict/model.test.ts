@@ -1,4 +1,4 @@
-/** The value model, limits, schemas and format names (docs/DICT-ENCODINGS.md §1, §2). */
+/** The value model, limits, schemas and format names (docs/PROTOCOL.md §5.1, §2). */
 import {
   DICT_FILE_EXTENSIONS,
   DICT_FORMATS,

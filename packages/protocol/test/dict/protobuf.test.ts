@@ -1,4 +1,4 @@
-/** The binary encoding (docs/DICT-ENCODINGS.md §5): google.protobuf.Struct, checked against protobufjs's own type. */
+/** The binary encoding (docs/PROTOCOL.md §5.5): google.protobuf.Struct, checked against protobufjs's own type. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-/** decode(encode(x)) is x, exactly, in every format: fast-check properties (docs/DICT-ENCODINGS.md). */
+/** decode(encode(x)) is x, exactly, in every format: fast-check properties (docs/PROTOCOL.md §5). */
 import fc from 'fast-check';
 import { DEFAULT_LIMITS } from '../../src/limits';
 import { decodeDict, encodeDict } from '../../src/dict/index';

@@ -1,4 +1,4 @@
-/** The XML encoding (docs/DICT-ENCODINGS.md §4): layout, escapes, numbers, and what decoding refuses. */
+/** The XML encoding (docs/PROTOCOL.md §5.4): layout, escapes, numbers, and what decoding refuses. */
 import { decodeXml, encodeXml, type Dict } from '../../src/dict/index';
 import { codeOf, expectSameDict, text, utf8 } from './dict-helpers';
 
