@@ -7,7 +7,7 @@ import type { Writable } from 'node:stream';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { gatherOptions, SETTINGS, envName } from './config';
-import { DEFAULTS, UsageError, type OutputMode } from './options';
+import { DEFAULTS, UsageError, type LogLevel, type OutputMode } from './options';
 import { formatBytes } from './output';
 import { askStartup, type StartupQuestion } from './prompts';
 import { startServer } from './server';
@@ -22,7 +22,7 @@ export interface CliIo {
   defaultDataDir: string;
   stdin: { isTTY?: boolean };
   stdout: Writable & { isTTY?: boolean };
-  stderr: Writable;
+  stderr: Writable & { isTTY?: boolean };
   /** Resolves with the name of the first SIGINT/SIGTERM. */
   waitForSignal(): Promise<string>;
 }
@@ -98,7 +98,10 @@ async function serveCommand(flags: Record<string, unknown>, io: CliIo): Promise<
     Object.assign(options, answers);
     if (answers.dataDir !== undefined) options.dataDir = resolve(io.cwd, answers.dataDir);
   }
-  const server = await startServer({ logLevel: DEFAULTS.logLevel, ...options, stdout: io.stdout });
+  // At a terminal, JSON info lines on stderr would interleave with the readable lines on stdout: warnings only,
+  // unless --log-level (or its variable or config key) says otherwise.
+  const logLevel = options.logLevel ?? defaultLogLevel(io.stderr.isTTY === true);
+  const server = await startServer({ ...options, logLevel, stdout: io.stdout });
   const signal = await io.waitForSignal();
   io.stdout.write(`${signal}: shutting down\n`);
   await server.close();
@@ -138,6 +141,11 @@ async function listCommand(flags: Record<string, unknown>, io: CliIo): Promise<n
   }
   io.stdout.write(`${items.length} item${items.length === 1 ? '' : 's'}\n`);
   return EXIT_OK;
+}
+
+/** The log level when none is configured: `warn` when stderr is a terminal, `info` otherwise. */
+export function defaultLogLevel(stderrIsTTY: boolean): LogLevel {
+  return stderrIsTTY ? 'warn' : DEFAULTS.logLevel;
 }
 
 function envHelp(): string {

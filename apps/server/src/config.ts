@@ -62,7 +62,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'handshakeTimeout', flag: '--handshake-timeout', arg: 'duration', kind: 'duration', target: 'limits.handshakeTimeoutMs', shownDefault: `${L.handshakeTimeoutMs / 1000}s`, description: 'time a new connection has to say hello (and finish TLS)' },
   { key: 'idleTimeout', flag: '--idle-timeout', arg: 'duration', kind: 'duration', target: 'limits.idleTimeoutMs', shownDefault: `${L.idleTimeoutMs / 1000}s`, description: 'silence after which a connection is closed; 0 = never' },
   { key: 'grace', flag: '--grace', arg: 'duration', kind: 'duration', target: 'graceMs', shownDefault: `${DEFAULTS.graceMs / 1000}s`, description: 'on SIGINT/SIGTERM, time puts under way get to finish' },
-  { key: 'logLevel', flag: '--log-level', arg: 'level', kind: 'logLevel', target: 'logLevel', shownDefault: DEFAULTS.logLevel, description: 'JSON log level on stderr: fatal, error, warn, info, debug, trace, silent' },
+  { key: 'logLevel', flag: '--log-level', arg: 'level', kind: 'logLevel', target: 'logLevel', shownDefault: `${DEFAULTS.logLevel}; warn when stderr is a terminal`, description: 'JSON log level on stderr: fatal, error, warn, info, debug, trace, silent' },
 ];
 
 /** `--max-file-bytes` → `PROJ_SERVER_MAX_FILE_BYTES`. */

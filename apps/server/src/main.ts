@@ -3,6 +3,7 @@
  * Entry point: the one error boundary. Turns the CLI's result into an exit code: 0 ok, 1 runtime failure,
  * 2 usage error. Nothing deeper calls process.exit.
  */
+import './threadpool'; // first: sizes the thread pool before anything uses it
 import { resolve } from 'node:path';
 import { EXIT_FAILURE, EXIT_USAGE, runCli } from './cli';
 import { UsageError } from './options';
@@ -19,6 +20,15 @@ function waitForSignal(): Promise<string> {
     };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
+  });
+}
+
+// A reader that goes away (`serve --help | head`) is not an error of ours: stop quietly instead of dying on an
+// unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
   });
 }
 

@@ -1,7 +1,8 @@
 /**
  * One client connection (docs/PROTOCOL.md §4): handshake, then puts one after another, each answered by exactly
- * one receipt or error. Frames are handled strictly in order by one async pump; while it works on a frame (a
- * file write, a commit, an approval) the socket is paused, so a fast client cannot fill memory (backpressure).
+ * one receipt or error. Frames are handled strictly in order by one async pump; while a frame's handling waits (a
+ * full window of file writes, a commit, an approval) the socket is paused, so a fast client cannot fill memory
+ * (backpressure). File writes in flight are bounded per connection (WRITE_WINDOW_BYTES).
  *
  * A session never throws past its boundary: every failure becomes an `error` envelope with a code, and a fatal
  * one closes this connection only.
@@ -64,7 +65,12 @@ const DRAIN_TIMEOUT_MS = 60_000;
  * frames must not cost the server one write per frame (the reliability fuzzer found such sessions starving
  * everyone else's writes and fsyncs on the thread pool).
  */
-const WRITE_BATCH_BYTES = 256 * 1024;
+const WRITE_BATCH_BYTES = 1024 * 1024;
+/**
+ * Bytes of a file put handed to the disk and not yet written: the socket keeps being read while they are
+ * written, and is paused only when this window is full. Held only by a connection in the middle of a file put.
+ */
+const WRITE_WINDOW_BYTES = 4 * 1024 * 1024;
 /** Payloads smaller than this are copied when gathered, so they do not pin the socket chunk they arrived in. */
 const COPY_BELOW_BYTES = 16 * 1024;
 /** Bytes of a file kept to recognise an age header. */
@@ -116,6 +122,11 @@ interface FilePut {
   /** Bytes received and not yet written: small frames are gathered into one write (see WRITE_BATCH_BYTES). */
   pending: Buffer[];
   pendingBytes: number;
+  /** Writes handed to the disk, in order, each settling (never rejecting) when done; and their bytes. */
+  writes: Promise<void>[];
+  writingBytes: number;
+  /** The first failed write (later writes are skipped); or set when the put is discarded. */
+  writeError?: unknown;
 }
 
 export class Session {
@@ -205,18 +216,34 @@ export class Session {
     }
   }
 
-  /** Handles queued frames one at a time, with the socket paused while any of them awaits. */
+  /**
+   * Handles queued frames one at a time. The socket is paused only while a frame's handling awaits something
+   * (a full write window, a commit, an approval, a client that does not read its answers): most data frames of
+   * a file put are handled without waiting, and cost no pause and resume.
+   */
   async #pump(): Promise<void> {
     this.#pumping = true;
-    this.#socket.pause();
-    this.#pauseTimer();
+    let paused = false;
+    const pause = (): void => {
+      this.#pauseTimer(); // again each time: the hello may have started the idle timer meanwhile
+      if (paused) return;
+      paused = true;
+      this.#socket.pause();
+    };
     try {
       while (this.#queue.length > 0 && this.#state !== State.Closed) {
         const frame = this.#queue.shift() as Frame;
-        await this.#handle(frame);
+        const waiting = this.#handle(frame);
+        if (waiting) {
+          pause();
+          await waiting;
+        }
         // Backpressure on the way out: a client that sends and never reads must not make the server buffer its
         // answers without bound. The socket stays paused until the client has read them.
-        if (this.#socket.writableNeedDrain) await this.#drainOrCut();
+        if (this.#socket.writableNeedDrain) {
+          pause();
+          await this.#drainOrCut();
+        }
       }
     } catch (err) {
       this.#fatal(err);
@@ -230,16 +257,18 @@ export class Session {
           this.#fatal(new ShuttingDownError());
         } else {
           this.#resumeTimer();
-          this.#socket.resume();
+          if (paused) this.#socket.resume();
         }
       }
     }
   }
 
-  async #handle(frame: Frame): Promise<void> {
+  /** Handles one frame; returns a promise only when the handling has to wait. */
+  #handle(frame: Frame): Promise<void> | void {
     if (frame.kind === FrameKind.Data) return this.#onDataFrame(frame.payload);
     const msg = parseClientMessage(frame.payload);
-    if (msg.type === 'ping') {
+    // Before the handshake only a hello is allowed (docs/PROTOCOL.md §4): a ping there is unexpected.
+    if (msg.type === 'ping' && this.#state !== State.Hello) {
       this.#send({ type: 'pong', ...(msg.nonce !== undefined ? { nonce: msg.nonce } : {}) });
       return;
     }
@@ -259,7 +288,7 @@ export class Session {
     }
   }
 
-  async #onDataFrame(payload: Buffer): Promise<void> {
+  #onDataFrame(payload: Buffer): Promise<void> | void {
     switch (this.#state) {
       case State.DictBody:
         return this.#onDictData(payload);
@@ -311,7 +340,6 @@ export class Session {
     this.#state = State.Idle;
     this.#clearTimer();
     this.#startTimer(limits.idleTimeoutMs, 'idle');
-    this.#pauseTimer(); // the pump resumes it
     this.#send(welcome);
     this.#ctx.log.info({ sender: this.sender, agent: msg.agent }, 'welcome');
     this.#ctx.output.connected(this.sender);
@@ -345,14 +373,14 @@ export class Session {
 
   // -- dictionaries -----------------------------------------------------------------------------------------------
 
-  async #onDictData(payload: Buffer): Promise<void> {
+  #onDictData(payload: Buffer): Promise<void> | void {
     const put = this.#dict as DictPut;
     if (put.received + payload.length > put.msg.bytes) {
       throw new SizeMismatchError(put.msg.bytes, put.received + payload.length);
     }
     put.chunks.push(payload);
     put.received += payload.length;
-    if (put.received === put.msg.bytes) await this.#finishDict();
+    if (put.received === put.msg.bytes) return this.#finishDict();
   }
 
   async #finishDict(): Promise<void> {
@@ -368,23 +396,10 @@ export class Session {
       const limits = { maxDictBytes: this.#ctx.options.limits.maxDictBytes, maxDictDepth: this.#ctx.options.limits.maxDictDepth };
       const dict: Dict = validateDict(decodeDict(bytes, format, limits), limits);
       await this.#approve({ kind: 'dict', id, sender: this.sender, detail: format, bytes: bytes.length, preview: preview(dict) });
-      const tempPath = this.#ctx.store.tempPath('dict');
-      try {
-        const handle = await open(tempPath, 'wx', 0o600);
-        try {
-          await handle.writeFile(bytes);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      } catch (err) {
-        await rm(tempPath, { force: true });
-        throw new StorageError(`could not write the dictionary: ${(err as Error).message}`, { cause: err });
-      }
       const { item, duplicate } = await this.#ctx.store.commit({
         id,
         kind: 'dict',
-        tempPath,
+        data: bytes,
         fileName: `dict.${DICT_FILE_EXTENSIONS[format]}`,
         bytes: bytes.length,
         sha256: createHash('sha256').update(bytes).digest('hex'),
@@ -428,7 +443,7 @@ export class Session {
         await rm(tempPath, { force: true });
         return;
       }
-      this.#file = { msg, cleaned, tempPath, handle, hash: createHash('sha256'), received: 0, head: Buffer.alloc(0), pending: [], pendingBytes: 0 };
+      this.#file = { msg, cleaned, tempPath, handle, hash: createHash('sha256'), received: 0, head: Buffer.alloc(0), pending: [], pendingBytes: 0, writes: [], writingBytes: 0 };
       this.#state = State.FileBody;
       this.#send({ type: 'ready', id, offset: 0 });
     } catch (err) {
@@ -436,12 +451,13 @@ export class Session {
     }
   }
 
-  async #onFileData(payload: Buffer): Promise<void> {
+  #onFileData(payload: Buffer): Promise<void> | void {
     const put = this.#file as FilePut;
     const total = put.received + payload.length;
     const { maxFileBytes } = this.#ctx.options.limits;
     if (total > maxFileBytes) return this.#failFile(new FileTooLargeError(total, maxFileBytes), true);
     if (put.msg.size !== undefined && total > put.msg.size) return this.#failFile(new SizeMismatchError(put.msg.size, total), true);
+    if (put.writeError !== undefined) return this.#failFile(writeFailure(put.writeError), true);
     if (put.head.length < HEAD_BYTES) put.head = Buffer.concat([put.head, payload.subarray(0, HEAD_BYTES - put.head.length)]);
     put.hash.update(payload);
     put.received = total;
@@ -449,16 +465,21 @@ export class Session {
     put.pending.push(payload.length < COPY_BELOW_BYTES ? Buffer.from(payload) : payload);
     put.pendingBytes += payload.length;
     if (put.pendingBytes < WRITE_BATCH_BYTES) return;
-    try {
-      await flushPending(put);
-    } catch (err) {
-      return this.#failFile(new StorageError(`could not write the file: ${(err as Error).message}`, { cause: err }), true);
-    }
+    startWrite(put);
+    if (put.writingBytes > WRITE_WINDOW_BYTES) return this.#waitForWindow(put);
+  }
+
+  /** Waits (socket paused) until the put's writes in flight fit the window again. */
+  async #waitForWindow(put: FilePut): Promise<void> {
+    while (put.writingBytes > WRITE_WINDOW_BYTES && put.writes.length > 0) await put.writes[0];
+    if (put.writeError !== undefined && this.#file === put) return this.#failFile(writeFailure(put.writeError), true);
   }
 
   async #onFileMessage(msg: ClientMessage): Promise<void> {
     const put = this.#file as FilePut;
-    if ((msg.type === 'file_end' || msg.type === 'cancel') && msg.id !== put.msg.id) {
+    // A cancel for another id is ignored (docs/PROTOCOL.md §4); a file_end for another id is a protocol error.
+    if (msg.type === 'cancel' && msg.id !== put.msg.id) return;
+    if (msg.type === 'file_end' && msg.id !== put.msg.id) {
       throw new UnexpectedMessageError(`${msg.type} for ${msg.id}`, `file_end or cancel for ${put.msg.id}`);
     }
     switch (msg.type) {
@@ -488,6 +509,7 @@ export class Session {
       this.#state = State.Idle;
       return this.#onIdleMessage(msg);
     }
+    if (msg.type === 'cancel') return; // for another id: ignored (docs/PROTOCOL.md §4)
     throw new UnexpectedMessageError(msg.type, `file_end or cancel for ${this.#discardId}`);
   }
 
@@ -516,7 +538,9 @@ export class Session {
     const plainTemp = this.#ctx.store.tempPath('plain');
     try {
       try {
-        await flushPending(put);
+        startWrite(put);
+        await Promise.all(put.writes);
+        if (put.writeError !== undefined) throw put.writeError;
         await put.handle.sync();
       } finally {
         await put.handle.close();
@@ -603,6 +627,9 @@ export class Session {
     const put = this.#file;
     if (!put) return;
     this.#file = undefined;
+    put.writeError ??= new Error('discarded');
+    put.pending = [];
+    await Promise.all(put.writes);
     await put.handle.close().catch(() => undefined);
     await rm(put.tempPath, { force: true });
   }
@@ -747,13 +774,36 @@ export class Session {
   }
 }
 
-/** Writes what a file put has gathered, in one write. */
-async function flushPending(put: FilePut): Promise<void> {
+/**
+ * Hands what a file put has gathered to the disk as one write, after the writes already in flight (in order, at
+ * the file's position). Not awaited: the caller bounds the bytes in flight (WRITE_WINDOW_BYTES).
+ */
+function startWrite(put: FilePut): void {
   if (put.pendingBytes === 0) return;
   const data = put.pending.length === 1 ? (put.pending[0] as Buffer) : Buffer.concat(put.pending, put.pendingBytes);
+  const bytes = put.pendingBytes;
   put.pending = [];
   put.pendingBytes = 0;
-  await put.handle.write(data);
+  put.writingBytes += bytes;
+  const previous = put.writes[put.writes.length - 1] ?? Promise.resolve();
+  const done = previous
+    .then(async () => {
+      if (put.writeError !== undefined) return;
+      let off = 0;
+      while (off < data.length) off += (await put.handle.write(data, off, data.length - off)).bytesWritten;
+    })
+    .catch((err: unknown) => {
+      put.writeError ??= err;
+    })
+    .finally(() => {
+      put.writingBytes -= bytes;
+      put.writes.shift();
+    });
+  put.writes.push(done);
+}
+
+function writeFailure(err: unknown): StorageError {
+  return new StorageError(`could not write the file: ${(err as Error).message}`, { cause: err });
 }
 
 /** Normalises anything thrown into a coded protocol error; unknown failures become ERR_INTERNAL. */

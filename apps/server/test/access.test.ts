@@ -55,8 +55,8 @@ describe('token and TLS', () => {
     const r = await client.sendStream(chunks(Buffer.from('over tls\n')), { name: 'tls.txt' });
     await client.close();
     expect(await readFile(join(t.dataDir, r.path), 'utf8')).toBe('over tls\n');
-    // A plain-TCP client gets nowhere.
-    await expect(connect({ port: t.server.port, token: 's3cret-token', timeoutMs: 2000 })).rejects.toBeDefined();
+    // A plain-TCP client gets nowhere: the TLS server drops the connection before any welcome.
+    await expect(connect({ port: t.server.port, token: 's3cret-token', timeoutMs: 2000 })).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
   });
 
   it('refuses half a TLS configuration', async () => {

@@ -33,5 +33,5 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   idleTimeoutMs: 60_000,
 });
 
-/** Size of data chunks a sender uses by default: well under the default frame limit. */
-export const DEFAULT_CHUNK_BYTES = 256 * 1024;
+/** Size of data chunks a sender uses by default: the default frame limit (a client caps it at the server's). */
+export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
