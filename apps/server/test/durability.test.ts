@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import pino from 'pino';
 import { join } from 'node:path';
@@ -147,7 +146,7 @@ describe('start-up cleaning', () => {
         expect(items).toContain(`${day}/120000-${live}-inflight-b.txt`);
         expect(items).not.toContain(`${day}/120000-${dead}-orphan-a.txt`);
         expect(JSON.parse(await readFile(join(dir.path, 'receipts', 'kept.json'), 'utf8'))).toMatchObject({ id: 'kept', path: kept.path });
-        expect(createHash('sha256').update(await readFile(join(dir.path, kept.path))).digest('hex')).toBe(kept.sha256);
+        expect(sha256Hex(await readFile(join(dir.path, kept.path)))).toBe(kept.sha256);
       } finally {
         await second.server.close();
       }

@@ -2,13 +2,11 @@
  * Hostile and oversize input, written as raw frames: each limit answers with its code, and the server goes on
  * serving other clients.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { connect, encodeFrameHeader, FrameKind } from '@proj/protocol';
-import { listFiles } from '@proj/test-utils';
+import { listFiles, sha256Hex } from '@proj/test-utils';
 import { expectError, RawClient, startTestServer, waitFor, type TestServer } from './helpers';
 
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 describe('limits and protocol errors', () => {
   let t: TestServer;
@@ -117,7 +115,7 @@ describe('limits and protocol errors', () => {
     const ok = Buffer.from(deep(8));
     c.control({ type: 'put_dict', id: 'good-1', format: 'json', bytes: ok.length });
     c.data(ok);
-    expect(await c.next()).toMatchObject({ type: 'receipt', id: 'good-1', sha256: sha(ok) });
+    expect(await c.next()).toMatchObject({ type: 'receipt', id: 'good-1', sha256: sha256Hex(ok) });
     c.destroy();
   });
 
@@ -167,12 +165,12 @@ describe('limits and protocol errors', () => {
     c.control({ type: 'put_file', id: 's1', name: 'a.bin', size: 10 });
     await c.next();
     c.data(Buffer.alloc(5));
-    c.control({ type: 'file_end', id: 's1', bytes: 5, sha256: sha(Buffer.alloc(5)) });
+    c.control({ type: 'file_end', id: 's1', bytes: 5, sha256: sha256Hex(Buffer.alloc(5)) });
     expect(await c.next()).toMatchObject({ type: 'error', code: 'ERR_SIZE_MISMATCH', id: 's1', fatal: false });
     c.control({ type: 'put_file', id: 's2', name: 'a.bin' });
     await c.next();
     c.data(Buffer.alloc(5));
-    c.control({ type: 'file_end', id: 's2', bytes: 6, sha256: sha(Buffer.alloc(5)) });
+    c.control({ type: 'file_end', id: 's2', bytes: 6, sha256: sha256Hex(Buffer.alloc(5)) });
     expect(await c.next()).toMatchObject({ type: 'error', code: 'ERR_SIZE_MISMATCH', id: 's2', fatal: false });
     c.control({ type: 'put_file', id: 's3', name: 'a.bin', size: 4 });
     await c.next();
@@ -187,7 +185,7 @@ describe('limits and protocol errors', () => {
     c.control({ type: 'put_file', id: 'c1', name: 'a.bin' });
     await c.next();
     c.data(Buffer.from('hello'));
-    c.control({ type: 'file_end', id: 'c1', bytes: 5, sha256: sha(Buffer.from('hellO')) });
+    c.control({ type: 'file_end', id: 'c1', bytes: 5, sha256: sha256Hex(Buffer.from('hellO')) });
     expect(await c.next()).toMatchObject({ type: 'error', code: 'ERR_CHECKSUM_MISMATCH', id: 'c1', fatal: false });
     c.destroy();
     expect((await listFiles(join(t.dataDir, 'items'))).some((f) => f.includes('-c1-'))).toBe(false);
@@ -204,7 +202,7 @@ describe('limits and protocol errors', () => {
     const c = await RawClient.welcomed(t.server.port);
     c.control({ type: 'put_file', id: 'u1', name: 'a.bin' });
     await c.next();
-    c.control({ type: 'file_end', id: 'u2', bytes: 0, sha256: sha(Buffer.alloc(0)) });
+    c.control({ type: 'file_end', id: 'u2', bytes: 0, sha256: sha256Hex(Buffer.alloc(0)) });
     await fatal(c, 'ERR_UNEXPECTED_MESSAGE');
   });
 });

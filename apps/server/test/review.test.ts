@@ -1,6 +1,6 @@
 /** Regression tests for the fixes of a review (handshake order, cancel for another id, EPIPE, log level). */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '@proj/test-utils';
 import { join, resolve } from 'node:path';
 import { defaultLogLevel } from '../src/cli';
 import { RawClient, startTestServer, type TestServer } from './helpers';
@@ -37,7 +37,7 @@ describe('session order rules (docs/PROTOCOL.md §4)', () => {
     expect(await c.next()).toEqual({ type: 'ready', id: 'f-1', offset: 0 });
     c.control({ type: 'cancel', id: 'someone-else' });
     c.data(body);
-    c.control({ type: 'file_end', id: 'f-1', bytes: body.length, sha256: sha(body) });
+    c.control({ type: 'file_end', id: 'f-1', bytes: body.length, sha256: sha256Hex(body) });
     expect(await c.next()).toMatchObject({ type: 'receipt', id: 'f-1', bytes: body.length, duplicate: false });
     c.destroy();
   });
@@ -49,7 +49,7 @@ describe('session order rules (docs/PROTOCOL.md §4)', () => {
     c.data(Buffer.from('too many bytes'));
     expect(await c.next()).toMatchObject({ type: 'error', code: 'ERR_SIZE_MISMATCH', id: 'f-2', fatal: false });
     c.control({ type: 'cancel', id: 'someone-else' });
-    c.control({ type: 'file_end', id: 'f-2', bytes: 14, sha256: sha(Buffer.from('too many bytes')) });
+    c.control({ type: 'file_end', id: 'f-2', bytes: 14, sha256: sha256Hex(Buffer.from('too many bytes')) });
     c.control({ type: 'ping', nonce: 'alive' });
     expect(await c.next()).toEqual({ type: 'pong', nonce: 'alive' });
     c.destroy();
@@ -68,7 +68,3 @@ describe('command line', () => {
     expect(defaultLogLevel(false)).toBe('info');
   });
 });
-
-function sha(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}

@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { listFiles } from '@proj/test-utils';
+import { listFiles, sha256Hex } from '@proj/test-utils';
 import { listReceived } from '../src/index';
 import { RawClient, startTestServer, waitFor } from './helpers';
 
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 describe('graceful shutdown', () => {
   it('lets a put under way finish, refuses new puts, closes idle clients, and stops accepting', async () => {
@@ -27,10 +25,10 @@ describe('graceful shutdown', () => {
       expect(err.code).toBe('ECONNREFUSED');
 
       busy.data(body.subarray(100_000));
-      busy.control({ type: 'file_end', id: 'busy-1', bytes: body.length, sha256: sha(body) });
+      busy.control({ type: 'file_end', id: 'busy-1', bytes: body.length, sha256: sha256Hex(body) });
       busy.control({ type: 'put_dict', id: 'late', format: 'json', bytes: 2 });
       busy.data(Buffer.from('{}'));
-      expect(await busy.next()).toMatchObject({ type: 'receipt', id: 'busy-1', sha256: sha(body) });
+      expect(await busy.next()).toMatchObject({ type: 'receipt', id: 'busy-1', sha256: sha256Hex(body) });
       expect(await busy.next()).toMatchObject({ type: 'error', code: 'ERR_SHUTTING_DOWN', id: 'late', fatal: false });
       expect(await busy.next()).toMatchObject({ type: 'error', code: 'ERR_SHUTTING_DOWN', fatal: true });
       await closing;

@@ -1,18 +1,18 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { makeTempDir } from '@proj/test-utils';
 
 const run = promisify(execFile);
 
 /** A fresh directory under the OS temp dir; remove it with the returned cleanup. */
 export async function tempDir(): Promise<{ dir: string; file: (name: string) => string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'proj-crypto-'));
-  return { dir, file: (name) => path.join(dir, name), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const { path: dir, remove } = await makeTempDir('proj-crypto-');
+  return { dir, file: (name) => path.join(dir, name), cleanup: remove };
 }
 
 /** Writes `size` random bytes to `file` and returns them. */

@@ -4,7 +4,7 @@
  * a tolerant raw client for hostile sessions, and the figures file the long form writes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '@proj/test-utils';
 import { once } from 'node:events';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
@@ -61,7 +61,8 @@ export function baseSeed(): number {
   return env ? Number(env) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 }
 
-export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+/** SHA-256 in lowercase hex: the shared test helper, under the name the suite uses. */
+export const sha256 = sha256Hex;
 
 // -- figures ----------------------------------------------------------------------------------------------------------
 
