@@ -8,10 +8,13 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { gatherOptions, SETTINGS, envName } from './config';
 import { DEFAULTS, UsageError, type LogLevel, type OutputMode } from './options';
+import { createLogger } from './logger';
 import { formatBytes } from './output';
 import { askStartup, type StartupQuestion } from './prompts';
 import { startServer } from './server';
+import { newServerId } from './store/paths';
 import { listReceived } from './store/receipts';
+import { replayJournals } from './store/recovery';
 
 export interface CliIo {
   argv: readonly string[];
@@ -116,6 +119,9 @@ async function listCommand(flags: Record<string, unknown>, io: CliIo): Promise<n
     defaultDataDir: io.defaultDataDir,
     ...(typeof flags['config'] === 'string' ? { configFile: flags['config'] } : {}),
   });
+  // After a crash, a stopped server's journal may hold acknowledged items not yet written back: restore them
+  // first, as the server's own start would.
+  await replayJournals(options.dataDir, newServerId(), createLogger('warn'));
   const items = await listReceived(options.dataDir);
   if (flags['json']) {
     for (const item of items) io.stdout.write(`${JSON.stringify(item)}\n`);

@@ -134,6 +134,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
         await all();
       }
       await closed;
+      await store.close();
       output.line('stopped');
       log.info('stopped');
     })();

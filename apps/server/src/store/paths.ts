@@ -4,6 +4,7 @@
  *   <data>/items/YYYY-MM-DD/<HHMMSS>-<serverId>-<id>-<cleaned name>   stored items (UTC date and time)
  *   <data>/receipts/<id>.json                                          one receipt per put id: the index
  *   <data>/tmp/<serverId>.<n>.<purpose>                                temporaries of a live process
+ *   <data>/journal/<serverId>.<n>.log                                  journal segments (./journal.ts)
  *
  * The client never chooses a directory: its name only contributes one cleaned path segment, always behind a
  * prefix the server writes, so no name can escape `items/` or collide with another server's files.
@@ -15,6 +16,7 @@ import { NameInvalidError } from '@proj/protocol';
 export const ITEMS_DIR = 'items';
 export const RECEIPTS_DIR = 'receipts';
 export const TMP_DIR = 'tmp';
+export const JOURNAL_DIR = 'journal';
 
 /** Longest cleaned client name kept, in UTF-8 bytes (the whole file name stays under 255 bytes). */
 export const MAX_CLEAN_NAME_BYTES = 100;
@@ -44,7 +46,7 @@ export function serverIdOfItemName(fileName: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
-/** The server id of a temporary file name (`<serverId>.<n>.<purpose>`), if it has one. */
+/** The server id of a temporary or journal segment name (`<serverId>.<n>.<purpose>`), if it has one. */
 export function serverIdOfTempName(fileName: string): string | undefined {
   const m = /^([0-9a-f]{8}-\d+)\./.exec(fileName);
   return m ? m[1] : undefined;
@@ -117,6 +119,11 @@ export function itemFileName(time: string, serverId: string, id: string, cleaned
 }
 
 /** Absolute paths of the data directory's parts. */
-export function layout(dataDir: string): { items: string; receipts: string; tmp: string } {
-  return { items: join(dataDir, ITEMS_DIR), receipts: join(dataDir, RECEIPTS_DIR), tmp: join(dataDir, TMP_DIR) };
+export function layout(dataDir: string): { items: string; receipts: string; tmp: string; journal: string } {
+  return {
+    items: join(dataDir, ITEMS_DIR),
+    receipts: join(dataDir, RECEIPTS_DIR),
+    tmp: join(dataDir, TMP_DIR),
+    journal: join(dataDir, JOURNAL_DIR),
+  };
 }

@@ -33,6 +33,11 @@ export interface StoredItem {
   plaintextPath?: string;
 }
 
+/** A receipt file's text. */
+export function receiptText(item: StoredItem): string {
+  return `${JSON.stringify(item, null, 2)}\n`;
+}
+
 /** The wire receipt for a stored item. */
 export function toReceipt(item: StoredItem, duplicate: boolean): Receipt {
   return {

@@ -1,23 +1,23 @@
 /**
  * The data directory: temporaries, the commit that makes an item durable and visible, and the receipts index.
  *
- * Commit order (the durability promise, docs/SERVER.md §5), for every item:
- *   1. its bytes are in a temporary in `tmp/`, fsynced (a file put's session writes and fsyncs its own; a
- *      dictionary's bytes are written here); its receipt is written to another temporary and fsynced;
- *   2. the temporary is hard-linked under its final name in `items/<day>/` (exclusive: never overwrites), and
- *      that directory is fsynced;
- *   3. the receipt temporary is hard-linked as `receipts/<id>.json` (exclusive: the first writer of an id wins,
- *      across processes), and `receipts/` is fsynced;
+ * Commit (the durability promise, docs/SERVER.md §5), for a batch of items together:
+ *   1. each item is placed under its final name in `items/<day>/` (exclusive: never overwrites): a dictionary's
+ *      bytes are written there, a file's temporary (written and fsynced by its session) is hard-linked there;
+ *      each receipt is written to a temporary in `tmp/`. Nothing of this is fsynced;
+ *   2. one journal record per item (its receipt, and a dictionary's bytes) is appended to this process's
+ *      journal segment, which is fdatasynced once for the batch (./journal.ts); at the same time the
+ *      directories where files were linked are fsynced (a file's bytes are not in the journal);
+ *   3. each receipt temporary is hard-linked as `receipts/<id>.json` (exclusive: the first writer of an id wins,
+ *      across processes); a put that lost removes its item and is answered with the first receipt;
  *   4. only then does the commit resolve, and the session send the receipt.
- * A crash before 3 leaves an item with no receipt: an unacknowledged orphan, removed at the next start
- * (./cleanup.ts). A crash after 3 leaves only temporaries behind, also removed at start.
+ * A crash before 2 is over leaves items without receipts: unacknowledged orphans, removed at the next start
+ * (./cleanup.ts). A crash after it may lose files and receipts that were not yet written back, but the journal
+ * has them: the next start replays it (./recovery.ts) before it serves.
  *
- * Group commit: commits that arrive while a batch is being committed wait and form the next batch. A batch
- * goes through each step together: all its temporaries are written, then fsynced concurrently (the journal
- * merges concurrent fsyncs), all its items are linked, then each touched directory is fsynced once, all its
- * receipts are linked, then `receipts/` is fsynced once. The fsyncs are shared by the whole batch instead of
- * four per item. The cheap steps (open, write, link, close, unlink of small files in the page cache) run as
- * direct system calls; only the fsyncs go to the thread pool.
+ * Group commit: commits that arrive while a batch is being committed wait and form the next batch, so one
+ * fdatasync serves all of them. The cheap steps (open, write, link, close, unlink of small files in the page
+ * cache) run as direct system calls; only the fsyncs go to the thread pool.
  */
 import { closeSync, existsSync, fsync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +25,11 @@ import { StorageError } from '@proj/protocol';
 import type { Logger } from '../logger';
 import { cleanStale } from './cleanup';
 import { mkdirDurable } from './durable';
+import { Journal, type JournalOptions } from './journal';
+import { encodeRecord } from './journal-record';
 import { ITEMS_DIR, itemFileName, layout, receiptFileName, utcStamp } from './paths';
-import { readReceipt, type StoredItem } from './receipts';
+import { readReceipt, receiptText, type StoredItem } from './receipts';
+import { replayJournals } from './recovery';
 
 export interface CommitInput {
   id: string;
@@ -74,7 +77,6 @@ interface Entry {
   error?: unknown;
   /** Temporaries to remove at the end (this entry's own, never shared). */
   temps: string[];
-  itemTemp?: string;
   receiptTemp?: string;
   item?: StoredItem;
   /** Absolute paths linked under `items/`. */
@@ -98,23 +100,44 @@ export class Store {
   #active = new Map<string, number>();
   /** Day directories known to exist durably (created by this process or found). */
   #knownDirs = new Set<string>();
+  /** Settles when the running batch (if any) is over. */
+  #batchDone: Promise<void> = Promise.resolve();
+  readonly #journal: Journal;
   readonly dirs: ReturnType<typeof layout>;
 
   private constructor(
     readonly dataDir: string,
     readonly serverId: string,
     private readonly log: Logger,
+    journal: JournalOptions,
   ) {
     this.dirs = layout(dataDir);
+    this.#journal = new Journal(dataDir, serverId, log, journal);
   }
 
-  /** Creates the directory layout and removes what dead processes left behind. */
-  static async open(dataDir: string, serverId: string, log: Logger): Promise<Store> {
-    const store = new Store(dataDir, serverId, log);
+  /**
+   * Creates the directory layout, replays the journals of dead processes (restoring what they acknowledged),
+   * then removes what they left behind unacknowledged.
+   */
+  static async open(dataDir: string, serverId: string, log: Logger, journal: JournalOptions = {}): Promise<Store> {
+    const store = new Store(dataDir, serverId, log, journal);
     for (const dir of Object.values(store.dirs)) await mkdirDurable(dir);
+    await replayJournals(dataDir, serverId, log, journal.flush);
     const cleaned = await cleanStale(dataDir, serverId, log);
     if (cleaned.temps + cleaned.orphans > 0) log.info(cleaned, 'removed stale temporaries and unacknowledged items');
     return store;
+  }
+
+  /**
+   * For a clean stop, once no commit is pending: flushes what the journal covers and deletes its segments, so
+   * the next start has nothing to replay.
+   */
+  async close(): Promise<void> {
+    while (this.#running || this.#queue.length > 0) {
+      this.#start();
+      await this.#batchDone;
+    }
+    await this.#journal.close();
   }
 
   /** A fresh temporary path, unique to this process (`tmp/<serverId>.<n>.<purpose>`). */
@@ -171,7 +194,7 @@ export class Store {
     if (this.#running || this.#queue.length === 0) return;
     if (this.#gatherTimer) clearTimeout(this.#gatherTimer);
     this.#gatherTimer = undefined;
-    void this.#runBatch(this.#queue.splice(0, MAX_BATCH));
+    this.#batchDone = this.#runBatch(this.#queue.splice(0, MAX_BATCH));
   }
 
   /** How many commits to wait for: the connections that committed within ACTIVE_MS, less those in flight. */
@@ -214,79 +237,59 @@ export class Store {
       }
     }
 
-    // 1. The temporaries: the dictionaries' bytes and every receipt, written, then fsynced together.
-    const toSync: { fd: number; entry: Entry }[] = [];
+    // 1. Every item under its final name, every receipt in a temporary; nothing fsynced.
     for (const e of live()) {
       try {
         const { input } = e;
-        if (input.data !== undefined) {
-          const path = this.tempPath(input.kind);
-          e.temps.push(path);
-          toSync.push({ fd: writeNew(path, input.data), entry: e });
-          e.itemTemp = path;
-        } else {
-          e.itemTemp = input.tempPath;
-          if (input.tempPath !== undefined) e.temps.push(input.tempPath);
-        }
+        if (input.tempPath !== undefined) e.temps.push(input.tempPath);
         if (input.plaintext) e.temps.push(input.plaintext.tempPath);
-        if (e.itemTemp === undefined) throw new Error('nothing to store');
-        const itemName = itemFileName(e.time, this.serverId, input.id, input.fileName);
-        const plainName = input.plaintext ? itemFileName(e.time, this.serverId, input.id, input.plaintext.fileName) : undefined;
+        const planned = itemFileName(e.time, this.serverId, input.id, input.fileName);
+        let itemName: string;
+        if (input.data !== undefined) itemName = placeUnique(e.dir, planned, (path) => createFile(path, input.data as Uint8Array));
+        else if (input.tempPath !== undefined) itemName = placeUnique(e.dir, planned, (path) => linkSync(input.tempPath as string, path));
+        else throw new Error('nothing to store');
+        e.linked.push(join(e.dir, itemName));
+        let plainName: string | undefined;
+        if (input.plaintext) {
+          const { tempPath, fileName } = input.plaintext;
+          plainName = placeUnique(e.dir, itemFileName(e.time, this.serverId, input.id, fileName), (path) => linkSync(tempPath, path));
+          e.linked.push(join(e.dir, plainName));
+        }
         e.item = this.#describe(e, itemName, plainName);
         e.receiptTemp = this.tempPath('receipt');
         e.temps.push(e.receiptTemp);
-        toSync.push({ fd: writeNew(e.receiptTemp, receiptText(e.item)), entry: e });
+        createFile(e.receiptTemp, receiptText(e.item));
       } catch (err) {
         e.error ??= err;
       }
     }
-    await syncAndClose(toSync);
 
-    // 2. Link every item under its final name, then fsync each touched directory once.
-    const rewrite: Entry[] = [];
-    for (const e of live()) {
-      try {
-        const item = e.item as StoredItem;
-        const itemName = linkUnique(e.itemTemp as string, e.dir, basename(item.path));
-        e.linked.push(join(e.dir, itemName));
-        let plainName: string | undefined;
-        if (e.input.plaintext) {
-          plainName = linkUnique(e.input.plaintext.tempPath, e.dir, basename(item.plaintextPath as string));
-          e.linked.push(join(e.dir, plainName));
-        }
-        if (itemName !== basename(item.path) || (plainName !== undefined && plainName !== basename(item.plaintextPath as string))) {
-          // The planned name was taken (a put of the same id in the same second): the receipt must say the
-          // name actually used, so it is written again.
-          e.item = this.#describe(e, itemName, plainName);
-          rewrite.push(e);
-        }
-      } catch (err) {
-        e.error ??= err;
-      }
-    }
-    const rewritten: { fd: number; entry: Entry }[] = [];
-    for (const e of rewrite) {
-      if (e.error !== undefined) continue;
-      try {
-        e.receiptTemp = this.tempPath('receipt');
-        e.temps.push(e.receiptTemp);
-        rewritten.push({ fd: writeNew(e.receiptTemp, receiptText(e.item as StoredItem)), entry: e });
-      } catch (err) {
-        e.error ??= err;
-      }
-    }
-    const itemDirs = groupBy(live().filter((e) => e.linked.length > 0), (e) => e.dir);
-    await Promise.all([syncAndClose(rewritten), ...[...itemDirs].map(([dir, entries]) => syncDirFor(dir, entries))]);
+    // 2. Durable: the batch's journal records in one fdatasync; with them, the directories where files were
+    //    linked (a file's bytes were fsynced by its session, but its new name is only durable with its directory).
+    const placed = live();
+    const fileDirs = groupBy(
+      placed.filter((e) => e.input.data === undefined),
+      (e) => e.dir,
+    );
+    const records = placed.map((e) =>
+      encodeRecord(e.input.data !== undefined ? { item: e.item as StoredItem, data: e.input.data } : { item: e.item as StoredItem }),
+    );
+    await Promise.all([
+      records.length > 0
+        ? this.#journal.append(records).catch((err: unknown) => {
+            for (const e of placed) e.error ??= err;
+          })
+        : undefined,
+      ...[...fileDirs].map(([dir, entries]) => syncDirFor(dir, entries)),
+    ]);
 
-    // 3. Link every receipt (exclusive: the first writer of an id wins), then fsync `receipts/` once.
-    const losers: Entry[] = [];
-    const winners: Entry[] = [];
+    // 3. Claim every receipt (exclusive: the first writer of an id wins). The journal already holds it, so
+    //    `receipts/` is not fsynced here.
     for (const e of live()) {
       const receiptPath = join(this.dirs.receipts, receiptFileName(e.input.id));
       try {
         linkSync(e.receiptTemp as string, receiptPath);
         e.receiptLinked = receiptPath;
-        winners.push(e);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
           e.error ??= err;
@@ -296,19 +299,12 @@ export class Store {
         try {
           e.duplicateOf = JSON.parse(readFileSync(receiptPath, 'utf8')) as StoredItem;
           unlinkAll(e.linked);
-          losers.push(e);
+          e.linked.length = 0;
         } catch (err2) {
           e.error ??= err2;
         }
       }
     }
-    const loserDirs = groupBy(losers, (e) => e.dir);
-    await Promise.all([
-      winners.length > 0 ? syncDirFor(this.dirs.receipts, winners) : undefined,
-      // The undone links: not needed for any promise, but keeps the directory as the client was told.
-      ...[...loserDirs].map(([dir, entries]) => syncDirFor(dir, entries, false)),
-    ]);
-    for (const e of losers) e.linked.length = 0;
   }
 
   /** Answers every entry of a finished batch and removes its temporaries (and, for failures, its links). */
@@ -363,49 +359,23 @@ export class Store {
   }
 }
 
-function receiptText(item: StoredItem): string {
-  return `${JSON.stringify(item, null, 2)}\n`;
-}
-
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-/** Creates `path` (exclusive), writes all of `data`; returns the open descriptor (the caller fsyncs and closes). */
-function writeNew(path: string, data: string | Uint8Array): number {
+/** Creates `path` (exclusive) holding `data`, not fsynced; removes it again if the write fails. */
+function createFile(path: string, data: string | Uint8Array): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const fd = openSync(path, 'wx', 0o600);
+  let written = false;
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    return fd;
-  } catch (err) {
+    written = true;
+  } finally {
     closeSync(fd);
-    throw err;
+    if (!written) unlinkSync(path);
   }
 }
 
 function fsyncFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-/** fsyncs every descriptor concurrently and closes it; a failure fails only its entry. */
-async function syncAndClose(list: { fd: number; entry: Entry }[]): Promise<void> {
-  await Promise.all(
-    list.map(async ({ fd, entry }) => {
-      try {
-        await fsyncFd(fd);
-      } catch (err) {
-        entry.error ??= err;
-      } finally {
-        try {
-          closeSync(fd);
-        } catch (err) {
-          entry.error ??= err;
-        }
-      }
-    }),
-  );
 }
 
 /** fsyncs a directory once for all `entries` linked in it; a failure fails them all (unless `failEntries` is false). */
@@ -432,12 +402,15 @@ function groupBy<T>(list: T[], key: (t: T) => string): Map<string, T[]> {
   return map;
 }
 
-/** Links `src` as `dir/base`, or with `2~`, `3~`… before the id part when the name is taken. */
-function linkUnique(src: string, dir: string, base: string): string {
+/**
+ * Creates `dir/base` with `create` (which must fail with EEXIST when the name is taken), or the same name with
+ * `2~`, `3~`… before the id part. Returns the name used.
+ */
+function placeUnique(dir: string, base: string, create: (path: string) => void): string {
   for (let n = 1; ; n++) {
     const name = n === 1 ? base : withCounter(base, n);
     try {
-      linkSync(src, join(dir, name));
+      create(join(dir, name));
       return name;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n > 1000) throw err;

@@ -135,6 +135,8 @@ describe('the server SIGKILLed mid-load and restarted', () => {
       const audit = await auditDataDir(dataDir);
       expect(audit.problems).toEqual([]);
       expect(audit.temps).toEqual([]);
+      // The killed server's journal was replayed and deleted: only the new server's own segment is left.
+      expect(audit.journal.filter((name) => !name.includes(`-${server.pid}.`))).toEqual([]);
       expect(checkAcknowledged(audit, acked.values())).toEqual([]);
       // Every interrupted put, retried with its id, ends with a matching receipt: stored once, never twice.
       const c = await connect({ port: server.port, timeoutMs: 10_000 });
@@ -149,6 +151,7 @@ describe('the server SIGKILLed mid-load and restarted', () => {
     await server.kill('SIGTERM');
     const audit = await auditDataDir(dataDir);
     expect(audit.problems).toEqual([]);
+    expect(audit.journal).toEqual([]);
     expect(audit.receipts).toBe(acked.size);
     expect(checkAcknowledged(audit, acked.values())).toEqual([]);
     recordFigures('sigkill', { seed, rounds: ROUNDS, workers: WORKERS, acknowledged: acked.size, intact: audit.receipts, itemsOnDisk: audit.items, inflightAtKill, retriesDuplicate, orphansRemovedAtRestart: orphansRemoved });

@@ -79,18 +79,20 @@ export interface Audit {
   receipts: number;
   items: number;
   temps: string[];
+  /** Journal segments (`<serverId>.<n>.log`). */
+  journal: string[];
   /** Everything wrong: an item without a receipt, a receipt without its item, a hash mismatch, a stray file. */
   problems: string[];
   /** Receipts by put id. */
   byId: Map<string, { path: string; sha256: string; bytes: number }>;
 }
 
-const TOP_LEVEL = new Set(['items', 'receipts', 'tmp', 'identity.txt']);
+const TOP_LEVEL = new Set(['items', 'receipts', 'tmp', 'journal', 'identity.txt']);
 
 /**
  * Checks the promise on a data directory: every receipt points to an item whose bytes match it (size and
- * SHA-256), every item has a receipt, nothing lies outside `items/`, `receipts/`, `tmp/` and the identity.
- * Temporaries are listed, not judged: the caller knows whether some may be live.
+ * SHA-256), every item has a receipt, nothing lies outside `items/`, `receipts/`, `tmp/`, `journal/` and the
+ * identity. Temporaries and journal segments are listed, not judged: the caller knows whether some may be live.
  */
 export async function auditDataDir(dataDir: string): Promise<Audit> {
   const problems: string[] = [];
@@ -144,7 +146,9 @@ export async function auditDataDir(dataDir: string): Promise<Audit> {
   }
   const tmpDir = join(dataDir, 'tmp');
   const temps = existsSync(tmpDir) ? await readdir(tmpDir) : [];
-  return { receipts: byId.size, items, temps, problems, byId };
+  const journalDir = join(dataDir, 'journal');
+  const journal = existsSync(journalDir) ? await readdir(journalDir) : [];
+  return { receipts: byId.size, items, temps, journal, problems, byId };
 }
 
 /** Checks that each receipt a client got is in the data directory, unchanged. Returns the problems. */

@@ -1,0 +1,206 @@
+/**
+ * The store's journal: an append-only log that makes a batch of items durable with one write and one
+ * `fdatasync`, instead of an fsync for each of their files and directories (docs/SERVER.md §5).
+ *
+ * Each server process appends to its own segments, `journal/<serverId>.<n>.log`. A batch's records (the
+ * receipts, with a dictionary's bytes inside its record) are written with one positional write, then the
+ * segment is fdatasynced; only then are the items acknowledged. Their files and receipts under `items/` and
+ * `receipts/` are written without fsync, and reach the disk with the kernel's writeback.
+ *
+ * A segment is retired once it holds SEGMENT_BYTES (or after a failed append: it may end in a torn record, and
+ * the next append starts a fresh one). A retired segment is checkpointed CHECKPOINT_DELAY_MS later (by then the
+ * kernel has written most of what it covers back, so the flush is cheap): the file system is flushed
+ * (./sync-fs.ts), then the segment is deleted. On a clean stop every segment is checkpointed at once. After a
+ * crash, the next start replays the segments of dead processes (./recovery.ts).
+ */
+import { closeSync, fdatasync, fsync, ftruncateSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../logger';
+import { decodeSegment, JOURNAL_MAGIC } from './journal-record';
+import { layout, receiptFileName } from './paths';
+import { fsyncPaths, syncFileSystem } from './sync-fs';
+
+/** A segment is retired once it holds this much. */
+export const SEGMENT_BYTES = 16 * 1024 * 1024;
+/** How long a retired segment waits for its checkpoint. */
+export const CHECKPOINT_DELAY_MS = 30_000;
+
+export interface JournalOptions {
+  segmentBytes?: number;
+  checkpointDelayMs?: number;
+  /** `fsync` flushes file by file even where `sync -f` works (tests of that path). */
+  flush?: 'syncfs' | 'fsync';
+}
+
+interface Segment {
+  path: string;
+  fd: number;
+  /** Bytes durably written (the magic and whole records). */
+  size: number;
+}
+
+export class Journal {
+  #seq = 0;
+  #current: Segment | undefined;
+  /** Retired segments waiting for a checkpoint. */
+  #retired: string[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #checkpoints: Promise<void> = Promise.resolve();
+  readonly #dir: string;
+  readonly #segmentBytes: number;
+  readonly #delayMs: number;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly serverId: string,
+    private readonly log: Logger,
+    private readonly options: JournalOptions = {},
+  ) {
+    this.#dir = layout(dataDir).journal;
+    this.#segmentBytes = options.segmentBytes ?? SEGMENT_BYTES;
+    this.#delayMs = options.checkpointDelayMs ?? CHECKPOINT_DELAY_MS;
+  }
+
+  /**
+   * Appends `records` (encoded by ./journal-record.ts) and resolves once they are on disk. One append at a time:
+   * the store's batches are sequential.
+   */
+  async append(records: Buffer[]): Promise<void> {
+    if (this.#current === undefined || this.#current.size >= this.#segmentBytes) await this.#startSegment();
+    const segment = this.#current as Segment;
+    const bytes = records.length === 1 ? (records[0] as Buffer) : Buffer.concat(records);
+    try {
+      writeAllAt(segment.fd, bytes, segment.size);
+      await new Promise<void>((resolve, reject) => fdatasync(segment.fd, (err) => (err ? reject(err) : resolve())));
+      segment.size += bytes.length;
+    } catch (err) {
+      // Part of the batch may be in the file: cut it back to its whole records (best effort; replay stops at a
+      // torn record anyway) and let the next append start a new segment.
+      try {
+        ftruncateSync(segment.fd, segment.size);
+      } catch {
+        // the segment is retired below all the same
+      }
+      this.#retire();
+      throw err;
+    }
+  }
+
+  /** Checkpoints every segment, the current one included, and deletes them: for a clean stop. */
+  async close(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#retire();
+    await this.#checkpoint();
+  }
+
+  /** Creates the next segment durably: its magic fsynced, its directory entry too. */
+  async #startSegment(): Promise<void> {
+    this.#retire();
+    this.#seq += 1;
+    const path = join(this.#dir, `${this.serverId}.${this.#seq}.log`);
+    const fd = openSync(path, 'wx', 0o600);
+    try {
+      writeAllAt(fd, JOURNAL_MAGIC, 0);
+      await Promise.all([fsyncFd(fd), fsyncPaths([this.#dir])]);
+    } catch (err) {
+      closeSync(fd);
+      try {
+        unlinkSync(path);
+      } catch {
+        // an empty segment is harmless: replay finds no record in it
+      }
+      throw err;
+    }
+    this.#current = { path, fd, size: JOURNAL_MAGIC.length };
+  }
+
+  /** Closes the current segment and schedules its checkpoint. */
+  #retire(): void {
+    const segment = this.#current;
+    if (segment === undefined) return;
+    this.#current = undefined;
+    try {
+      closeSync(segment.fd);
+    } catch {
+      // nothing left to lose: its records are durable or were never acknowledged
+    }
+    this.#retired.push(segment.path);
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        void this.#checkpoint();
+      }, this.#delayMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Flushes what the retired segments cover, then deletes them. Checkpoints run one at a time. */
+  #checkpoint(): Promise<void> {
+    this.#checkpoints = this.#checkpoints.then(async () => {
+      const segments = this.#retired.splice(0);
+      if (segments.length === 0) return;
+      try {
+        await flushCovered(this.dataDir, segments, this.options.flush ?? 'syncfs');
+      } catch (err) {
+        this.log.warn({ err }, 'journal checkpoint failed; its segments are kept and replayed at the next start');
+        this.#retired.unshift(...segments);
+        return;
+      }
+      for (const path of segments) {
+        try {
+          removeIfThere(path);
+        } catch (err) {
+          this.log.warn({ err, path }, 'could not delete a checkpointed journal segment; the next start replays it');
+        }
+      }
+    });
+    return this.#checkpoints;
+  }
+}
+
+/**
+ * Makes durable everything the `segments` cover: the whole file system at once with `syncfs`, or else each
+ * item, plaintext and receipt their records name, and the directories holding them.
+ */
+export async function flushCovered(dataDir: string, segments: string[], flush: 'syncfs' | 'fsync'): Promise<void> {
+  if (flush === 'syncfs' && (await syncFileSystem(dataDir))) return;
+  const dirs = layout(dataDir);
+  const paths = new Set<string>();
+  for (const segment of segments) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(segment);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    for (const { item } of decodeSegment(bytes).records) {
+      for (const rel of [item.path, item.plaintextPath]) {
+        if (rel === undefined) continue;
+        paths.add(join(dataDir, rel));
+        paths.add(join(dataDir, rel, '..'));
+      }
+      paths.add(join(dirs.receipts, receiptFileName(item.id)));
+    }
+  }
+  paths.add(dirs.receipts);
+  await fsyncPaths(paths);
+}
+
+function writeAllAt(fd: number, bytes: Uint8Array, position: number): void {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, position + off);
+}
+
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+function removeIfThere(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Start-up replay of the journals that crashed or killed processes left (./journal.ts): every item they
+ * acknowledged is put back under its final name with its receipt, whatever of it the crash lost.
+ *
+ * For each intact record, in the order it was appended (a torn last record was never acknowledged):
+ * - if `receipts/<id>.json` names another item, another put of the id won: nothing to do;
+ * - a dictionary (its bytes are in the record) is written again unless its file holds exactly those bytes;
+ * - a file's record carries no bytes: its data and links were made durable before the record was appended, so
+ *   if one of its files is missing, the record was never acknowledged and is skipped;
+ * - the receipt is written unless a readable one for this item is there.
+ * Then everything restored is flushed and the segments are deleted. Replaying twice changes nothing, so a crash
+ * during recovery is recovered by the next start. Segments of live processes (other servers sharing the
+ * directory) are left to them.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Logger } from '../logger';
+import { ownerGone } from './cleanup';
+import { flushCovered } from './journal';
+import { decodeSegment, type JournalRecord } from './journal-record';
+import { layout, receiptFileName, serverIdOfTempName } from './paths';
+import { receiptText, type StoredItem } from './receipts';
+import { fsyncPaths } from './sync-fs';
+
+export interface ReplayResult {
+  /** Segments replayed and deleted. */
+  segments: number;
+  /** Records that needed a file or a receipt written again. */
+  restored: number;
+}
+
+export async function replayJournals(
+  dataDir: string,
+  currentServerId: string,
+  log: Logger,
+  flush: 'syncfs' | 'fsync' = 'syncfs',
+): Promise<ReplayResult> {
+  const dirs = layout(dataDir);
+  const segments = readdirOrEmpty(dirs.journal)
+    .map((name) => ({ name, owner: serverIdOfTempName(name), seq: Number(/\.(\d+)\.log$/.exec(name)?.[1]) }))
+    .filter((s) => s.owner !== undefined && s.owner !== currentServerId && Number.isInteger(s.seq) && ownerGone(s.owner, currentServerId))
+    .sort((a, b) => (a.owner === b.owner ? a.seq - b.seq : (a.owner as string) < (b.owner as string) ? -1 : 1))
+    .map((s) => join(dirs.journal, s.name));
+  if (segments.length === 0) return { segments: 0, restored: 0 };
+
+  let counter = 0;
+  const tempPath = (): string => join(dirs.tmp, `${currentServerId}.r${++counter}.replay`);
+  let restored = 0;
+  for (const segment of segments) {
+    const decoded = decodeSegment(readFileSync(segment));
+    if (decoded.stoppedAt !== undefined) {
+      log.info({ segment, records: decoded.records.length, stoppedAt: decoded.stoppedAt }, 'journal segment ends in a record that was never completed');
+    }
+    for (const record of decoded.records) {
+      if (restoreRecord(dataDir, record, tempPath)) restored += 1;
+    }
+  }
+  await flushCovered(dataDir, segments, flush);
+  for (const segment of segments) unlinkSync(segment);
+  await fsyncPaths([dirs.journal]);
+  if (restored > 0) log.warn({ segments: segments.length, restored }, 'restored acknowledged items from the journal of a stopped server');
+  return { segments: segments.length, restored };
+}
+
+/** Puts one record's item and receipt back if they are not there intact. True if anything was written. */
+function restoreRecord(dataDir: string, record: JournalRecord, tempPath: () => string): boolean {
+  const { item } = record;
+  const receiptPath = join(layout(dataDir).receipts, receiptFileName(item.id));
+  const existing = readReceiptFile(receiptPath);
+  if (existing !== undefined && existing !== 'damaged' && existing.path !== item.path) return false;
+
+  let wrote = false;
+  if (record.data !== undefined) {
+    const itemPath = join(dataDir, item.path);
+    if (!holds(itemPath, item)) {
+      mkdirSync(dirname(itemPath), { recursive: true, mode: 0o700 });
+      writeThenRename(tempPath(), itemPath, record.data);
+      wrote = true;
+    }
+  } else if (![item.path, item.plaintextPath].every((p) => p === undefined || existsSync(join(dataDir, p)))) {
+    return false;
+  }
+  if (existing !== undefined && existing !== 'damaged') return wrote;
+
+  const temp = tempPath();
+  writeNew(temp, receiptText(item));
+  try {
+    if (existing === 'damaged') renameSync(temp, receiptPath);
+    else linkSync(temp, receiptPath);
+  } catch (err) {
+    // Claimed by a live server in the meantime: its receipt stands.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // renamed away
+    }
+  }
+  return true;
+}
+
+/** A receipt file's item, `undefined` if there is none, `'damaged'` if it is there but unreadable. */
+function readReceiptFile(path: string): StoredItem | 'damaged' | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const item = JSON.parse(text) as StoredItem;
+    return typeof item === 'object' && item !== null && typeof item.path === 'string' ? item : 'damaged';
+  } catch {
+    return 'damaged';
+  }
+}
+
+/** Whether `path` holds exactly the item's bytes. */
+function holds(path: string, item: StoredItem): boolean {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  return bytes.length === item.bytes && createHash('sha256').update(bytes).digest('hex') === item.sha256;
+}
+
+function writeThenRename(temp: string, path: string, data: Uint8Array): void {
+  writeNew(temp, data);
+  renameSync(temp, path);
+}
+
+function writeNew(path: string, data: string | Uint8Array): void {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readdirOrEmpty(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
