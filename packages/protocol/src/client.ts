@@ -6,7 +6,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import * as net from 'node:net';
 import { basename } from 'node:path';
@@ -32,6 +31,7 @@ import {
   UnexpectedMessageError,
   VersionError,
 } from './errors';
+import { FileChunks } from './file-chunks';
 import { FrameKind } from './frame';
 import { FrameDecoder } from './frame-decoder';
 import { FrameWriter } from './frame-writer';
@@ -244,7 +244,7 @@ export class Client {
   async sendFile(path: string, options: SendFileOptions = {}): Promise<Receipt> {
     const { size } = await stat(path);
     const chunkBytes = this.#chunkBytes(options.chunkBytes);
-    return this.sendStream(() => createReadStream(path, { highWaterMark: chunkBytes }), {
+    return this.sendStream(() => new FileChunks(path, chunkBytes), {
       ...options,
       name: options.name ?? basename(path),
       size,
@@ -293,7 +293,9 @@ export class Client {
             this.#throwIfAnswered(id);
             hash.update(piece);
             sent += piece.length;
-            if (!this.#writer.data(piece)) await this.#writer.drain();
+            // A file's buffers are read into again once the socket has written the chunk's last piece.
+            const written = iterable instanceof FileChunks && offset + chunkBytes >= chunk.length ? () => iterable.recycle(chunk) : undefined;
+            if (!this.#writer.data(piece, written)) await this.#writer.drain();
             this.#lastActivity = Date.now();
             options.onProgress?.({ sent, ...(options.size !== undefined ? { total: options.size } : {}) });
           }

@@ -3,11 +3,17 @@
  * schema, and never buffers a payload before checking its declared length against the limit.
  */
 import { FrameKindError, FrameTooLargeError, FrameTruncatedError, ProtocolError } from './errors';
-import { FRAME_HEADER_BYTES, isFrameKind, type Frame, type FrameKind } from './frame';
+import { FRAME_HEADER_BYTES, FrameKind, isFrameKind, type Frame } from './frame';
 
 export interface FrameDecoderOptions {
   /** Largest payload accepted, in bytes. A larger declared length fails with ERR_FRAME_TOO_LARGE at once. */
   maxFrameBytes: number;
+  /**
+   * Return a data frame's payload in pieces as its bytes arrive (`more` set on all but the last piece), each a
+   * slice of an input chunk, instead of gathering the whole payload into one new buffer. For a receiver that
+   * consumes data as a stream (a file put): a large frame then costs no allocation and no copy. Default false.
+   */
+  dataPieces?: boolean;
 }
 
 const State = {
@@ -19,6 +25,7 @@ type State = (typeof State)[keyof typeof State];
 
 export class FrameDecoder {
   #maxFrameBytes: number;
+  #dataPieces: boolean;
   #chunks: Buffer[] = [];
   #buffered = 0;
   #state: State = State.Header;
@@ -31,6 +38,7 @@ export class FrameDecoder {
       throw new RangeError(`maxFrameBytes must be a non-negative integer, got ${options.maxFrameBytes}`);
     }
     this.#maxFrameBytes = options.maxFrameBytes;
+    this.#dataPieces = options.dataPieces ?? false;
   }
 
   /** Bytes received and not yet returned as part of a frame. */
@@ -70,11 +78,30 @@ export class FrameDecoder {
         this.#length = length;
         this.#state = State.Payload;
       }
+      if (this.#dataPieces && this.#kind === FrameKind.Data && this.#length > 0) {
+        if (!this.#takePieces(frames)) break;
+        this.#state = State.Header;
+        continue;
+      }
       if (this.#buffered < this.#length) break;
       frames.push({ kind: this.#kind, payload: this.#consume(this.#length) });
       this.#state = State.Header;
     }
     return frames;
+  }
+
+  /**
+   * Moves the buffered bytes of the current data frame's payload to `frames`, one piece per chunk, without
+   * copying. Returns true once the payload is complete.
+   */
+  #takePieces(frames: Frame[]): boolean {
+    while (this.#buffered > 0 && this.#length > 0) {
+      const first = this.#chunks[0] as Buffer;
+      const take = Math.min(first.length, this.#length);
+      this.#length -= take;
+      frames.push(this.#length > 0 ? { kind: FrameKind.Data, payload: this.#consume(take), more: true } : { kind: FrameKind.Data, payload: this.#consume(take) });
+    }
+    return this.#length === 0;
   }
 
   /** Declares the end of the stream. Throws ERR_FRAME_TRUNCATED when it ends inside a frame. */

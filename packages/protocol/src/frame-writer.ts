@@ -20,12 +20,16 @@ export class FrameWriter {
     return this.socket.write(encodeControlFrame(message, this.maxFrameBytes));
   }
 
-  /** Writes one data frame without copying `payload`. Returns false when the socket buffer is full. */
-  data(payload: Uint8Array): boolean {
+  /**
+   * Writes one data frame without copying `payload`. Returns false when the socket buffer is full.
+   * `written` is called once the socket no longer needs `payload` (handed to the kernel, or the write failed):
+   * only then may its memory be reused.
+   */
+  data(payload: Uint8Array, written?: () => void): boolean {
     const [header, body] = encodeFrame(FrameKind.Data, payload, this.maxFrameBytes);
     this.socket.cork();
     this.socket.write(header);
-    const ok = this.socket.write(body);
+    const ok = written ? this.socket.write(body, () => written()) : this.socket.write(body);
     this.socket.uncork();
     return ok;
   }

@@ -23,6 +23,11 @@ export const FRAME_LENGTH_MAX = 0xffff_ffff;
 export interface Frame {
   kind: FrameKind;
   payload: Buffer;
+  /**
+   * Only from a decoder with `dataPieces`: this is a piece of a data frame's payload and more pieces of the same
+   * frame follow. The last piece (or the only one) has it unset.
+   */
+  more?: boolean;
 }
 
 export function isFrameKind(kind: number): kind is FrameKind {

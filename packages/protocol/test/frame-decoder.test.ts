@@ -189,6 +189,44 @@ describe('frame encoder', () => {
     expect(codeOf(() => encodeControlFrame({ type: 'ping', nonce: 'x'.repeat(64) }, 20))).toBe('ERR_FRAME_TOO_LARGE');
   });
 
+  test('dataPieces: data payloads come as pieces that join to the payload, control frames whole', () => {
+    const bytes = Buffer.concat([
+      ...encodeFrame(FrameKind.Data, Buffer.from('0123456789')),
+      bye,
+      ...encodeFrame(FrameKind.Data, Buffer.alloc(0)),
+      ...encodeFrame(FrameKind.Data, Buffer.from('ab')),
+    ]);
+    const expected = [
+      { kind: 2, payload: '0123456789' },
+      { kind: 1, payload: '{"type":"bye"}' },
+      { kind: 2, payload: '' },
+      { kind: 2, payload: 'ab' },
+    ];
+    for (const { label, pieces } of splits(bytes)) {
+      const decoder = new FrameDecoder({ maxFrameBytes: 64, dataPieces: true });
+      const frames: { kind: number; payload: string }[] = [];
+      let joining: Buffer[] = [];
+      for (const piece of pieces) {
+        for (const frame of decoder.push(piece)) {
+          if (frame.kind === FrameKind.Control) expect({ label, more: frame.more }).toEqual({ label, more: undefined });
+          joining.push(Buffer.from(frame.payload));
+          if (frame.more) continue;
+          frames.push({ kind: frame.kind, payload: Buffer.concat(joining).toString() });
+          joining = [];
+        }
+      }
+      expect({ label, frames }).toEqual({ label, frames: expected });
+      expect({ label, buffered: decoder.buffered }).toEqual({ label, buffered: 0 });
+    }
+  });
+
+  test('dataPieces: a data frame cut short is still reported as truncated', () => {
+    const decoder = new FrameDecoder({ maxFrameBytes: 64, dataPieces: true });
+    const frame = Buffer.concat(encodeFrame(FrameKind.Data, Buffer.from('0123456789')));
+    expect(decoder.push(frame.subarray(0, 8)).map((f) => [f.payload.toString(), f.more])).toEqual([['012', true]]);
+    expect(() => decoder.end()).toThrow(ProtocolError);
+  });
+
   test('a control frame is the JSON after a header', () => {
     expect(encodeControlFrame({ type: 'bye' }).equals(bye)).toBe(true);
   });
