@@ -8,8 +8,10 @@
  *   data    = the item's bytes when `inline` (dictionaries); empty otherwise (files: their bytes are already in
  *             a fsynced file linked under its final name before the record is appended)
  *
- * Records are only ever appended, so a crash can leave at most the last one torn: decoding stops at the first
- * record that does not fit in the bytes read or whose SHA-256 does not match, and everything before it is good.
+ * Segments are created full of zeros (so that an append changes no file size and its fdatasync no metadata),
+ * and a header length of 0 marks where the records end. Records are only ever appended, so a crash can leave
+ * at most the last one torn: decoding stops at the first record that does not fit in the bytes read or whose
+ * SHA-256 does not match, and everything before it is good.
  * The decoder is pure: bytes in, records out.
  */
 import { createHash } from 'node:crypto';
@@ -59,6 +61,7 @@ export function decodeSegment(bytes: Uint8Array): DecodedSegment {
   const records: JournalRecord[] = [];
   let at = JOURNAL_MAGIC.length;
   while (at < buf.length) {
+    if (isZero(buf.subarray(at, at + 8))) break; // the zeros after the last record
     if (buf.length - at < RECORD_PREFIX_BYTES) return { records, goodBytes: at, stoppedAt: 'torn' };
     const headerLength = buf.readUInt32BE(at);
     const dataLength = buf.readUInt32BE(at + 4);
@@ -75,6 +78,11 @@ export function decodeSegment(bytes: Uint8Array): DecodedSegment {
     at = end;
   }
   return { records, goodBytes: at };
+}
+
+function isZero(bytes: Buffer): boolean {
+  for (const b of bytes) if (b !== 0) return false;
+  return true;
 }
 
 function parseHeader(bytes: Uint8Array): { item: StoredItem; inline: boolean } | undefined {

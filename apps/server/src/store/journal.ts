@@ -7,25 +7,34 @@
  * segment is fdatasynced; only then are the items acknowledged. Their files and receipts under `items/` and
  * `receipts/` are written without fsync, and reach the disk with the kernel's writeback.
  *
- * A segment is retired once it holds SEGMENT_BYTES (or after a failed append: it may end in a torn record, and
- * the next append starts a fresh one). A retired segment is checkpointed CHECKPOINT_DELAY_MS later (by then the
+ * A segment is created full of zeros and fsynced before its first record, so an append overwrites blocks that
+ * are already allocated: its fdatasync writes the data and changes no metadata, and does not wait for (or
+ * cause) a commit of the file system's own journal, which every file creation of the store would otherwise
+ * queue behind. The first segment is 1 MiB and each next one twice the last, up to SEGMENT_BYTES: a server
+ * that stores little writes little. The next segment is prepared while the current one fills.
+ *
+ * A segment is retired once full (or after a failed append: it may end in a torn record, and the next append
+ * starts a fresh one). A retired segment is checkpointed CHECKPOINT_DELAY_MS later (by then the
  * kernel has written most of what it covers back, so the flush is cheap): the file system is flushed
  * (./sync-fs.ts), then the segment is deleted. On a clean stop every segment is checkpointed at once. After a
  * crash, the next start replays the segments of dead processes (./recovery.ts).
  */
-import { closeSync, fdatasync, fsync, ftruncateSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsync, ftruncateSync, openSync, readFileSync, unlinkSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../logger';
 import { decodeSegment, JOURNAL_MAGIC } from './journal-record';
 import { layout, receiptFileName } from './paths';
 import { fsyncPaths, syncFileSystem } from './sync-fs';
 
-/** A segment is retired once it holds this much. */
+/** The largest segment; a batch larger than a segment's room extends it. */
 export const SEGMENT_BYTES = 16 * 1024 * 1024;
+/** The first segment's size. */
+export const FIRST_SEGMENT_BYTES = 1024 * 1024;
 /** How long a retired segment waits for its checkpoint. */
 export const CHECKPOINT_DELAY_MS = 30_000;
 
 export interface JournalOptions {
+  /** Largest segment (tests use tiny ones). */
   segmentBytes?: number;
   checkpointDelayMs?: number;
   /** `fsync` flushes file by file even where `sync -f` works (tests of that path). */
@@ -37,11 +46,16 @@ interface Segment {
   fd: number;
   /** Bytes durably written (the magic and whole records). */
   size: number;
+  /** Bytes allocated (zeros after `size`). */
+  capacity: number;
 }
 
 export class Journal {
   #seq = 0;
   #current: Segment | undefined;
+  /** The next segment, being prepared. */
+  #next: Promise<Segment> | undefined;
+  #nextCapacity: number;
   /** Retired segments waiting for a checkpoint. */
   #retired: string[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -59,6 +73,7 @@ export class Journal {
     this.#dir = layout(dataDir).journal;
     this.#segmentBytes = options.segmentBytes ?? SEGMENT_BYTES;
     this.#delayMs = options.checkpointDelayMs ?? CHECKPOINT_DELAY_MS;
+    this.#nextCapacity = Math.min(FIRST_SEGMENT_BYTES, this.#segmentBytes);
   }
 
   /**
@@ -66,9 +81,11 @@ export class Journal {
    * the store's batches are sequential.
    */
   async append(records: Buffer[]): Promise<void> {
-    if (this.#current === undefined || this.#current.size >= this.#segmentBytes) await this.#startSegment();
-    const segment = this.#current as Segment;
     const bytes = records.length === 1 ? (records[0] as Buffer) : Buffer.concat(records);
+    let segment = this.#current;
+    if (segment === undefined || (segment.size > JOURNAL_MAGIC.length && segment.size + bytes.length > segment.capacity)) {
+      segment = await this.#nextSegment();
+    }
     try {
       writeAllAt(segment.fd, bytes, segment.size);
       await new Promise<void>((resolve, reject) => fdatasync(segment.fd, (err) => (err ? reject(err) : resolve())));
@@ -84,6 +101,7 @@ export class Journal {
       this.#retire();
       throw err;
     }
+    if (this.#next === undefined && segment.size > segment.capacity / 2) this.#next = this.#prepare();
   }
 
   /** Checkpoints every segment, the current one included, and deletes them: for a clean stop. */
@@ -91,28 +109,50 @@ export class Journal {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#retire();
+    const next = await this.#next?.catch(() => undefined);
+    this.#next = undefined;
+    if (next) {
+      closeSync(next.fd);
+      this.#retired.push(next.path);
+    }
     await this.#checkpoint();
   }
 
-  /** Creates the next segment durably: its magic fsynced, its directory entry too. */
-  async #startSegment(): Promise<void> {
+  /** Retires the current segment and makes the prepared one (or a new one) current. */
+  async #nextSegment(): Promise<Segment> {
     this.#retire();
+    const prepared = this.#next;
+    this.#next = undefined;
+    // A preparation that failed (a full disk, say) is tried once more now, and then fails the append.
+    const segment = (await prepared?.catch(() => undefined)) ?? (await this.#prepare());
+    this.#current = segment;
+    return segment;
+  }
+
+  /** Creates the next segment durably: the magic, then zeros to its capacity, fsynced, its directory entry too. */
+  async #prepare(): Promise<Segment> {
     this.#seq += 1;
+    const capacity = this.#nextCapacity;
+    this.#nextCapacity = Math.min(capacity * 2, this.#segmentBytes);
     const path = join(this.#dir, `${this.serverId}.${this.#seq}.log`);
     const fd = openSync(path, 'wx', 0o600);
     try {
       writeAllAt(fd, JOURNAL_MAGIC, 0);
+      const zeros = Buffer.alloc(Math.min(1024 * 1024, capacity));
+      for (let at = JOURNAL_MAGIC.length; at < capacity; at += zeros.length) {
+        await writeAsync(fd, zeros.subarray(0, Math.min(zeros.length, capacity - at)), at);
+      }
       await Promise.all([fsyncFd(fd), fsyncPaths([this.#dir])]);
     } catch (err) {
       closeSync(fd);
       try {
         unlinkSync(path);
       } catch {
-        // an empty segment is harmless: replay finds no record in it
+        // an unfinished segment is harmless: replay finds no record in it
       }
       throw err;
     }
-    this.#current = { path, fd, size: JOURNAL_MAGIC.length };
+    return { path, fd, size: JOURNAL_MAGIC.length, capacity: Math.max(capacity, JOURNAL_MAGIC.length) };
   }
 
   /** Closes the current segment and schedules its checkpoint. */
@@ -191,6 +231,16 @@ export async function flushCovered(dataDir: string, segments: string[], flush: '
 function writeAllAt(fd: number, bytes: Uint8Array, position: number): void {
   let off = 0;
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, position + off);
+}
+
+/** Writes all of `bytes` at `position` on the thread pool (preparing a segment must not block the event loop). */
+async function writeAsync(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) {
+    off += await new Promise<number>((resolve, reject) =>
+      write(fd, bytes, off, bytes.length - off, position + off, (err, n) => (err ? reject(err) : resolve(n))),
+    );
+  }
 }
 
 function fsyncFd(fd: number): Promise<void> {

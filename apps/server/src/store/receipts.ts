@@ -1,5 +1,5 @@
 /**
- * The receipts index: `<data>/receipts/<id>.json`, one file per put id, created by an exclusive `link()` so
+ * The receipts index: `<data>/receipts/<id>.json`, one file per put id, created exclusively (`O_EXCL`) so
  * that across processes sharing the directory the first writer of an id wins. It is what duplicate puts are
  * answered from and what `list` reads.
  */
@@ -57,16 +57,36 @@ export function toReceipt(item: StoredItem, duplicate: boolean): Receipt {
 /** The stored item under `id`, or undefined. */
 export async function readReceipt(dataDir: string, id: string): Promise<StoredItem | undefined> {
   try {
-    return JSON.parse(await readFile(join(layout(dataDir).receipts, receiptFileName(id)), 'utf8')) as StoredItem;
+    return await readReceiptFile(join(layout(dataDir).receipts, receiptFileName(id)));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
 }
 
+/** How long a receipt that does not parse is read again, in case another process is writing it right now. */
+const PARTIAL_RETRIES = 5;
+const PARTIAL_WAIT_MS = 10;
+
 /**
- * Every item received into `dataDir`, oldest first. Unreadable entries are skipped (a receipt is written in
- * full before it is linked, so none should be).
+ * Reads a receipt file. A receipt is created and written in one go by one process, so another process can find
+ * it empty or partly written for an instant: such a file is read again a few times before it counts as damaged.
+ */
+export async function readReceiptFile(path: string): Promise<StoredItem> {
+  for (let attempt = 0; ; attempt++) {
+    const text = await readFile(path, 'utf8');
+    try {
+      return JSON.parse(text) as StoredItem;
+    } catch (err) {
+      if (attempt >= PARTIAL_RETRIES) throw new Error(`damaged receipt ${path}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, PARTIAL_WAIT_MS));
+    }
+  }
+}
+
+/**
+ * Every item received into `dataDir`, oldest first. Unreadable entries are skipped: a receipt being written by
+ * a running server at that instant.
  */
 export async function listReceived(dataDir: string): Promise<StoredItem[]> {
   let names: string[];

@@ -3,12 +3,12 @@
  *
  * Commit (the durability promise, docs/SERVER.md §5), for a batch of items together:
  *   1. each item is placed under its final name in `items/<day>/` (exclusive: never overwrites): a dictionary's
- *      bytes are written there, a file's temporary (written and fsynced by its session) is hard-linked there;
- *      each receipt is written to a temporary in `tmp/`. Nothing of this is fsynced;
+ *      bytes are written there, a file's temporary (written and fsynced by its session) is hard-linked there.
+ *      Nothing of this is fsynced;
  *   2. one journal record per item (its receipt, and a dictionary's bytes) is appended to this process's
  *      journal segment, which is fdatasynced once for the batch (./journal.ts); at the same time the
  *      directories where files were linked are fsynced (a file's bytes are not in the journal);
- *   3. each receipt temporary is hard-linked as `receipts/<id>.json` (exclusive: the first writer of an id wins,
+ *   3. each receipt is created as `receipts/<id>.json` (exclusive, O_EXCL: the first writer of an id wins,
  *      across processes); a put that lost removes its item and is answered with the first receipt;
  *   4. only then does the commit resolve, and the session send the receipt.
  * A crash before 2 is over leaves items without receipts: unacknowledged orphans, removed at the next start
@@ -16,8 +16,8 @@
  * has them: the next start replays it (./recovery.ts) before it serves.
  *
  * Group commit: commits that arrive while a batch is being committed wait and form the next batch, so one
- * fdatasync serves all of them. The cheap steps (open, write, link, close, unlink of small files in the page
- * cache) run as direct system calls; only the fsyncs go to the thread pool.
+ * fdatasync serves all of them. The cheap steps (open, write, link, close of small files in the page cache) run
+ * as direct system calls; only the fsyncs go to the thread pool.
  */
 import { closeSync, existsSync, fsync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ import { mkdirDurable } from './durable';
 import { Journal, type JournalOptions } from './journal';
 import { encodeRecord } from './journal-record';
 import { ITEMS_DIR, itemFileName, layout, receiptFileName, utcStamp } from './paths';
-import { readReceipt, receiptText, type StoredItem } from './receipts';
+import { readReceipt, readReceiptFile, receiptText, type StoredItem } from './receipts';
 import { replayJournals } from './recovery';
 
 export interface CommitInput {
@@ -77,13 +77,14 @@ interface Entry {
   error?: unknown;
   /** Temporaries to remove at the end (this entry's own, never shared). */
   temps: string[];
-  receiptTemp?: string;
   item?: StoredItem;
   /** Absolute paths linked under `items/`. */
   linked: string[];
   /** `receipts/<id>.json`, once this entry linked it. */
   receiptLinked?: string;
-  /** Set when another put of this id won: the first receipt. */
+  /** Set when another put of this id claimed it first. */
+  lost?: boolean;
+  /** The first receipt, when another put of this id won. */
   duplicateOf?: StoredItem;
 }
 
@@ -256,9 +257,6 @@ export class Store {
           e.linked.push(join(e.dir, plainName));
         }
         e.item = this.#describe(e, itemName, plainName);
-        e.receiptTemp = this.tempPath('receipt');
-        e.temps.push(e.receiptTemp);
-        createFile(e.receiptTemp, receiptText(e.item));
       } catch (err) {
         e.error ??= err;
       }
@@ -283,26 +281,27 @@ export class Store {
       ...[...fileDirs].map(([dir, entries]) => syncDirFor(dir, entries)),
     ]);
 
-    // 3. Claim every receipt (exclusive: the first writer of an id wins). The journal already holds it, so
-    //    `receipts/` is not fsynced here.
+    // 3. Claim every receipt by creating `receipts/<id>.json` (exclusive: the first writer of an id wins). The
+    //    journal already holds it, so it is not fsynced here.
     for (const e of live()) {
       const receiptPath = join(this.dirs.receipts, receiptFileName(e.input.id));
       try {
-        linkSync(e.receiptTemp as string, receiptPath);
+        createFile(receiptPath, receiptText(e.item as StoredItem));
         e.receiptLinked = receiptPath;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-          e.error ??= err;
-          continue;
-        }
-        // Another put of this id won: undo ours and answer with the first receipt.
-        try {
-          e.duplicateOf = JSON.parse(readFileSync(receiptPath, 'utf8')) as StoredItem;
-          unlinkAll(e.linked);
-          e.linked.length = 0;
-        } catch (err2) {
-          e.error ??= err2;
-        }
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') e.error ??= err;
+        else e.lost = true;
+      }
+    }
+    // Another put of these ids won: undo ours and answer with the first receipt.
+    for (const e of live()) {
+      if (!e.lost) continue;
+      try {
+        e.duplicateOf = await readReceiptFile(join(this.dirs.receipts, receiptFileName(e.input.id)));
+        unlinkAll(e.linked);
+        e.linked.length = 0;
+      } catch (err) {
+        e.error ??= err;
       }
     }
   }
