@@ -13,9 +13,15 @@ function waitForSignal(): Promise<string> {
     const on = (signal: string): void => {
       process.removeListener('SIGINT', on);
       process.removeListener('SIGTERM', on);
-      // A second signal during the grace period is reported but does not cut it short.
-      process.on('SIGINT', () => process.stderr.write('already shutting down\n'));
-      process.on('SIGTERM', () => process.stderr.write('already shutting down\n'));
+      // A second signal during the grace period stops at once, as the operator asks: puts under way are not
+      // acknowledged, their temporaries are removed at the next start, and what was acknowledged is in the
+      // journal, replayed at the next start (docs/SERVER.md §5). Exit code 128 + the signal number.
+      const force = (again: string): void => {
+        process.stderr.write(`${again} again: stopping now, puts under way are dropped\n`);
+        process.exit(again === 'SIGINT' ? 130 : 143);
+      };
+      process.on('SIGINT', force);
+      process.on('SIGTERM', force);
       resolve(signal);
     };
     process.on('SIGINT', on);

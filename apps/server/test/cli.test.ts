@@ -1,6 +1,6 @@
 /** The program itself: non-interactive runs, option precedence, exit codes, `list`, signals, and prompts in a real terminal. */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { connect } from '@proj/protocol';
 import { makeTempDir, Pty } from '@proj/test-utils';
@@ -82,6 +82,42 @@ describe('command line', () => {
     expect(list.stdout).toContain('1 item');
     const json = await runToEnd(['list', '--json'], { PROJ_SERVER_DATA_DIR: data });
     expect(JSON.parse(json.stdout.trim())).toMatchObject({ id: 'cli-1', kind: 'dict', format: 'json' });
+  });
+
+  it('a second signal during the grace period stops at once; the next start finds nothing partial', async () => {
+    const data = join(tmp.path, 'data');
+    const s = await run(['--port', '0', '--data-dir', data, '--grace', '60s']);
+    const client = await connect({ port: s.port });
+    const stored = await client.sendDict({ kept: true }, { id: 'before-stop' });
+    // A file put left hanging: the grace period would wait a minute for it.
+    void client
+      .sendStream(
+        (async function* () {
+          yield Buffer.alloc(1024, 1);
+          await new Promise(() => {});
+        })(),
+        { id: 'hanging', name: 'h.bin', size: 4096 },
+      )
+      .catch(() => undefined);
+    await waitFor(async () => (await readdir(join(data, 'tmp'))).some((n) => n.endsWith('.part')));
+    s.child.kill('SIGTERM');
+    await waitFor(() => s.stdout().includes('SIGTERM: shutting down'));
+    s.child.kill('SIGTERM');
+    expect(await s.exit).toBe(143);
+    expect(s.stderr()).toContain('SIGTERM again: stopping now');
+    client.destroy();
+
+    const again = await run(['--port', '0', '--data-dir', data]);
+    try {
+      expect(await readdir(join(data, 'tmp'))).toEqual([]);
+      expect((await readdir(join(data, 'receipts'))).sort()).toEqual(['before-stop.json']);
+      const c = await connect({ port: again.port });
+      expect(await c.sendDict({ kept: true }, { id: 'before-stop' })).toMatchObject({ duplicate: true, path: stored.path });
+      await c.close();
+    } finally {
+      again.child.kill('SIGTERM');
+      await again.exit;
+    }
   });
 
   it('takes flags over environment variables over the config file over defaults', async () => {
