@@ -48,7 +48,9 @@ export async function replayJournals(
   const tempPath = (): string => join(dirs.tmp, `${currentServerId}.r${++counter}.replay`);
   let restored = 0;
   for (const segment of segments) {
-    const decoded = decodeSegment(readFileSync(segment));
+    const bytes = readIfThere(segment);
+    if (bytes === undefined) continue; // replayed by another server starting at the same time
+    const decoded = decodeSegment(bytes);
     if (decoded.stoppedAt !== undefined) {
       log.info({ segment, records: decoded.records.length, stoppedAt: decoded.stoppedAt }, 'journal segment ends in a record that was never completed');
     }
@@ -57,7 +59,7 @@ export async function replayJournals(
     }
   }
   await flushCovered(dataDir, segments, flush);
-  for (const segment of segments) unlinkSync(segment);
+  for (const segment of segments) removeIfThere(segment);
   await fsyncPaths([dirs.journal]);
   if (restored > 0) log.warn({ segments: segments.length, restored }, 'restored acknowledged items from the journal of a stopped server');
   return { segments: segments.length, restored };
@@ -143,6 +145,23 @@ function writeNew(path: string, data: string | Uint8Array): void {
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
   } finally {
     closeSync(fd);
+  }
+}
+
+function readIfThere(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function removeIfThere(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 
