@@ -1,49 +1,48 @@
 /**
- * Encryption before sending: the file is encrypted once, into an owner-only temporary file, and that file is
- * what is sent. A retry therefore resends the very same bytes (age output is random, so encrypting again
- * would give a different SHA-256 under the same put id, which the server would rightly call a mismatch).
+ * Encryption for sending: the file is encrypted as it is sent, chunk by chunk, with nothing written to disk.
+ *
+ * age output is random, so a retry sends different bytes under the same put id. That is fine when the earlier
+ * attempt was not stored (the server keeps nothing of an interrupted put). When it was stored and only its
+ * receipt was lost, the server answers the retry with the first receipt before any byte moves, and the client
+ * accepts it because it matches what that earlier attempt sent in full (`earlierAttempts` in the library).
  */
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { encryptFile } from '@proj/crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline, type Readable } from 'node:stream';
+import { CHUNK_SIZE, createEncryptStream } from '@proj/crypto';
 
 export type EncryptMode = { kind: 'recipients'; recipients: readonly string[] } | { kind: 'passphrase'; passphrase: string };
-
-export interface EncryptedTemp {
-  /** The age file to send. */
-  path: string;
-  /** Size of the plaintext. */
-  plainBytes: number;
-  /** Removes the temporary directory. Safe to call twice. */
-  remove(): Promise<void>;
-}
 
 /** Options for tests only: a low scrypt work factor keeps passphrase tests fast. */
 export interface EncryptTuning {
   scryptWorkFactor?: number;
 }
 
-/** Encrypts `path` into a fresh 0700 directory as a 0600 file; the caller sends it, then calls `remove()`. */
-export async function encryptToTemp(path: string, mode: EncryptMode, tuning: EncryptTuning = {}): Promise<EncryptedTemp> {
+export interface EncryptedSource {
+  /** Size of the plaintext. */
+  plainBytes: number;
+  /** The age payload's size (the header's few hundred bytes aside): for a progress bar. */
+  approxBytes: number;
+  /** A fresh encryption of the file, as a stream; it fails with the read's or the cipher's error. */
+  open(): Readable;
+}
+
+/** Plaintext read at a time. */
+const READ_BYTES = 1024 * 1024;
+
+/** Encrypts `path` on demand: each `open()` is a new encryption (a new file key, and scrypt for a passphrase). */
+export async function encryptedSource(path: string, mode: EncryptMode, tuning: EncryptTuning = {}): Promise<EncryptedSource> {
   const { size } = await stat(path);
-  const dir = await mkdtemp(join(tmpdir(), 'proj-client-'));
-  await chmod(dir, 0o700);
-  const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
-  const out = join(dir, `${basename(path)}.age`);
-  try {
-    await encryptFile(path, out, {
-      mode: 0o600,
-      // A scratch copy, deleted once sent: a crash loses nothing, so it needs no fsync (0.7 s per GiB here).
-      durable: false,
-      ...(mode.kind === 'recipients' ? { recipients: mode.recipients } : { passphrase: mode.passphrase }),
-      ...(tuning.scryptWorkFactor !== undefined && mode.kind === 'passphrase' ? { scryptWorkFactor: tuning.scryptWorkFactor } : {}),
-    });
-  } catch (err) {
-    await remove();
-    throw err;
-  }
-  return { path: out, plainBytes: size, remove };
+  const open = (): Readable =>
+    pipeline(
+      createReadStream(path, { highWaterMark: READ_BYTES }),
+      createEncryptStream({
+        ...(mode.kind === 'recipients' ? { recipients: mode.recipients } : { passphrase: mode.passphrase }),
+        ...(tuning.scryptWorkFactor !== undefined && mode.kind === 'passphrase' ? { scryptWorkFactor: tuning.scryptWorkFactor } : {}),
+      }),
+      () => undefined, // an error reaches the reader through the last stream
+    );
+  return { plainBytes: size, approxBytes: size + 16 * Math.max(1, Math.ceil(size / CHUNK_SIZE)), open };
 }
 
 /** A recipient as age writes it: `age1` and Bech32 characters. The crypto package checks it fully. */

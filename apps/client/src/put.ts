@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { encodeDict, type Dict, type DictFormat, type Receipt } from '@proj/protocol';
+import { encodeDict, type Dict, type DictFormat, type Receipt, type SentDigest } from '@proj/protocol';
 import { UsageError } from './exit-codes';
-import { encryptToTemp, type EncryptMode, type EncryptTuning } from './encrypt';
+import { encryptedSource, type EncryptMode, type EncryptTuning } from './encrypt';
 import { createProgressBar } from './progress';
 import type { SentItem } from './receipt-format';
 import type { Link } from './send';
@@ -41,7 +41,7 @@ export interface PutFileOptions {
   tuning?: EncryptTuning;
 }
 
-/** Sends the file at `path`, encrypted first when asked, under one put id across retries. */
+/** Sends the file at `path`, encrypted as it goes when asked, under one put id across retries. */
 export async function putFile(link: Link, path: string, options: PutFileOptions = {}): Promise<PutResult> {
   const id = options.id ?? randomUUID();
   const name = options.name ?? basename(path);
@@ -56,32 +56,33 @@ export async function putFile(link: Link, path: string, options: PutFileOptions 
   } else if (encryption.kind !== 'none') {
     mode = encryption;
   }
-  const temp = mode ? await encryptToTemp(path, mode, options.tuning) : undefined;
-  try {
-    const sendPath = temp?.path ?? path;
-    const { size } = await stat(sendPath);
-    const receipt = await link.run(async (client) => {
-      const bar = createProgressBar(name, size, options.progressStream ?? process.stderr);
-      try {
-        return await client.sendFile(sendPath, {
-          id,
-          name: temp && !/\.age$/i.test(name) ? `${name}.age` : name,
-          encryption: temp ? 'age' : 'none',
-          onProgress: (p) => bar.update(p),
-        });
-      } finally {
-        bar.done();
-      }
-    });
-    const sent: SentItem = {
-      source: path,
-      ...(mode ? { encryptedWith: mode.kind === 'recipients' ? ('recipient' as const) : ('passphrase' as const) } : {}),
-      ...(temp ? { plainBytes: temp.plainBytes } : {}),
-    };
-    return { receipt, sent };
-  } finally {
-    await temp?.remove();
-  }
+  const encrypted = mode ? await encryptedSource(path, mode, options.tuning) : undefined;
+  // What attempts sent in full, for a retry answered with the receipt of one of them (see ./encrypt.ts).
+  const sentInFull: SentDigest[] = [];
+  const size = encrypted ? encrypted.approxBytes : (await stat(path)).size;
+  const receipt = await link.run(async (client) => {
+    const bar = createProgressBar(name, size, options.progressStream ?? process.stderr);
+    try {
+      if (!encrypted) return await client.sendFile(path, { id, name, encryption: 'none', onProgress: (p) => bar.update(p) });
+      // Encrypted as it is sent; its exact size is not known before the end.
+      return await client.sendStream(() => encrypted.open(), {
+        id,
+        name: /\.age$/i.test(name) ? name : `${name}.age`,
+        encryption: 'age',
+        earlierAttempts: sentInFull,
+        onSent: (digest) => sentInFull.push(digest),
+        onProgress: (p) => bar.update({ sent: p.sent, total: size }),
+      });
+    } finally {
+      bar.done();
+    }
+  });
+  const sent: SentItem = {
+    source: path,
+    ...(mode ? { encryptedWith: mode.kind === 'recipients' ? ('recipient' as const) : ('passphrase' as const) } : {}),
+    ...(encrypted ? { plainBytes: encrypted.plainBytes } : {}),
+  };
+  return { receipt, sent };
 }
 
 /** `--encrypt` without `--recipient`, and the server announced no recipient. */

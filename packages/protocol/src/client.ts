@@ -86,6 +86,20 @@ export interface SendStreamOptions extends Omit<SendFileOptions, 'name'> {
   name: string;
   /** Exact size, when known: the server refuses an oversize stream before any byte moves. */
   size?: number;
+  /**
+   * For a source that gives different bytes each time (a fresh encryption): what earlier attempts under this id
+   * sent in full (see `onSent`). If the server answers that it holds the id already, a receipt matching one of
+   * them is accepted as it is; otherwise the source is hashed and compared, as always.
+   */
+  earlierAttempts?: readonly SentDigest[];
+  /** Called once every byte is sent and `file_end` is on its way, with their count and SHA-256. */
+  onSent?: (digest: SentDigest) => void;
+}
+
+/** Count and SHA-256 of the bytes one attempt sent. */
+export interface SentDigest {
+  bytes: number;
+  sha256: string;
 }
 
 /** Bytes to send as a file: a readable stream, or any (async) iterable of byte chunks. */
@@ -271,7 +285,12 @@ export class Client {
       const answer = await this.#next(id);
       if (answer.type === 'receipt' && answer.duplicate) {
         // The server held this id already and sent nothing back but the first receipt: check that it is what
-        // we meant, by hashing the source instead of sending it.
+        // we meant: something an earlier attempt sent in full, or else the source, hashed instead of sent.
+        const earlier = options.earlierAttempts?.find((d) => d.bytes === answer.bytes && d.sha256 === answer.sha256);
+        if (earlier) {
+          if (typeof source !== 'function') discardSource(source);
+          return checkReceipt(answer, id, earlier.bytes, earlier.sha256);
+        }
         const { bytes, sha256 } = await hashSource(typeof source === 'function' ? source() : source);
         return checkReceipt(answer, id, bytes, sha256);
       }
@@ -311,6 +330,7 @@ export class Client {
       }
       const sha256 = hash.digest('hex');
       this.#send({ type: 'file_end', id, bytes: sent, sha256 });
+      options.onSent?.({ bytes: sent, sha256 });
       const reply = await this.#next(id);
       return checkReceipt(reply, id, sent, sha256);
     });

@@ -117,4 +117,4 @@ export {
 
 // Client (docs/PROTOCOL.md §4, README "Library")
 export { connect, Client } from './client';
-export type { ByteSource, ConnectOptions, SendDictOptions, SendFileOptions, SendStreamOptions, Progress } from './client';
+export type { ByteSource, ConnectOptions, SendDictOptions, SendFileOptions, SendStreamOptions, SentDigest, Progress } from './client';

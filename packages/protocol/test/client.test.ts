@@ -156,6 +156,39 @@ describe('client library', () => {
     await client.close();
   });
 
+  test('a source that differs each time: onSent reports what went out in full, and a duplicate matching it is accepted unhashed', async () => {
+    let stored: Buffer | undefined;
+    let digest: { bytes: number; sha256: string } | undefined;
+    const port = await scripted((event, reply, socket) => {
+      if (event.kind === 'control' && event.message.type === 'put_file') {
+        if (stored) reply(receiptFor(event.message.id, 'file', stored, true));
+        else reply({ type: 'ready', id: event.message.id, offset: 0 });
+      } else if (event.kind === 'data') {
+        stored = Buffer.concat([stored ?? Buffer.alloc(0), event.payload]);
+      } else if (event.kind === 'control' && event.message.type === 'file_end') {
+        socket.destroy(); // stored, but the receipt is lost
+      }
+    });
+    const first = await connect({ port, timeoutMs: 2000 });
+    await expect(first.sendStream([Buffer.from('first encryption')], { id: 'enc', name: 'a.age', onSent: (d) => (digest = d) })).rejects.toMatchObject({
+      code: 'ERR_CONNECTION_CLOSED',
+    });
+    expect(digest).toEqual({ bytes: 16, sha256: sha(Buffer.from('first encryption')) });
+    const retry = await connect({ port, timeoutMs: 2000 });
+    const never = (): Iterable<Uint8Array> => {
+      throw new Error('the source must not be read');
+    };
+    await expect(retry.sendStream(never, { id: 'enc', name: 'a.age', earlierAttempts: [digest as { bytes: number; sha256: string }] })).resolves.toMatchObject({
+      duplicate: true,
+      sha256: sha(Buffer.from('first encryption')),
+    });
+    // Without it, the new source is hashed and does not match.
+    await expect(retry.sendStream([Buffer.from('second encryption')], { id: 'enc', name: 'a.age', earlierAttempts: [] })).rejects.toMatchObject({
+      code: 'ERR_RECEIPT_MISMATCH',
+    });
+    await retry.close();
+  });
+
   test('an early refusal during an upload stops the upload with the server code, and the session goes on', async () => {
     const answerDicts = dictAnswerer();
     let discarding = false;
