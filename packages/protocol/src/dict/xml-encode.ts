@@ -7,7 +7,7 @@
  * and `preEscapeAttribute` handle both; the round-trip property tests strings such as `&#13;` and `&amp;`.
  * Characters XML cannot carry at all are written with `escaped="true"` and the backslash escape.
  */
-import { create } from 'xmlbuilder2';
+import type * as Xmlbuilder2 from 'xmlbuilder2';
 import { checkByteSize } from './bytes';
 import { checkTree, resolveDictLimits, type Dict, type DictLimits } from './model';
 import { walkDict } from './walk';
@@ -25,7 +25,17 @@ export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 
 const encoder = new TextEncoder();
 
-type XMLBuilder = ReturnType<typeof create>;
+type XMLBuilder = ReturnType<typeof Xmlbuilder2.create>;
+
+let xmlbuilder2: typeof Xmlbuilder2 | undefined;
+/**
+ * xmlbuilder2, loaded on the first XML encode: it weighs about 13 MiB of memory (with its DOM and YAML modules),
+ * and a server, which never encodes XML, should not carry it.
+ */
+function loadXmlbuilder2(): typeof Xmlbuilder2 {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (xmlbuilder2 ??= require('xmlbuilder2') as typeof Xmlbuilder2);
+}
 
 /**
  * Encodes a dictionary as an XML 1.0 document in UTF-8.
@@ -35,7 +45,7 @@ type XMLBuilder = ReturnType<typeof create>;
 export function encodeXml(value: Dict, limits?: DictLimits): Uint8Array {
   const resolved = resolveDictLimits(limits);
   checkTree(value, resolved, { root: 'dict', safeIntegers: false });
-  const doc = create({ version: '1.0', encoding: 'UTF-8' });
+  const doc = loadXmlbuilder2().create({ version: '1.0', encoding: 'UTF-8' });
   // The walk is iterative; the builder's `up()` climbs back, so deep trees never recurse.
   let node: XMLBuilder = doc;
   const element = (name: string, key: string | undefined, text?: string): XMLBuilder => {
