@@ -72,6 +72,14 @@ function collect(child: ChildProcess): { stdout: string; stderr: string } {
 }
 
 /** Resolves with the exit code (or 128 + signal number style: -1 when killed by a signal). */
+/**
+ * Writes back every dirty page (`sync`), so that a measurement does not pay for the disk writes of the one before
+ * it (a dictionary load leaves ~100,000 small files for the kernel to write back some 30 s later).
+ */
+export async function settleDisk(): Promise<void> {
+  await runTimed('sync', []);
+}
+
 export function exitCode(child: ChildProcess): Promise<number> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve, reject) => {

@@ -16,6 +16,7 @@ import { createFsyncRate } from '../baselines/fsync-rate';
 import type { BenchConfig } from '../config';
 import { EchoClient, startEchoProcess } from '../echo';
 import { runLoad, type LoadResult } from '../load';
+import { settleDisk } from '../proc';
 import { startServerProcess } from '../server-process';
 import { Better, type Row } from '../table';
 import { formatMs, formatPerSecond } from '../units';
@@ -37,6 +38,7 @@ export function dictOfSize(format: DictFormat, bytes = DICT_BYTES): Dict {
 
 export async function dictRows(config: BenchConfig): Promise<Row[]> {
   config.progress(`dicts: disk create+fsync rate for ${config.fsyncMs} ms`);
+  await settleDisk();
   const disk = await createFsyncRate(config.workDir, config.fsyncMs, DICT_BYTES);
 
   const echo = new Map<number, LoadResult>();
@@ -53,6 +55,8 @@ export async function dictRows(config: BenchConfig): Promise<Row[]> {
       const dict = dictOfSize(format);
       for (const n of config.concurrency) {
         config.progress(`dicts: ours, ${format}, ${n} client${n === 1 ? '' : 's'}`);
+        // Each load starts with nothing left to write back from the previous one (docs/BENCHMARKS.md).
+        await settleDisk();
         const clients: Client[] = await Promise.all(Array.from({ length: n }, () => connect({ host: server.host, port: server.port })));
         try {
           // sendDict encodes, sends, waits for the receipt and checks its size and SHA-256: the whole user path.
