@@ -19,7 +19,7 @@
  * fdatasync serves all of them. The cheap steps (open, write, link, close of small files in the page cache) run
  * as direct system calls; only the fsyncs go to the thread pool.
  */
-import { closeSync, existsSync, fsync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageError } from '@proj/protocol';
 import type { Logger } from '../logger';
@@ -80,8 +80,8 @@ interface Entry {
   item?: StoredItem;
   /** Absolute paths linked under `items/`. */
   linked: string[];
-  /** `receipts/<id>.json`, once this entry linked it. */
-  receiptLinked?: string;
+  /** `receipts/<id>.json`, once this entry created it. */
+  receiptCreated?: string;
   /** Set when another put of this id claimed it first. */
   lost?: boolean;
   /** The first receipt, when another put of this id won. */
@@ -238,7 +238,7 @@ export class Store {
       }
     }
 
-    // 1. Every item under its final name, every receipt in a temporary; nothing fsynced.
+    // 1. Every item under its final name; nothing fsynced.
     for (const e of live()) {
       try {
         const { input } = e;
@@ -287,7 +287,7 @@ export class Store {
       const receiptPath = join(this.dirs.receipts, receiptFileName(e.input.id));
       try {
         createFile(receiptPath, receiptText(e.item as StoredItem));
-        e.receiptLinked = receiptPath;
+        e.receiptCreated = receiptPath;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') e.error ??= err;
         else e.lost = true;
@@ -312,7 +312,7 @@ export class Store {
       if (e.error !== undefined) {
         this.log.error({ err: e.error, id: e.input.id }, 'commit failed');
         try {
-          if (e.receiptLinked) unlinkSync(e.receiptLinked);
+          if (e.receiptCreated) unlinkSync(e.receiptCreated);
         } catch {
           // best effort: a receipt whose item is gone is reported by the audit, not served
         }
