@@ -165,6 +165,28 @@ describe('journal replay after a crash', () => {
 });
 
 describe('journal segments', () => {
+  it('a next segment that cannot be prepared ahead is logged and made when needed', async () => {
+    const dir = await makeTempDir();
+    try {
+      await mkdir(join(dir.path, 'journal'));
+      // The name the second segment would take is in the way.
+      await writeFile(join(dir.path, 'journal', 'abcdef01-1.2.log'), 'in the way');
+      const warnings: string[] = [];
+      const log = pino({ level: 'warn' }, { write: (line: string) => warnings.push((JSON.parse(line) as { msg: string }).msg) });
+      const journal = new Journal(dir.path, 'abcdef01-1', log, { segmentBytes: 64, checkpointDelayMs: 60_000 });
+      const item: StoredItem = { id: 'a', kind: 'dict', path: 'items/2026-11-25/120000-abcdef01-1-a-dict.json', bytes: 2, sha256: sha256Hex('{}'), encrypted: false, receivedAt: '', sender: '', serverId: 'abcdef01-1' };
+      await journal.append([encodeRecord({ item, data: Buffer.from('{}') })]);
+      await new Promise((r) => setTimeout(r, 50));
+      await journal.append([encodeRecord({ item, data: Buffer.from('{}') })]);
+      expect(warnings).toContain('could not prepare the next journal segment; trying again when it is needed');
+      expect((await readdir(join(dir.path, 'journal'))).sort()).toEqual(expect.arrayContaining(['abcdef01-1.1.log', 'abcdef01-1.3.log']));
+      await journal.close();
+    } finally {
+      await dir.remove();
+    }
+  });
+
+
   it.each(['syncfs', 'fsync'] as const)('are retired when full, checkpointed and deleted (%s flush); a clean close leaves none', async (flush) => {
     const dir = await makeTempDir();
     try {

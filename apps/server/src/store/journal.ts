@@ -101,7 +101,14 @@ export class Journal {
       this.#retire();
       throw err;
     }
-    if (this.#next === undefined && segment.size > segment.capacity / 2) this.#next = this.#prepare();
+    if (this.#next === undefined && segment.size > segment.capacity / 2) this.#next = this.#prepareAhead();
+  }
+
+  /** Prepares the next segment in the background; a failure is logged here and retried at the rotation. */
+  #prepareAhead(): Promise<Segment> {
+    const next = this.#prepare();
+    next.catch((err: unknown) => this.log.warn({ err }, 'could not prepare the next journal segment; trying again when it is needed'));
+    return next;
   }
 
   /** Checkpoints every segment, the current one included, and deletes them: for a clean stop. */
