@@ -82,7 +82,8 @@ export function ownerGone(serverId: string, currentServerId: string): boolean {
   }
 }
 
-async function readdirOrEmpty(dir: string): Promise<string[]> {
+/** The names in `dir`, or none when it does not exist. */
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
   } catch (err) {

@@ -1,7 +1,9 @@
 /**
  * The file-system steps the durability promise is made of: fsync a file, fsync a directory (so a rename or link
- * in it survives a crash), create a directory durably.
+ * in it survives a crash), create a directory durably; and the small synchronous steps the store, its journal
+ * and recovery share (create a file exclusively, write all of a buffer, remove a file that may be gone).
  */
+import { closeSync, fsync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -32,13 +34,36 @@ export async function mkdirDurable(dir: string): Promise<void> {
   for (const p of parents) await fsyncDir(p);
 }
 
-/** Writes `data` to a new file (exclusive create), fsyncs and closes it. */
-export async function writeFileDurable(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  const handle = await open(path, 'wx', mode);
+/** fsync(2) of an open descriptor, on the thread pool. */
+export function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Writes all of `bytes` at `position`. */
+export function writeAllAt(fd: number, bytes: Uint8Array, position: number): void {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, position + off);
+}
+
+/** Creates `path` (exclusive, 0600) holding `data`, not fsynced; removes it again if the write fails. */
+export function createFile(path: string, data: string | Uint8Array): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  const fd = openSync(path, 'wx', 0o600);
+  let written = false;
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    writeAllAt(fd, bytes, 0);
+    written = true;
   } finally {
-    await handle.close();
+    closeSync(fd);
+    if (!written) unlinkSync(path);
+  }
+}
+
+/** Removes `path`; one already gone is fine. */
+export function removeIfThere(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }

@@ -19,9 +19,10 @@
  * (./sync-fs.ts), then the segment is deleted. On a clean stop every segment is checkpointed at once. After a
  * crash, the next start replays the segments of dead processes (./recovery.ts).
  */
-import { closeSync, fdatasync, fsync, ftruncateSync, openSync, readFileSync, unlinkSync, write, writeSync } from 'node:fs';
+import { closeSync, fdatasync, ftruncateSync, openSync, readFileSync, unlinkSync, write } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../logger';
+import { fsyncFd, removeIfThere, writeAllAt } from './durable';
 import { decodeSegment, JOURNAL_MAGIC } from './journal-record';
 import { layout, receiptFileName } from './paths';
 import { fsyncPaths, syncFileSystem } from './sync-fs';
@@ -235,11 +236,6 @@ export async function flushCovered(dataDir: string, segments: string[], flush: '
   await fsyncPaths(paths);
 }
 
-function writeAllAt(fd: number, bytes: Uint8Array, position: number): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, position + off);
-}
-
 /** Writes all of `bytes` at `position` on the thread pool (preparing a segment must not block the event loop). */
 async function writeAsync(fd: number, bytes: Uint8Array, position: number): Promise<void> {
   let off = 0;
@@ -247,17 +243,5 @@ async function writeAsync(fd: number, bytes: Uint8Array, position: number): Prom
     off += await new Promise<number>((resolve, reject) =>
       write(fd, bytes, off, bytes.length - off, position + off, (err, n) => (err ? reject(err) : resolve(n))),
     );
-  }
-}
-
-function fsyncFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-function removeIfThere(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }

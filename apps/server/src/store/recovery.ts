@@ -13,10 +13,11 @@
  * directory) are left to them.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../logger';
-import { ownerGone } from './cleanup';
+import { ownerGone, readdirOrEmpty } from './cleanup';
+import { createFile, removeIfThere } from './durable';
 import { flushCovered } from './journal';
 import { decodeSegment, type JournalRecord } from './journal-record';
 import { layout, receiptFileName, serverIdOfTempName } from './paths';
@@ -37,7 +38,7 @@ export async function replayJournals(
   flush: 'syncfs' | 'fsync' = 'syncfs',
 ): Promise<ReplayResult> {
   const dirs = layout(dataDir);
-  const segments = readdirOrEmpty(dirs.journal)
+  const segments = (await readdirOrEmpty(dirs.journal))
     .map((name) => ({ name, owner: serverIdOfTempName(name), seq: Number(/\.(\d+)\.log$/.exec(name)?.[1]) }))
     .filter((s) => s.owner !== undefined && s.owner !== currentServerId && Number.isInteger(s.seq) && ownerGone(s.owner, currentServerId))
     .sort((a, b) => (a.owner === b.owner ? a.seq - b.seq : (a.owner as string) < (b.owner as string) ? -1 : 1))
@@ -69,7 +70,7 @@ export async function replayJournals(
 function restoreRecord(dataDir: string, record: JournalRecord, tempPath: () => string): boolean {
   const { item } = record;
   const receiptPath = join(layout(dataDir).receipts, receiptFileName(item.id));
-  const existing = readReceiptFile(receiptPath);
+  const existing = inspectReceipt(receiptPath);
   if (existing !== undefined && existing !== 'damaged' && existing.path !== item.path) return false;
 
   let wrote = false;
@@ -86,7 +87,7 @@ function restoreRecord(dataDir: string, record: JournalRecord, tempPath: () => s
   if (existing !== undefined && existing !== 'damaged') return wrote;
 
   const temp = tempPath();
-  writeNew(temp, receiptText(item));
+  createFile(temp, receiptText(item));
   try {
     if (existing === 'damaged') renameSync(temp, receiptPath);
     else linkSync(temp, receiptPath);
@@ -104,7 +105,7 @@ function restoreRecord(dataDir: string, record: JournalRecord, tempPath: () => s
 }
 
 /** A receipt file's item, `undefined` if there is none, `'damaged'` if it is there but unreadable. */
-function readReceiptFile(path: string): StoredItem | 'damaged' | undefined {
+function inspectReceipt(path: string): StoredItem | 'damaged' | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -133,19 +134,8 @@ function holds(path: string, item: StoredItem): boolean {
 }
 
 function writeThenRename(temp: string, path: string, data: Uint8Array): void {
-  writeNew(temp, data);
+  createFile(temp, data);
   renameSync(temp, path);
-}
-
-function writeNew(path: string, data: string | Uint8Array): void {
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function readIfThere(path: string): Buffer | undefined {
@@ -153,23 +143,6 @@ function readIfThere(path: string): Buffer | undefined {
     return readFileSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-function removeIfThere(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
-function readdirOrEmpty(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
 }

@@ -19,12 +19,12 @@
  * fdatasync serves all of them. The cheap steps (open, write, link, close of small files in the page cache) run
  * as direct system calls; only the fsyncs go to the thread pool.
  */
-import { closeSync, existsSync, fsync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageError } from '@proj/protocol';
 import type { Logger } from '../logger';
 import { cleanStale } from './cleanup';
-import { mkdirDurable } from './durable';
+import { createFile, fsyncFd, mkdirDurable, removeIfThere } from './durable';
 import { Journal, type JournalOptions } from './journal';
 import { encodeRecord } from './journal-record';
 import { ITEMS_DIR, itemFileName, layout, receiptFileName, utcStamp } from './paths';
@@ -358,33 +358,14 @@ export class Store {
   }
 }
 
-/** Creates `path` (exclusive) holding `data`, not fsynced; removes it again if the write fails. */
-function createFile(path: string, data: string | Uint8Array): void {
-  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-  const fd = openSync(path, 'wx', 0o600);
-  let written = false;
-  try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    written = true;
-  } finally {
-    closeSync(fd);
-    if (!written) unlinkSync(path);
-  }
-}
-
-function fsyncFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-/** fsyncs a directory once for all `entries` linked in it; a failure fails them all (unless `failEntries` is false). */
-async function syncDirFor(dir: string, entries: Entry[], failEntries = true): Promise<void> {
+/** fsyncs a directory once for all `entries` linked in it; a failure fails them all. */
+async function syncDirFor(dir: string, entries: Entry[]): Promise<void> {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');
     await fsyncFd(fd);
   } catch (err) {
-    if (failEntries) for (const e of entries) e.error ??= err;
+    for (const e of entries) e.error ??= err;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -428,9 +409,9 @@ function unlinkAll(paths: string[]): void {
   let first: unknown;
   for (const p of paths) {
     try {
-      unlinkSync(p);
+      removeIfThere(p);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') first ??= err;
+      first ??= err;
     }
   }
   if (first !== undefined) throw first;

@@ -4,7 +4,8 @@
  * or, where that command is missing (macOS, minimal images), an fsync of each named file and directory.
  */
 import { execFile } from 'node:child_process';
-import { closeSync, fsync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { fsyncFd } from './durable';
 
 /** Whether `sync -f` worked here: unknown until first tried. */
 let syncfsWorks: boolean | undefined;
@@ -41,7 +42,7 @@ export async function fsyncPaths(paths: Iterable<string>): Promise<void> {
         throw err;
       }
       try {
-        await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+        await fsyncFd(fd);
       } finally {
         closeSync(fd);
       }
