@@ -7,8 +7,17 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createDecryptStream, ensureIdentityFile, isSecretFileExposed, readSecretFile } from '@proj/crypto';
+import {
+  createDecryptStream,
+  DEFAULT_MAX_SCRYPT_WORK_FACTOR,
+  ensureIdentityFile,
+  isSecretFileExposed,
+  readSecretFile,
+  SCRYPT_WORK_FACTOR_CEILING,
+  type DecryptOptions,
+} from '@proj/crypto';
 import type { Logger } from './logger';
+import { UsageError } from './options';
 
 export interface Keys {
   /** The identity file in use. */
@@ -19,6 +28,11 @@ export interface Keys {
   created: boolean;
   identities: string[];
   passphrase?: string;
+  /**
+   * Highest scrypt work factor a passphrase-encrypted file may ask for. The sender picks it and the server pays it
+   * (CPU, 128 * 2^n * 8 bytes) before it can tell a wrong passphrase, so files above it are refused unopened.
+   */
+  maxScryptWorkFactor: number;
   /** Whether the server tries to open age files (identity or passphrase, and decryption not turned off). */
   canDecrypt: boolean;
 }
@@ -27,11 +41,17 @@ export interface KeyOptions {
   dataDir: string;
   identityFile?: string;
   passphraseFile?: string;
+  /** Default 18 (`DEFAULT_MAX_SCRYPT_WORK_FACTOR`); 1-22. */
+  maxScryptWorkFactor?: number;
   decrypt: boolean;
 }
 
 /** Loads (or generates) the identity and reads the passphrase file. Never logs either secret. */
 export async function loadKeys(options: KeyOptions, log: Logger): Promise<Keys> {
+  const maxScryptWorkFactor = options.maxScryptWorkFactor ?? DEFAULT_MAX_SCRYPT_WORK_FACTOR;
+  if (!Number.isInteger(maxScryptWorkFactor) || maxScryptWorkFactor < 1 || maxScryptWorkFactor > SCRYPT_WORK_FACTOR_CEILING) {
+    throw new UsageError(`max scrypt work factor: expected 1-${SCRYPT_WORK_FACTOR_CEILING}, got ${maxScryptWorkFactor}`);
+  }
   const identityFile = resolve(options.identityFile ?? join(options.dataDir, 'identity.txt'));
   const ensured = await ensureIdentityFile(identityFile);
   if (await isSecretFileExposed(identityFile)) {
@@ -50,12 +70,22 @@ export async function loadKeys(options: KeyOptions, log: Logger): Promise<Keys> 
     created: ensured.created,
     identities: [ensured.identity],
     ...(passphrase !== undefined ? { passphrase } : {}),
+    maxScryptWorkFactor,
     canDecrypt: options.decrypt,
   };
 }
 
-function decryptOptions(keys: Keys): { identities: string[]; passphrase?: string } {
-  return { identities: keys.identities, ...(keys.passphrase !== undefined ? { passphrase: keys.passphrase } : {}) };
+/**
+ * How every decryption of the server opens a file. Passphrase work is bounded in @proj/crypto: work factors above
+ * the cap are refused before any scrypt (ERR_AGE_WORK_FACTOR), one derivation runs at a time in the process, and
+ * a decryption that would queue behind too many others is refused (ERR_AGE_SCRYPT_BUSY). Both codes reach the
+ * session like any other CryptoError: the ciphertext is kept and the code is shown and logged.
+ */
+function decryptOptions(keys: Keys): DecryptOptions {
+  return {
+    identities: keys.identities,
+    ...(keys.passphrase !== undefined ? { passphrase: keys.passphrase, maxScryptWorkFactor: keys.maxScryptWorkFactor } : {}),
+  };
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import { DEFAULT_LIMITS, DEFAULT_PORT } from '@proj/protocol';
+import { DEFAULT_MAX_SCRYPT_WORK_FACTOR } from '@proj/crypto';
 import type { Logger } from './logger';
 import type { Approver } from './approval';
 
@@ -32,6 +33,16 @@ export interface ServerLimits {
   maxConnections: number;
   /** Time (ms) the operator has to answer an approval prompt (`--ask`) before the item is rejected. */
   approvalTimeoutMs: number;
+  /** Connections still waiting for their hello; past it, the oldest waiting one of the busiest address is closed. */
+  maxPendingConnections: number;
+  /** Connections from one address (an IPv4 address or an IPv6 /64), waiting or served. */
+  maxConnectionsPerAddress: number;
+  /** While a frame or a put's body is arriving, the slowest rate (bytes/s) accepted; 0 turns the check off. */
+  minRateBytesPerSec: number;
+  /** How long (ms) a transfer may stay below `minRateBytesPerSec` before it is cut with ERR_TOO_SLOW. */
+  transferTimeoutMs: number;
+  /** Input all connections together may hold in memory (dictionary bodies, file bytes not yet written). */
+  maxBufferedBytes: number;
 }
 
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -39,6 +50,11 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   handshakeTimeoutMs: 10_000,
   maxConnections: 256,
   approvalTimeoutMs: 60_000,
+  maxPendingConnections: 128,
+  maxConnectionsPerAddress: 64,
+  minRateBytesPerSec: 1024,
+  transferTimeoutMs: 10_000,
+  maxBufferedBytes: 64 * 1024 * 1024,
 });
 
 export interface ServerOptions {
@@ -54,6 +70,12 @@ export interface ServerOptions {
   identityFile?: string;
   /** File holding an age passphrase, to open passphrase-encrypted files. */
   passphraseFile?: string;
+  /**
+   * Highest scrypt work factor (log2 N, 1-22) of a passphrase-encrypted file the server derives a key for; above it
+   * the file is stored unopened (ERR_AGE_WORK_FACTOR) without any scrypt work. Default 18, what `age -p` and our
+   * client write; each step up doubles the CPU and memory a sender who knows no passphrase can make us spend.
+   */
+  maxScryptWorkFactor: number;
   /** Whether to decrypt age files to show or save their plaintext; default true. */
   decrypt: boolean;
   /** Also store the plaintext of encrypted files the server can open, next to the `.age` file. */
@@ -93,6 +115,7 @@ export const DEFAULTS = {
   dataDir: 'data',
   output: 'both' as OutputMode,
   decrypt: true,
+  maxScryptWorkFactor: DEFAULT_MAX_SCRYPT_WORK_FACTOR,
   savePlaintext: false,
   ask: false,
   graceMs: 10_000,

@@ -8,7 +8,10 @@ import * as net from 'node:net';
 import { resolve } from 'node:path';
 import * as tls from 'node:tls';
 import { readSecretFile } from '@proj/crypto';
+import { encodeControlFrame } from '@proj/protocol';
+import { Admission } from './admission';
 import { ApprovalQueue } from './approval';
+import { InputBudget } from './input-budget';
 import { loadKeys } from './keys';
 import { createLogger } from './logger';
 import { resolveOptions, UsageError, type ServerOptions, type StartOptions } from './options';
@@ -50,8 +53,9 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
     throw new UsageError('TLS needs both a certificate (--tls-cert) and a key (--tls-key)');
   }
+  checkLimits(options);
   const store = await Store.open(dataDir, serverId, log);
-  const keys = await loadKeys({ dataDir, identityFile: options.identityFile, passphraseFile: options.passphraseFile, decrypt: options.decrypt }, log);
+  const keys = await loadKeys({ dataDir, identityFile: options.identityFile, passphraseFile: options.passphraseFile, maxScryptWorkFactor: options.maxScryptWorkFactor, decrypt: options.decrypt }, log);
   if (keys.created) output.line(`generated an age identity in ${keys.identityFile}`);
   const token = options.token ?? (options.tokenFile ? await readSecretFile(options.tokenFile) : undefined);
   const approval = options.ask
@@ -60,6 +64,9 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
 
   const sessions = new Set<Session>();
   let shuttingDown = false;
+  const { limits } = options;
+  const budget = new InputBudget(limits.maxBufferedBytes);
+  const admission = new Admission<Session>({ maxPending: limits.maxPendingConnections, maxPerAddress: limits.maxConnectionsPerAddress });
   const ctx: SessionContext = {
     options,
     serverId,
@@ -69,6 +76,8 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     log,
     output,
     ...(approval ? { approval } : {}),
+    budget,
+    onWelcomed: (session) => admission.welcomed(session),
     welcomedCount: () => {
       let n = 0;
       for (const s of sessions) if (s.welcomed) n++;
@@ -78,16 +87,28 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   };
 
   const onSocket = (socket: net.Socket): void => {
+    const address = socket.remoteAddress ?? 'unknown';
+    if (!admission.allows(address)) {
+      log.info({ sender: `${address}:${socket.remotePort}` }, 'too many connections from one address: refused');
+      socket.on('error', () => undefined);
+      socket.end(refusalFrame(limits.maxConnectionsPerAddress));
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
     const session = new Session(socket, ctx);
     sessions.add(session);
-    void session.done.then(() => sessions.delete(session));
+    admission.admit(session);
+    void session.done.then(() => {
+      sessions.delete(session);
+      admission.release(session);
+    });
   };
 
   const useTls = options.tlsCert !== undefined && options.tlsKey !== undefined;
   let server: net.Server;
   if (useTls) {
     const [cert, key] = await Promise.all([readFile(options.tlsCert as string), readFile(options.tlsKey as string)]);
-    const tlsServer = tls.createServer({ cert, key, handshakeTimeout: options.limits.handshakeTimeoutMs });
+    const tlsServer = tls.createServer({ cert, key, handshakeTimeout: options.limits.handshakeTimeoutMs, allowHalfOpen: true });
     tlsServer.on('secureConnection', onSocket);
     tlsServer.on('tlsClientError', (err, socket) => {
       log.info({ err: err.message, sender: `${socket.remoteAddress}:${socket.remotePort}` }, 'TLS handshake failed');
@@ -97,10 +118,12 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     });
     server = tlsServer;
   } else {
-    server = net.createServer(onSocket);
+    // Half-open: a client that shuts down its sending side still gets every answer (docs/PROTOCOL.md §4).
+    server = net.createServer({ allowHalfOpen: true }, onSocket);
   }
-  // A hard cap on raw sockets, well above the session limit, so that sockets that never say hello cannot pile up.
-  server.maxConnections = Math.max(options.limits.maxConnections * 2, options.limits.maxConnections + 16);
+  // Admission keeps sessions within maxConnections + maxPendingConnections (evicting the oldest waiting ones);
+  // this hard cap on raw sockets only backs it up, with room for sockets being closed.
+  server.maxConnections = 2 * (limits.maxConnections + limits.maxPendingConnections) + 16;
   server.on('error', (err) => log.error({ err }, 'server error'));
 
   server.listen({ host: options.host, port: options.port });
@@ -150,4 +173,19 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     tls: useTls,
     close,
   };
+}
+
+/** Limits that cannot work together are a usage error at start, not a put that waits forever. */
+function checkLimits(options: ServerOptions): void {
+  const { maxBufferedBytes, maxDictBytes } = options.limits;
+  if (maxBufferedBytes < maxDictBytes) {
+    throw new UsageError(`--max-buffered (${maxBufferedBytes} bytes) must be at least --max-dict-bytes (${maxDictBytes} bytes)`);
+  }
+  if (maxBufferedBytes < 1024 * 1024) throw new UsageError('--max-buffered must be at least 1MiB');
+}
+
+/** The fatal error a connection over the per-address limit gets before it is closed. */
+function refusalFrame(limit: number): Buffer {
+  const message = `too many connections from this address (limit ${limit})`;
+  return encodeControlFrame({ type: 'error', code: 'ERR_TOO_MANY_CONNECTIONS', message, fatal: true });
 }

@@ -29,6 +29,7 @@ import {
   SUPPORTED_VERSIONS,
   TimeoutError,
   TooManyConnectionsError,
+  TooSlowError,
   UnexpectedMessageError,
   VersionError,
   AuthError,
@@ -38,7 +39,6 @@ import {
   validateDict,
   type ClientMessage,
   type Dict,
-  type Frame,
   type PutDict,
   type PutFile,
   type FileEnd,
@@ -47,6 +47,7 @@ import {
 } from '@proj/protocol';
 import { detectAge } from '@proj/crypto';
 import type { ApprovalQueue, ApprovalRequest } from './approval';
+import type { InputBudget } from './input-budget';
 import { decryptHead, decryptToFile, type Keys } from './keys';
 import type { Logger } from './logger';
 import type { ServerOptions } from './options';
@@ -54,9 +55,14 @@ import { Output, SCREEN_MAX_BYTES, textOf, type FileContent, type SessionStats }
 import { cleanName } from './store/paths';
 import { toReceipt, type StoredItem } from './store/receipts';
 import type { Store } from './store/store';
+import { RateGuard } from './rate-guard';
 
-/** Frame limit before the handshake completes (docs/PROTOCOL.md §2). */
-const HANDSHAKE_FRAME_BYTES = 1024 * 1024;
+/**
+ * Largest control frame payload, and the frame limit before the handshake completes (docs/PROTOCOL.md §2). The
+ * largest envelope a client sends (a hello with a 4096-character token and 64 capabilities) is far below it; a
+ * connection therefore never holds more than this for a frame that is not a put's data.
+ */
+const CONTROL_FRAME_BYTES = 64 * 1024;
 /** After a fatal error, how long the client has to read it before the socket is destroyed. */
 const FATAL_LINGER_MS = 2000;
 /** With idle timeouts off, how long a client may leave the server's answers unread before it is cut off. */
@@ -103,6 +109,10 @@ export interface SessionContext {
   log: Logger;
   output: Output;
   approval?: ApprovalQueue;
+  /** Memory for input shared by all sessions: dictionary bodies and file bytes on their way to the disk. */
+  budget: InputBudget;
+  /** Called once the session completed its handshake. */
+  onWelcomed(session: Session): void;
   /** Sessions past their handshake, this one excluded. */
   welcomedCount(): number;
   isShuttingDown(): boolean;
@@ -122,7 +132,8 @@ interface DictPut {
   msg: PutDict;
   /** Set when the put arrived after shutdown began: its body is read and then refused. */
   refused: boolean;
-  chunks: Buffer[];
+  /** The body, of the declared size, taken from the input budget; filled as data arrives, however it is framed. */
+  body: Buffer;
   received: number;
 }
 
@@ -151,25 +162,37 @@ interface FilePut {
   writingBytes: number;
   /** The first failed write (later writes are skipped); or set when the put is discarded. */
   writeError?: unknown;
+  /** The input budget its buffers come from; bytes taken from it, and of those not in a buffer yet. */
+  budget: InputBudget;
+  reserved: number;
+  free: number;
 }
 
 export class Session {
   readonly sender: string;
+  /** The client's address, as admission counts it. */
+  readonly address: string;
   readonly stats: SessionStats = { dicts: 0, files: 0, bytes: 0 };
   /** Resolves once the socket is closed and everything the session held is cleaned up. */
   readonly done: Promise<void>;
 
   #ctx: SessionContext;
   #socket: Socket;
-  /** Data payloads come in pieces as they arrive: a file's bytes are copied once, into its write buffers. */
-  #decoder = new FrameDecoder({ maxFrameBytes: HANDSHAKE_FRAME_BYTES, dataPieces: true });
+  /**
+   * Frames are decoded one at a time as the session handles them, so input waiting while a frame is handled
+   * stays raw bytes. Data payloads come in pieces as they arrive: a body's bytes are copied once, into the
+   * dictionary's buffer or a file's write buffers, however small the frames.
+   */
+  #decoder = new FrameDecoder({ maxFrameBytes: CONTROL_FRAME_BYTES, maxControlBytes: CONTROL_FRAME_BYTES, dataPieces: true });
   #writer: FrameWriter;
   #state: State = State.Hello;
   #welcomed = false;
-  #queue: Frame[] = [];
-  /** Pieces of a data frame that is handled whole (see #dataPayload), until its last piece arrives. */
-  #wholeFrame: Buffer[] | undefined;
   #pumping = false;
+  /** The socket is paused while the session waits (a write window, a commit, an approval, the input budget). */
+  #paused = false;
+  /** The client shut down its sending side: what arrived is answered, then the connection ends. */
+  #inputEnded = false;
+  #guard: RateGuard;
   #socketClosed = false;
   #shutdownRequested = false;
   #closeReason: string | undefined;
@@ -185,6 +208,12 @@ export class Session {
     this.#socket = socket;
     this.#writer = new FrameWriter(socket, Number.MAX_SAFE_INTEGER);
     this.sender = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.address = socket.remoteAddress ?? 'unknown';
+    const { minRateBytesPerSec, transferTimeoutMs } = ctx.options.limits;
+    this.#guard = new RateGuard(minRateBytesPerSec, transferTimeoutMs, () => {
+      this.#closeReason ??= 'too slow';
+      this.#fatal(new TooSlowError(minRateBytesPerSec, transferTimeoutMs));
+    });
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -209,6 +238,12 @@ export class Session {
     if (this.#isIdle()) this.#fatal(new ShuttingDownError());
   }
 
+  /** Closes a connection still waiting for its hello, to make room for a newer one (see Admission). */
+  evict(): void {
+    this.#closeReason ??= 'evicted while waiting for its hello';
+    this.#fatal(new TooManyConnectionsError(this.#ctx.options.limits.maxPendingConnections));
+  }
+
   /** Closes the connection now; a put in progress is discarded. */
   destroy(): void {
     this.#closeReason ??= 'closed by the server';
@@ -219,48 +254,61 @@ export class Session {
 
   #onData(chunk: Buffer): void {
     if (this.#state === State.Closed) return;
-    // Bytes only count as activity after the handshake: a hello dripped a byte at a time must still arrive
-    // whole within the handshake timeout (docs/PROTOCOL.md §4), or a slow client could hold a socket forever.
-    if (this.#timerPhase === 'idle') this.#timer?.refresh();
-    let frames: Frame[];
+    this.#guard.credit(chunk.length);
     try {
-      frames = this.#decoder.push(chunk);
+      this.#decoder.feed(chunk);
     } catch (err) {
       this.#fatal(err);
       return;
     }
-    if (frames.length === 0) return;
-    for (const frame of frames) this.#queue.push(frame);
     if (!this.#pumping) void this.#pump();
   }
 
   #onEnd(): void {
-    try {
-      this.#decoder.end();
-    } catch (err) {
-      this.#ctx.log.info({ sender: this.sender, code: (err as ProtocolError).code }, 'stream ended inside a frame');
-      this.#closeReason ??= 'ended inside a frame';
-    }
+    this.#inputEnded = true;
+    if (!this.#pumping) this.#finishInput();
   }
 
   /**
-   * Handles queued frames one at a time. The socket is paused only while a frame's handling awaits something
-   * (a full write window, a commit, an approval, a client that does not read its answers): most data frames of
-   * a file put are handled without waiting, and cost no pause and resume.
+   * The client shut down its sending side (docs/PROTOCOL.md §4), and every frame it sent has been handled and
+   * answered. A stream cut inside a frame gets ERR_FRAME_TRUNCATED; a put left incomplete is not stored. Then the
+   * server ends its side too.
+   */
+  #finishInput(): void {
+    if (this.#state === State.Closed || this.#socketClosed) return;
+    try {
+      this.#decoder.end();
+    } catch (err) {
+      this.#closeReason ??= 'ended inside a frame';
+      this.#fatal(err);
+      return;
+    }
+    const inPut = this.#state === State.DictBody || this.#state === State.FileBody || this.#state === State.FileDiscard;
+    this.#closeReason ??= inPut ? 'ended inside a put' : 'client done sending';
+    this.#end();
+  }
+
+  /**
+   * Handles frames one at a time, decoding each as it goes. The socket is paused only while a frame's handling
+   * awaits something (a full write window, a commit, an approval, the input budget, a client that does not read
+   * its answers): most data frames of a file put are handled without waiting, and cost no pause and resume.
    */
   async #pump(): Promise<void> {
     this.#pumping = true;
-    let paused = false;
     const pause = (): void => {
       this.#pauseTimer(); // again each time: the hello may have started the idle timer meanwhile
-      if (paused) return;
-      paused = true;
+      this.#guard.stop(); // the server is the one waiting
+      if (this.#paused) return;
+      this.#paused = true;
       this.#socket.pause();
     };
     try {
-      while (this.#queue.length > 0 && this.#state !== State.Closed) {
-        const frame = this.#queue.shift() as Frame;
-        const waiting = this.#handle(frame);
+      while (this.#state !== State.Closed) {
+        const frame = this.#decoder.next();
+        if (frame === undefined) break;
+        // A frame counts as activity, not a byte: a client dripping a byte every few seconds is not active.
+        if (this.#timerPhase === 'idle' && !this.#timerPaused) this.#timer?.refresh();
+        const waiting = this.#handle(frame.kind, frame.payload);
         if (waiting) {
           pause();
           await waiting;
@@ -275,28 +323,41 @@ export class Session {
     } catch (err) {
       this.#fatal(err);
     } finally {
-      this.#queue.length = 0;
       this.#pumping = false;
       if (this.#socketClosed) {
         await this.#cleanup();
       } else if (this.#state !== State.Closed) {
-        if (this.#shutdownRequested && this.#isIdle()) {
+        if (this.#inputEnded) {
+          this.#finishInput();
+        } else if (this.#shutdownRequested && this.#isIdle()) {
           this.#fatal(new ShuttingDownError());
         } else {
           this.#resumeTimer();
-          if (paused) this.#socket.resume();
+          if (this.#paused) {
+            this.#paused = false;
+            this.#socket.resume();
+          }
+          this.#watchTransfer();
         }
       }
     }
   }
 
-  /** Handles one frame; returns a promise only when the handling has to wait. */
-  #handle(frame: Frame): Promise<void> | void {
-    if (frame.kind === FrameKind.Data) {
-      const payload = this.#dataPayload(frame);
-      return payload === undefined ? undefined : this.#onDataFrame(payload);
-    }
-    const msg = parseClientMessage(frame.payload);
+  /**
+   * Times the client's sending while it is in the middle of something (a frame, a put's body): between frames
+   * the idle timeout applies instead, and only whole frames reset it.
+   */
+  #watchTransfer(): void {
+    const s = this.#state;
+    const receiving = this.#welcomed && (this.#decoder.inFrame || s === State.DictBody || s === State.FileBody || s === State.FileDiscard);
+    if (receiving && s !== State.Closed) this.#guard.start();
+    else this.#guard.stop();
+  }
+
+  /** Handles one frame (or a piece of a data frame); returns a promise only when the handling has to wait. */
+  #handle(kind: FrameKind, payload: Buffer): Promise<void> | void {
+    if (kind === FrameKind.Data) return this.#onDataFrame(payload);
+    const msg = parseClientMessage(payload);
     // Before the handshake only a hello is allowed (docs/PROTOCOL.md §4): a ping there is unexpected.
     if (msg.type === 'ping' && this.#state !== State.Hello) {
       this.#send({ type: 'pong', ...(msg.nonce !== undefined ? { nonce: msg.nonce } : {}) });
@@ -318,20 +379,7 @@ export class Session {
     }
   }
 
-  /**
-   * The payload to handle for a piece of a data frame (the decoder returns them as they arrive): a file's bytes
-   * piece by piece; any other data frame whole, once its last piece is in (undefined until then).
-   */
-  #dataPayload(frame: Frame): Buffer | undefined {
-    const streamed = this.#state === State.FileBody || this.#state === State.FileDiscard;
-    if (this.#wholeFrame === undefined && streamed) return frame.payload;
-    (this.#wholeFrame ??= []).push(frame.payload);
-    if (frame.more) return undefined;
-    const pieces = this.#wholeFrame;
-    this.#wholeFrame = undefined;
-    return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
-  }
-
+  /** A data frame's payload, or a piece of it (they come as they arrive). */
   #onDataFrame(payload: Buffer): Promise<void> | void {
     switch (this.#state) {
       case State.DictBody:
@@ -381,6 +429,7 @@ export class Session {
     };
     this.#decoder.maxFrameBytes = limits.maxFrameBytes;
     this.#welcomed = true;
+    this.#ctx.onWelcomed(this);
     this.#state = State.Idle;
     this.#clearTimer();
     this.#startTimer(limits.idleTimeoutMs, 'idle');
@@ -397,7 +446,14 @@ export class Session {
         if (msg.bytes > this.#ctx.options.limits.maxDictBytes) {
           throw new DictTooLargeError(msg.bytes, this.#ctx.options.limits.maxDictBytes);
         }
-        this.#dict = { msg, refused: this.#shutdownRequested, chunks: [], received: 0 };
+        // The body's memory comes from the shared budget before any of it is read: when it is spent, this put
+        // waits (its socket paused) for others to finish.
+        await this.#ctx.budget.take(msg.bytes, this.#withdraw.signal);
+        if (this.#state === State.Closed) {
+          this.#ctx.budget.give(msg.bytes);
+          return;
+        }
+        this.#dict = { msg, refused: this.#shutdownRequested, body: Buffer.allocUnsafeSlow(msg.bytes), received: 0 };
         this.#state = State.DictBody;
         if (msg.bytes === 0) await this.#finishDict();
         return;
@@ -422,13 +478,13 @@ export class Session {
     if (put.received + payload.length > put.msg.bytes) {
       throw new SizeMismatchError(put.msg.bytes, put.received + payload.length);
     }
-    put.chunks.push(payload);
+    payload.copy(put.body, put.received);
     put.received += payload.length;
     if (put.received === put.msg.bytes) return this.#finishDict();
   }
 
   async #finishDict(): Promise<void> {
-    const { msg, chunks, refused } = this.#dict as DictPut;
+    const { msg, body: bytes, refused } = this.#dict as DictPut;
     this.#dict = undefined;
     this.#state = State.Idle;
     const { id, format } = msg;
@@ -436,7 +492,6 @@ export class Session {
       if (refused) throw new ShuttingDownError();
       const first = await this.#ctx.store.findReceipt(id);
       if (first) return this.#sendDuplicate(first);
-      const bytes = Buffer.concat(chunks);
       const limits = { maxDictBytes: this.#ctx.options.limits.maxDictBytes, maxDictDepth: this.#ctx.options.limits.maxDictDepth };
       const dict: Dict = validateDict(decodeDict(bytes, format, limits), limits);
       await this.#approve({ kind: 'dict', id, sender: this.sender, detail: format, bytes: bytes.length, preview: preview(dict) });
@@ -459,6 +514,8 @@ export class Session {
       this.#ctx.output.dict(item, dict);
     } catch (err) {
       this.#putError(err, id);
+    } finally {
+      this.#ctx.budget.give(msg.bytes);
     }
   }
 
@@ -475,19 +532,25 @@ export class Session {
       if (msg.size !== undefined && msg.size > limits.maxFileBytes) throw new FileTooLargeError(msg.size, limits.maxFileBytes);
       const cleaned = cleanName(msg.name);
       await this.#approve({ kind: 'file', id, sender: this.sender, detail: msg.name, ...(msg.size !== undefined ? { bytes: msg.size } : {}) });
+      // The first write buffer comes from the shared budget before `ready`; a put that cannot have it waits.
+      const base = Math.min(WRITE_BATCH_BYTES, msg.size ?? WRITE_BATCH_BYTES);
+      const budget = this.#ctx.budget;
+      await budget.take(base, this.#withdraw.signal);
       const tempPath = this.#ctx.store.tempPath('part');
       let handle: FileHandle;
       try {
         handle = await open(tempPath, 'wx', 0o600);
       } catch (err) {
+        budget.give(base);
         throw new StorageError(`could not create a temporary file: ${(err as Error).message}`, { cause: err });
       }
       if (this.#socketClosed) {
+        budget.give(base);
         await handle.close();
         await rm(tempPath, { force: true });
         return;
       }
-      this.#file = { msg, cleaned, tempPath, handle, hash: createHash('sha256'), received: 0, head: Buffer.alloc(0), gather: undefined, gathered: 0, spare: [], writes: [], writingBytes: 0 };
+      this.#file = { msg, cleaned, tempPath, handle, hash: createHash('sha256'), received: 0, head: Buffer.alloc(0), gather: undefined, gathered: 0, spare: [], writes: [], writingBytes: 0, budget, reserved: base, free: base };
       this.#state = State.FileBody;
       this.#send({ type: 'ready', id, offset: 0 });
     } catch (err) {
@@ -505,8 +568,29 @@ export class Session {
     if (put.head.length < HEAD_BYTES) put.head = Buffer.concat([put.head, payload.subarray(0, HEAD_BYTES - put.head.length)]);
     put.hash.update(payload);
     put.received = total;
-    gather(put, payload);
+    const placed = gather(put, payload);
+    if (placed < payload.length) return this.#gatherLater(put, payload.subarray(placed));
     if (put.writingBytes > WRITE_WINDOW_BYTES) return this.#waitForWindow(put);
+  }
+
+  /**
+   * Gathers the rest of a payload when the input budget had no buffer for it: waits (socket paused) for a write
+   * in flight to hand its buffer back, or for the budget.
+   */
+  async #gatherLater(put: FilePut, rest: Buffer): Promise<void> {
+    while (rest.length > 0 && this.#file === put && put.writeError === undefined) {
+      if (put.writes.length > 0) {
+        await put.writes[0];
+      } else {
+        const left = put.msg.size === undefined ? WRITE_BATCH_BYTES : put.msg.size - put.received + rest.length;
+        const bytes = Math.min(WRITE_BATCH_BYTES, left);
+        await put.budget.take(bytes, this.#withdraw.signal);
+        put.reserved += bytes;
+        put.free += bytes;
+      }
+      rest = rest.subarray(gather(put, rest));
+    }
+    if (put.writeError !== undefined && this.#file === put) return this.#failFile(writeFailure(put.writeError), true);
   }
 
   /** Waits (socket paused) until the put's writes in flight fit the window again. */
@@ -580,6 +664,7 @@ export class Session {
       try {
         startWrite(put);
         await Promise.all(put.writes);
+        releaseBuffers(put);
         if (put.writeError !== undefined) throw put.writeError;
         await put.handle.sync();
       } finally {
@@ -671,6 +756,7 @@ export class Session {
     put.gather = undefined;
     put.gathered = 0;
     await Promise.all(put.writes);
+    releaseBuffers(put);
     await put.handle.close().catch(() => undefined);
     await rm(put.tempPath, { force: true });
   }
@@ -749,7 +835,6 @@ export class Session {
   #end(): void {
     this.#state = State.Closed;
     this.#clearTimer();
-    this.#queue.length = 0;
     this.#withdraw.abort();
     this.#socket.end();
     this.#socket.resume();
@@ -768,6 +853,9 @@ export class Session {
 
   async #cleanup(): Promise<void> {
     try {
+      this.#guard.stop();
+      if (this.#dict) this.#ctx.budget.give(this.#dict.msg.bytes);
+      this.#dict = undefined;
       await this.#discardFile();
     } finally {
       this.#resolveDone();
@@ -819,26 +907,43 @@ export class Session {
  * Copies `payload` into the put's write buffers, handing each one to the disk as it fills. The bytes are copied
  * so that the socket's chunks they arrived in are not held while they are written.
  */
-function gather(put: FilePut, payload: Buffer): void {
+function gather(put: FilePut, payload: Buffer): number {
   let offset = 0;
   while (offset < payload.length) {
     const buffer = (put.gather ??= writeBuffer(put, payload.length - offset));
+    if (buffer === undefined) break;
     const copied = payload.copy(buffer, put.gathered, offset);
     put.gathered += copied;
     offset += copied;
     if (put.gathered === buffer.length) startWrite(put);
   }
+  return offset;
 }
 
 /**
  * A write buffer for the put: a spare one, or a new one, no larger than what is left of a file of known size
- * (`unplaced` bytes of the payload being gathered, plus those not received yet).
+ * (`unplaced` bytes of the payload being gathered, plus those not received yet), paid from what the put holds of
+ * the input budget or taken from it now. Undefined when the budget has none: the put's window shrinks to the
+ * buffers it has.
  */
-function writeBuffer(put: FilePut, unplaced: number): Buffer {
+function writeBuffer(put: FilePut, unplaced: number): Buffer | undefined {
   const spare = put.spare.pop();
   if (spare) return spare;
   const left = put.msg.size === undefined ? WRITE_BATCH_BYTES : put.msg.size - put.received + unplaced;
-  return Buffer.allocUnsafeSlow(Math.min(WRITE_BATCH_BYTES, left));
+  const size = Math.min(WRITE_BATCH_BYTES, left);
+  const need = Math.max(0, size - put.free);
+  if (need > 0 && !put.budget.tryTake(need)) return undefined;
+  put.reserved += need;
+  put.free -= size - need;
+  return Buffer.allocUnsafeSlow(size);
+}
+
+/** Gives a finished put's buffers back to the input budget (once its writes are done). */
+function releaseBuffers(put: FilePut): void {
+  put.budget.give(put.reserved);
+  put.reserved = 0;
+  put.free = 0;
+  put.spare.length = 0;
 }
 
 /**
@@ -867,7 +972,9 @@ function startWrite(put: FilePut): void {
     .finally(() => {
       put.writingBytes -= bytes;
       put.writes.shift();
+      if (put.reserved === 0) return; // released: the put is over
       if (buffer.length === WRITE_BATCH_BYTES) put.spare.push(buffer);
+      else put.free += buffer.length;
     });
   put.writes.push(done);
 }

@@ -74,15 +74,16 @@ export class RawClient {
     });
   }
 
-  static async connect(port: number): Promise<RawClient> {
-    const socket = net.connect({ host: '127.0.0.1', port });
+  /** Connects from `localAddress` (any 127.x.y.z on Linux: tests of per-address limits) or 127.0.0.1. */
+  static async connect(port: number, localAddress?: string): Promise<RawClient> {
+    const socket = net.connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
     await once(socket, 'connect');
     return new RawClient(socket);
   }
 
   /** Connects and completes the handshake. */
-  static async welcomed(port: number, hello: Record<string, unknown> = {}): Promise<RawClient> {
-    const c = await RawClient.connect(port);
+  static async welcomed(port: number, hello: Record<string, unknown> = {}, localAddress?: string): Promise<RawClient> {
+    const c = await RawClient.connect(port, localAddress);
     c.control({ type: 'hello', version: 1, ...hello });
     const w = await c.next();
     if (w?.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(w)}`);

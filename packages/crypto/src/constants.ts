@@ -32,5 +32,16 @@ export const MAX_HEADER_SIZE = 1024 * 1024;
 /** Default scrypt work factor (log2 N) for passphrase encryption, as the age CLI uses. */
 export const DEFAULT_SCRYPT_WORK_FACTOR = 18;
 
-/** Highest scrypt work factor accepted when decrypting (2^20 needs 1 GiB); the npm library uses the same bound. */
-export const MAX_SCRYPT_WORK_FACTOR = 20;
+/**
+ * Highest scrypt work factor accepted when decrypting, unless the caller sets another (`maxScryptWorkFactor`).
+ * The sender chooses the work factor and the receiver pays it before it can tell a wrong passphrase: 2^18 costs
+ * 256 MiB and most of a CPU-second, 2^20 1 GiB and several. 18 is what the age CLI (`age -p`), the npm library
+ * and {@link DEFAULT_SCRYPT_WORK_FACTOR} write, so every file they make by default opens.
+ */
+export const DEFAULT_MAX_SCRYPT_WORK_FACTOR = 18;
+
+/**
+ * Highest work factor this package runs at all, when encrypting or as a configured cap: the age CLI's own
+ * decryption ceiling (filippo.io/age, `ScryptIdentity.maxWorkFactor`, "15s on a modern machine", 4 GiB).
+ */
+export const SCRYPT_WORK_FACTOR_CEILING = 22;

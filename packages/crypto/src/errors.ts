@@ -36,10 +36,30 @@ export class TruncatedError extends CryptoError {
   }
 }
 
-/** A well-formed age file this package does not open (armored input, plugin-only recipients, too high scrypt work factor). */
+/** A well-formed age file this package does not open (armored input, plugin-only recipients). */
 export class UnsupportedError extends CryptoError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_AGE_UNSUPPORTED', message, options);
+  }
+}
+
+/**
+ * A passphrase-encrypted file asks for more scrypt work than the decrypter accepts (`maxScryptWorkFactor`). Thrown
+ * before any derivation runs: the sender chose the cost, and one who knows no passphrase must not make us pay it.
+ */
+export class WorkFactorError extends CryptoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_AGE_WORK_FACTOR', message, options);
+  }
+}
+
+/**
+ * Too many passphrase derivations are already waiting for their turn (see src/scrypt-queue.ts): the file is not
+ * opened now. Nothing about the file is wrong; a later try may succeed.
+ */
+export class ScryptBusyError extends CryptoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_AGE_SCRYPT_BUSY', message, options);
   }
 }
 

@@ -10,7 +10,17 @@
  * library's public way to get the file key from a detached header. The payload is ours (see ./payload.ts).
  */
 import { Decrypter, Encrypter, type Identity, type Recipient, type Stanza } from 'age-encryption';
-import { AGE_ARMOR_PREFIX, AGE_HEADER_PREFIX, DEFAULT_SCRYPT_WORK_FACTOR, FILE_KEY_SIZE, MAX_HEADER_SIZE, MAX_SCRYPT_WORK_FACTOR, PAYLOAD_NONCE_SIZE, TAG_SIZE } from './constants';
+import {
+  AGE_ARMOR_PREFIX,
+  AGE_HEADER_PREFIX,
+  DEFAULT_MAX_SCRYPT_WORK_FACTOR,
+  DEFAULT_SCRYPT_WORK_FACTOR,
+  FILE_KEY_SIZE,
+  MAX_HEADER_SIZE,
+  PAYLOAD_NONCE_SIZE,
+  SCRYPT_WORK_FACTOR_CEILING,
+  TAG_SIZE,
+} from './constants';
 import { detectAge } from './detect';
 import {
   CryptoError,
@@ -29,7 +39,7 @@ export interface EncryptOptions {
   recipients?: readonly string[];
   /** Passphrase for symmetric encryption; the decrypting side needs the same one. Exclusive with `recipients`. */
   passphrase?: string;
-  /** scrypt work factor (log2 N) for `passphrase`; default 18 like the age CLI. Lower only in tests. */
+  /** scrypt work factor (log2 N) for `passphrase`, 1..22; default 18 like the age CLI. Lower only in tests. */
   scryptWorkFactor?: number;
 }
 
@@ -39,7 +49,10 @@ export interface DecryptOptions {
   identities?: readonly string[];
   /** Passphrase for passphrase-encrypted files. */
   passphrase?: string;
-  /** Refuse scrypt stanzas above this work factor (default 20, i.e. at most 1 GiB for the derivation). */
+  /**
+   * Refuse scrypt stanzas above this work factor (log2 N), 1..22, before deriving anything: `ERR_AGE_WORK_FACTOR`.
+   * Default 18 (what the age CLI and this package write; 256 MiB for the derivation).
+   */
   maxScryptWorkFactor?: number;
 }
 
@@ -59,8 +72,8 @@ function checkedEncrypter(opts: EncryptOptions): { encrypter: Encrypter; passphr
   }
   if (passphrase !== undefined && passphrase.length === 0) throw new CryptoOptionsError('the passphrase is empty');
   const logN = opts.scryptWorkFactor ?? DEFAULT_SCRYPT_WORK_FACTOR;
-  if (!Number.isInteger(logN) || logN < 1 || logN > MAX_SCRYPT_WORK_FACTOR) {
-    throw new CryptoOptionsError(`scryptWorkFactor must be an integer in 1..${MAX_SCRYPT_WORK_FACTOR}, got ${logN}`);
+  if (!Number.isInteger(logN) || logN < 1 || logN > SCRYPT_WORK_FACTOR_CEILING) {
+    throw new CryptoOptionsError(`scryptWorkFactor must be an integer in 1..${SCRYPT_WORK_FACTOR_CEILING}, got ${logN}`);
   }
   const encrypter = new Encrypter();
   for (const r of recipients) {
@@ -122,6 +135,10 @@ function checkedDecrypter(opts: DecryptOptions): Decrypter {
   if (identities.length === 0 && opts.passphrase === undefined) {
     throw new CryptoOptionsError('no identity and no passphrase to decrypt with');
   }
+  const maxWorkFactor = opts.maxScryptWorkFactor ?? DEFAULT_MAX_SCRYPT_WORK_FACTOR;
+  if (!Number.isInteger(maxWorkFactor) || maxWorkFactor < 1 || maxWorkFactor > SCRYPT_WORK_FACTOR_CEILING) {
+    throw new CryptoOptionsError(`maxScryptWorkFactor must be an integer in 1..${SCRYPT_WORK_FACTOR_CEILING}, got ${maxWorkFactor}`);
+  }
   const decrypter = new Decrypter();
   for (const id of identities) {
     try {
@@ -132,7 +149,7 @@ function checkedDecrypter(opts: DecryptOptions): Decrypter {
     }
   }
   if (opts.passphrase !== undefined) {
-    const identity: Identity = new ScryptIdentity(opts.passphrase, opts.maxScryptWorkFactor ?? MAX_SCRYPT_WORK_FACTOR);
+    const identity: Identity = new ScryptIdentity(opts.passphrase, maxWorkFactor);
     decrypter.addIdentity(identity);
   }
   return decrypter;

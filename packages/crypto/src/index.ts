@@ -5,7 +5,14 @@
  * ChaCha20-Poly1305 in 64 KiB chunks) runs on node:crypto; passphrase scrypt runs on the libuv thread pool.
  * Files written here open with `age -d -i identity.txt file.age`, and files from the age CLI open here.
  */
-export { AGE_ARMOR_PREFIX, AGE_HEADER_PREFIX, CHUNK_SIZE, DEFAULT_SCRYPT_WORK_FACTOR, MAX_SCRYPT_WORK_FACTOR } from './constants';
+export {
+  AGE_ARMOR_PREFIX,
+  AGE_HEADER_PREFIX,
+  CHUNK_SIZE,
+  DEFAULT_MAX_SCRYPT_WORK_FACTOR,
+  DEFAULT_SCRYPT_WORK_FACTOR,
+  SCRYPT_WORK_FACTOR_CEILING,
+} from './constants';
 export { detectAge } from './detect';
 export type { AgeFormat } from './detect';
 export {
@@ -15,10 +22,12 @@ export {
   KeyFileError,
   KeyFileExistsError,
   NoIdentityMatchError,
+  ScryptBusyError,
   SecretFileError,
   TamperedError,
   TruncatedError,
   UnsupportedError,
+  WorkFactorError,
 } from './errors';
 export type { DecryptOptions, EncryptOptions } from './header';
 export { createEncryptStream } from './encrypt-stream';
@@ -38,3 +47,4 @@ export {
 } from './keys';
 export type { EnsuredIdentity } from './keys';
 export { isSecretFileExposed, readSecretFile } from './secrets';
+export { SCRYPT_CONCURRENCY, SCRYPT_MAX_WAITING } from './scrypt';

@@ -6,51 +6,57 @@
  *
  * The npm library derives the key with a synchronous pure-JS scrypt that blocks the event loop for about a second
  * (work factor 18, +256 MiB). Here the key comes from node:crypto's asynchronous scrypt, which runs on the libuv
- * thread pool, so a server keeps serving others meanwhile. At most {@link MAX_CONCURRENT_SCRYPT} derivations run at
- * once, which bounds the extra memory to that many times 128 * N * r bytes.
+ * thread pool, so a server keeps serving others meanwhile.
+ *
+ * The sender picks the work factor and the receiver pays it before it can tell a wrong passphrase, so a decrypter
+ * refuses factors above its cap before deriving anything ({@link WorkFactorError}), derives at most once per
+ * file (a scrypt stanza must be the only stanza), and every derivation of the process takes its turn in one
+ * {@link SlotQueue}: {@link SCRYPT_CONCURRENCY} at a time, each with `maxmem` set to exactly what it needs, so the
+ * extra memory is at most 128 * 2^cap * 8 bytes (256 MiB at the default cap 18). Decryptions that would wait
+ * behind {@link SCRYPT_MAX_WAITING} others are refused ({@link ScryptBusyError}); encryptions (work the caller
+ * chose) wait their turn.
  */
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
 import { Stanza, type Identity, type Recipient } from 'age-encryption';
 import { decodeBase64NoPad, encodeBase64NoPad } from './base64';
-import { FILE_KEY_SIZE, MAX_SCRYPT_WORK_FACTOR, TAG_SIZE } from './constants';
-import { HeaderError, UnsupportedError } from './errors';
+import { DEFAULT_MAX_SCRYPT_WORK_FACTOR, FILE_KEY_SIZE, TAG_SIZE } from './constants';
+import { HeaderError, ScryptBusyError, WorkFactorError } from './errors';
+import { SlotQueue } from './scrypt-queue';
 
 const LABEL = Buffer.from('age-encryption.org/v1/scrypt', 'latin1');
 const SALT_SIZE = 16;
 const ZERO_NONCE = Buffer.alloc(12);
-/** Two derivations at work factor 18 need 512 MiB; more would let a burst of requests exhaust memory. */
-export const MAX_CONCURRENT_SCRYPT = 2;
+const R = 8;
+const P = 1;
 
-let running = 0;
-const waiting: Array<() => void> = [];
+/** Derivations running at once in this process: one keeps the memory bound to a single derivation's. */
+export const SCRYPT_CONCURRENCY = 1;
+/**
+ * Decryptions that may wait for their turn. At work factor 18 each takes about a CPU-second (1.0-1.3 s on the 2-core
+ * development machine), so the last in line waits ~9 s, well inside the server's idle timeout; a longer line would
+ * only hold hostile work for longer.
+ */
+export const SCRYPT_MAX_WAITING = 8;
 
-async function withScryptSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT_SCRYPT) await new Promise<void>((resolve) => waiting.push(resolve));
-  running++;
-  try {
-    return await work();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
+/** The one line every derivation of this process waits in (memory is per process, so is the bound). */
+export const scryptQueue = new SlotQueue(SCRYPT_CONCURRENCY, SCRYPT_MAX_WAITING);
+
+/** What OpenSSL's scrypt allocates (B: 128 * r * p, V: 128 * r * (N + 2)); `maxmem` below it fails, above it is slack. */
+export function scryptMemory(logN: number): number {
+  return 128 * R * (2 ** logN + 2 + P);
 }
 
-/** scrypt(passphrase, label || salt) on the thread pool. */
-function deriveKey(passphrase: string, salt: Buffer, logN: number): Promise<Buffer> {
-  const N = 2 ** logN;
-  const r = 8;
-  return withScryptSlot(
-    () =>
-      new Promise<Buffer>((resolve, reject) => {
-        scrypt(
-          passphrase,
-          Buffer.concat([LABEL, salt]),
-          32,
-          { N, r, p: 1, maxmem: 2 * 128 * N * r },
-          (err, key) => (err ? reject(err) : resolve(key)),
-        );
-      }),
-  );
+/** scrypt(passphrase, label || salt) on the thread pool, in turn. `bounded`: refuse rather than queue past the limit. */
+function deriveKey(passphrase: string, salt: Buffer, logN: number, bounded: boolean): Promise<Buffer> {
+  const derive = (): Promise<Buffer> =>
+    new Promise<Buffer>((resolve, reject) => {
+      scrypt(passphrase, Buffer.concat([LABEL, salt]), 32, { N: 2 ** logN, r: R, p: P, maxmem: scryptMemory(logN) }, (err, key) =>
+        err ? reject(err) : resolve(key),
+      );
+    });
+  const refuse = (): Error =>
+    new ScryptBusyError(`${scryptQueue.waiting} passphrase derivations are already waiting; not opening this file now`);
+  return scryptQueue.run(derive, bounded ? refuse : undefined);
 }
 
 function wrap(key: Buffer, fileKey: Uint8Array): Buffer {
@@ -80,7 +86,7 @@ export class ScryptRecipient implements Recipient {
 
   async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
     const salt = randomBytes(SALT_SIZE);
-    const key = await deriveKey(this.passphrase, salt, this.logN);
+    const key = await deriveKey(this.passphrase, salt, this.logN, false);
     return [new Stanza(['scrypt', encodeBase64NoPad(salt), String(this.logN)], wrap(key, fileKey))];
   }
 }
@@ -89,29 +95,27 @@ export class ScryptRecipient implements Recipient {
 export class ScryptIdentity implements Identity {
   constructor(
     private readonly passphrase: string,
-    private readonly maxWorkFactor: number = MAX_SCRYPT_WORK_FACTOR,
+    private readonly maxWorkFactor: number = DEFAULT_MAX_SCRYPT_WORK_FACTOR,
   ) {}
 
   async unwrapFileKey(stanzas: Stanza[]): Promise<Uint8Array | null> {
-    for (const s of stanzas) {
-      if (s.args[0] !== 'scrypt') continue;
-      // A passphrase-encrypted file must have exactly one recipient, or the passphrase would not prove authorship.
-      if (stanzas.length !== 1) throw new HeaderError('scrypt stanza must be the only stanza in the header');
-      const [, saltText, logNText] = s.args;
-      if (s.args.length !== 3 || saltText === undefined || logNText === undefined || !/^[1-9][0-9]*$/.test(logNText)) {
-        throw new HeaderError(`malformed scrypt stanza: -> ${s.args.join(' ').slice(0, 80)}`);
-      }
-      const salt = decodeBase64NoPad(saltText);
-      if (salt === null || salt.length !== SALT_SIZE) throw new HeaderError('malformed scrypt stanza salt');
-      if (s.body.length !== FILE_KEY_SIZE + TAG_SIZE) throw new HeaderError('malformed scrypt stanza body');
-      const logN = Number(logNText);
-      if (logN > this.maxWorkFactor) {
-        throw new UnsupportedError(`scrypt work factor ${logN} is above the limit ${this.maxWorkFactor}`);
-      }
-      const key = await deriveKey(this.passphrase, salt, logN);
-      const fileKey = unwrap(key, s.body);
-      if (fileKey !== null) return fileKey;
+    const s = stanzas.find((stanza) => stanza.args[0] === 'scrypt');
+    if (s === undefined) return null;
+    // A passphrase-encrypted file must have exactly one recipient, or the passphrase would not prove authorship.
+    // It also means one derivation per file: a header cannot make us try the passphrase once per stanza.
+    if (stanzas.length !== 1) throw new HeaderError('scrypt stanza must be the only stanza in the header');
+    const [, saltText, logNText] = s.args;
+    if (s.args.length !== 3 || saltText === undefined || logNText === undefined || !/^[1-9][0-9]*$/.test(logNText)) {
+      throw new HeaderError(`malformed scrypt stanza: -> ${s.args.join(' ').slice(0, 80)}`);
     }
-    return null;
+    const salt = decodeBase64NoPad(saltText);
+    if (salt === null || salt.length !== SALT_SIZE) throw new HeaderError('malformed scrypt stanza salt');
+    if (s.body.length !== FILE_KEY_SIZE + TAG_SIZE) throw new HeaderError('malformed scrypt stanza body');
+    const logN = Number(logNText);
+    if (logN > this.maxWorkFactor) {
+      throw new WorkFactorError(`scrypt work factor ${logNText.slice(0, 20)} is above the limit ${this.maxWorkFactor}`);
+    }
+    const key = await deriveKey(this.passphrase, salt, logN, true);
+    return unwrap(key, s.body);
   }
 }

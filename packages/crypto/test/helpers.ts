@@ -85,3 +85,14 @@ export async function codeOf(promise: Promise<unknown>): Promise<string> {
 export async function listDir(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort();
 }
+
+/**
+ * A passphrase file's bytes with its scrypt stanza claiming another work factor (the header MAC no longer matches,
+ * but a decrypter only finds that out after deriving the key, which is what a hostile sender exploits).
+ */
+export function withWorkFactor(sealed: Buffer, logN: number | string): Buffer {
+  const text = sealed.toString('latin1');
+  const changed = text.replace(/^(-> scrypt \S+) \d+$/m, `$1 ${logN}`);
+  if (changed === text) throw new Error('no scrypt stanza to change');
+  return Buffer.from(changed, 'latin1');
+}

@@ -2,7 +2,7 @@
 // Encrypter/Decrypter (which uses its pure-JS payload cipher, i.e. an independent STREAM implementation).
 import { readFile, writeFile } from 'node:fs/promises';
 import { Decrypter, Encrypter } from 'age-encryption';
-import { decryptFile, encryptFile, readIdentityFile, recipientOf } from '@proj/crypto';
+import { decryptFile, DEFAULT_MAX_SCRYPT_WORK_FACTOR, encryptFile, readIdentityFile, recipientOf } from '@proj/crypto';
 import { cli, cliBytes, cliWithPassphrase, randomFile, tempDir } from './helpers';
 
 // Sizes that cross the 64 KiB chunk boundary, plus empty.
@@ -58,6 +58,8 @@ describe('age CLI, passphrase (through a pseudo-terminal)', () => {
     const plain = await randomFile(t.file('cp'), 100_000);
     await cliWithPassphrase(['-p', '-o', t.file('cp.age'), t.file('cp')], passphrase, 2);
     expect((await readFile(t.file('cp.age'))).subarray(0, 40).toString('latin1')).toContain('-> scrypt ');
+    // The CLI's default work factor is what DEFAULT_MAX_SCRYPT_WORK_FACTOR must accept.
+    expect((await readFile(t.file('cp.age'))).toString('latin1')).toMatch(new RegExp(`^-> scrypt \\S+ ${DEFAULT_MAX_SCRYPT_WORK_FACTOR}$`, 'm'));
     await decryptFile(t.file('cp.age'), t.file('cp.out'), { passphrase });
     expect((await readFile(t.file('cp.out'))).equals(plain)).toBe(true);
   });

@@ -219,6 +219,16 @@ export class TimeoutError extends ProtocolError {
   }
 }
 
+/** A client sent a frame or a put's body slower than the server's minimum transfer rate. */
+export class TooSlowError extends ProtocolError {
+  constructor(
+    readonly minBytesPerSecond: number,
+    readonly graceMs: number,
+  ) {
+    super('ERR_TOO_SLOW', `transfer slower than the minimum of ${minBytesPerSecond} bytes/s (over ${graceMs} ms)`);
+  }
+}
+
 /** The server's operator rejected the item, or did not answer in time. */
 export class RejectedError extends ProtocolError {
   constructor(message = 'rejected by the server operator') {

@@ -104,6 +104,7 @@ export {
   OffsetError,
   TooManyConnectionsError,
   TimeoutError,
+  TooSlowError,
   RejectedError,
   StorageError,
   ShuttingDownError,

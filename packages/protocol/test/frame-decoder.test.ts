@@ -227,6 +227,47 @@ describe('frame encoder', () => {
     expect(() => decoder.end()).toThrow(ProtocolError);
   });
 
+  test('next(): frames before a bad header are returned first, however the bytes were split', () => {
+    const good = Buffer.concat([encodeControlFrame({ type: 'ping' }), encodeControlFrame({ type: 'bye' })]);
+    const bytes = Buffer.concat([good, Buffer.from('0000000009', 'hex')]);
+    for (const { label, pieces } of splits(bytes)) {
+      const decoder = new FrameDecoder({ maxFrameBytes: 64 });
+      const seen: string[] = [];
+      let code: string | undefined;
+      for (const piece of pieces) {
+        decoder.feed(piece);
+        code = codeOf(() => {
+          for (let f = decoder.next(); f !== undefined; f = decoder.next()) seen.push(f.payload.toString());
+        });
+        if (code !== undefined) break;
+      }
+      expect({ label, seen, code }).toEqual({ label, seen: ['{"type":"ping"}', '{"type":"bye"}'], code: 'ERR_FRAME_KIND' });
+    }
+  });
+
+  test('maxControlBytes bounds control frames only', () => {
+    const decoder = new FrameDecoder({ maxFrameBytes: 1024, maxControlBytes: 16 });
+    expect(decoder.push(Buffer.concat(encodeFrame(FrameKind.Data, Buffer.alloc(1024))))).toHaveLength(1);
+    expect(codeOf(() => decoder.push(encodeFrameHeader(FrameKind.Control, 17)))).toBe('ERR_FRAME_TOO_LARGE');
+    const small = new FrameDecoder({ maxFrameBytes: 8, maxControlBytes: 16 });
+    expect(codeOf(() => small.push(encodeFrameHeader(FrameKind.Control, 9)))).toBe('ERR_FRAME_TOO_LARGE');
+  });
+
+  test('a payload arriving a byte at a time is gathered whole, with the next frame after it intact', () => {
+    const payload = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+    const bytes = Buffer.concat([...encodeFrame(FrameKind.Data, payload), encodeControlFrame({ type: 'bye' })]);
+    const decoder = new FrameDecoder({ maxFrameBytes: 4096 });
+    const frames: Buffer[] = [];
+    for (const b of bytes) {
+      decoder.feed(Buffer.from([b]));
+      for (let f = decoder.next(); f !== undefined; f = decoder.next()) frames.push(Buffer.from(f.payload));
+      if (frames.length === 0) expect(decoder.inFrame).toBe(true);
+    }
+    expect(frames).toEqual([payload, Buffer.from('{"type":"bye"}')]);
+    expect(decoder.buffered).toBe(0);
+    expect(decoder.inFrame).toBe(false);
+  });
+
   test('a control frame is the JSON after a header', () => {
     expect(encodeControlFrame({ type: 'bye' }).equals(bye)).toBe(true);
   });

@@ -255,11 +255,11 @@ export function buildServer(): void {
 
 /**
  * Runs `node dist/main.js --port 0 --data-dir D --no-prompt …` under bash (for `ulimit -n` and `umask`), and
- * resolves once it prints where it listens.
+ * resolves once it prints where it listens. `wrap` goes before `node` (`unshare --pid --fork --kill-child`).
  */
-export async function spawnServer(dataDir: string, args: string[] = [], opts: { nofile?: number; umask?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ChildServer> {
+export async function spawnServer(dataDir: string, args: string[] = [], opts: { nofile?: number; umask?: string; env?: NodeJS.ProcessEnv; wrap?: string[] } = {}): Promise<ChildServer> {
   const quoted = [MAIN_JS, '--port', '0', '--data-dir', dataDir, '--no-prompt', '--output', 'file', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const script = `${opts.nofile ? `ulimit -n ${opts.nofile}; ` : ''}${opts.umask ? `umask ${opts.umask}; ` : ''}exec node ${quoted}`;
+  const script = `${opts.nofile ? `ulimit -n ${opts.nofile}; ` : ''}${opts.umask ? `umask ${opts.umask}; ` : ''}exec ${(opts.wrap ?? []).map((a) => `'${a}' `).join('')}node ${quoted}`;
   const child = spawn('bash', ['-c', script], { cwd: SERVER_DIR, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

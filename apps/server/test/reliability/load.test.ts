@@ -21,7 +21,10 @@ describe('load', () => {
   beforeAll(async () => {
     buildServer();
     dir = await makeTempDir('load-');
-    server = await spawnServer(join(dir.path, 'data'), ['--max-connections', '2000', '--log-level', 'warn'], { nofile: 4096 });
+    // Every client comes from 127.0.0.1 and connects before saying hello: the per-address and waiting-for-hello
+    // limits are raised with the connection limit (admission.test.ts tests them).
+    const limits = ['--max-connections', '2000', '--max-pending', '2000', '--max-per-address', '2000'];
+    server = await spawnServer(join(dir.path, 'data'), [...limits, '--log-level', 'warn'], { nofile: 4096 });
   }, 120_000);
   afterAll(async () => {
     await server?.kill('SIGTERM');

@@ -38,7 +38,8 @@ describe('slow and idle clients', () => {
     t = await startTestServer({
       output: 'file',
       logLevel: 'silent',
-      limits: { idleTimeoutMs: IDLE_MS, handshakeTimeoutMs: IDLE_MS, maxConnections: HALF_OPEN + 50 },
+      // All from 127.0.0.1, and all meant to wait for their hello until the timeout (admission.test.ts tests eviction).
+      limits: { idleTimeoutMs: IDLE_MS, handshakeTimeoutMs: IDLE_MS, maxConnections: HALF_OPEN + 50, maxPendingConnections: HALF_OPEN + 50, maxConnectionsPerAddress: HALF_OPEN + 50 },
     });
   });
   afterAll(async () => {
