@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { encodeControlFrame, encodeFrame, encodeFrameHeader, FrameKind } from '@proj/protocol';
-import { makeTempDir, type TempDir } from '@proj/test-utils';
+import { makeTempDir } from '@proj/test-utils';
 import { RawClient } from '../helpers';
 import { buildServer, recordFigures, scale, sleep, spawnServer, type ChildServer } from './harness';
 
@@ -57,7 +57,7 @@ async function hostile(i: number, port: number, frames: Buffer): Promise<net.Soc
 }
 
 describe('memory under 1,000 hostile connections', () => {
-  let dir: TempDir;
+  let dir: Awaited<ReturnType<typeof makeTempDir>>;
   let server: ChildServer;
   beforeAll(async () => {
     buildServer();
