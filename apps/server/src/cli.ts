@@ -3,6 +3,7 @@
  * environment and the config file (./config.ts), asks for what is missing when on a terminal (./prompts.ts),
  * and runs. Returns an exit code; only ./main.ts exits the process.
  */
+import { existsSync, mkdirSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
@@ -12,8 +13,9 @@ import { createLogger } from './logger';
 import { formatBytes } from './output';
 import { askStartup, type StartupQuestion } from './prompts';
 import { startServer } from './server';
-import { newServerId } from './store/paths';
-import { listReceived } from './store/receipts';
+import { Owners, ServerLock } from './store/liveness';
+import { layout, newServerId } from './store/paths';
+import { findDamaged, repairReceipts } from './store/receipt-repair';
 import { replayJournals } from './store/recovery';
 
 export interface CliIo {
@@ -119,15 +121,22 @@ async function listCommand(flags: Record<string, unknown>, io: CliIo): Promise<n
     defaultDataDir: io.defaultDataDir,
     ...(typeof flags['config'] === 'string' ? { configFile: flags['config'] } : {}),
   });
-  // After a crash, a stopped server's journal may hold acknowledged items not yet written back: restore them
-  // first, as the server's own start would.
-  await replayJournals(options.dataDir, newServerId(), createLogger('warn'));
-  const items = await listReceived(options.dataDir);
+  await recoverForList(options.dataDir);
+  const { items, damaged } = await findDamaged(options.dataDir);
+  const rebuilt = items.filter((i) => i.rebuilt !== undefined).length;
+  if (damaged.length > 0) {
+    io.stderr.write(
+      `${damaged.length} damaged receipt${damaged.length === 1 ? '' : 's'} (shown as damaged): their items are kept; the server log says what to do (docs/SERVER.md §5)\n`,
+    );
+  }
   if (flags['json']) {
     for (const item of items) io.stdout.write(`${JSON.stringify(item)}\n`);
+    for (const d of damaged) {
+      io.stdout.write(`${JSON.stringify({ id: d.id, damaged: true, receipt: d.file, problem: d.problem, items: d.candidates })}\n`);
+    }
     return EXIT_OK;
   }
-  if (items.length === 0) {
+  if (items.length === 0 && damaged.length === 0) {
     io.stdout.write(`nothing received yet in ${options.dataDir}\n`);
     return EXIT_OK;
   }
@@ -140,13 +149,44 @@ async function listCommand(flags: Record<string, unknown>, io: CliIo): Promise<n
     i.id,
     i.path,
   ]);
+  for (const d of damaged) rows.push(['?', 'damaged', '?', '?', '?', d.id, d.candidates.join(', ') || '(no item found)']);
   const header = ['RECEIVED (UTC)', 'KIND', 'SIZE', 'SHA-256', 'SENDER', 'ID', 'PATH'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   for (const row of [header, ...rows]) {
     io.stdout.write(`${row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ')}\n`);
   }
-  io.stdout.write(`${items.length} item${items.length === 1 ? '' : 's'}\n`);
+  io.stdout.write(`${items.length} item${items.length === 1 ? '' : 's'}`);
+  if (rebuilt > 0) io.stdout.write(`, ${rebuilt} with a rebuilt receipt`);
+  if (damaged.length > 0) io.stdout.write(`, ${damaged.length} damaged receipt${damaged.length === 1 ? '' : 's'}`);
+  io.stdout.write('\n');
   return EXIT_OK;
+}
+
+/**
+ * What a server's start would restore before it serves: the journals of stopped servers are replayed, damaged
+ * receipts rebuilt where they can be. `list` holds a lock of its own meanwhile (its temporaries are live), and
+ * where it cannot (a data directory it may only read, or none yet), it only lists.
+ */
+async function recoverForList(dataDir: string): Promise<void> {
+  const log = createLogger('warn');
+  const id = newServerId();
+  let lock: ServerLock;
+  try {
+    if (!existsSync(dataDir)) return;
+    mkdirSync(layout(dataDir).locks, { mode: 0o700, recursive: true });
+    lock = ServerLock.acquire(dataDir, id, log);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EROFS' || code === 'EPERM') return;
+    throw err;
+  }
+  try {
+    const owners = new Owners(dataDir, id, log);
+    await replayJournals(dataDir, id, log, 'syncfs', owners);
+    if (existsSync(layout(dataDir).tmp)) await repairReceipts(dataDir, id, owners, log);
+  } finally {
+    lock.release();
+  }
 }
 
 /** The log level when none is configured: `warn` when stderr is a terminal, `info` otherwise. */

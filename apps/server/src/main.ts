@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Entry point: the one error boundary. Turns the CLI's result into an exit code: 0 ok, 1 runtime failure,
- * 2 usage error. Nothing deeper calls process.exit.
+ * 2 usage error, and exits once everything printed has been written out. Nothing deeper calls process.exit.
  */
 import './threadpool'; // first: sizes the thread pool before anything uses it
 import { resolve } from 'node:path';
@@ -16,9 +16,12 @@ function waitForSignal(): Promise<string> {
       // A second signal during the grace period stops at once, as the operator asks: puts under way are not
       // acknowledged, their temporaries are removed at the next start, and what was acknowledged is in the
       // journal, replayed at the next start (docs/SERVER.md §5). Exit code 128 + the signal number.
+      // Only standard error is waited for, and for a second at most: a reader that does not read must not hold
+      // up a forced stop.
       const force = (again: string): void => {
-        process.stderr.write(`${again} again: stopping now, puts under way are dropped\n`);
-        process.exit(again === 'SIGINT' ? 130 : 143);
+        const code = again === 'SIGINT' ? 130 : 143;
+        setTimeout(() => process.exit(code), 1000).unref();
+        process.stderr.write(`${again} again: stopping now, puts under way are dropped\n`, () => process.exit(code));
       };
       process.on('SIGINT', force);
       process.on('SIGTERM', force);
@@ -50,11 +53,30 @@ runCli({
   stderr: process.stderr,
   waitForSignal,
 }).then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (err: unknown) => {
     const usage = err instanceof UsageError;
     const code = (err as { code?: unknown }).code;
     process.stderr.write(`server: ${(err as Error).message ?? String(err)}${!usage && typeof code === 'string' ? ` (${code})` : ''}\n`);
-    process.exit(usage ? EXIT_USAGE : EXIT_FAILURE);
+    exitWhenFlushed(usage ? EXIT_USAGE : EXIT_FAILURE);
   },
 );
+
+/**
+ * Exits with `code` once everything written to standard output and error has reached the operating system. Writes
+ * to a pipe are asynchronous: exiting with writes queued loses them (`list --json | slow-reader` got 208 lines
+ * of 800). A write's callback runs after every earlier write on that stream is done, so an empty write marks the
+ * end. The exit itself stays explicit: a handle left open somewhere must not keep a finished command alive.
+ */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  const streams = [process.stdout, process.stderr].filter((s) => s.writable && !s.destroyed);
+  let pending = streams.length;
+  if (pending === 0) process.exit(code);
+  for (const stream of streams) {
+    stream.write('', () => {
+      pending -= 1;
+      if (pending === 0) process.exit(code);
+    });
+  }
+}

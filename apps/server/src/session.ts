@@ -812,6 +812,15 @@ export class Session {
 
   /** Answers a failed put with an error carrying its id; the session goes on unless the error is fatal. */
   #putError(err: unknown, id: string): void {
+    if ((err as { code?: unknown } | null)?.code === 'ERR_STORAGE_IN_DOUBT') {
+      // The store could not make sure the failed put left nothing behind: no answer would be true. The client
+      // sees the connection close and retries with the same id: it gets the first receipt, or stores it anew.
+      this.#ctx.log.error({ err, sender: this.sender, id }, 'put failed and may or may not be stored; closing without an answer');
+      this.#closeReason ??= 'storage in doubt';
+      this.#state = State.Closed;
+      this.#socket.destroy();
+      return;
+    }
     const coded = toProtocolError(err, this.#ctx.log, this.sender);
     if (coded.code === 'ERR_INTERNAL' || coded.code === 'ERR_STORAGE') {
       this.#ctx.log.error({ err, sender: this.sender, id }, 'put failed');

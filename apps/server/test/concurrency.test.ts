@@ -7,7 +7,8 @@ import { chunks, startTestServer } from './helpers';
 
 describe('many clients at once', () => {
   it('200 clients, each sending dictionaries and a file: every receipt matches one stored item', async () => {
-    const t = await startTestServer({ output: 'file', limits: { maxConnections: 400 } });
+    // 200 clients from one loopback address: the per-address limit is raised with the connection limit.
+    const t = await startTestServer({ output: 'file', limits: { maxConnections: 400, maxConnectionsPerAddress: 400 } });
     try {
       const CLIENTS = 200;
       const sent = new Map<string, string>(); // id -> sha256 of what was sent

@@ -5,6 +5,7 @@ import { connect } from '@proj/protocol';
 import { listFiles, makeTempDir, sha256Hex } from '@proj/test-utils';
 import { listReceived } from '../src/index';
 import { cleanStale } from '../src/store/cleanup';
+import { ServerLock } from '../src/store/liveness';
 import { chunks, RawClient, startTestServer, waitFor, type TestServer } from './helpers';
 
 describe('durability and idempotency', () => {
@@ -128,10 +129,12 @@ describe('start-up cleaning', () => {
       await client.close();
       await first.server.close();
 
-      // Leftovers of a crashed process (pid 999999 does not exist) and of a live foreign one.
+      // Leftovers of a crashed process (no lock held) and of a live foreign one (it holds its lock; the pids in
+      // the ids mean nothing).
       const day = kept.path.split('/')[1] as string;
       const dead = 'deadbeef-999999';
-      const live = `cafebabe-${process.ppid}`;
+      const live = 'cafebabe-1';
+      const liveLock = ServerLock.acquire(dir.path, live, pino({ level: 'silent' }));
       await writeFile(join(dir.path, 'tmp', `${dead}.1.part`), 'partial');
       await writeFile(join(dir.path, 'tmp', `${live}.1.part`), 'in progress elsewhere');
       await writeFile(join(dir.path, 'items', day, `120000-${dead}-orphan-a.txt`), 'never acknowledged');
@@ -155,6 +158,7 @@ describe('start-up cleaning', () => {
       expect(await cleanStale(dir.path, 'ffffffff-1', log, Date.now() + 2 * 3600_000)).toEqual({ temps: 0, orphans: 1 });
       expect(await cleanStale(dir.path, 'ffffffff-1', log, Date.now() + 25 * 3600_000)).toEqual({ temps: 1, orphans: 0 });
       expect((await listFiles(join(dir.path, 'items'))).sort()).toEqual([kept.path.slice('items/'.length)]);
+      liveLock.release();
     } finally {
       await dir.remove();
     }

@@ -11,6 +11,7 @@ import { makeTempDir, sha256Hex } from '@proj/test-utils';
 import { runCli } from '../src/cli';
 import { Journal } from '../src/store/journal';
 import { encodeRecord, JOURNAL_MAGIC } from '../src/store/journal-record';
+import { ServerLock } from '../src/store/liveness';
 import { receiptText, type StoredItem } from '../src/store/receipts';
 import { replayJournals } from '../src/store/recovery';
 import { startTestServer } from './helpers';
@@ -126,7 +127,7 @@ describe('journal replay after a crash', () => {
     const dir = await makeTempDir();
     try {
       const day = join(dir.path, 'items', '2026-11-25');
-      for (const d of ['journal', 'receipts', 'tmp']) await mkdir(join(dir.path, d), { recursive: true });
+      for (const d of ['journal', 'receipts', 'tmp', 'locks']) await mkdir(join(dir.path, d), { recursive: true });
       await mkdir(day, { recursive: true });
       const base = { kind: 'dict' as const, format: 'json' as const, encrypted: false, receivedAt: '2026-11-25T12:00:00.000Z', sender: '127.0.0.1:1', serverId: DEAD };
       const data = Buffer.from('{"x":1}');
@@ -144,8 +145,9 @@ describe('journal replay after a crash', () => {
         encodeRecord({ item: fresh, data }),
       ]);
       await writeFile(join(dir.path, 'journal', `${DEAD}.1.log`), segment);
-      // A live process's segment is its own business.
-      const live = `cafebabe-${process.ppid}`;
+      // A live process's segment is its own business (it holds its lock; the pid in its id means nothing).
+      const live = 'cafebabe-1';
+      const liveLock = ServerLock.acquire(dir.path, live, silent);
       await writeFile(join(dir.path, 'journal', `${live}.1.log`), segment);
 
       // The file-by-file flush (where `sync -f` is missing) does the job as well.
@@ -158,6 +160,7 @@ describe('journal replay after a crash', () => {
       // Replaying again changes nothing.
       await copyFile(join(dir.path, 'journal', `${live}.1.log`), join(dir.path, 'journal', `${DEAD}.2.log`));
       expect(await replayJournals(dir.path, 'ffffffff-1', silent)).toEqual({ segments: 1, restored: 0 });
+      liveLock.release();
     } finally {
       await dir.remove();
     }

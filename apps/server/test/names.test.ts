@@ -94,7 +94,7 @@ describe('path tricks over the wire', () => {
   });
 
   it('left nothing outside items/, receipts/, tmp/, journal/ and the identity', async () => {
-    expect((await readdir(t.dataDir)).sort()).toEqual(['identity.txt', 'items', 'journal', 'receipts', 'tmp']);
+    expect((await readdir(t.dataDir)).sort()).toEqual(['identity.txt', 'items', 'journal', 'locks', 'receipts', 'tmp']);
     const files = await listFiles(join(t.dataDir, 'items'));
     expect(files.length).toBe(tricky.length + 1);
     for (const f of files) expect(f.split('/').length).toBe(2);

@@ -5,8 +5,12 @@
  *   segment = MAGIC record*
  *   record  = u32 BE header length | u32 BE data length | SHA-256 of (header ‖ data), 32 bytes | header | data
  *   header  = UTF-8 JSON `{ "item": <the receipt, as in receipts/<id>.json>, "inline": true | false }`
+ *           | UTF-8 JSON `{ "abort": { "id": <put id>, "path": <the item's path> } }`
  *   data    = the item's bytes when `inline` (dictionaries); empty otherwise (files: their bytes are already in
- *             a fsynced file linked under its final name before the record is appended)
+ *             a fsynced file linked under its final name before the record is appended; aborts)
+ *
+ * An abort record withdraws an earlier item record (the same path) of the same server: its commit failed after
+ * the record was durable, the client is told ERR_STORAGE, and replay must not bring the item back.
  *
  * Segments are created full of zeros (so that an append changes no file size and its fdatasync no metadata),
  * and a header length of 0 marks where the records end. Records are only ever appended, so a crash can leave
@@ -15,7 +19,7 @@
  * The decoder is pure: bytes in, records out.
  */
 import { createHash } from 'node:crypto';
-import type { StoredItem } from './receipts';
+import { isStoredItem, type StoredItem } from './receipts';
 
 /** The first bytes of every segment: `PJOURNL` and the format version 1. */
 export const JOURNAL_MAGIC = Buffer.from('PJOURNL\x01', 'latin1');
@@ -31,10 +35,23 @@ export interface JournalRecord {
   data?: Uint8Array;
 }
 
+/** An item record withdrawn: the put `id`, whose item was placed at `path`, was answered ERR_STORAGE. */
+export interface JournalAbort {
+  id: string;
+  path: string;
+}
+
 /** One record's bytes. */
 export function encodeRecord(record: JournalRecord): Buffer {
-  const header = Buffer.from(JSON.stringify({ item: record.item, inline: record.data !== undefined }));
-  const data = record.data ?? new Uint8Array(0);
+  return encodeBody(Buffer.from(JSON.stringify({ item: record.item, inline: record.data !== undefined })), record.data ?? new Uint8Array(0));
+}
+
+/** One abort record's bytes. */
+export function encodeAbort(abort: JournalAbort): Buffer {
+  return encodeBody(Buffer.from(JSON.stringify({ abort: { id: abort.id, path: abort.path } })), new Uint8Array(0));
+}
+
+function encodeBody(header: Buffer, data: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(RECORD_PREFIX_BYTES + header.length + data.length);
   out.writeUInt32BE(header.length, 0);
   out.writeUInt32BE(data.length, 4);
@@ -46,6 +63,8 @@ export function encodeRecord(record: JournalRecord): Buffer {
 
 export interface DecodedSegment {
   records: JournalRecord[];
+  /** Item records withdrawn by abort records of this segment (they may stand in an earlier segment); absent when none. */
+  aborts?: JournalAbort[];
   /** Bytes of the segment that hold the magic and whole, intact records. */
   goodBytes: number;
   /** Why decoding stopped before the end, if it did: a torn or damaged last record, or not a segment at all. */
@@ -59,25 +78,31 @@ export function decodeSegment(bytes: Uint8Array): DecodedSegment {
     return { records: [], goodBytes: 0, stoppedAt: 'magic' };
   }
   const records: JournalRecord[] = [];
+  const aborts: JournalAbort[] = [];
   let at = JOURNAL_MAGIC.length;
   while (at < buf.length) {
     if (isZero(buf.subarray(at, at + 8))) break; // the zeros after the last record
-    if (buf.length - at < RECORD_PREFIX_BYTES) return { records, goodBytes: at, stoppedAt: 'torn' };
+    if (buf.length - at < RECORD_PREFIX_BYTES) return { records, ...withAborts(aborts), goodBytes: at, stoppedAt: 'torn' };
     const headerLength = buf.readUInt32BE(at);
     const dataLength = buf.readUInt32BE(at + 4);
-    if (headerLength > MAX_HEADER_BYTES) return { records, goodBytes: at, stoppedAt: 'header' };
+    if (headerLength > MAX_HEADER_BYTES) return { records, ...withAborts(aborts), goodBytes: at, stoppedAt: 'header' };
     const end = at + RECORD_PREFIX_BYTES + headerLength + dataLength;
-    if (end > buf.length) return { records, goodBytes: at, stoppedAt: 'torn' };
+    if (end > buf.length) return { records, ...withAborts(aborts), goodBytes: at, stoppedAt: 'torn' };
     const body = buf.subarray(at + RECORD_PREFIX_BYTES, end);
     if (!createHash('sha256').update(body).digest().equals(buf.subarray(at + 8, at + RECORD_PREFIX_BYTES))) {
-      return { records, goodBytes: at, stoppedAt: 'checksum' };
+      return { records, ...withAborts(aborts), goodBytes: at, stoppedAt: 'checksum' };
     }
     const header = parseHeader(body.subarray(0, headerLength));
-    if (header === undefined) return { records, goodBytes: at, stoppedAt: 'header' };
-    records.push(header.inline ? { item: header.item, data: Uint8Array.prototype.slice.call(body, headerLength) } : { item: header.item });
+    if (header === undefined) return { records, ...withAborts(aborts), goodBytes: at, stoppedAt: 'header' };
+    if ('abort' in header) aborts.push(header.abort);
+    else records.push(header.inline ? { item: header.item, data: Uint8Array.prototype.slice.call(body, headerLength) } : { item: header.item });
     at = end;
   }
-  return { records, goodBytes: at };
+  return { records, ...withAborts(aborts), goodBytes: at };
+}
+
+function withAborts(aborts: JournalAbort[]): { aborts?: JournalAbort[] } {
+  return aborts.length > 0 ? { aborts } : {};
 }
 
 function isZero(bytes: Buffer): boolean {
@@ -85,31 +110,18 @@ function isZero(bytes: Buffer): boolean {
   return true;
 }
 
-function parseHeader(bytes: Uint8Array): { item: StoredItem; inline: boolean } | undefined {
+function parseHeader(bytes: Uint8Array): { item: StoredItem; inline: boolean } | { abort: JournalAbort } | undefined {
   try {
     const value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as unknown;
     if (typeof value !== 'object' || value === null) return undefined;
-    const { item, inline } = value as { item?: unknown; inline?: unknown };
+    const { item, inline, abort } = value as { item?: unknown; inline?: unknown; abort?: unknown };
+    if (abort !== undefined) {
+      const a = abort as Partial<JournalAbort> | null;
+      return typeof a === 'object' && a !== null && typeof a.id === 'string' && typeof a.path === 'string' ? { abort: { id: a.id, path: a.path } } : undefined;
+    }
     if (typeof inline !== 'boolean' || !isStoredItem(item)) return undefined;
     return { item, inline };
   } catch {
     return undefined;
   }
-}
-
-/** A stored item's path as the store writes it (`items/<day>/<HHMMSS>-…`): never `..`, never deeper. */
-const ITEM_PATH = /^items\/\d{4}-\d{2}-\d{2}\/\d{6}-[^/]+$/;
-
-/** The fields recovery relies on: an id, a path under `items/`, a size and a hash. */
-function isStoredItem(value: unknown): value is StoredItem {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return (
-    typeof v['id'] === 'string' &&
-    typeof v['path'] === 'string' &&
-    ITEM_PATH.test(v['path']) &&
-    (v['plaintextPath'] === undefined || (typeof v['plaintextPath'] === 'string' && ITEM_PATH.test(v['plaintextPath']))) &&
-    typeof v['bytes'] === 'number' &&
-    typeof v['sha256'] === 'string'
-  );
 }

@@ -18,6 +18,11 @@
  * kernel has written most of what it covers back, so the flush is cheap): the file system is flushed
  * (./sync-fs.ts), then the segment is deleted. On a clean stop every segment is checkpointed at once. After a
  * crash, the next start replays the segments of dead processes (./recovery.ts).
+ *
+ * An append can reserve room after its records, so that abort records withdrawing them (./journal-record.ts)
+ * fit in blocks already allocated: on a full disk, the commit that cannot create a receipt can still make its
+ * "not stored" durable. An append that fails is cut back durably (truncated and synced) before it is reported,
+ * so a failed append leaves nothing a replay would find; when even that cannot be done, JournalInDoubtError.
  */
 import { closeSync, fdatasync, ftruncateSync, openSync, readFileSync, unlinkSync, write } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +38,17 @@ export const SEGMENT_BYTES = 16 * 1024 * 1024;
 export const FIRST_SEGMENT_BYTES = 1024 * 1024;
 /** How long a retired segment waits for its checkpoint. */
 export const CHECKPOINT_DELAY_MS = 30_000;
+
+/**
+ * An append failed and could not be undone durably: its records may or may not be found by a replay after a
+ * crash. `cause` is the append's failure.
+ */
+export class JournalInDoubtError extends Error {
+  readonly code = 'ERR_JOURNAL_IN_DOUBT';
+  constructor(cause: unknown, undo: unknown) {
+    super(`journal append failed (${(cause as Error).message}) and could not be undone (${(undo as Error).message})`, { cause });
+  }
+}
 
 export interface JournalOptions {
   /** Largest segment (tests use tiny ones). */
@@ -78,29 +94,33 @@ export class Journal {
   }
 
   /**
-   * Appends `records` (encoded by ./journal-record.ts) and resolves once they are on disk. One append at a time:
-   * the store's batches are sequential.
+   * Appends `records` (encoded by ./journal-record.ts) and resolves once they are on disk, leaving at least
+   * `reserve` bytes of allocated room after them in the same segment (for the records' aborts). One append at a
+   * time: the store's batches are sequential. On failure nothing of the records is left for a replay to find,
+   * or JournalInDoubtError says that this could not be made sure of.
    */
-  async append(records: Buffer[]): Promise<void> {
+  async append(records: Buffer[], reserve = 0): Promise<void> {
     const bytes = records.length === 1 ? (records[0] as Buffer) : Buffer.concat(records);
     let segment = this.#current;
-    if (segment === undefined || (segment.size > JOURNAL_MAGIC.length && segment.size + bytes.length > segment.capacity)) {
+    if (segment === undefined || (segment.size > JOURNAL_MAGIC.length && segment.size + bytes.length + reserve > segment.capacity)) {
       segment = await this.#nextSegment();
     }
     try {
       writeAllAt(segment.fd, bytes, segment.size);
-      await new Promise<void>((resolve, reject) => fdatasync(segment.fd, (err) => (err ? reject(err) : resolve())));
+      await datasync(segment.fd);
       segment.size += bytes.length;
     } catch (err) {
-      // Part of the batch may be in the file: cut it back to its whole records (best effort; replay stops at a
-      // torn record anyway) and let the next append start a new segment.
+      // Part of the batch may be in the file, and may reach the disk: cut it back to its whole records, durably,
+      // so that a replay never finds records whose puts were refused. The next append starts a new segment.
+      let undo: unknown;
       try {
         ftruncateSync(segment.fd, segment.size);
-      } catch {
-        // the segment is retired below all the same
+        await datasync(segment.fd);
+      } catch (e) {
+        undo = e;
       }
       this.#retire();
-      throw err;
+      throw undo === undefined ? err : new JournalInDoubtError(err, undo);
     }
     if (this.#next === undefined && segment.size > segment.capacity / 2) this.#next = this.#prepareAhead();
   }
@@ -234,6 +254,11 @@ export async function flushCovered(dataDir: string, segments: string[], flush: '
   }
   paths.add(dirs.receipts);
   await fsyncPaths(paths);
+}
+
+/** fdatasync(2) on the thread pool. */
+function datasync(fd: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 /** Writes all of `bytes` at `position` on the thread pool (preparing a segment must not block the event loop). */

@@ -5,6 +5,7 @@
  *   <data>/receipts/<id>.json                                          one receipt per put id: the index
  *   <data>/tmp/<serverId>.<n>.<purpose>                                temporaries of a live process
  *   <data>/journal/<serverId>.<n>.log                                  journal segments (./journal.ts)
+ *   <data>/locks/<serverId>.lock                                       held by each live process (./liveness.ts)
  *
  * The client never chooses a directory: its name only contributes one cleaned path segment, always behind a
  * prefix the server writes, so no name can escape `items/` or collide with another server's files.
@@ -17,21 +18,19 @@ export const ITEMS_DIR = 'items';
 export const RECEIPTS_DIR = 'receipts';
 export const TMP_DIR = 'tmp';
 export const JOURNAL_DIR = 'journal';
+export const LOCKS_DIR = 'locks';
 
 /** Longest cleaned client name kept, in UTF-8 bytes (the whole file name stays under 255 bytes). */
 export const MAX_CLEAN_NAME_BYTES = 100;
 /** Longest part of the put id kept in a file name. */
 const MAX_ID_IN_NAME = 64;
 
-/** A fresh server id: 8 random hex digits and the process id, e.g. `3fa9c2d1-4242`. */
+/**
+ * A fresh server id: 8 random hex digits and the process id, e.g. `3fa9c2d1-4242`. The pid is for people reading
+ * names; it decides nothing (in a container every server is PID 1): liveness is the lock (./liveness.ts).
+ */
 export function newServerId(pid = process.pid): string {
   return `${randomBytes(4).toString('hex')}-${pid}`;
-}
-
-/** The process id inside a server id, or undefined if it is not one of ours. */
-export function pidOfServerId(serverId: string): number | undefined {
-  const m = /^[0-9a-f]{8}-(\d+)$/.exec(serverId);
-  return m ? Number(m[1]) : undefined;
 }
 
 /** `YYYY-MM-DD` and `HHMMSS` of `date`, in UTC. */
@@ -44,6 +43,15 @@ export function utcStamp(date: Date): { day: string; time: string } {
 export function serverIdOfItemName(fileName: string): string | undefined {
   const m = /^\d{6}-([0-9a-f]{8}-\d+)-/.exec(fileName);
   return m ? m[1] : undefined;
+}
+
+/**
+ * Whether a stored item's file name (`HHMMSS-<serverId>-[n~]<id>-<name>`) may hold the put id written `idName`
+ * (./receipt-repair.ts): ids may hold `-`, so another id starting with this one matches too.
+ */
+export function nameHoldsId(fileName: string, idName: string): boolean {
+  const m = /^\d{6}-[0-9a-f]{8}-\d+-(?:\d+~)?/.exec(fileName);
+  return m !== null && fileName.startsWith(`${idName}-`, m[0].length);
 }
 
 /** The server id of a temporary or journal segment name (`<serverId>.<n>.<purpose>`), if it has one. */
@@ -119,11 +127,12 @@ export function itemFileName(time: string, serverId: string, id: string, cleaned
 }
 
 /** Absolute paths of the data directory's parts. */
-export function layout(dataDir: string): { items: string; receipts: string; tmp: string; journal: string } {
+export function layout(dataDir: string): { items: string; receipts: string; tmp: string; journal: string; locks: string } {
   return {
     items: join(dataDir, ITEMS_DIR),
     receipts: join(dataDir, RECEIPTS_DIR),
     tmp: join(dataDir, TMP_DIR),
     journal: join(dataDir, JOURNAL_DIR),
+    locks: join(dataDir, LOCKS_DIR),
   };
 }

@@ -2,7 +2,8 @@
  * Start-up replay of the journals that crashed or killed processes left (./journal.ts): every item they
  * acknowledged is put back under its final name with its receipt, whatever of it the crash lost.
  *
- * For each intact record, in the order it was appended (a torn last record was never acknowledged):
+ * Records withdrawn by an abort record (their put was answered ERR_STORAGE) are skipped. For each other intact
+ * record, in the order it was appended (a torn last record was never acknowledged):
  * - if `receipts/<id>.json` names another item, another put of the id won: nothing to do;
  * - a dictionary (its bytes are in the record) is written again unless its file holds exactly those bytes;
  * - a file's record carries no bytes: its data and links were made durable before the record was appended, so
@@ -10,18 +11,20 @@
  * - the receipt is written unless a readable one for this item is there.
  * Then everything restored is flushed and the segments are deleted. Replaying twice changes nothing, so a crash
  * during recovery is recovered by the next start. Segments of live processes (other servers sharing the
- * directory) are left to them.
+ * directory, whatever their PID namespace: ./liveness.ts) are left to them, and so are those of owners whose
+ * liveness cannot be told.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../logger';
-import { ownerGone, readdirOrEmpty } from './cleanup';
+import { readdirOrEmpty } from './cleanup';
 import { createFile, removeIfThere } from './durable';
 import { flushCovered } from './journal';
-import { decodeSegment, type JournalRecord } from './journal-record';
+import { decodeSegment, type DecodedSegment, type JournalRecord } from './journal-record';
+import { Owners } from './liveness';
 import { layout, receiptFileName, serverIdOfTempName } from './paths';
-import { receiptText, type StoredItem } from './receipts';
+import { parseReceipt, receiptText, type StoredItem } from './receipts';
 import { fsyncPaths } from './sync-fs';
 
 export interface ReplayResult {
@@ -31,16 +34,21 @@ export interface ReplayResult {
   restored: number;
 }
 
+/**
+ * Replays the segments of dead owners. `owners` is the view of who is alive shared with the rest of a start
+ * (./store.ts); by default a fresh one.
+ */
 export async function replayJournals(
   dataDir: string,
   currentServerId: string,
   log: Logger,
   flush: 'syncfs' | 'fsync' = 'syncfs',
+  owners: Owners = new Owners(dataDir, currentServerId, log),
 ): Promise<ReplayResult> {
   const dirs = layout(dataDir);
   const segments = (await readdirOrEmpty(dirs.journal))
     .map((name) => ({ name, owner: serverIdOfTempName(name), seq: Number(/\.(\d+)\.log$/.exec(name)?.[1]) }))
-    .filter((s) => s.owner !== undefined && s.owner !== currentServerId && Number.isInteger(s.seq) && ownerGone(s.owner, currentServerId))
+    .filter((s) => s.owner !== undefined && s.owner !== currentServerId && Number.isInteger(s.seq) && owners.isGone(s.owner))
     .sort((a, b) => (a.owner === b.owner ? a.seq - b.seq : (a.owner as string) < (b.owner as string) ? -1 : 1))
     .map((s) => join(dirs.journal, s.name));
   if (segments.length === 0) return { segments: 0, restored: 0 };
@@ -48,14 +56,22 @@ export async function replayJournals(
   let counter = 0;
   const tempPath = (): string => join(dirs.tmp, `${currentServerId}.r${++counter}.replay`);
   let restored = 0;
+  const decoded: DecodedSegment[] = [];
   for (const segment of segments) {
     const bytes = readIfThere(segment);
     if (bytes === undefined) continue; // replayed by another server starting at the same time
-    const decoded = decodeSegment(bytes);
-    if (decoded.stoppedAt !== undefined) {
-      log.info({ segment, records: decoded.records.length, stoppedAt: decoded.stoppedAt }, 'journal segment ends in a record that was never completed');
+    const d = decodeSegment(bytes);
+    if (d.stoppedAt !== undefined) {
+      log.info({ segment, records: d.records.length, stoppedAt: d.stoppedAt }, 'journal segment ends in a record that was never completed');
     }
-    for (const record of decoded.records) {
+    decoded.push(d);
+  }
+  // An abort may stand in a later segment than its record: all of them first. Paths carry the server id, so
+  // they are unique across owners.
+  const aborted = new Set(decoded.flatMap((d) => (d.aborts ?? []).map((a) => a.path)));
+  for (const d of decoded) {
+    for (const record of d.records) {
+      if (aborted.has(record.item.path)) continue;
       if (restoreRecord(dataDir, record, tempPath)) restored += 1;
     }
   }
@@ -70,7 +86,7 @@ export async function replayJournals(
 function restoreRecord(dataDir: string, record: JournalRecord, tempPath: () => string): boolean {
   const { item } = record;
   const receiptPath = join(layout(dataDir).receipts, receiptFileName(item.id));
-  const existing = inspectReceipt(receiptPath);
+  const existing = inspectReceipt(receiptPath, item.id);
   if (existing !== undefined && existing !== 'damaged' && existing.path !== item.path) return false;
 
   let wrote = false;
@@ -104,20 +120,25 @@ function restoreRecord(dataDir: string, record: JournalRecord, tempPath: () => s
   return true;
 }
 
+/** How often, and how long apart, a receipt that does not parse is read again (it may be being written). */
+const PARTIAL_RETRIES = 5;
+const PARTIAL_WAIT_MS = 10;
+
 /** A receipt file's item, `undefined` if there is none, `'damaged'` if it is there but unreadable. */
-function inspectReceipt(path: string): StoredItem | 'damaged' | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  try {
-    const item = JSON.parse(text) as StoredItem;
-    return typeof item === 'object' && item !== null && typeof item.path === 'string' ? item : 'damaged';
-  } catch {
-    return 'damaged';
+function inspectReceipt(path: string, id: string): StoredItem | 'damaged' | undefined {
+  for (let attempt = 0; ; attempt++) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const parsed = parseReceipt(text, id);
+    if (!('problem' in parsed)) return parsed;
+    if (attempt >= PARTIAL_RETRIES) return 'damaged';
+    // Start-up is synchronous here, and this is rare: a short blocking wait.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, PARTIAL_WAIT_MS);
   }
 }
 

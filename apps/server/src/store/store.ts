@@ -15,6 +15,15 @@
  * (./cleanup.ts). A crash after it may lose files and receipts that were not yet written back, but the journal
  * has them: the next start replays it (./recovery.ts) before it serves.
  *
+ * ERR_STORAGE means nothing stored. An item that fails after its journal record is durable (its receipt does not
+ * fit on a full disk, say) is withdrawn by a durable abort record, in room its append reserved, before the
+ * client is told; replay skips it. If even that cannot be made durable, the outcome is unknown, and the commit
+ * fails with StorageInDoubtError (ERR_STORAGE_IN_DOUBT), not ERR_STORAGE: the session must not claim that
+ * nothing was stored.
+ *
+ * The store holds its server's lock (./liveness.ts) from open to close: other servers sharing the directory
+ * leave its temporaries and journal alone while it runs, and clean up after it once it is gone.
+ *
  * Group commit: commits that arrive while a batch is being committed wait and form the next batch, so one
  * fdatasync serves all of them. The cheap steps (open, write, link, close of small files in the page cache) run
  * as direct system calls; only the fsyncs go to the thread pool.
@@ -25,11 +34,25 @@ import { StorageError } from '@proj/protocol';
 import type { Logger } from '../logger';
 import { cleanStale } from './cleanup';
 import { createFile, fsyncFd, mkdirDurable, removeIfThere } from './durable';
-import { Journal, type JournalOptions } from './journal';
-import { encodeRecord } from './journal-record';
+import { Journal, JournalInDoubtError, type JournalOptions } from './journal';
+import { encodeAbort, encodeRecord } from './journal-record';
+import { Owners, ServerLock } from './liveness';
 import { ITEMS_DIR, itemFileName, layout, receiptFileName, utcStamp } from './paths';
+import { repairReceipts } from './receipt-repair';
 import { readReceipt, readReceiptFile, receiptText, type StoredItem } from './receipts';
 import { replayJournals } from './recovery';
+
+/**
+ * A commit failed at a point where the item may or may not come back after a crash (its journal record is
+ * durable and withdrawing it failed too). Not a protocol error: the session must not answer ERR_STORAGE
+ * ("nothing stored"); the honest answer is none (close the connection: the client retries with the same id).
+ */
+export class StorageInDoubtError extends Error {
+  readonly code = 'ERR_STORAGE_IN_DOUBT';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
 
 export interface CommitInput {
   id: string;
@@ -86,6 +109,10 @@ interface Entry {
   lost?: boolean;
   /** The first receipt, when another put of this id won. */
   duplicateOf?: StoredItem;
+  /** Its journal record is durable: a failure must withdraw it (an abort record) before it is reported. */
+  journaled?: boolean;
+  /** Failed, and whether replay would bring it back is unknown. */
+  inDoubt?: boolean;
 }
 
 export class Store {
@@ -103,6 +130,7 @@ export class Store {
   #knownDirs = new Set<string>();
   /** Settles when the running batch (if any) is over. */
   #batchDone: Promise<void> = Promise.resolve();
+  #lock: ServerLock | undefined;
   readonly #journal: Journal;
   readonly dirs: ReturnType<typeof layout>;
 
@@ -117,21 +145,31 @@ export class Store {
   }
 
   /**
-   * Creates the directory layout, replays the journals of dead processes (restoring what they acknowledged),
-   * then removes what they left behind unacknowledged.
+   * Creates the directory layout and takes this server's lock, replays the journals of dead processes
+   * (restoring what they acknowledged), rebuilds damaged receipts where it can, then removes what dead processes
+   * left behind unacknowledged.
    */
   static async open(dataDir: string, serverId: string, log: Logger, journal: JournalOptions = {}): Promise<Store> {
     const store = new Store(dataDir, serverId, log, journal);
     for (const dir of Object.values(store.dirs)) await mkdirDurable(dir);
-    await replayJournals(dataDir, serverId, log, journal.flush);
-    const cleaned = await cleanStale(dataDir, serverId, log);
-    if (cleaned.temps + cleaned.orphans > 0) log.info(cleaned, 'removed stale temporaries and unacknowledged items');
+    // Before anything of this server exists, so that no other server ever sees it without its lock.
+    store.#lock = ServerLock.acquire(dataDir, serverId, log);
+    try {
+      const owners = new Owners(dataDir, serverId, log);
+      await replayJournals(dataDir, serverId, log, journal.flush, owners);
+      await repairReceipts(dataDir, serverId, owners, log);
+      const cleaned = await cleanStale(dataDir, serverId, log, Date.now(), owners);
+      if (cleaned.temps + cleaned.orphans > 0) log.info(cleaned, 'removed stale temporaries and unacknowledged items');
+    } catch (err) {
+      store.#lock.release();
+      throw err;
+    }
     return store;
   }
 
   /**
    * For a clean stop, once no commit is pending: flushes what the journal covers and deletes its segments, so
-   * the next start has nothing to replay.
+   * the next start has nothing to replay; then gives up the lock (and its file).
    */
   async close(): Promise<void> {
     while (this.#running || this.#queue.length > 0) {
@@ -139,6 +177,8 @@ export class Store {
       await this.#batchDone;
     }
     await this.#journal.close();
+    this.#lock?.release();
+    this.#lock = undefined;
   }
 
   /** A fresh temporary path, unique to this process (`tmp/<serverId>.<n>.<purpose>`). */
@@ -213,9 +253,12 @@ export class Store {
     this.#running = true;
     this.#committing = batch.length;
     try {
-      await this.#commitBatch(batch);
-    } catch (err) {
-      for (const e of batch) e.error ??= err;
+      try {
+        await this.#commitBatch(batch);
+      } catch (err) {
+        for (const e of batch) e.error ??= err;
+      }
+      await this.#withdraw(batch);
     } finally {
       this.#running = false;
       this.#committing = 0;
@@ -272,11 +315,21 @@ export class Store {
     const records = placed.map((e) =>
       encodeRecord(e.input.data !== undefined ? { item: e.item as StoredItem, data: e.input.data } : { item: e.item as StoredItem }),
     );
+    // Room for withdrawing every record of the batch, in blocks the segment already has (a full disk).
+    const reserve = placed.reduce((n, e) => n + abortRecord(e).length, 0);
     await Promise.all([
       records.length > 0
-        ? this.#journal.append(records).catch((err: unknown) => {
-            for (const e of placed) e.error ??= err;
-          })
+        ? this.#journal.append(records, reserve).then(
+            () => {
+              for (const e of placed) e.journaled = true;
+            },
+            (err: unknown) => {
+              for (const e of placed) {
+                e.error ??= err;
+                if (err instanceof JournalInDoubtError) e.inDoubt = true;
+              }
+            },
+          )
         : undefined,
       ...[...fileDirs].map(([dir, entries]) => syncDirFor(dir, entries)),
     ]);
@@ -306,6 +359,22 @@ export class Store {
     }
   }
 
+  /**
+   * Withdraws the durable journal records of the batch's entries that failed or lost to another put of their id,
+   * with one durable append of abort records, so that no replay brings them back. A failure that cannot be
+   * withdrawn is in doubt. Never throws.
+   */
+  async #withdraw(batch: Entry[]): Promise<void> {
+    const withdrawn = batch.filter((e) => e.journaled && (e.error !== undefined || e.lost));
+    if (withdrawn.length === 0) return;
+    try {
+      await this.#journal.append(withdrawn.map(abortRecord));
+    } catch (err) {
+      for (const e of withdrawn) if (e.error !== undefined) e.inDoubt = true;
+      this.log.error({ err, ids: withdrawn.map((e) => e.input.id) }, 'could not withdraw failed puts from the journal: they may come back after a crash');
+    }
+  }
+
   /** Answers every entry of a finished batch and removes its temporaries (and, for failures, its links). */
   #settle(batch: Entry[]): void {
     for (const e of batch) {
@@ -329,7 +398,9 @@ export class Store {
       }
     }
     for (const e of batch) {
-      if (e.error !== undefined) {
+      if (e.inDoubt) {
+        e.reject(new StorageInDoubtError(`could not store the item, and cannot tell whether a crash would bring it back: ${(e.error as Error).message}`, { cause: e.error }));
+      } else if (e.error !== undefined) {
         e.reject(new StorageError(`could not store the item: ${(e.error as Error).message}`, { cause: e.error }));
       } else if (e.duplicateOf) {
         e.resolve({ item: e.duplicateOf, duplicate: true });
@@ -356,6 +427,11 @@ export class Store {
       ...(plainName !== undefined ? { plaintextPath: `${ITEMS_DIR}/${e.day}/${plainName}` } : {}),
     };
   }
+}
+
+/** The abort record that withdraws an entry's journal record. */
+function abortRecord(e: Entry): Buffer {
+  return encodeAbort({ id: e.input.id, path: (e.item as StoredItem).path });
 }
 
 /** fsyncs a directory once for all `entries` linked in it; a failure fails them all. */

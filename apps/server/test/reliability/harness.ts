@@ -87,7 +87,7 @@ export interface Audit {
   byId: Map<string, { path: string; sha256: string; bytes: number }>;
 }
 
-const TOP_LEVEL = new Set(['items', 'receipts', 'tmp', 'journal', 'identity.txt']);
+const TOP_LEVEL = new Set(['items', 'receipts', 'tmp', 'journal', 'locks', 'identity.txt']);
 
 /**
  * Checks the promise on a data directory: every receipt points to an item whose bytes match it (size and
@@ -151,6 +151,18 @@ export async function auditDataDir(dataDir: string): Promise<Audit> {
   return { receipts: byId.size, items, temps, journal, problems, byId };
 }
 
+/**
+ * The other half of checkAcknowledged, for a server only the test's clients use: every receipt in the data
+ * directory was sent to some client (`acked`: put ids with the receipts the clients got). Together they prove
+ * receipts sent = receipts stored; a put stored and never answered (as a half-closed session's once were) shows
+ * up here. Returns the problems.
+ */
+export function checkStoredWereAcknowledged(audit: Audit, acked: { has(id: string): boolean }): string[] {
+  const problems: string[] = [];
+  for (const id of audit.byId.keys()) if (!acked.has(id)) problems.push(`stored ${id} was never acknowledged to a client`);
+  return problems;
+}
+
 /** Checks that each receipt a client got is in the data directory, unchanged. Returns the problems. */
 export function checkAcknowledged(audit: Audit, acked: Iterable<{ id: string; path: string; sha256: string; bytes: number }>): string[] {
   const problems: string[] = [];
@@ -203,8 +215,9 @@ export class Probe {
     );
   }
 
-  static async connect(port: number, host = '127.0.0.1'): Promise<Probe> {
-    const socket = net.connect({ host, port });
+  /** `allowHalfOpen`: the probe may shut down its writing side (`end()`) and still read every answer. */
+  static async connect(port: number, host = '127.0.0.1', opts: { allowHalfOpen?: boolean } = {}): Promise<Probe> {
+    const socket = net.connect({ host, port, allowHalfOpen: opts.allowHalfOpen ?? false });
     await once(socket, 'connect');
     return new Probe(socket);
   }
@@ -229,6 +242,11 @@ export class Probe {
 
   write(bytes: Uint8Array): void {
     if (!this.socket.destroyed) this.socket.write(bytes);
+  }
+
+  /** Shuts down the writing side (a FIN), as `nc -N` and socat do once they have sent everything. */
+  end(): void {
+    if (!this.socket.destroyed) this.socket.end();
   }
 }
 

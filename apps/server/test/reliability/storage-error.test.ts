@@ -1,0 +1,103 @@
+/**
+ * Issue 11, fault 11: `ERR_STORAGE` means nothing stored, also after a crash. On a full disk with one page free,
+ * a dictionary's item fits and its journal record is made durable (in a segment allocated beforehand), then its
+ * receipt does not fit: the put is answered ERR_STORAGE. The server is then SIGKILLed and started again: replay
+ * must not bring the refused dictionary back (it used to). A small tmpfs is mounted for the full disk (root
+ * only; skipped with the reason elsewhere).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { connect } from '@proj/protocol';
+import { makeTempDir } from '@proj/test-utils';
+import { decodeSegment } from '../../src/store/journal-record';
+import { auditDataDir, buildServer, checkAcknowledged, spawnServer, type ChildServer } from './harness';
+
+describe('ERR_STORAGE after the journal record was durable', () => {
+  let mountPoint: string | undefined;
+  let skipReason: string | undefined;
+  let server: ChildServer | undefined;
+  beforeAll(async () => {
+    buildServer();
+    const dir = await makeTempDir('storage-error-');
+    mountPoint = dir.path;
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', mountPoint], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      skipReason = `cannot mount a tmpfs here (${(r.stderr || r.error?.message || '').trim()})`;
+      rmSync(mountPoint, { recursive: true, force: true });
+      mountPoint = undefined;
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await server?.kill('SIGKILL');
+    if (mountPoint) {
+      execFileSync('umount', [mountPoint]);
+      rmSync(mountPoint, { recursive: true, force: true });
+    }
+  });
+
+  it('is not undone by a crash: the refused dictionary is not there after replay, and a retry stores it', async () => {
+    if (!mountPoint) {
+      console.warn(`SKIPPED: ${skipReason}`);
+      return;
+    }
+    const dataDir = join(mountPoint, 'data');
+    server = await spawnServer(dataDir, ['--log-level', 'info']);
+    const c = await connect({ port: server.port });
+    const sid = c.welcome.serverId;
+    // Stored first: the journal's first segment is allocated while there is room.
+    const kept = await c.sendDict({ kept: true }, { id: 'kept' });
+
+    // Fill the file system, then free one page.
+    mkdirSync(join(mountPoint, 'pages'));
+    const page = join(mountPoint, 'pages', '0');
+    await writeFile(page, Buffer.alloc(4096, 1));
+    const h = await open(join(mountPoint, 'filler'), 'w');
+    try {
+      for (;;) await h.write(Buffer.alloc(64 * 1024));
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    }
+    try {
+      for (;;) await h.write(Buffer.alloc(1));
+    } catch {
+      // full to the byte
+    }
+    await h.close();
+    await rm(page);
+
+    // The item takes the page, the journal record goes into the segment's allocated blocks, the receipt fails.
+    const refused = await c.sendDict({ refused: 'x'.repeat(100) }, { id: 'refused' }).then(
+      () => 'stored',
+      (e: { code?: string }) => e.code,
+    );
+    expect(refused).toBe('ERR_STORAGE');
+    // The scenario of the fault: the refused put's record was durable in the journal when it was refused.
+    const segment = await readFile(join(dataDir, 'journal', `${sid}.1.log`));
+    expect(decodeSegment(segment).records.map((r) => r.item.id)).toEqual(['kept', 'refused']);
+    await c.close().catch(() => undefined);
+
+    // A crash, room again, a restart: replay.
+    await server.kill('SIGKILL');
+    await rm(join(mountPoint, 'filler'));
+    server = await spawnServer(dataDir, ['--log-level', 'info']);
+    const audit = await auditDataDir(dataDir);
+    expect(audit.problems).toEqual([]);
+    expect(audit.byId.has('refused')).toBe(false);
+    expect(checkAcknowledged(audit, [kept])).toEqual([]);
+    expect(audit.receipts).toBe(1);
+    expect(audit.items).toBe(1);
+    expect(await readdir(join(dataDir, 'journal'))).not.toContain(`${sid}.1.log`);
+
+    // The client took ERR_STORAGE at its word: its retry stores the dictionary, once.
+    const again = await connect({ port: server.port });
+    expect(await again.sendDict({ refused: 'x'.repeat(100) }, { id: 'refused' })).toMatchObject({ duplicate: false });
+    await again.close();
+    await server.kill('SIGTERM');
+    server = undefined;
+    const after = await auditDataDir(dataDir);
+    expect(after.problems).toEqual([]);
+    expect(after.receipts).toBe(2);
+  }, 60_000);
+});
