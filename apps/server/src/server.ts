@@ -91,8 +91,8 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     if (!admission.allows(address)) {
       log.info({ sender: `${address}:${socket.remotePort}` }, 'too many connections from one address: refused');
       socket.on('error', () => undefined);
-      socket.end(refusalFrame(limits.maxConnectionsPerAddress));
-      setTimeout(() => socket.destroy(), 1000).unref();
+      // Gone as soon as the refusal is written: a refused socket must not count against the raw cap below.
+      socket.end(refusalFrame(limits.maxConnectionsPerAddress), () => socket.destroy());
       return;
     }
     const session = new Session(socket, ctx);
@@ -126,7 +126,8 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   server.maxConnections = 2 * (limits.maxConnections + limits.maxPendingConnections) + 16;
   server.on('error', (err) => log.error({ err }, 'server error'));
 
-  server.listen({ host: options.host, port: options.port });
+  // A flood fills node's default backlog (511): the kernel then drops others' SYNs, which retry after 1 s, 3 s, ...
+  server.listen({ host: options.host, port: options.port, backlog: 4096 });
   await Promise.race([
     once(server, 'listening'),
     once(server, 'error').then(([err]) => {

@@ -63,6 +63,8 @@ import { RateGuard } from './rate-guard';
  * connection therefore never holds more than this for a frame that is not a put's data.
  */
 const CONTROL_FRAME_BYTES = 64 * 1024;
+/** A dictionary body is gathered in blocks of this size (see DictPut.blocks). */
+const DICT_BLOCK_BYTES = 64 * 1024;
 /** After a fatal error, how long the client has to read it before the socket is destroyed. */
 const FATAL_LINGER_MS = 2000;
 /** With idle timeouts off, how long a client may leave the server's answers unread before it is cut off. */
@@ -132,9 +134,15 @@ interface DictPut {
   msg: PutDict;
   /** Set when the put arrived after shutdown began: its body is read and then refused. */
   refused: boolean;
-  /** The body, of the declared size, taken from the input budget; filled as data arrives, however it is framed. */
-  body: Buffer;
+  /**
+   * The body as it arrives, however it is framed: copied into blocks of at most DICT_BLOCK_BYTES, each taken
+   * from the input budget only when the bytes for it arrive. A client that announces 1 MiB and sends slowly holds
+   * one block, not the megabyte.
+   */
+  blocks: Buffer[];
   received: number;
+  /** Bytes taken from the input budget for the blocks. */
+  reserved: number;
 }
 
 interface FilePut {
@@ -197,6 +205,8 @@ export class Session {
   #shutdownRequested = false;
   #closeReason: string | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** Closes the socket if the client does not after a fatal error; cleared on close, so the session is freed. */
+  #linger: NodeJS.Timeout | undefined;
   #dict: DictPut | undefined;
   #file: FilePut | undefined;
   #discardId: string | undefined;
@@ -242,6 +252,9 @@ export class Session {
   evict(): void {
     this.#closeReason ??= 'evicted while waiting for its hello';
     this.#fatal(new TooManyConnectionsError(this.#ctx.options.limits.maxPendingConnections));
+    // No linger for an evicted socket: closed once the error is written, so evictions cannot fill the raw cap.
+    if (this.#socket.writableFinished) this.#socket.destroy();
+    else this.#socket.once('finish', () => this.#socket.destroy());
   }
 
   /** Closes the connection now; a put in progress is discarded. */
@@ -446,14 +459,7 @@ export class Session {
         if (msg.bytes > this.#ctx.options.limits.maxDictBytes) {
           throw new DictTooLargeError(msg.bytes, this.#ctx.options.limits.maxDictBytes);
         }
-        // The body's memory comes from the shared budget before any of it is read: when it is spent, this put
-        // waits (its socket paused) for others to finish.
-        await this.#ctx.budget.take(msg.bytes, this.#withdraw.signal);
-        if (this.#state === State.Closed) {
-          this.#ctx.budget.give(msg.bytes);
-          return;
-        }
-        this.#dict = { msg, refused: this.#shutdownRequested, body: Buffer.allocUnsafeSlow(msg.bytes), received: 0 };
+        this.#dict = { msg, refused: this.#shutdownRequested, blocks: [], received: 0, reserved: 0 };
         this.#state = State.DictBody;
         if (msg.bytes === 0) await this.#finishDict();
         return;
@@ -478,16 +484,55 @@ export class Session {
     if (put.received + payload.length > put.msg.bytes) {
       throw new SizeMismatchError(put.msg.bytes, put.received + payload.length);
     }
-    payload.copy(put.body, put.received);
-    put.received += payload.length;
+    const placed = this.#placeDictBytes(put, payload);
+    if (placed < payload.length) return this.#placeDictLater(put, payload.subarray(placed));
+    if (put.received === put.msg.bytes) return this.#finishDict();
+  }
+
+  /**
+   * Copies what it can of `payload` into the body's blocks, taking a new block from the input budget when one is
+   * full. Returns how many bytes it placed: fewer when the budget had no block to give.
+   */
+  #placeDictBytes(put: DictPut, payload: Buffer, granted = 0): number {
+    let offset = 0;
+    while (offset < payload.length) {
+      const filled = put.received - (put.reserved - (put.blocks[put.blocks.length - 1]?.length ?? 0));
+      let block = put.blocks[put.blocks.length - 1];
+      if (block === undefined || filled === block.length) {
+        const size = Math.min(DICT_BLOCK_BYTES, put.msg.bytes - put.received);
+        if (granted >= size) granted -= size;
+        else if (!this.#ctx.budget.tryTake(size)) break;
+        put.reserved += size;
+        block = Buffer.allocUnsafeSlow(size);
+        put.blocks.push(block);
+      }
+      const at = put.received - (put.reserved - block.length);
+      const copied = payload.copy(block, at, offset);
+      offset += copied;
+      put.received += copied;
+    }
+    if (granted > 0) this.#ctx.budget.give(granted);
+    return offset;
+  }
+
+  /** Waits (socket paused) for the input budget to give the next block, then places the rest of the payload. */
+  async #placeDictLater(put: DictPut, rest: Buffer): Promise<void> {
+    while (rest.length > 0) {
+      const size = Math.min(DICT_BLOCK_BYTES, put.msg.bytes - put.received);
+      await this.#ctx.budget.take(size, this.#withdraw.signal);
+      rest = rest.subarray(this.#placeDictBytes(put, rest, size));
+    }
     if (put.received === put.msg.bytes) return this.#finishDict();
   }
 
   async #finishDict(): Promise<void> {
-    const { msg, body: bytes, refused } = this.#dict as DictPut;
+    const put = this.#dict as DictPut;
+    const { msg, blocks, refused } = put;
     this.#dict = undefined;
     this.#state = State.Idle;
     const { id, format } = msg;
+    const bytes = blocks.length === 1 ? (blocks[0] as Buffer) : Buffer.concat(blocks, msg.bytes);
+    blocks.length = 0;
     try {
       if (refused) throw new ShuttingDownError();
       const first = await this.#ctx.store.findReceipt(id);
@@ -515,7 +560,7 @@ export class Session {
     } catch (err) {
       this.#putError(err, id);
     } finally {
-      this.#ctx.budget.give(msg.bytes);
+      this.#ctx.budget.give(put.reserved);
     }
   }
 
@@ -847,10 +892,12 @@ export class Session {
     this.#withdraw.abort();
     this.#socket.end();
     this.#socket.resume();
-    setTimeout(() => this.#socket.destroy(), FATAL_LINGER_MS).unref();
+    this.#linger = setTimeout(() => this.#socket.destroy(), FATAL_LINGER_MS);
+    this.#linger.unref();
   }
 
   #onClose(): void {
+    clearTimeout(this.#linger);
     this.#socketClosed = true;
     this.#state = State.Closed;
     this.#clearTimer();
@@ -863,7 +910,7 @@ export class Session {
   async #cleanup(): Promise<void> {
     try {
       this.#guard.stop();
-      if (this.#dict) this.#ctx.budget.give(this.#dict.msg.bytes);
+      if (this.#dict) this.#ctx.budget.give(this.#dict.reserved);
       this.#dict = undefined;
       await this.#discardFile();
     } finally {

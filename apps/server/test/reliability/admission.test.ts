@@ -105,19 +105,38 @@ describe('minimum transfer rate', () => {
     steady.control({ type: 'put_dict', id: 'steady', format: 'json', bytes: body.length });
     await sleep(50);
     const small = Buffer.from('{"w":1}');
+    // All but 6 KiB at once (the budget is then spent: the waiting put waits), then about 4 KiB/s in 512-byte
+    // frames for ~1.5 s, well over the 600 ms timeout.
+    let sent = body.length - 12 * 512;
+    steady.raw(frame(body.subarray(0, sent)));
+    await sleep(100);
     waiting.control({ type: 'put_dict', id: 'waiting', format: 'json', bytes: small.length });
     waiting.data(small);
-    // About 4 KiB/s in 512-byte frames for ~1.5 s (well over the 600 ms timeout), then the rest at once.
-    let sent = 0;
     for (let i = 0; i < 12; i++) {
+      await sleep(125);
       steady.raw(frame(body.subarray(sent, sent + 512)));
       sent += 512;
-      await sleep(125);
     }
-    steady.raw(frame(body.subarray(sent)));
     expect(await steady.next()).toMatchObject({ type: 'receipt', id: 'steady' });
     expect(await waiting.next()).toMatchObject({ type: 'receipt', id: 'waiting' });
     steady.destroy();
     waiting.destroy();
+  });
+
+  test('slow senders announcing large dictionaries hold only what they sent, not the input budget', async () => {
+    // 16 clients announce 1 MiB each (16 MiB) against a 2 MiB budget, and send a few bytes; they are never cut here.
+    t = await startTestServer({ output: 'file', limits: { maxBufferedBytes: 2 * 1024 * 1024, transferTimeoutMs: 60_000, minRateBytesPerSec: 1 } });
+    const hogs = await Promise.all(Array.from({ length: 16 }, (_, i) => RawClient.welcomed(t.server.port, {}, `127.0.0.${30 + (i % 4)}`)));
+    for (const [i, c] of hogs.entries()) {
+      c.control({ type: 'put_dict', id: `hog-${i}`, format: 'json', bytes: 1024 * 1024 });
+      c.raw(frame(Buffer.from('{"a":')));
+    }
+    await sleep(200);
+    const legit = await RawClient.welcomed(t.server.port);
+    const body = Buffer.from('{"legit":true}');
+    legit.control({ type: 'put_dict', id: 'legit', format: 'json', bytes: body.length });
+    legit.data(body);
+    expect(await legit.next(5000)).toMatchObject({ type: 'receipt', id: 'legit' });
+    for (const c of [...hogs, legit]) c.destroy();
   });
 });
