@@ -268,6 +268,8 @@ export class Session {
   #onData(chunk: Buffer): void {
     if (this.#state === State.Closed) return;
     this.#guard.credit(chunk.length);
+    // Mid-transfer the minimum rate judges the client, not the idle timeout: its bytes keep the idle timer off.
+    if (this.#guard.active && this.#timerPhase === 'idle' && !this.#timerPaused) this.#timer?.refresh();
     try {
       this.#decoder.feed(chunk);
     } catch (err) {

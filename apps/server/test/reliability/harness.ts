@@ -319,6 +319,16 @@ export function readMemory(pid: number): { rssKiB: number; hwmKiB: number } {
   }
 }
 
+/**
+ * User + system CPU seconds so far of a process (all its threads), or of one of its threads: the main thread's id
+ * is the process id. Fields 14 and 15 of /proc/<pid>[/task/<tid>]/stat, in clock ticks.
+ */
+export function cpuSeconds(pid: number, thread?: number): number {
+  const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 on; the name may hold spaces
+  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
