@@ -4,7 +4,10 @@
  * terminal that is an enquirer prompt (./prompts.ts); tests and embedders pass their own.
  */
 
-/** What the operator is asked about. */
+/**
+ * What the operator is asked about. `id`, `detail` and `preview` are the client's text as sent: an approver that
+ * shows them must make them safe first (./printable.ts; the terminal approver does, ./prompts.ts).
+ */
 export interface ApprovalRequest {
   kind: 'dict' | 'file';
   id: string;

@@ -11,6 +11,7 @@ import { gatherOptions, SETTINGS, envName } from './config';
 import { DEFAULTS, UsageError, type LogLevel, type OutputMode } from './options';
 import { createLogger } from './logger';
 import { formatBytes } from './output';
+import { jsonSafe, printable } from './printable';
 import { askStartup, type StartupQuestion } from './prompts';
 import { startServer } from './server';
 import { Owners, ServerLock } from './store/liveness';
@@ -130,9 +131,10 @@ async function listCommand(flags: Record<string, unknown>, io: CliIo): Promise<n
     );
   }
   if (flags['json']) {
-    for (const item of items) io.stdout.write(`${JSON.stringify(item)}\n`);
+    // Names and senders came from clients: escaped (still valid JSON, same values) so a terminal shows them inert.
+    for (const item of items) io.stdout.write(`${jsonSafe(JSON.stringify(item))}\n`);
     for (const d of damaged) {
-      io.stdout.write(`${JSON.stringify({ id: d.id, damaged: true, receipt: d.file, problem: d.problem, items: d.candidates })}\n`);
+      io.stdout.write(`${jsonSafe(JSON.stringify({ id: d.id, damaged: true, receipt: d.file, problem: d.problem, items: d.candidates }))}\n`);
     }
     return EXIT_OK;
   }
@@ -151,8 +153,9 @@ async function listCommand(flags: Record<string, unknown>, io: CliIo): Promise<n
   ]);
   for (const d of damaged) rows.push(['?', 'damaged', '?', '?', '?', d.id, d.candidates.join(', ') || '(no item found)']);
   const header = ['RECEIVED (UTC)', 'KIND', 'SIZE', 'SHA-256', 'SENDER', 'ID', 'PATH'];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  for (const row of [header, ...rows]) {
+  const shown = rows.map((r) => r.map((cell) => printable(cell))); // paths hold client names: shown inert
+  const widths = header.map((h, c) => Math.max(h.length, ...shown.map((r) => (r[c] ?? '').length)));
+  for (const row of [header, ...shown]) {
     io.stdout.write(`${row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ')}\n`);
   }
   io.stdout.write(`${items.length} item${items.length === 1 ? '' : 's'}`);

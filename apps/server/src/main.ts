@@ -79,4 +79,19 @@ function exitWhenFlushed(code: number): void {
       if (pending === 0) process.exit(code);
     });
   }
+  // A reader that reads slowly is waited for; one that stopped reading (a pipe nobody drains) is not: after
+  // STALLED_MS without progress, the rest is given up.
+  let left = queued(streams);
+  const watch = setInterval(() => {
+    const now = queued(streams);
+    if (now >= left) process.exit(code);
+    left = now;
+  }, STALLED_MS);
+  watch.unref();
+}
+
+const STALLED_MS = 5000;
+
+function queued(streams: NodeJS.WriteStream[]): number {
+  return streams.reduce((n, s) => n + s.writableLength, 0);
 }

@@ -7,6 +7,7 @@ import Enquirer from 'enquirer';
 import type { ApprovalRequest, Approver } from './approval';
 import { DEFAULTS, parsePort, UsageError, type OutputMode } from './options';
 import { formatBytes } from './output';
+import { jsonSafe, printable, quoted } from './printable';
 
 /** Answers of the start-up questions; only the keys asked about are present. */
 export interface StartupAnswers {
@@ -94,11 +95,7 @@ export async function askStartup(which: readonly StartupQuestion[], current: Req
 /** The `--ask` approver: a yes/no prompt per item, withdrawn when the time is up or the client leaves. */
 export function terminalApprover(): Approver {
   return async (request: ApprovalRequest, signal: AbortSignal): Promise<boolean> => {
-    const size = request.bytes !== undefined ? `, ${formatBytes(request.bytes)}` : '';
-    const what = request.kind === 'dict' ? `dictionary (${request.detail}${size})` : `file ${JSON.stringify(request.detail)}${size}`;
-    const lines = [`Accept ${what} ${request.id} from ${request.sender}?`];
-    if (request.preview) lines.unshift(`  ${request.preview}`);
-    const prompt = new prompts.Confirm({ message: lines.reverse().join('\n'), initial: false });
+    const prompt = new prompts.Confirm({ message: approvalQuestion(request), initial: false });
     const onAbort = (): void => void prompt.cancel().catch(() => undefined);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -109,4 +106,17 @@ export function terminalApprover(): Approver {
       signal.removeEventListener('abort', onAbort);
     }
   };
+}
+
+/**
+ * The text of the `--ask` question. Every field but the kind and the size came from the client: each is shown
+ * escaped (./printable.ts), the file name quoted, and the preview on one line of its own, indented, so that
+ * nothing a client sends can move the cursor, restyle the terminal or add a line of its own to the question.
+ */
+export function approvalQuestion(request: ApprovalRequest): string {
+  const size = request.bytes !== undefined ? `, ${formatBytes(request.bytes)}` : '';
+  const what = request.kind === 'dict' ? `dictionary (${printable(request.detail)}${size})` : `file ${quoted(request.detail)}${size}`;
+  const lines = [`Accept ${what} ${printable(request.id)} from ${printable(request.sender)}?`];
+  if (request.preview) lines.push(`  ${printable(jsonSafe(request.preview))}`);
+  return lines.join('\n');
 }

@@ -55,6 +55,7 @@ import { Output, SCREEN_MAX_BYTES, textOf, type FileContent, type SessionStats }
 import { cleanName } from './store/paths';
 import { toReceipt, type StoredItem } from './store/receipts';
 import type { Store } from './store/store';
+import { jsonHead } from './json-head';
 import { RateGuard } from './rate-guard';
 
 /**
@@ -1080,9 +1081,9 @@ function codeOf(err: unknown): string {
   return typeof code === 'string' ? code : 'ERR_INTERNAL';
 }
 
+/** The operator's one-line preview (`--ask`): the first 200 characters, made safe for a terminal. */
 function preview(dict: Dict): string {
-  const text = JSON.stringify(dict);
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return jsonHead(dict, 200, 0).text;
 }
 
 async function readHead(path: string, maxBytes: number): Promise<{ head: Buffer; more: boolean }> {

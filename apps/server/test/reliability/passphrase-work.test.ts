@@ -13,17 +13,10 @@ import { join } from 'node:path';
 import { encryptFile } from '@proj/crypto';
 import { connect } from '@proj/protocol';
 import { makeTempDir } from '@proj/test-utils';
-import { auditDataDir, buildServer, recordFigures, spawnServer, type ChildServer } from './harness';
+import { auditDataDir, buildServer, cpuSeconds, recordFigures, spawnServer, type ChildServer } from './harness';
 
 const PASSPHRASE = 'correct horse battery staple';
 const MiB = 1024;
-
-/** User + system CPU seconds of a process so far (fields 14 and 15 of /proc/<pid>/stat, in clock ticks). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 on; the name may hold spaces
-  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
-}
 
 /**
  * An attacker's file: a real passphrase file at work factor 10 whose stanza then claims `logN`. The attacker knows
