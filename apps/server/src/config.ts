@@ -57,6 +57,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'approvalTimeout', flag: '--approval-timeout', arg: 'duration', kind: 'duration', target: 'limits.approvalTimeoutMs', shownDefault: `${L.approvalTimeoutMs / 1000}s`, description: 'time to answer an --ask prompt; no answer rejects' },
   { key: 'maxFrameBytes', flag: '--max-frame-bytes', arg: 'size', kind: 'size', target: 'limits.maxFrameBytes', shownDefault: '1MiB', description: 'largest frame payload' },
   { key: 'maxDictBytes', flag: '--max-dict-bytes', arg: 'size', kind: 'size', target: 'limits.maxDictBytes', shownDefault: '1MiB', description: 'largest encoded dictionary' },
+  { key: 'dictWorkers', flag: '--dict-workers', arg: 'n', kind: 'count', target: 'dictWorkers', shownDefault: `${DEFAULTS.dictWorkers} (this machine)`, description: 'worker threads that decode large dictionaries off the event loop; 0 = decode on it' },
   { key: 'maxDictDepth', flag: '--max-dict-depth', arg: 'n', kind: 'count', target: 'limits.maxDictDepth', shownDefault: String(L.maxDictDepth), description: 'deepest dictionary nesting (root = 1)' },
   { key: 'maxFileBytes', flag: '--max-file-bytes', arg: 'size', kind: 'size', target: 'limits.maxFileBytes', shownDefault: '4GiB', description: 'largest file' },
   { key: 'maxConnections', flag: '--max-connections', arg: 'n', kind: 'count', target: 'limits.maxConnections', shownDefault: String(L.maxConnections), description: 'clients served at once' },

@@ -5,6 +5,7 @@
 import type { Writable } from 'node:stream';
 import { DEFAULT_LIMITS, DEFAULT_PORT } from '@proj/protocol';
 import { DEFAULT_MAX_SCRYPT_WORK_FACTOR } from '@proj/crypto';
+import { defaultPoolSize } from './dict-decoder-pool';
 import type { Logger } from './logger';
 import type { Approver } from './approval';
 
@@ -78,6 +79,11 @@ export interface ServerOptions {
   maxScryptWorkFactor: number;
   /** Whether to decrypt age files to show or save their plaintext; default true. */
   decrypt: boolean;
+  /**
+   * Worker threads that decode large dictionaries, so that a dense one does not stall every other client
+   * (./dict-decoder-pool.ts). 0 decodes every dictionary on the event loop. Default: one per core, at most 2.
+   */
+  dictWorkers: number;
   /** Also store the plaintext of encrypted files the server can open, next to the `.age` file. */
   savePlaintext: boolean;
   /** File holding the shared token clients must present. */
@@ -116,6 +122,7 @@ export const DEFAULTS = {
   output: 'both' as OutputMode,
   decrypt: true,
   maxScryptWorkFactor: DEFAULT_MAX_SCRYPT_WORK_FACTOR,
+  dictWorkers: defaultPoolSize(),
   savePlaintext: false,
   ask: false,
   graceMs: 10_000,

@@ -9,9 +9,8 @@
  * catches up; one item shows at most SCREEN_BLOCK_MAX_BYTES.
  */
 import type { Writable } from 'node:stream';
-import type { Dict } from '@proj/protocol';
 import { Backlog } from './backlog';
-import { jsonHead } from './json-head';
+import type { JsonHead } from './json-head';
 import type { OutputMode } from './options';
 import { printable, quoted } from './printable';
 import { screenText } from './screen-text';
@@ -77,17 +76,21 @@ export class Output {
     });
   }
 
-  dict(item: StoredItem, dict: Dict): void {
+  /** `head`: the dictionary's JSON as far as the screen shows it (built off the event loop); none when not asked. */
+  dict(item: StoredItem, head: JsonHead | undefined): void {
     this.#offerItem(() => {
       const what = `dict ${printable(item.id)} from ${printable(item.sender)} (${printable(item.format ?? '')}, ${formatBytes(item.bytes)})`;
       const lines: string[] = [];
       if (this.mode !== 'screen') lines.push(`saved ${what} -> ${printable(item.path)}`);
       if (this.mode !== 'file') {
         if (this.mode === 'screen') lines.push(`-- ${what}`);
-        const head = jsonHead(dict, SCREEN_MAX_BYTES);
-        const shown = screenText(head.text, SCREEN_BLOCK_MAX_BYTES);
-        lines.push(shown.block);
-        if (!head.complete || !shown.complete) lines.push(`(shown: the first ${formatBytes(shown.shownBytes)} of its JSON; the whole dictionary is in the file)`);
+        if (!head) {
+          lines.push('(content not shown: the screen was behind)');
+        } else {
+          const shown = screenText(head.text, SCREEN_BLOCK_MAX_BYTES);
+          lines.push(shown.block);
+          if (!head.complete || !shown.complete) lines.push(`(shown: the first ${formatBytes(shown.shownBytes)} of its JSON; the whole dictionary is in the file)`);
+        }
       }
       return lines;
     });

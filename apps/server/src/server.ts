@@ -11,6 +11,7 @@ import { readSecretFile } from '@proj/crypto';
 import { encodeControlFrame } from '@proj/protocol';
 import { Admission } from './admission';
 import { ApprovalQueue } from './approval';
+import { DictDecoderPool, workerHeapMiBFor } from './dict-decoder-pool';
 import { InputBudget } from './input-budget';
 import { loadKeys } from './keys';
 import { createLogger } from './logger';
@@ -66,6 +67,8 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   let shuttingDown = false;
   const { limits } = options;
   const budget = new InputBudget(limits.maxBufferedBytes);
+  // Each session has at most one dictionary in hand, so the queue never holds more than the sessions admitted.
+  const dictDecoder = new DictDecoderPool({ size: options.dictWorkers, maxQueued: limits.maxConnections + limits.maxPendingConnections, workerHeapMiB: workerHeapMiBFor(limits.maxDictBytes) });
   const admission = new Admission<Session>({ maxPending: limits.maxPendingConnections, maxPerAddress: limits.maxConnectionsPerAddress });
   const ctx: SessionContext = {
     options,
@@ -77,6 +80,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     output,
     ...(approval ? { approval } : {}),
     budget,
+    dictDecoder,
     onWelcomed: (session) => admission.welcomed(session),
     welcomedCount: () => {
       let n = 0;
@@ -158,6 +162,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
         await all();
       }
       await closed;
+      await dictDecoder.close();
       await store.close();
       output.line('stopped');
       log.info('stopped');

@@ -34,11 +34,8 @@ import {
   VersionError,
   AuthError,
   DictTooLargeError,
-  decodeDict,
   parseClientMessage,
-  validateDict,
   type ClientMessage,
-  type Dict,
   type PutDict,
   type PutFile,
   type FileEnd,
@@ -47,6 +44,7 @@ import {
 } from '@proj/protocol';
 import { detectAge } from '@proj/crypto';
 import type { ApprovalQueue, ApprovalRequest } from './approval';
+import type { DictDecoderPool } from './dict-decoder-pool';
 import type { InputBudget } from './input-budget';
 import { decryptHead, decryptToFile, type Keys } from './keys';
 import type { Logger } from './logger';
@@ -55,7 +53,6 @@ import { Output, SCREEN_MAX_BYTES, textOf, type FileContent, type SessionStats }
 import { cleanName } from './store/paths';
 import { toReceipt, type StoredItem } from './store/receipts';
 import type { Store } from './store/store';
-import { jsonHead } from './json-head';
 import { RateGuard } from './rate-guard';
 
 /**
@@ -114,6 +111,8 @@ export interface SessionContext {
   approval?: ApprovalQueue;
   /** Memory for input shared by all sessions: dictionary bodies and file bytes on their way to the disk. */
   budget: InputBudget;
+  /** Decodes dictionary bodies, large ones off the event loop. */
+  dictDecoder: DictDecoderPool;
   /** Called once the session completed its handshake. */
   onWelcomed(session: Session): void;
   /** Sessions past their handshake, this one excluded. */
@@ -541,8 +540,14 @@ export class Session {
       const first = await this.#ctx.store.findReceipt(id);
       if (first) return this.#sendDuplicate(first);
       const limits = { maxDictBytes: this.#ctx.options.limits.maxDictBytes, maxDictDepth: this.#ctx.options.limits.maxDictDepth };
-      const dict: Dict = validateDict(decodeDict(bytes, format, limits), limits);
-      await this.#approve({ kind: 'dict', id, sender: this.sender, detail: format, bytes: bytes.length, preview: preview(dict) });
+      // Large dictionaries are decoded and checked in a worker: one dense dictionary must not stall every client.
+      const views = await this.#ctx.dictDecoder.decode(bytes, {
+        format,
+        limits,
+        wanted: { preview: this.#ctx.approval !== undefined, screenChars: this.#ctx.output.showsContent ? SCREEN_MAX_BYTES : 0 },
+        signal: this.#withdraw.signal,
+      });
+      await this.#approve({ kind: 'dict', id, sender: this.sender, detail: format, bytes: bytes.length, ...(views.preview !== undefined ? { preview: views.preview } : {}) });
       const { item, duplicate } = await this.#ctx.store.commit({
         id,
         kind: 'dict',
@@ -559,7 +564,7 @@ export class Session {
       this.stats.dicts += 1;
       this.stats.bytes += item.bytes;
       this.#ctx.log.info({ sender: this.sender, id, format, bytes: item.bytes, path: item.path }, 'dict stored');
-      this.#ctx.output.dict(item, dict);
+      this.#ctx.output.dict(item, views.screen);
     } catch (err) {
       this.#putError(err, id);
     } finally {
@@ -1081,10 +1086,6 @@ function codeOf(err: unknown): string {
   return typeof code === 'string' ? code : 'ERR_INTERNAL';
 }
 
-/** The operator's one-line preview (`--ask`): the first 200 characters, made safe for a terminal. */
-function preview(dict: Dict): string {
-  return jsonHead(dict, 200, 0).text;
-}
 
 async function readHead(path: string, maxBytes: number): Promise<{ head: Buffer; more: boolean }> {
   const handle = await open(path, 'r');

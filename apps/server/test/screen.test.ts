@@ -209,9 +209,9 @@ describe('Output', () => {
     const out = new Output(stream, 'both', 100);
     out.line('listening');
     expect(out.showsContent).toBe(true);
-    out.dict(item('d-1', 'dict'), { shown: 'x'.repeat(200) }); // over the bound from here
+    out.dict(item('d-1', 'dict'), jsonHead({ shown: 'x'.repeat(200) }, SCREEN_MAX_BYTES)); // over the bound from here
     expect(out.showsContent).toBe(false);
-    out.dict(item('d-2', 'dict'), { hidden: 1 });
+    out.dict(item('d-2', 'dict'), undefined);
     out.file(item('f-1', 'file'), { kind: 'text', text: 'hidden', more: false, decrypted: false });
     out.connected('127.0.0.1:2');
     stream.takeAll();
@@ -228,7 +228,7 @@ describe('Output', () => {
   it(`shows at most ${SCREEN_MAX_BYTES / 1024} KiB of a dictionary's JSON, and says so`, () => {
     const stream = new HeldStream();
     const out = new Output(stream, 'screen');
-    out.dict(item('d-1', 'dict'), { rows: Array.from({ length: 50_000 }, (_, i) => i) });
+    out.dict(item('d-1', 'dict'), jsonHead({ rows: Array.from({ length: 50_000 }, (_, i) => i) }, SCREEN_MAX_BYTES));
     stream.takeAll();
     expect(Buffer.byteLength(stream.written)).toBeLessThan(2 * SCREEN_MAX_BYTES);
     expect(stream.written).toMatch(/\(shown: the first 6\d\.\d KiB of its JSON; the whole dictionary is in the file\)\n$/);

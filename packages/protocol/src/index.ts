@@ -114,7 +114,10 @@ export {
   ReceiptMismatchError,
   RemoteError,
   isProtocolError,
+  protocolErrorData,
+  reviveProtocolError,
 } from './errors';
+export type { ProtocolErrorData } from './errors';
 
 // Client (docs/PROTOCOL.md §4, README "Library")
 export { connect, Client } from './client';
