@@ -4,14 +4,13 @@
  * acknowledged item is intact and matches its receipt, nothing unacknowledged is visible, no temporary is left,
  * and the server serves again (a retry of every interrupted put gets a matching receipt).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { open, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, encodeControlFrame, encodeFrame, FrameKind, type Receipt } from '@proj/protocol';
 import { makeTempDir } from '@proj/test-utils';
 import { chunks, startTestServer, waitFor, type TestServer } from '../helpers';
-import { auditDataDir, baseSeed, buildServer, checkAcknowledged, Probe, recordFigures, Rng, scale, sha256, sleep, spawnServer } from './harness';
+import { auditDataDir, baseSeed, buildServer, checkAcknowledged, mountTmpfs, Probe, recordFigures, Rng, scale, sha256, sleep, spawnServer } from './harness';
 
 type Acked = { id: string; path: string; sha256: string; bytes: number };
 
@@ -161,24 +160,20 @@ describe('the server SIGKILLed mid-load and restarted', () => {
 describe('a full disk', () => {
   let mountPoint: string | undefined;
   let skipReason: string | undefined;
+  let unmount: (() => void) | undefined;
   let t: TestServer | undefined;
   beforeAll(async () => {
-    const dir = await makeTempDir('diskfull-');
-    mountPoint = dir.path;
-    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', mountPoint], { encoding: 'utf8' });
-    if (r.status !== 0) {
-      skipReason = `cannot mount a tmpfs here (${(r.stderr || r.error?.message || '').trim()}); the full-disk test is skipped`;
+    const fs = await mountTmpfs('diskfull-');
+    if (fs.path === undefined) {
+      skipReason = `${fs.skipReason}; the full-disk test is skipped`;
       console.warn(skipReason);
-      rmSync(mountPoint, { recursive: true, force: true });
-      mountPoint = undefined;
+    } else {
+      ({ path: mountPoint, unmount } = fs);
     }
   });
   afterAll(async () => {
     await t?.server.close(0);
-    if (mountPoint) {
-      execFileSync('umount', [mountPoint]);
-      rmSync(mountPoint, { recursive: true, force: true });
-    }
+    unmount?.();
   });
 
   it('answers ERR_STORAGE with nothing partial, whether the bytes, the item or the receipt do not fit; serves again once freed', async () => {

@@ -3,10 +3,10 @@
  * data-directory audit every test ends with, a server run as a child process (for SIGKILL, RSS and argv checks),
  * a tolerant raw client for hostile sessions, and the figures file the long form writes.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { sha256Hex } from '@proj/test-utils';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { makeTempDir, sha256Hex } from '@proj/test-utils';
 import { once } from 'node:events';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -331,4 +331,24 @@ export function cpuSeconds(pid: number, thread?: number): number {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A small tmpfs mounted for a full-disk test (as root), or why it could not be. */
+export type Tmpfs = { path: string; unmount(): void } | { path?: undefined; skipReason: string };
+
+/** Mounts an 8 MiB tmpfs on a new temporary directory; where `mount` fails (not root), says why instead. */
+export async function mountTmpfs(prefix: string): Promise<Tmpfs> {
+  const dir = await makeTempDir(prefix);
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', dir.path], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    rmSync(dir.path, { recursive: true, force: true });
+    return { skipReason: `cannot mount a tmpfs here (${(r.stderr || r.error?.message || '').trim()})` };
+  }
+  return {
+    path: dir.path,
+    unmount: () => {
+      execFileSync('umount', [dir.path]);
+      rmSync(dir.path, { recursive: true, force: true });
+    },
+  };
 }

@@ -5,36 +5,27 @@
  * must not bring the refused dictionary back (it used to). A small tmpfs is mounted for the full disk (root
  * only; skipped with the reason elsewhere).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '@proj/protocol';
-import { makeTempDir } from '@proj/test-utils';
 import { decodeSegment } from '../../src/store/journal-record';
-import { auditDataDir, buildServer, checkAcknowledged, spawnServer, type ChildServer } from './harness';
+import { auditDataDir, buildServer, checkAcknowledged, mountTmpfs, spawnServer, type ChildServer } from './harness';
 
 describe('ERR_STORAGE after the journal record was durable', () => {
   let mountPoint: string | undefined;
   let skipReason: string | undefined;
+  let unmount: (() => void) | undefined;
   let server: ChildServer | undefined;
   beforeAll(async () => {
     buildServer();
-    const dir = await makeTempDir('storage-error-');
-    mountPoint = dir.path;
-    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', mountPoint], { encoding: 'utf8' });
-    if (r.status !== 0) {
-      skipReason = `cannot mount a tmpfs here (${(r.stderr || r.error?.message || '').trim()})`;
-      rmSync(mountPoint, { recursive: true, force: true });
-      mountPoint = undefined;
-    }
+    const fs = await mountTmpfs('storage-error-');
+    if (fs.path === undefined) skipReason = fs.skipReason;
+    else ({ path: mountPoint, unmount } = fs);
   }, 120_000);
   afterAll(async () => {
     await server?.kill('SIGKILL');
-    if (mountPoint) {
-      execFileSync('umount', [mountPoint]);
-      rmSync(mountPoint, { recursive: true, force: true });
-    }
+    unmount?.();
   });
 
   it('is not undone by a crash: the refused dictionary is not there after replay, and a retry stores it', async () => {
