@@ -441,18 +441,16 @@ export class Session {
   #placeDictBytes(put: DictPut, payload: Buffer, granted = 0): number {
     let offset = 0;
     while (offset < payload.length) {
-      const filled = put.received - (put.reserved - (put.blocks[put.blocks.length - 1]?.length ?? 0));
-      let block = put.blocks[put.blocks.length - 1];
-      if (block === undefined || filled === block.length) {
+      // Every block but the last is full: the last one is full when all the bytes reserved have arrived.
+      if (put.received === put.reserved) {
         const size = Math.min(DICT_BLOCK_BYTES, put.msg.bytes - put.received);
         if (granted >= size) granted -= size;
         else if (!this.#ctx.budget.tryTake(size)) break;
         put.reserved += size;
-        block = Buffer.allocUnsafeSlow(size);
-        put.blocks.push(block);
+        put.blocks.push(Buffer.allocUnsafeSlow(size));
       }
-      const at = put.received - (put.reserved - block.length);
-      const copied = payload.copy(block, at, offset);
+      const block = put.blocks[put.blocks.length - 1] as Buffer;
+      const copied = payload.copy(block, block.length - (put.reserved - put.received), offset);
       offset += copied;
       put.received += copied;
     }
