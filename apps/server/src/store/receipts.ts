@@ -130,8 +130,8 @@ export async function readReceipt(dataDir: string, id: string): Promise<StoredIt
 }
 
 /** How long a receipt that does not parse is read again, in case another process is writing it right now. */
-const PARTIAL_RETRIES = 5;
-const PARTIAL_WAIT_MS = 10;
+export const PARTIAL_RETRIES = 5;
+export const PARTIAL_WAIT_MS = 10;
 
 /**
  * Reads a receipt file. A receipt is created and written in one go by one process, so another process can find

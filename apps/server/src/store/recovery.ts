@@ -24,7 +24,7 @@ import { flushCovered } from './journal';
 import { decodeSegment, type DecodedSegment, type JournalRecord } from './journal-record';
 import { Owners } from './liveness';
 import { layout, receiptFileName, serverIdOfTempName } from './paths';
-import { parseReceipt, receiptText, type StoredItem } from './receipts';
+import { parseReceipt, PARTIAL_RETRIES, PARTIAL_WAIT_MS, receiptText, type StoredItem } from './receipts';
 import { fsyncPaths } from './sync-fs';
 
 export interface ReplayResult {
@@ -120,11 +120,7 @@ function restoreRecord(dataDir: string, record: JournalRecord, tempPath: () => s
   return true;
 }
 
-/** How often, and how long apart, a receipt that does not parse is read again (it may be being written). */
-const PARTIAL_RETRIES = 5;
-const PARTIAL_WAIT_MS = 10;
-
-/** A receipt file's item, `undefined` if there is none, `'damaged'` if it is there but unreadable. */
+/** A receipt file's item, `undefined` if there is none, `'damaged'` if it is there but unreadable (re-read as readReceiptFile does). */
 function inspectReceipt(path: string, id: string): StoredItem | 'damaged' | undefined {
   for (let attempt = 0; ; attempt++) {
     let text: string;
