@@ -68,3 +68,11 @@ describe('`server list` into a slow pipe', () => {
     expect(lines[lines.length - 1]).toBe(`${ITEMS} items`);
   });
 });
+
+describe('help into a pipe', () => {
+  it('`serve --help` into a reader that goes away exits 0 without an EPIPE crash', () => {
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${MAIN_JS}" serve --help | true`], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled|Error/);
+    expect(r.status).toBe(0);
+  });
+});

@@ -4,6 +4,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { connect } from '@proj/protocol';
 import { makeTempDir, Pty } from '@proj/test-utils';
+import { defaultLogLevel } from '../src/cli';
 import { chunks, waitFor } from './helpers';
 
 const APP = resolve(__dirname, '..');
@@ -235,5 +236,12 @@ describe('command line', () => {
     } finally {
       await pty.stop();
     }
+  });
+});
+
+describe('log level', () => {
+  it('logs warnings only when stderr is a terminal, info otherwise', () => {
+    expect(defaultLogLevel(true)).toBe('warn');
+    expect(defaultLogLevel(false)).toBe('info');
   });
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { connect, encodeControlFrame, encodeFrame, FrameKind, type Receipt } from '@proj/protocol';
 import { makeTempDir } from '@proj/test-utils';
 import { chunks, startTestServer, waitFor, type TestServer } from '../helpers';
-import { auditDataDir, baseSeed, buildServer, checkAcknowledged, mountTmpfs, Probe, recordFigures, Rng, scale, sha256, sleep, spawnServer } from './harness';
+import { auditDataDir, baseSeed, buildServer, checkAcknowledged, itWithTmpfs, mountTmpfs, Probe, recordFigures, Rng, scale, sha256, sleep, spawnServer } from './harness';
 
 type Acked = { id: string; path: string; sha256: string; bytes: number };
 
@@ -158,35 +158,23 @@ describe('the server SIGKILLed mid-load and restarted', () => {
 });
 
 describe('a full disk', () => {
-  let mountPoint: string | undefined;
-  let skipReason: string | undefined;
   let unmount: (() => void) | undefined;
   let t: TestServer | undefined;
-  beforeAll(async () => {
-    const fs = await mountTmpfs('diskfull-');
-    if (fs.path === undefined) {
-      skipReason = `${fs.skipReason}; the full-disk test is skipped`;
-      console.warn(skipReason);
-    } else {
-      ({ path: mountPoint, unmount } = fs);
-    }
-  });
   afterAll(async () => {
     await t?.server.close(0);
     unmount?.();
   });
 
-  it('answers ERR_STORAGE with nothing partial, whether the bytes, the item or the receipt do not fit; serves again once freed', async () => {
-    if (!mountPoint) {
-      console.warn(`SKIPPED: ${skipReason}`);
-      return;
-    }
+  itWithTmpfs('answers ERR_STORAGE with nothing partial, whether the bytes, the item or the receipt do not fit; serves again once freed', async () => {
+    const fs = await mountTmpfs('diskfull-');
+    unmount = fs.unmount;
+    const mountPoint = fs.path;
     const dataDir = join(mountPoint, 'data');
     t = await startTestServer({ dataDir, output: 'file', logLevel: 'silent' });
     const port = t.server.port;
     const filler = join(mountPoint, 'filler');
     mkdirSync(join(mountPoint, 'pages'));
-    const pages = [0, 1, 2].map((i) => join(mountPoint as string, 'pages', String(i)));
+    const pages = [0, 1, 2].map((i) => join(mountPoint, 'pages', String(i)));
     for (const p of pages) await writeFile(p, Buffer.alloc(4096, 1));
     // Fill the file system to the last byte.
     const h = await open(filler, 'w');

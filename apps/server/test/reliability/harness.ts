@@ -6,7 +6,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { makeTempDir, sha256Hex } from '@proj/test-utils';
 import { once } from 'node:events';
-import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -333,16 +333,16 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** A small tmpfs mounted for a full-disk test (as root), or why it could not be. */
-export type Tmpfs = { path: string; unmount(): void } | { path?: undefined; skipReason: string };
+/** A small tmpfs mounted for a full-disk test (as root). */
+export type Tmpfs = { path: string; unmount(): void };
 
-/** Mounts an 8 MiB tmpfs on a new temporary directory; where `mount` fails (not root), says why instead. */
+/** Mounts an 8 MiB tmpfs on a new temporary directory; throws where `mount` fails (see `itWithTmpfs`). */
 export async function mountTmpfs(prefix: string): Promise<Tmpfs> {
   const dir = await makeTempDir(prefix);
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', dir.path], { encoding: 'utf8' });
   if (r.status !== 0) {
     rmSync(dir.path, { recursive: true, force: true });
-    return { skipReason: `cannot mount a tmpfs here (${(r.stderr || r.error?.message || '').trim()})` };
+    throw new Error(`cannot mount a tmpfs here (${(r.stderr || r.error?.message || '').trim()})`);
   }
   return {
     path: dir.path,
@@ -351,4 +351,36 @@ export async function mountTmpfs(prefix: string): Promise<Tmpfs> {
       rmSync(dir.path, { recursive: true, force: true });
     },
   };
+}
+
+let tmpfsProbe: { reason?: string } | undefined;
+
+/** Why no tmpfs can be mounted here (not root, no `mount`), found once by mounting one; undefined where it can. */
+export function tmpfsUnavailable(): string | undefined {
+  if (tmpfsProbe === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'tmpfs-probe-'));
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { encoding: 'utf8' });
+    if (r.status === 0) {
+      spawnSync('umount', [dir]);
+      tmpfsProbe = {};
+    } else {
+      tmpfsProbe = { reason: `cannot mount a tmpfs here: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}` };
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return tmpfsProbe.reason;
+}
+
+/**
+ * `it` for a test that needs something this machine may lack. Where `missing` names what is lacking, the test is
+ * reported as skipped with that reason in its title, instead of passing without having run.
+ */
+export function itUnless(missing: string | undefined, title: string, fn: () => Promise<void>, timeout?: number): void {
+  if (missing === undefined) it(title, fn, timeout);
+  else it.skip(`${title} [skipped: ${missing}]`, fn, timeout);
+}
+
+/** `it` for a test that mounts a tmpfs of its own (a full disk); skipped with the reason where none can be mounted. */
+export function itWithTmpfs(title: string, fn: () => Promise<void>, timeout?: number): void {
+  itUnless(tmpfsUnavailable(), title, fn, timeout);
 }

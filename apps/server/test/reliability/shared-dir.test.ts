@@ -15,7 +15,7 @@ import { connect, encodeControlFrame, encodeFrame, FrameKind, type Receipt } fro
 import { makeTempDir } from '@proj/test-utils';
 import { decodeSegment } from '../../src/store/journal-record';
 import { startTestServer } from '../helpers';
-import { auditDataDir, buildServer, checkAcknowledged, MAIN_JS, Probe, sha256, spawnServer, type ChildServer } from './harness';
+import { auditDataDir, buildServer, checkAcknowledged, itUnless, MAIN_JS, Probe, sha256, spawnServer, type ChildServer } from './harness';
 
 const UNSHARE = ['unshare', '--pid', '--fork', '--kill-child'];
 
@@ -56,11 +56,8 @@ beforeAll(() => buildServer(), 120_000);
 
 describe('servers in different PID namespaces on one data directory', () => {
   let dir: { path: string; remove: () => Promise<void> };
-  let skipReason: string | undefined;
   const running: ChildServer[] = [];
   beforeAll(async () => {
-    skipReason = unshareUnavailable();
-    if (skipReason) return;
     dir = await makeTempDir('shared-dir-');
   });
   afterAll(async () => {
@@ -68,11 +65,7 @@ describe('servers in different PID namespaces on one data directory', () => {
     await dir?.remove();
   });
 
-  it('a server starting beside a live one leaves its temporaries and journal alone; a dead one’s journal is replayed', async () => {
-    if (skipReason) {
-      console.warn(`SKIPPED: ${skipReason}`);
-      return;
-    }
+  itUnless(unshareUnavailable(), 'a server starting beside a live one leaves its temporaries and journal alone; a dead one’s journal is replayed', async () => {
     const dataDir = join(dir.path, 'data');
     const a = await spawnServer(dataDir, ['--log-level', 'info'], { wrap: UNSHARE });
     running.push(a);

@@ -10,29 +10,23 @@ import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '@proj/protocol';
 import { decodeSegment } from '../../src/store/journal-record';
-import { auditDataDir, buildServer, checkAcknowledged, mountTmpfs, spawnServer, type ChildServer } from './harness';
+import { auditDataDir, buildServer, checkAcknowledged, itWithTmpfs, mountTmpfs, spawnServer, tmpfsUnavailable, type ChildServer } from './harness';
 
 describe('ERR_STORAGE after the journal record was durable', () => {
-  let mountPoint: string | undefined;
-  let skipReason: string | undefined;
   let unmount: (() => void) | undefined;
   let server: ChildServer | undefined;
-  beforeAll(async () => {
-    buildServer();
-    const fs = await mountTmpfs('storage-error-');
-    if (fs.path === undefined) skipReason = fs.skipReason;
-    else ({ path: mountPoint, unmount } = fs);
+  beforeAll(() => {
+    if (tmpfsUnavailable() === undefined) buildServer();
   }, 120_000);
   afterAll(async () => {
     await server?.kill('SIGKILL');
     unmount?.();
   });
 
-  it('is not undone by a crash: the refused dictionary is not there after replay, and a retry stores it', async () => {
-    if (!mountPoint) {
-      console.warn(`SKIPPED: ${skipReason}`);
-      return;
-    }
+  itWithTmpfs('is not undone by a crash: the refused dictionary is not there after replay, and a retry stores it', async () => {
+    const fs = await mountTmpfs('storage-error-');
+    unmount = fs.unmount;
+    const mountPoint = fs.path;
     const dataDir = join(mountPoint, 'data');
     server = await spawnServer(dataDir, ['--log-level', 'info']);
     const c = await connect({ port: server.port });
