@@ -1,6 +1,6 @@
 // Shared jest settings for every package. Tests are TypeScript, compiled to CommonJS by swc.
 // `age-encryption` and its @noble/@scure dependencies ship ESM only: they are let through the
-// transform so that jest's CommonJS runtime can load them (see ../shared notes in docs/DEVELOPING.md).
+// transform so that jest's CommonJS runtime can load them.
 const path = require('node:path');
 
 /** @param {string} dir the package directory (pass __dirname) */

@@ -16,7 +16,7 @@ import { serializerRows } from './rows/serializers';
 import { formatTable, type Row } from './table';
 import { MiB } from './units';
 
-export const USAGE = `Usage: pnpm bench [-- options]      (or: node packages/bench/dist/main.js [options])
+export const USAGE = `Usage: pnpm bench [-- options]      (or: node apps/bench/dist/main.js [options])
 
 Sets up its own servers in a temp directory, runs each benchmark against its baseline in the same run, and
 prints one table. The full form (the default) also writes the table to docs/BENCHMARKS.md.

@@ -1,9 +1,9 @@
-// Child process of bench.mjs: runs one encryptFile/decryptFile with @proj/crypto and reports its own
+// Child process of crypto-vs-age.mjs: runs one encryptFile/decryptFile with @proj/crypto and reports its own
 // wall time and peak RSS (process.resourceUsage().maxRSS, KiB) as one JSON line on stdout.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { encryptFile, decryptFile, readIdentityFile, recipientOf } = require('../dist/index.js');
+const { encryptFile, decryptFile, readIdentityFile, recipientOf } = require('@proj/crypto');
 
 const [mode, inPath, outPath, keyFile, durability] = process.argv.slice(2);
 const durable = durability !== 'no-fsync';

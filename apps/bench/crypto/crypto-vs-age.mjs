@@ -1,5 +1,5 @@
 // Benchmark: @proj/crypto against the `age` CLI, X25519, file to file, same input, same run.
-//   pnpm --filter @proj/crypto bench [-- --quick | --size MiB] [--runs N]
+//   pnpm --filter @proj/bench bench:crypto [-- --quick | --size MiB] [--runs N]   (pnpm bench runs it too)
 // Each side runs in its own child process so that its peak RSS can be read: ours reports
 // process.resourceUsage().maxRSS, the CLI's comes from GNU time (`/usr/bin/time -f %M`) when present.
 // Outputs are compared byte for byte across implementations (ours opens the CLI's file and vice versa).
@@ -41,7 +41,7 @@ try {
   closeSync(fd);
 
   const ours = (mode, input, output, durability = 'fsync') => {
-    const r = spawnSync(process.execPath, [path.join(here, 'one.mjs'), mode, input, output, key, durability], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(here, 'crypto-one.mjs'), mode, input, output, key, durability], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`ours ${mode} failed: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').pop());
   };

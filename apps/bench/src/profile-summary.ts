@@ -3,7 +3,7 @@
  * Summarises a V8 CPU profile (`node --cpu-prof`, e.g. from `pnpm bench -- --cpu-prof DIR`): self time by
  * function and by source file, idle and garbage collection apart. What docs/BENCHMARKS.md quotes comes from here.
  *
- *   node packages/bench/dist/profile-summary.js DIR/server-dicts.cpuprofile [--top 25]
+ *   node apps/bench/dist/profile-summary.js DIR/server-dicts.cpuprofile [--top 25]
  */
 import { readFileSync } from 'node:fs';
 
