@@ -1,16 +1,10 @@
-/**
- * Faults (docs/RELIABILITY.md §3): clients cut at random points of a large transfer; the server SIGKILLed in
- * the middle of a mixed load and restarted on the same data directory; a full disk. After each: every
- * acknowledged item is intact and matches its receipt, nothing unacknowledged is visible, no temporary is left,
- * and the server serves again (a retry of every interrupted put gets a matching receipt).
- */
-import { mkdirSync } from 'node:fs';
-import { open, rm, statfs, writeFile } from 'node:fs/promises';
+
+import { rm, } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, encodeControlFrame, encodeFrame, FrameKind, type Receipt } from '@proj/protocol';
 import { makeTempDir } from '@proj/test-utils';
 import { chunks, startTestServer, waitFor, type TestServer } from '../helpers';
-import { auditDataDir, baseSeed, buildServer, checkAcknowledged, itWithTmpfs, mountTmpfs, Probe, recordFigures, Rng, scale, sha256, sleep, spawnServer } from './harness';
+import { auditDataDir, baseSeed, buildServer, checkAcknowledged, fillToTheByte, itWithTmpfs, mountTmpfs, Probe, recordFigures, Rng, scale, sha256, sleep, spawnServer } from './harness';
 
 type Acked = { id: string; path: string; sha256: string; bytes: number };
 
@@ -172,24 +166,7 @@ describe('a full disk', () => {
     const dataDir = join(mountPoint, 'data');
     t = await startTestServer({ dataDir, output: 'file', logLevel: 'silent' });
     const port = t.server.port;
-    const filler = join(mountPoint, 'filler');
-    mkdirSync(join(mountPoint, 'pages'));
-    const pages = [0, 1, 2].map((i) => join(mountPoint, 'pages', String(i)));
-    for (const p of pages) await writeFile(p, Buffer.alloc(4096, 1));
-    // Fill the file system to the last byte.
-    const h = await open(filler, 'w');
-    try {
-      for (;;) await h.write(Buffer.alloc(64 * 1024));
-    } catch (err) {
-      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
-    }
-    try {
-      for (;;) await h.write(Buffer.alloc(1));
-    } catch {
-      // full
-    }
-    await h.close();
-    expect((await statfs(mountPoint)).bavail).toBe(0);
+    const { pages, filler } = await fillToTheByte(mountPoint, 3);
     const c = await connect({ port });
     const results: Record<string, string> = {};
     const code = async (p: Promise<unknown>): Promise<string> => p.then(() => 'stored', (e: { code?: string }) => e.code ?? String(e));

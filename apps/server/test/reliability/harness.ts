@@ -6,8 +6,8 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { makeTempDir, sha256Hex } from '@proj/test-utils';
 import { once } from 'node:events';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { lstat, open, readdir, readFile, statfs, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -351,6 +351,31 @@ export async function mountTmpfs(prefix: string): Promise<Tmpfs> {
       rmSync(dir.path, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Fills a mounted file system to its last byte. First writes `pages` files of one 4 KiB page each, which a test
+ * removes to free exactly that much room later; returns their paths and the filler's (remove it to free the rest).
+ */
+export async function fillToTheByte(mountPoint: string, pages: number): Promise<{ pages: string[]; filler: string }> {
+  mkdirSync(join(mountPoint, 'pages'));
+  const paths = Array.from({ length: pages }, (_, i) => join(mountPoint, 'pages', String(i)));
+  for (const p of paths) await writeFile(p, Buffer.alloc(4096, 1));
+  const filler = join(mountPoint, 'filler');
+  const h = await open(filler, 'w');
+  try {
+    for (;;) await h.write(Buffer.alloc(64 * 1024));
+  } catch (err) {
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+  }
+  try {
+    for (;;) await h.write(Buffer.alloc(1));
+  } catch {
+    // full to the byte
+  }
+  await h.close();
+  expect((await statfs(mountPoint)).bavail).toBe(0);
+  return { pages: paths, filler };
 }
 
 let tmpfsProbe: { reason?: string } | undefined;

@@ -1,16 +1,9 @@
-/**
- * Issue 11, fault 11: `ERR_STORAGE` means nothing stored, also after a crash. On a full disk with one page free,
- * a dictionary's item fits and its journal record is made durable (in a segment allocated beforehand), then its
- * receipt does not fit: the put is answered ERR_STORAGE. The server is then SIGKILLed and started again: replay
- * must not bring the refused dictionary back (it used to). A small tmpfs is mounted for the full disk (root
- * only; skipped with the reason elsewhere).
- */
-import { mkdirSync } from 'node:fs';
-import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+
+import { readdir, readFile, rm, } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '@proj/protocol';
 import { decodeSegment } from '../../src/store/journal-record';
-import { auditDataDir, buildServer, checkAcknowledged, itWithTmpfs, mountTmpfs, spawnServer, tmpfsUnavailable, type ChildServer } from './harness';
+import { auditDataDir, buildServer, checkAcknowledged, fillToTheByte, itWithTmpfs, mountTmpfs, spawnServer, tmpfsUnavailable, type ChildServer } from './harness';
 
 describe('ERR_STORAGE after the journal record was durable', () => {
   let unmount: (() => void) | undefined;
@@ -35,21 +28,7 @@ describe('ERR_STORAGE after the journal record was durable', () => {
     const kept = await c.sendDict({ kept: true }, { id: 'kept' });
 
     // Fill the file system, then free one page.
-    mkdirSync(join(mountPoint, 'pages'));
-    const page = join(mountPoint, 'pages', '0');
-    await writeFile(page, Buffer.alloc(4096, 1));
-    const h = await open(join(mountPoint, 'filler'), 'w');
-    try {
-      for (;;) await h.write(Buffer.alloc(64 * 1024));
-    } catch (err) {
-      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
-    }
-    try {
-      for (;;) await h.write(Buffer.alloc(1));
-    } catch {
-      // full to the byte
-    }
-    await h.close();
+    const [page] = (await fillToTheByte(mountPoint, 1)).pages as [string];
     await rm(page);
 
     // The item takes the page, the journal record goes into the segment's allocated blocks, the receipt fails.
