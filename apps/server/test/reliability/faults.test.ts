@@ -1,5 +1,10 @@
-
-import { rm, } from 'node:fs/promises';
+/**
+ * Faults (docs/RELIABILITY.md §3): clients cut at random points of a large transfer; the server SIGKILLed in
+ * the middle of a mixed load and restarted on the same data directory; a full disk. After each: every
+ * acknowledged item is intact and matches its receipt, nothing unacknowledged is visible, no temporary is left,
+ * and the server serves again (a retry of every interrupted put gets a matching receipt).
+ */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, encodeControlFrame, encodeFrame, FrameKind, type Receipt } from '@proj/protocol';
 import { makeTempDir } from '@proj/test-utils';

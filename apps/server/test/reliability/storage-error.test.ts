@@ -1,5 +1,11 @@
-
-import { readdir, readFile, rm, } from 'node:fs/promises';
+/**
+ * Issue 11, fault 11: `ERR_STORAGE` means nothing stored, also after a crash. On a full disk with one page free,
+ * a dictionary's item fits and its journal record is made durable (in a segment allocated beforehand), then its
+ * receipt does not fit: the put is answered ERR_STORAGE. The server is then SIGKILLed and started again: replay
+ * must not bring the refused dictionary back (it used to). A small tmpfs is mounted for the full disk (root
+ * only; skipped with the reason elsewhere).
+ */
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '@proj/protocol';
 import { decodeSegment } from '../../src/store/journal-record';
