@@ -20,7 +20,7 @@ import {
   type Receipt,
   type ServerMessage,
   type Welcome,
-} from './envelopes';
+} from './wire/envelopes';
 import {
   ConnectError,
   ConnectionClosedError,
@@ -32,9 +32,9 @@ import {
   VersionError,
 } from './errors';
 import { FileChunks } from './file-chunks';
-import { FrameKind } from './frame';
-import { FrameDecoder } from './frame-decoder';
-import { FrameWriter } from './frame-writer';
+import { FrameKind } from './wire/frame';
+import { FrameDecoder } from './wire/frame-decoder';
+import { FrameWriter } from './wire/frame-writer';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_PORT, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './limits';
 
 export interface ConnectOptions {

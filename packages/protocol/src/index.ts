@@ -4,12 +4,12 @@
  */
 
 // Framing (docs/PROTOCOL.md §2)
-export { FrameKind, FRAME_HEADER_BYTES, FRAME_LENGTH_MAX, isFrameKind } from './frame';
-export type { Frame } from './frame';
-export { FrameDecoder } from './frame-decoder';
-export type { FrameDecoderOptions } from './frame-decoder';
-export { encodeFrame, encodeFrameHeader, encodeControlFrame } from './frame-encoder';
-export { FrameWriter } from './frame-writer';
+export { FrameKind, FRAME_HEADER_BYTES, FRAME_LENGTH_MAX, isFrameKind } from './wire/frame';
+export type { Frame } from './wire/frame';
+export { FrameDecoder } from './wire/frame-decoder';
+export type { FrameDecoderOptions } from './wire/frame-decoder';
+export { encodeFrame, encodeFrameHeader, encodeControlFrame } from './wire/frame-encoder';
+export { FrameWriter } from './wire/frame-writer';
 
 // Envelopes (docs/PROTOCOL.md §3)
 export {
@@ -34,7 +34,7 @@ export {
   serverMessageSchema,
   parseClientMessage,
   parseServerMessage,
-} from './envelopes';
+} from './wire/envelopes';
 export type {
   PutId,
   Encryption,
@@ -54,7 +54,7 @@ export type {
   ErrorMessage,
   Pong,
   ServerMessage,
-} from './envelopes';
+} from './wire/envelopes';
 
 // Dictionaries (docs/PROTOCOL.md §5)
 export {
