@@ -120,5 +120,5 @@ export {
 export type { ProtocolErrorData } from './errors';
 
 // Client (docs/PROTOCOL.md §4, README "Library")
-export { connect, Client } from './client';
-export type { ByteSource, ConnectOptions, SendDictOptions, SendFileOptions, SendStreamOptions, SentDigest, Progress } from './client';
+export { connect, Client } from './client/client';
+export type { ByteSource, ConnectOptions, SendDictOptions, SendFileOptions, SendStreamOptions, SentDigest, Progress } from './client/client';
