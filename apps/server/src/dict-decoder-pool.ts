@@ -204,7 +204,7 @@ export class DictDecoderPool {
   }
 
   #start(): Slot {
-    const worker = startModuleWorker('dict-decoder-worker', ['@proj/protocol'], {
+    const worker = startModuleWorker('dict-decoder-worker', ['@proj/protocol', '@proj/protocol/dict'], {
       resourceLimits: { maxOldGenerationSizeMb: this.workerHeapMiB },
     });
     this.#started += 1;
