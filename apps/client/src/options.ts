@@ -4,7 +4,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { readSecretFile } from '@proj/crypto';
-import { decodeJson, DEFAULT_PORT, parseDictFormat, putIdSchema, type Dict, type DictFormat } from '@proj/protocol';
+import { DEFAULT_PORT } from '@proj/protocol';
+import { putIdSchema } from '@proj/protocol/wire';
+import { decodeJson, parseDictFormat, type Dict, type DictFormat } from '@proj/protocol/dict';
 import { UsageError } from './exit-codes';
 import { DEFAULT_RETRY, type RetryPolicy, type Target } from './send';
 

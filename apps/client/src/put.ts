@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { encodeDict, type Dict, type DictFormat, type Receipt, type SentDigest } from '@proj/protocol';
+import type { Receipt, SentDigest } from '@proj/protocol';
+import { encodeDict, type Dict, type DictFormat } from '@proj/protocol/dict';
 import { UsageError } from './exit-codes';
 import { encryptedSource, type EncryptMode, type EncryptTuning } from './encrypt';
 import { createProgressBar } from './progress';

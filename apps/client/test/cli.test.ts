@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decryptFile, generateIdentity, readIdentityFile, recipientOf } from '@proj/crypto';
-import { decodeDict } from '@proj/protocol';
+import { decodeDict } from '@proj/protocol/dict';
 import { makeTempDir, sha256File, sha256Hex } from '@proj/test-utils';
 import { jsonLines, runCli, startFlakyProxy, startTestServer, type TestServer } from './helpers/harness';
 

@@ -5,7 +5,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decryptFile, readIdentityFile } from '@proj/crypto';
-import { decodeDict } from '@proj/protocol';
+import { decodeDict } from '@proj/protocol/dict';
 import { listFiles, makeTempDir, Pty, sha256File, sha256Hex } from '@proj/test-utils';
 import { CLIENT_DIR, MAIN, startTestServer, type TestServer } from './helpers/harness';
 

@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decryptFile, readIdentityFile } from '@proj/crypto';
-import { decodeDict } from '@proj/protocol';
+import { decodeDict } from '@proj/protocol/dict';
 import { listFiles, makeTempDir, sha256File } from '@proj/test-utils';
 import { ExitCode } from '../src/exit-codes';
 import { runInteractive } from '../src/interactive/session';

@@ -8,7 +8,7 @@
  * objects, and rebuilding them on the main thread from a worker's structured clone costs 40-45% of decoding them
  * there. The texts are bounded (./json-head.ts stops writing once it has enough), so they cost little to pass.
  */
-import { decodeDict, type DictFormat, type DictLimits } from '@proj/protocol';
+import { decodeDict, type DictFormat, type DictLimits } from '@proj/protocol/dict';
 import { jsonHead, type JsonHead } from './json-head';
 
 /** Characters of compact JSON shown to the operator when asked to approve a dictionary. */

@@ -10,7 +10,8 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { DEFAULT_LIMITS, InternalError, reviveProtocolError, ShuttingDownError, type DictFormat, type DictLimits } from '@proj/protocol';
+import { DEFAULT_LIMITS, InternalError, reviveProtocolError, ShuttingDownError } from '@proj/protocol';
+import type { DictFormat, DictLimits } from '@proj/protocol/dict';
 import { checkDict, type DictViews, type DictViewsWanted } from './dict-check';
 import type { DecodeAnswer, DecodeJob } from './dict-decoder-worker';
 import { startModuleWorker } from './module-worker';
@@ -204,7 +205,7 @@ export class DictDecoderPool {
   }
 
   #start(): Slot {
-    const worker = startModuleWorker('dict-decoder-worker', ['@proj/protocol'], {
+    const worker = startModuleWorker('dict-decoder-worker', ['@proj/protocol', '@proj/protocol/dict'], {
       resourceLimits: { maxOldGenerationSizeMb: this.workerHeapMiB },
     });
     this.#started += 1;

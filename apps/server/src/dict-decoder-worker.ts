@@ -3,7 +3,8 @@
  * posts back the texts, or the error as plain data (a structured clone would keep only its message).
  */
 import { parentPort } from 'node:worker_threads';
-import { protocolErrorData, ProtocolError, type DictFormat, type DictLimits, type ProtocolErrorData } from '@proj/protocol';
+import { protocolErrorData, ProtocolError, type ProtocolErrorData } from '@proj/protocol';
+import type { DictFormat, DictLimits } from '@proj/protocol/dict';
 import { checkDict, type DictViews, type DictViewsWanted } from './dict-check';
 
 /** A job from the pool. `bytes` is transferred: the worker owns it. */

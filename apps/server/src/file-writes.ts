@@ -6,7 +6,8 @@
 import type { Hash } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { StorageError, type PutFile } from '@proj/protocol';
+import { StorageError } from '@proj/protocol';
+import type { PutFile } from '@proj/protocol/wire';
 import type { InputBudget } from './input-budget';
 
 /**

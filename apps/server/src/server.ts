@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import { resolve } from 'node:path';
 import * as tls from 'node:tls';
 import { readSecretFile } from '@proj/crypto';
-import { encodeControlFrame } from '@proj/protocol';
+import { encodeControlFrame } from '@proj/protocol/wire';
 import { Admission } from './admission';
 import { ApprovalQueue } from './approval';
 import { DictDecoderPool, workerHeapMiBFor } from './dict-decoder-pool';

@@ -12,11 +12,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import {
   ChecksumMismatchError,
-  DICT_FILE_EXTENSIONS,
   FileTooLargeError,
-  FrameDecoder,
-  FrameKind,
-  FrameWriter,
   InternalError,
   OffsetError,
   PROTOCOL_VERSION,
@@ -33,6 +29,11 @@ import {
   VersionError,
   AuthError,
   DictTooLargeError,
+} from '@proj/protocol';
+import {
+  FrameDecoder,
+  FrameKind,
+  FrameWriter,
   parseClientMessage,
   type ClientMessage,
   type PutDict,
@@ -40,7 +41,8 @@ import {
   type FileEnd,
   type ServerMessage,
   type Welcome,
-} from '@proj/protocol';
+} from '@proj/protocol/wire';
+import { DICT_FILE_EXTENSIONS } from '@proj/protocol/dict';
 import { detectAge } from '@proj/crypto';
 import type { ApprovalQueue, ApprovalRequest } from './approval';
 import type { DictDecoderPool } from './dict-decoder-pool';

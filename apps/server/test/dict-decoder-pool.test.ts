@@ -8,17 +8,16 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InternalError, ProtocolError } from '@proj/protocol';
 import {
   DICT_FORMATS,
   decodeDict,
   encodeDict,
-  InternalError,
-  ProtocolError,
   validateDict,
   type Dict,
   type DictFormat,
   type DictLimits,
-} from '@proj/protocol';
+} from '@proj/protocol/dict';
 import type { DictViews } from '../src/dict-check';
 import { DictDecoderPool, type DecodeOptions } from '../src/dict-decoder-pool';
 import { jsonHead } from '../src/json-head';

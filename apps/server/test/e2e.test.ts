@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect, encodeDict, type Dict } from '@proj/protocol';
+import { connect } from '@proj/protocol';
+import { encodeDict, type Dict } from '@proj/protocol/dict';
 import { listFiles, makeTempDir, sha256File, sha256Hex } from '@proj/test-utils';
 import { listReceived } from '../src/index';
 import { chunks, startTestServer, waitFor, type TestServer } from './helpers';

@@ -9,7 +9,7 @@ import {
   FrameKind,
   parseServerMessage,
   type ServerMessage,
-} from '@proj/protocol';
+} from '@proj/protocol/wire';
 import { makeTempDir } from '@proj/test-utils';
 import { startServer, type RunningServer, type StartOptions } from '../src/index';
 

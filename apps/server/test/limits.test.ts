@@ -3,7 +3,8 @@
  * serving other clients.
  */
 import { join } from 'node:path';
-import { connect, encodeFrameHeader, FrameKind } from '@proj/protocol';
+import { connect } from '@proj/protocol';
+import { encodeFrameHeader, FrameKind } from '@proj/protocol/wire';
 import { listFiles, sha256Hex } from '@proj/test-utils';
 import { expectError, RawClient, startTestServer, waitFor, type TestServer } from './helpers';
 

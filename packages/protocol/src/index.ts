@@ -1,79 +1,31 @@
 /**
- * `@proj/protocol`: the wire contract shared by the server, the client, and any other tool.
- * Every public name is listed here; nothing else is part of the API.
+ * `@proj/protocol`: the typed client and what a program using it handles: the error classes, the constants, and
+ * the types of what the client takes and gives back. Every public name is listed here; nothing else is part of
+ * the API.
+ *
+ * Two more entries hold the rest of the contract:
+ * - `@proj/protocol/wire` (./wire/index.ts): frames, their decoder and encoders, envelope parsing and types, for
+ *   code that speaks the wire itself (the server, raw-frame tests);
+ * - `@proj/protocol/dict` (./dict/index.ts): the dictionary model and its JSON, XML and binary codecs.
+ * The types a client user meets in the client's signatures (`Receipt`, `Welcome`, `Dict`, ...) are also here, so
+ * that using the client takes one import; they are the same types as in their home entry.
  */
 
-// Framing (docs/PROTOCOL.md §2)
-export { FrameKind, FRAME_HEADER_BYTES, FRAME_LENGTH_MAX, isFrameKind } from './frame';
-export type { Frame } from './frame';
-export { FrameDecoder } from './frame-decoder';
-export type { FrameDecoderOptions } from './frame-decoder';
-export { encodeFrame, encodeFrameHeader, encodeControlFrame } from './frame-encoder';
-export { FrameWriter } from './frame-writer';
-
-// Envelopes (docs/PROTOCOL.md §3)
-export {
-  putIdSchema,
-  sha256Schema,
-  dictFormatSchema,
-  encryptionSchema,
-  limitsSchema,
-  helloSchema,
-  putDictSchema,
-  putFileSchema,
-  fileEndSchema,
-  cancelSchema,
-  pingSchema,
-  byeSchema,
-  clientMessageSchema,
-  welcomeSchema,
-  readySchema,
-  receiptSchema,
-  errorSchema,
-  pongSchema,
-  serverMessageSchema,
-  parseClientMessage,
-  parseServerMessage,
-} from './envelopes';
+// Client (docs/PROTOCOL.md §4, README "The library")
+export { connect, Client } from './client/client';
 export type {
-  PutId,
-  Encryption,
-  WireLimits,
-  Hello,
-  PutDict,
-  PutFile,
-  FileEnd,
-  Cancel,
-  Ping,
-  Bye,
-  ClientMessage,
-  ClientMessageInput,
-  Welcome,
-  Ready,
-  Receipt,
-  ErrorMessage,
-  Pong,
-  ServerMessage,
-} from './envelopes';
+  ByteSource,
+  ConnectOptions,
+  SendDictOptions,
+  SendFileOptions,
+  SendStreamOptions,
+  SentDigest,
+  Progress,
+} from './client/client';
 
-// Dictionaries (docs/PROTOCOL.md §5)
-export {
-  DICT_FORMATS,
-  DICT_FILE_EXTENSIONS,
-  parseDictFormat,
-  dictValueSchema,
-  dictSchema,
-  validateDict,
-  encodeDict,
-  decodeDict,
-  encodeJson,
-  decodeJson,
-  encodeXml,
-  decodeXml,
-  encodeProtobuf,
-  decodeProtobuf,
-} from './dict/index';
-export type { Dict, DictValue, DictFormat, DictLimits } from './dict/index';
+// What the client takes and gives back: envelopes (docs/PROTOCOL.md §3) and dictionaries (§5)
+export type { Receipt, Welcome, Encryption, WireLimits } from './wire/envelopes';
+export type { Dict, DictValue, DictFormat } from './dict/index';
 
 // Limits and constants (docs/PROTOCOL.md §6)
 export { PROTOCOL_VERSION, SUPPORTED_VERSIONS, DEFAULT_PORT, DEFAULT_LIMITS, DEFAULT_CHUNK_BYTES } from './limits';
@@ -118,7 +70,3 @@ export {
   reviveProtocolError,
 } from './errors';
 export type { ProtocolErrorData } from './errors';
-
-// Client (docs/PROTOCOL.md §4, README "Library")
-export { connect, Client } from './client';
-export type { ByteSource, ConnectOptions, SendDictOptions, SendFileOptions, SendStreamOptions, SentDigest, Progress } from './client';

@@ -11,7 +11,8 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect, DICT_FORMATS, encodeDict, type Client, type Dict, type DictFormat } from '@proj/protocol';
+import { connect, type Client } from '@proj/protocol';
+import { DICT_FORMATS, encodeDict, type Dict, type DictFormat } from '@proj/protocol/dict';
 import { createFsyncRate } from '../baselines/fsync-rate';
 import type { BenchConfig } from '../config';
 import { EchoClient, startEchoProcess } from '../echo';

@@ -5,7 +5,7 @@
  * Ours encodes to UTF-8 bytes and validates the tree (model, depth, size); decodes bytes and validates. The
  * baseline works on a JS string and validates nothing: it is the floor any JSON-based format starts from.
  */
-import { decodeDict, DICT_FORMATS, encodeDict, type Dict } from '@proj/protocol';
+import { decodeDict, DICT_FORMATS, encodeDict, type Dict } from '@proj/protocol/dict';
 import type { BenchConfig } from '../config';
 import { Better, type Row } from '../table';
 import { formatPerSecond, formatRate, formatSize } from '../units';

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { encodeFrame, FrameDecoder } from '@proj/protocol';
+import { encodeFrame, FrameDecoder } from '@proj/protocol/wire';
 import { makeTempDir } from '@proj/test-utils';
 import { startServer } from 'server';
 

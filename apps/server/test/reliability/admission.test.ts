@@ -5,7 +5,7 @@
  */
 import * as net from 'node:net';
 import { once } from 'node:events';
-import { encodeControlFrame, encodeFrame, FrameKind } from '@proj/protocol';
+import { encodeControlFrame, encodeFrame, FrameKind } from '@proj/protocol/wire';
 import { expectError, RawClient, sleep, startTestServer, type TestServer } from '../helpers';
 
 const frame = (payload: Uint8Array): Buffer => Buffer.concat(encodeFrame(FrameKind.Data, payload));

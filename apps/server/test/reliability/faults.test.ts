@@ -6,7 +6,8 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect, encodeControlFrame, encodeFrame, FrameKind, type Receipt } from '@proj/protocol';
+import { connect } from '@proj/protocol';
+import { encodeControlFrame, encodeFrame, FrameKind, type Receipt } from '@proj/protocol/wire';
 import { makeTempDir } from '@proj/test-utils';
 import { chunks, startTestServer, waitFor, type TestServer } from '../helpers';
 import { auditDataDir, baseSeed, buildServer, checkAcknowledged, fillToTheByte, itWithTmpfs, mountTmpfs, Probe, recordFigures, Rng, scale, sha256, sleep, spawnServer } from './harness';

@@ -4,7 +4,8 @@
  * in the wrong order, framing lies. Every choice comes from the seeded PRNG.
  */
 import { createCipheriv } from 'node:crypto';
-import { encodeControlFrame, encodeDict, encodeFrame, encodeFrameHeader, FrameKind, type Dict } from '@proj/protocol';
+import { encodeControlFrame, encodeFrame, encodeFrameHeader, FrameKind } from '@proj/protocol/wire';
+import { encodeDict, type Dict } from '@proj/protocol/dict';
 import { sha256, type Rng } from './harness';
 
 /**

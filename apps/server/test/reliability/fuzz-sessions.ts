@@ -4,7 +4,8 @@
  * the server owes each one (a put's answer, a pong, the welcome, `bye`), so a run can check every answer, also of
  * a session cut short by the client's FIN or dripped below the minimum rate.
  */
-import { encodeDict, FRAME_HEADER_BYTES, FrameKind } from '@proj/protocol';
+import { FRAME_HEADER_BYTES, FrameKind } from '@proj/protocol/wire';
+import { encodeDict } from '@proj/protocol/dict';
 import { brokenEnvelope, brokenHello, ctl, dataFrame, framingLie, HOSTILE_NAMES, hostileDictBody, paddedDict, randomDict, seededBytes, UNUSABLE_NAMES, wrongOrder } from './fuzz-grammar';
 import { Rng, sha256 } from './harness';
 

@@ -22,7 +22,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { connect, type ServerMessage } from '@proj/protocol';
+import { connect } from '@proj/protocol';
+import type { ServerMessage } from '@proj/protocol/wire';
 import { makeTempDir } from '@proj/test-utils';
 import { startTestServer, waitFor, type TestServer } from '../helpers';
 import { DRIP_TICK_MS, finalNonce, generate, LIMITS, type Session } from './fuzz-sessions';

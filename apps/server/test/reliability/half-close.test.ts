@@ -6,7 +6,14 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import * as net from 'node:net';
-import { encodeControlFrame, encodeFrame, FrameDecoder, FrameKind, parseServerMessage, type ServerMessage } from '@proj/protocol';
+import {
+  encodeControlFrame,
+  encodeFrame,
+  FrameDecoder,
+  FrameKind,
+  parseServerMessage,
+  type ServerMessage,
+} from '@proj/protocol/wire';
 import { readReceipt } from '../../src/store/receipts';
 import { startTestServer, type TestServer } from '../helpers';
 

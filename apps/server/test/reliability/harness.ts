@@ -11,7 +11,7 @@ import { lstat, open, readdir, readFile, statfs, writeFile } from 'node:fs/promi
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FrameDecoder, parseServerMessage, type ServerMessage } from '@proj/protocol';
+import { FrameDecoder, parseServerMessage, type ServerMessage } from '@proj/protocol/wire';
 
 /** `RELIABILITY_LONG=1` selects the long form (bigger counts and durations). */
 export const LONG = process.env['RELIABILITY_LONG'] === '1';

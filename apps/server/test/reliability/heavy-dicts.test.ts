@@ -10,7 +10,8 @@
  * under a fifth of what the event loop spent per dictionary without it (CPU time from /proc, not a clock). The
  * ping latencies are recorded (`recordFigures`) for docs/RELIABILITY.md, not asserted.
  */
-import { encodeControlFrame, encodeDict, encodeFrame, FrameKind, type DictFormat, type Receipt } from '@proj/protocol';
+import { encodeControlFrame, encodeFrame, FrameKind, type Receipt } from '@proj/protocol/wire';
+import { encodeDict, type DictFormat } from '@proj/protocol/dict';
 import { makeTempDir } from '@proj/test-utils';
 import { join } from 'node:path';
 import { auditDataDir, buildServer, checkAcknowledged, cpuSeconds, Probe, recordFigures, scale, sha256, sleep, spawnServer } from './harness';

@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import * as net from 'node:net';
-import { encodeControlFrame, encodeFrame, encodeFrameHeader, FrameKind } from '@proj/protocol';
+import { encodeControlFrame, encodeFrame, encodeFrameHeader, FrameKind } from '@proj/protocol/wire';
 import { makeTempDir } from '@proj/test-utils';
 import { RawClient } from '../helpers';
 import { buildServer, recordFigures, scale, sleep, spawnServer, type ChildServer } from './harness';

@@ -3,7 +3,9 @@
  * 1,000 connections at once, each storing a dictionary; then a sustained mixed load of dictionaries (three
  * formats) and files for a bounded time. Zero lost, zero duplicated, and the server's RSS stays bounded.
  */
-import { encodeDict, encodeControlFrame, encodeFrame, FrameKind, connect, type Receipt } from '@proj/protocol';
+import { connect } from '@proj/protocol';
+import { encodeControlFrame, encodeFrame, FrameKind, type Receipt } from '@proj/protocol/wire';
+import { encodeDict } from '@proj/protocol/dict';
 import { makeTempDir } from '@proj/test-utils';
 import { join } from 'node:path';
 import { chunks } from '../helpers';

@@ -8,7 +8,8 @@
  *
  * The server runs as a child process so that its RSS (/proc/<pid>/status) is its own.
  */
-import { connect, encodeDict, type Dict } from '@proj/protocol';
+import { connect } from '@proj/protocol';
+import { encodeDict, type Dict } from '@proj/protocol/dict';
 import { makeTempDir } from '@proj/test-utils';
 import { auditDataDir, buildServer, recordFigures, scale, sleep, spawnServer, type ChildServer } from './harness';
 

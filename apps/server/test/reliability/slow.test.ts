@@ -6,7 +6,8 @@
  */
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect, encodeControlFrame, encodeFrame, FrameKind } from '@proj/protocol';
+import { connect } from '@proj/protocol';
+import { encodeControlFrame, encodeFrame, FrameKind } from '@proj/protocol/wire';
 import { listFiles } from '@proj/test-utils';
 import { startTestServer, waitFor, chunks, type TestServer } from '../helpers';
 import { auditDataDir, Probe, recordFigures, scale, sha256, sleep } from './harness';

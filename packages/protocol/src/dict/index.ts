@@ -1,5 +1,6 @@
 /**
- * Dictionaries (docs/PROTOCOL.md §5): the value model, its limits, and the JSON, XML and binary encodings.
+ * `@proj/protocol/dict`: dictionaries (docs/PROTOCOL.md §5): the value model, its limits, and the JSON, XML and
+ * binary encodings. Every public name is listed here.
  */
 export { DICT_FORMATS, DICT_FILE_EXTENSIONS, parseDictFormat, encodeDict, decodeDict } from './format';
 export type { DictFormat } from './format';

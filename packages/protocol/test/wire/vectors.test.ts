@@ -4,14 +4,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseClientMessage, parseServerMessage } from '../src/envelopes';
-import { FrameKind } from '../src/frame';
-import { encodeControlFrame, encodeFrame } from '../src/frame-encoder';
+import { parseClientMessage, parseServerMessage } from '../../src/wire/envelopes';
+import { FrameKind } from '../../src/wire/frame';
+import { encodeControlFrame, encodeFrame } from '../../src/wire/frame-encoder';
 import { decodePieces, splits } from './helpers';
 
 type Expected = { kind: 1; message: Record<string, unknown> } | { kind: 2; payloadHex: string };
 
-const dir = join(__dirname, 'vectors');
+const dir = join(__dirname, '..', 'vectors');
 const readHex = (path: string): Buffer => Buffer.from(readFileSync(path, 'utf8').replace(/\s+/g, ''), 'hex');
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 

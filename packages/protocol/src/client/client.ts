@@ -1,41 +1,21 @@
 /**
- * The typed client (docs/PROTOCOL.md §4): connect, handshake, send dictionaries and files, close.
+ * The typed client (docs/PROTOCOL.md §4): connect, handshake, send dictionaries and files, close. The connection
+ * under it (socket, frames, answers, keep-alive) is ./connection.ts.
  *
  * One put runs at a time per connection; calls made while one is running wait their turn. Every receipt is
  * checked against what was sent (byte count and SHA-256) before the promise resolves.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
-import * as net from 'node:net';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
-import * as tls from 'node:tls';
-import { encodeDict, type Dict, type DictFormat } from './dict/index';
-import {
-  putIdSchema,
-  parseServerMessage,
-  type ClientMessageInput,
-  type Encryption,
-  type Receipt,
-  type ServerMessage,
-  type Welcome,
-} from './envelopes';
-import {
-  ConnectError,
-  ConnectionClosedError,
-  IdInvalidError,
-  ReceiptMismatchError,
-  RemoteError,
-  TimeoutError,
-  UnexpectedMessageError,
-  VersionError,
-} from './errors';
+import type * as tls from 'node:tls';
+import { encodeDict, type Dict, type DictFormat } from '../dict/index';
+import { IdInvalidError, ReceiptMismatchError, UnexpectedMessageError, VersionError } from '../errors';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_PORT, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from '../limits';
+import { putIdSchema, type Encryption, type Receipt, type ServerMessage, type Welcome } from '../wire/envelopes';
+import { Connection, openSocket, remoteError } from './connection';
 import { FileChunks } from './file-chunks';
-import { FrameKind } from './frame';
-import { FrameDecoder } from './frame-decoder';
-import { FrameWriter } from './frame-writer';
-import { DEFAULT_CHUNK_BYTES, DEFAULT_PORT, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './limits';
 
 export interface ConnectOptions {
   /** Server host; default `127.0.0.1`. */
@@ -105,8 +85,6 @@ export interface SentDigest {
 /** Bytes to send as a file: a readable stream, or any (async) iterable of byte chunks. */
 export type ByteSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
-type Waiter = { resolve: (m: ServerMessage) => void; reject: (e: Error) => void };
-
 /**
  * Opens a connection and completes the handshake.
  * Throws ERR_CONNECT when nobody listens, or the server's coded refusal (for example ERR_AUTH, ERR_VERSION).
@@ -116,7 +94,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Client> {
   const port = options.port ?? DEFAULT_PORT;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const socket = await openSocket(host, port, options.tls, timeoutMs);
-  const client = new Client(socket, timeoutMs, `${host}:${port}`);
+  const client = new Client(new Connection(socket, timeoutMs), `${host}:${port}`);
   try {
     await client._handshake(options);
   } catch (err) {
@@ -127,59 +105,17 @@ export async function connect(options: ConnectOptions = {}): Promise<Client> {
   return client;
 }
 
-async function openSocket(
-  host: string,
-  port: number,
-  tlsOptions: ConnectOptions['tls'],
-  timeoutMs: number,
-): Promise<net.Socket> {
-  const socket = tlsOptions
-    ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...(tlsOptions === true ? {} : tlsOptions) })
-    : net.connect({ host, port });
-  const ready = tlsOptions ? 'secureConnect' : 'connect';
-  const timer = setTimeout(() => socket.destroy(new TimeoutError('response', timeoutMs)), timeoutMs);
-  try {
-    await once(socket, ready);
-  } catch (cause) {
-    socket.destroy();
-    if (cause instanceof TimeoutError) throw cause;
-    const code = (cause as NodeJS.ErrnoException).code;
-    const why = code === 'ECONNREFUSED' ? 'nobody is listening there' : (cause as Error).message;
-    throw new ConnectError(`cannot connect to ${host}:${port}: ${why}`, { cause });
-  } finally {
-    clearTimeout(timer);
-  }
-  socket.setNoDelay(true);
-  return socket;
-}
-
 export class Client {
-  #socket: net.Socket;
-  #writer: FrameWriter;
-  #decoder = new FrameDecoder({ maxFrameBytes: 1024 * 1024 });
-  #inbox: ServerMessage[] = [];
-  #waiter: Waiter | undefined;
-  #closed: Error | undefined;
+  #connection: Connection;
   #queue: Promise<unknown> = Promise.resolve();
-  #timeoutMs: number;
   #welcome: Welcome | undefined;
-  #keepAlive: NodeJS.Timeout | undefined;
-  #lastActivity = Date.now();
-  #pendingPongs = 0;
-  /** Put ids this client gave up on (cancelled or failed locally): late answers for them are dropped. */
-  #abandoned = new Set<string>();
   /** `host:port` this client connected to. */
   readonly address: string;
 
   /** @internal Use `connect()`. */
-  constructor(socket: net.Socket, timeoutMs: number, address: string) {
-    this.#socket = socket;
-    this.#timeoutMs = timeoutMs;
+  constructor(connection: Connection, address: string) {
+    this.#connection = connection;
     this.address = address;
-    this.#writer = new FrameWriter(socket, 1024 * 1024);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('error', (err) => this.#fail(new ConnectionClosedError(`connection error: ${err.message}`, { cause: err })));
-    socket.on('close', () => this.#fail(new ConnectionClosedError()));
   }
 
   /** The server's welcome: its limits, formats, and age recipient. */
@@ -195,37 +131,28 @@ export class Client {
 
   /** True once the connection is closed or failed. */
   get closed(): boolean {
-    return this.#closed !== undefined;
+    return this.#connection.closedWith !== undefined;
   }
 
   /** @internal */
   async _handshake(options: ConnectOptions): Promise<void> {
-    this.#send({
+    this.#connection.send({
       type: 'hello',
       version: PROTOCOL_VERSION,
       capabilities: [],
       ...(options.agent ? { agent: options.agent } : {}),
       ...(options.token ? { token: options.token } : {}),
     });
-    const reply = await this.#next();
+    const reply = await this.#connection.next();
     if (reply.type !== 'welcome') throw new UnexpectedMessageError(reply.type, 'welcome');
     if (!SUPPORTED_VERSIONS.includes(reply.version)) throw new VersionError(reply.version, SUPPORTED_VERSIONS);
     this.#welcome = reply;
-    this.#writer.maxFrameBytes = reply.limits.maxFrameBytes;
+    this.#connection.maxFrameBytes = reply.limits.maxFrameBytes;
   }
 
   /** @internal */
   _startKeepAlive(): void {
-    const idle = this.#welcome?.limits.idleTimeoutMs ?? 0;
-    if (idle <= 0) return;
-    const every = Math.max(50, Math.floor(idle / 3));
-    this.#keepAlive = setInterval(() => {
-      if (this.#closed || this.#waiter) return;
-      if (Date.now() - this.#lastActivity < every) return;
-      this.#pendingPongs += 1;
-      this.#send({ type: 'ping' });
-    }, every);
-    this.#keepAlive.unref();
+    this.#connection.startKeepAlive(this.#welcome?.limits.idleTimeoutMs ?? 0);
   }
 
   /** Encodes `dict` in `format`, sends it, and resolves with the checked receipt. */
@@ -243,13 +170,13 @@ export class Client {
     checkId(id);
     return this.#serial(async () => {
       const sha256 = createHash('sha256').update(bytes).digest('hex');
-      this.#send({ type: 'put_dict', id, format, bytes: bytes.length });
-      const max = this.#writer.maxFrameBytes;
+      this.#connection.send({ type: 'put_dict', id, format, bytes: bytes.length });
+      const max = this.#connection.maxFrameBytes;
       for (let offset = 0; offset < bytes.length; offset += max) {
-        this.#writer.data(bytes.subarray(offset, offset + max));
+        this.#connection.data(bytes.subarray(offset, offset + max));
       }
-      await this.#writer.drain();
-      const reply = await this.#next(id);
+      await this.#connection.drain();
+      const reply = await this.#connection.next(id);
       return checkReceipt(reply, id, bytes.length, sha256);
     });
   }
@@ -274,7 +201,7 @@ export class Client {
     const id = options.id ?? randomUUID();
     checkId(id);
     return this.#serial(async () => {
-      this.#send({
+      this.#connection.send({
         type: 'put_file',
         id,
         name: options.name,
@@ -282,7 +209,7 @@ export class Client {
         encryption: options.encryption ?? 'none',
         ...(options.size !== undefined ? { size: options.size } : {}),
       });
-      const answer = await this.#next(id);
+      const answer = await this.#connection.next(id);
       if (answer.type === 'receipt' && answer.duplicate) {
         // The server held this id already and sent nothing back but the first receipt: check that it is what
         // we meant: something an earlier attempt sent in full, or else the source, hashed instead of sent.
@@ -309,29 +236,28 @@ export class Client {
         for await (const chunk of iterable) {
           for (let offset = 0; offset < chunk.length; offset += chunkBytes) {
             const piece = chunk.subarray(offset, offset + chunkBytes);
-            this.#throwIfAnswered(id);
+            this.#connection.throwIfAnswered(id);
             hash.update(piece);
             sent += piece.length;
             // A file's buffers are read into again once the socket has written the chunk's last piece.
             const written = iterable instanceof FileChunks && offset + chunkBytes >= chunk.length ? () => iterable.recycle(chunk) : undefined;
-            if (!this.#writer.data(piece, written)) await this.#writer.drain();
-            this.#lastActivity = Date.now();
+            if (!this.#connection.data(piece, written)) await this.#connection.drain();
             options.onProgress?.({ sent, ...(options.size !== undefined ? { total: options.size } : {}) });
           }
         }
       } catch (err) {
         discardSource(iterable);
-        if (!this.#closed) {
+        if (!this.#connection.closedWith) {
           // Whatever the server still says about this put (an early error in flight) is now stale.
-          this.#abandoned.add(id);
-          this.#send({ type: 'cancel', id });
+          this.#connection.abandon(id);
+          this.#connection.send({ type: 'cancel', id });
         }
         throw err;
       }
       const sha256 = hash.digest('hex');
-      this.#send({ type: 'file_end', id, bytes: sent, sha256 });
+      this.#connection.send({ type: 'file_end', id, bytes: sent, sha256 });
       options.onSent?.({ bytes: sent, sha256 });
-      const reply = await this.#next(id);
+      const reply = await this.#connection.next(id);
       return checkReceipt(reply, id, sent, sha256);
     });
   }
@@ -339,19 +265,19 @@ export class Client {
   /** Round trip to the server; resolves when its pong arrives. */
   ping(): Promise<void> {
     return this.#serial(async () => {
-      this.#send({ type: 'ping', nonce: 'p' });
-      const reply = await this.#next();
+      this.#connection.send({ type: 'ping', nonce: 'p' });
+      const reply = await this.#connection.next();
       if (reply.type !== 'pong') throw new UnexpectedMessageError(reply.type, 'pong');
     });
   }
 
   /** Says goodbye, waits for the server's, and closes. Safe to call twice. */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#connection.closedWith) return;
     await this.#serial(async () => {
-      this.#send({ type: 'bye' });
+      this.#connection.send({ type: 'bye' });
       try {
-        await this.#nextAny();
+        await this.#connection.next();
       } catch {
         // The server may close without a bye of its own; either way we are done.
       }
@@ -361,13 +287,13 @@ export class Client {
 
   /** Closes the socket at once, failing any put in progress with ERR_CONNECTION_CLOSED. */
   destroy(): void {
-    this.#fail(new ConnectionClosedError('connection closed by the client'));
-    this.#socket.destroy();
+    this.#connection.destroy();
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(() => {
-      if (this.#closed) throw this.#closed;
+      const closed = this.#connection.closedWith;
+      if (closed) throw closed;
       return task();
     });
     this.#queue = run.catch(() => undefined);
@@ -377,113 +303,6 @@ export class Client {
   #chunkBytes(requested?: number): number {
     const max = this.#welcome?.limits.maxFrameBytes ?? DEFAULT_CHUNK_BYTES;
     return Math.max(1, Math.min(requested ?? DEFAULT_CHUNK_BYTES, max));
-  }
-
-  #send(message: ClientMessageInput): void {
-    if (this.#closed) throw this.#closed;
-    this.#lastActivity = Date.now();
-    this.#writer.control(message);
-  }
-
-  /** Throws when the server has already answered the put in progress (an early refusal). */
-  #throwIfAnswered(id: string): void {
-    if (this.#closed) throw this.#closed;
-    const early = this.#inbox.find((m) => m.type === 'error' && (m.id === undefined || m.id === id));
-    if (early && early.type === 'error') {
-      this.#inbox.splice(this.#inbox.indexOf(early), 1);
-      throw remoteError(early);
-    }
-  }
-
-  #onData(chunk: Buffer): void {
-    this.#lastActivity = Date.now();
-    let frames;
-    try {
-      frames = this.#decoder.push(chunk);
-    } catch (err) {
-      this.#fail(err as Error);
-      this.#socket.destroy();
-      return;
-    }
-    for (const frame of frames) {
-      if (frame.kind !== FrameKind.Control) {
-        this.#fail(new UnexpectedMessageError('data frame from the server', 'a control frame'));
-        this.#socket.destroy();
-        return;
-      }
-      let message: ServerMessage;
-      try {
-        message = parseServerMessage(frame.payload);
-      } catch (err) {
-        this.#fail(err as Error);
-        this.#socket.destroy();
-        return;
-      }
-      if (message.type === 'pong' && this.#pendingPongs > 0 && message.nonce === undefined) {
-        this.#pendingPongs -= 1;
-        continue;
-      }
-      if ('id' in message && message.id !== undefined && this.#abandoned.has(message.id)) {
-        // A late answer to a put we already gave up on. An error or receipt is its last word.
-        if (message.type !== 'ready') this.#abandoned.delete(message.id);
-        continue;
-      }
-      if (message.type === 'error' && message.fatal) {
-        // A fatal error ends the connection: whoever waits gets it, and so does every later call.
-        this.#fail(remoteError(message));
-        continue;
-      }
-      const waiter = this.#waiter;
-      if (waiter) {
-        this.#waiter = undefined;
-        waiter.resolve(message);
-      } else {
-        this.#inbox.push(message);
-      }
-    }
-  }
-
-  /**
-   * The next message from the server. With `id`, answers that name another put are stale (from a put that
-   * failed locally while its answer was in flight) and are skipped.
-   */
-  async #next(id?: string): Promise<ServerMessage> {
-    for (;;) {
-      const message = await this.#nextAny();
-      if (id !== undefined && 'id' in message && message.id !== undefined && message.id !== id) continue;
-      return message;
-    }
-  }
-
-  #nextAny(): Promise<ServerMessage> {
-    const queued = this.#inbox.shift();
-    if (queued) return Promise.resolve(queued);
-    if (this.#closed) return Promise.reject(this.#closed);
-    return new Promise<ServerMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // #fail rejects the waiter (this promise) and every later call.
-        this.#fail(new TimeoutError('response', this.#timeoutMs));
-        this.#socket.destroy();
-      }, this.#timeoutMs);
-      this.#waiter = {
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-    });
-  }
-
-  #fail(err: Error): void {
-    if (this.#keepAlive) clearInterval(this.#keepAlive);
-    if (!this.#closed) this.#closed = err;
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.reject(this.#closed);
   }
 }
 
@@ -505,10 +324,6 @@ function discardSource(source: ByteSource): void {
 
 function checkId(id: string): void {
   if (!putIdSchema.safeParse(id).success) throw new IdInvalidError(id);
-}
-
-function remoteError(message: Extract<ServerMessage, { type: 'error' }>): RemoteError {
-  return new RemoteError(message.code, message.message, message.id, message.fatal);
 }
 
 function checkReceipt(reply: ServerMessage, id: string, bytes: number, sha256: string): Receipt {

@@ -2,7 +2,7 @@
  * Frame encoding (docs/PROTOCOL.md §2). A data payload is never copied: the encoder returns the header and the
  * caller's buffer side by side, for a vectored or corked write.
  */
-import { FrameTooLargeError } from './errors';
+import { FrameTooLargeError } from '../errors';
 import { FRAME_HEADER_BYTES, FRAME_LENGTH_MAX, FrameKind } from './frame';
 
 /** The 5-byte header of a frame whose payload is `length` bytes. */

@@ -1,10 +1,10 @@
 /**
- * Writes frames to a stream socket with backpressure: header and payload go out under one cork, and callers
- * wait for `drain()` whenever a write reports a full buffer (the ws `sendFrame` pattern).
+ * Writes frames (docs/PROTOCOL.md §2) to a stream socket with backpressure: header and payload go out under one
+ * cork, and callers wait for `drain()` whenever a write reports a full buffer (the ws `sendFrame` pattern).
  */
 import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { ConnectionClosedError } from './errors';
+import { ConnectionClosedError } from '../errors';
 import { FrameKind } from './frame';
 import { encodeControlFrame, encodeFrame } from './frame-encoder';
 

@@ -1,5 +1,5 @@
-import type { Frame } from '../src/frame';
-import { FrameDecoder } from '../src/frame-decoder';
+import type { Frame } from '../../src/wire/frame';
+import { FrameDecoder } from '../../src/wire/frame-decoder';
 
 /** Decodes `bytes` fed as the given pieces; returns the frames and what is left buffered. */
 export function decodePieces(pieces: Uint8Array[], maxFrameBytes = 1 << 20): { frames: Frame[]; buffered: number } {

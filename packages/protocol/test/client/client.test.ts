@@ -4,12 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
-import { connect } from '../src/client';
-import { parseClientMessage, type ClientMessage } from '../src/envelopes';
-import { FrameKind } from '../src/frame';
-import { FrameDecoder } from '../src/frame-decoder';
-import { encodeControlFrame } from '../src/frame-encoder';
-import { DEFAULT_LIMITS } from '../src/limits';
+import { connect } from '../../src/client/client';
+import { parseClientMessage, type ClientMessage } from '../../src/wire/envelopes';
+import { FrameKind } from '../../src/wire/frame';
+import { FrameDecoder } from '../../src/wire/frame-decoder';
+import { encodeControlFrame } from '../../src/wire/frame-encoder';
+import { DEFAULT_LIMITS } from '../../src/limits';
 
 type Event = { kind: 'control'; message: ClientMessage } | { kind: 'data'; payload: Buffer };
 type Script = (event: Event, reply: (message: object) => void, socket: net.Socket) => void;

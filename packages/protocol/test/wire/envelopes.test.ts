@@ -1,4 +1,4 @@
-import { parseClientMessage, parseServerMessage } from '../src/envelopes';
+import { parseClientMessage, parseServerMessage } from '../../src/wire/envelopes';
 import { codeOf } from './helpers';
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));

@@ -4,7 +4,7 @@
  * The protocol version is agreed once per connection, in `hello` and `welcome`.
  */
 import { z } from 'zod';
-import { BadMessageError } from './errors';
+import { BadMessageError } from '../errors';
 
 /** A client-chosen put id: 1-128 characters of `[A-Za-z0-9._:-]`, starting with a letter or digit. */
 export const putIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'put id must be 1-128 of [A-Za-z0-9._:-]');

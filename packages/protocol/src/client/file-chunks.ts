@@ -1,8 +1,9 @@
 /**
- * A file read as a sequence of chunks for sending, in a few buffers that are read into again once the socket
- * has written them. A read stream allocates a new buffer for every chunk instead: at 1 MiB per chunk that made
- * the garbage collector the sender's largest cost (about 1 CPU-s per GiB sent, more than its SHA-256), on a
- * machine where sender, server and disk share the cores.
+ * The client's file reader for a file put (docs/PROTOCOL.md §4): a file read as a sequence of chunks for
+ * sending, in a few buffers that are read into again once the socket has written them. A read stream allocates
+ * a new buffer for every chunk instead: at 1 MiB per chunk that made the garbage collector the sender's largest
+ * cost (about 1 CPU-s per GiB sent, more than its SHA-256), on a machine where sender, server and disk share
+ * the cores.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 
