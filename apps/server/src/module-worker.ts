@@ -9,8 +9,8 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 /**
  * The worker's code for a module given as a .ts file: compile TypeScript on require with @swc/core (the tests'
  * own compiler, a root dev dependency) and resolve workspace packages where the starting thread resolved them.
- * Under jest that is the sources (jest.config.base.js maps `@proj/*` and the `/wire` and `/dict` entries to their `index.ts`), so a worker never runs
- * a stale build.
+ * Under jest that is the sources (jest.config.base.js maps `@proj/*` and the `/wire` and `/dict` entries to
+ * their `index.ts`), so a worker never runs a stale build.
  */
 const TS_BOOTSTRAP = `
 const Module = require('node:module');
