@@ -8,23 +8,19 @@
  * one closes this connection only.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import {
   ChecksumMismatchError,
-  DICT_FILE_EXTENSIONS,
   FileTooLargeError,
   FrameDecoder,
   FrameKind,
   FrameWriter,
-  InternalError,
   OffsetError,
   PROTOCOL_VERSION,
   ProtocolError,
   RejectedError,
   ShuttingDownError,
   SizeMismatchError,
-  StorageError,
   SUPPORTED_VERSIONS,
   TimeoutError,
   TooManyConnectionsError,
@@ -41,18 +37,18 @@ import {
   type ServerMessage,
   type Welcome,
 } from '@proj/protocol';
-import { detectAge } from '@proj/crypto';
 import type { ApprovalQueue, ApprovalRequest } from './approval';
 import type { DictDecoderPool } from './dict-decoder-pool';
+import { toProtocolError } from './error-code';
 import type { InputBudget } from './input-budget';
-import { decryptHead, decryptToFile, type Keys } from './keys';
+import { decryptStream, type Keys } from './keys';
 import type { Logger } from './logger';
 import type { ServerOptions } from './options';
-import { Output, SCREEN_MAX_BYTES, textOf, type FileContent, type SessionStats } from './output';
+import { Output, SCREEN_MAX_BYTES, type SessionStats } from './output';
+import { filePreview } from './screen-preview';
+import type { FileSink, ItemStore } from './store/item-store';
 import { cleanName } from './store/paths';
 import { toReceipt, type StoredItem } from './store/receipts';
-import type { Store } from './store/store';
-import { gather, releaseBuffers, startWrite, WRITE_BATCH_BYTES, WRITE_WINDOW_BYTES, writeFailure, type FilePut } from './file-writes';
 import { RateGuard } from './rate-guard';
 
 /**
@@ -67,15 +63,13 @@ const DICT_BLOCK_BYTES = 64 * 1024;
 const FATAL_LINGER_MS = 2000;
 /** With idle timeouts off, how long a client may leave the server's answers unread before it is cut off. */
 const DRAIN_TIMEOUT_MS = 60_000;
-/** Bytes of a file kept to recognise an age header. */
-const HEAD_BYTES = 64;
 const AGENT = 'proj-server/0.1.0';
 
 /** What every session shares with the server that runs it. */
 export interface SessionContext {
   options: ServerOptions;
   serverId: string;
-  store: Store;
+  store: ItemStore;
   keys: Keys;
   /** The token clients must present, when one is configured. */
   token?: string;
@@ -118,6 +112,12 @@ interface DictPut {
   reserved: number;
 }
 
+/** A file put in progress: what the client announced, and the sink its bytes go to. */
+interface FilePut {
+  msg: PutFile;
+  cleaned: string;
+  sink: FileSink;
+}
 
 export class Session {
   readonly sender: string;
@@ -489,17 +489,7 @@ export class Session {
         signal: this.#withdraw.signal,
       });
       await this.#approve({ kind: 'dict', id, sender: this.sender, detail: format, bytes: bytes.length, ...(views.preview !== undefined ? { preview: views.preview } : {}) });
-      const { item, duplicate } = await this.#ctx.store.commit({
-        id,
-        kind: 'dict',
-        data: bytes,
-        fileName: `dict.${DICT_FILE_EXTENSIONS[format]}`,
-        bytes: bytes.length,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-        format,
-        encrypted: false,
-        sender: this.sender,
-      });
+      const { item, duplicate } = await this.#ctx.store.storeDict({ id, format, data: bytes, sender: this.sender });
       this.#send(toReceipt(item, duplicate));
       if (duplicate) return;
       this.stats.dicts += 1;
@@ -527,24 +517,12 @@ export class Session {
       const cleaned = cleanName(msg.name);
       await this.#approve({ kind: 'file', id, sender: this.sender, detail: msg.name, ...(msg.size !== undefined ? { bytes: msg.size } : {}) });
       // The first write buffer comes from the shared budget before `ready`; a put that cannot have it waits.
-      const base = Math.min(WRITE_BATCH_BYTES, msg.size ?? WRITE_BATCH_BYTES);
-      const budget = this.#ctx.budget;
-      await budget.take(base, this.#withdraw.signal);
-      const tempPath = this.#ctx.store.tempPath('part');
-      let handle: FileHandle;
-      try {
-        handle = await open(tempPath, 'wx', 0o600);
-      } catch (err) {
-        budget.give(base);
-        throw new StorageError(`could not create a temporary file: ${(err as Error).message}`, { cause: err });
-      }
+      const sink = await this.#ctx.store.openFileSink({ id, size: msg.size, budget: this.#ctx.budget, signal: this.#withdraw.signal });
       if (this.#socketClosed) {
-        budget.give(base);
-        await handle.close();
-        await rm(tempPath, { force: true });
+        await sink.discard();
         return;
       }
-      this.#file = { msg, cleaned, tempPath, handle, hash: createHash('sha256'), received: 0, head: Buffer.alloc(0), gather: undefined, gathered: 0, spare: [], writes: [], writingBytes: 0, budget, reserved: base, free: base };
+      this.#file = { msg, cleaned, sink };
       this.#state = State.FileBody;
       this.#send({ type: 'ready', id, offset: 0 });
     } catch (err) {
@@ -554,43 +532,22 @@ export class Session {
 
   #onFileData(payload: Buffer): Promise<void> | void {
     const put = this.#file as FilePut;
-    const total = put.received + payload.length;
+    const { sink } = put;
+    const total = sink.received + payload.length;
     const { maxFileBytes } = this.#ctx.options.limits;
     if (total > maxFileBytes) return this.#failFile(new FileTooLargeError(total, maxFileBytes), true);
     if (put.msg.size !== undefined && total > put.msg.size) return this.#failFile(new SizeMismatchError(put.msg.size, total), true);
-    if (put.writeError !== undefined) return this.#failFile(writeFailure(put.writeError), true);
-    if (put.head.length < HEAD_BYTES) put.head = Buffer.concat([put.head, payload.subarray(0, HEAD_BYTES - put.head.length)]);
-    put.hash.update(payload);
-    put.received = total;
-    const placed = gather(put, payload);
-    if (placed < payload.length) return this.#gatherLater(put, payload.subarray(placed));
-    if (put.writingBytes > WRITE_WINDOW_BYTES) return this.#waitForWindow(put);
+    const failure = sink.failure;
+    if (failure !== undefined) return this.#failFile(failure, true);
+    const waiting = sink.write(payload);
+    if (waiting) return this.#afterWait(put, waiting);
   }
 
-  /**
-   * Gathers the rest of a payload when the input budget had no buffer for it: waits (socket paused) for a write
-   * in flight to hand its buffer back, or for the budget.
-   */
-  async #gatherLater(put: FilePut, rest: Buffer): Promise<void> {
-    while (rest.length > 0 && this.#file === put && put.writeError === undefined) {
-      if (put.writes.length > 0) {
-        await put.writes[0];
-      } else {
-        const left = put.msg.size === undefined ? WRITE_BATCH_BYTES : put.msg.size - put.received + rest.length;
-        const bytes = Math.min(WRITE_BATCH_BYTES, left);
-        await put.budget.take(bytes, this.#withdraw.signal);
-        put.reserved += bytes;
-        put.free += bytes;
-      }
-      rest = rest.subarray(gather(put, rest));
-    }
-    if (put.writeError !== undefined && this.#file === put) return this.#failFile(writeFailure(put.writeError), true);
-  }
-
-  /** Waits (socket paused) until the put's writes in flight fit the window again. */
-  async #waitForWindow(put: FilePut): Promise<void> {
-    while (put.writingBytes > WRITE_WINDOW_BYTES && put.writes.length > 0) await put.writes[0];
-    if (put.writeError !== undefined && this.#file === put) return this.#failFile(writeFailure(put.writeError), true);
+  /** Waits (socket paused) for the sink to take more bytes; a write that failed meanwhile fails the put. */
+  async #afterWait(put: FilePut, waiting: Promise<void>): Promise<void> {
+    await waiting;
+    const failure = put.sink.failure;
+    if (failure !== undefined && this.#file === put) return this.#failFile(failure, true);
   }
 
   async #onFileMessage(msg: ClientMessage): Promise<void> {
@@ -646,113 +603,38 @@ export class Session {
 
   async #finishFile(end: FileEnd): Promise<void> {
     const put = this.#file as FilePut;
-    const { msg } = put;
-    const sha256 = put.hash.digest('hex');
-    if (end.bytes !== put.received) return this.#failFile(new SizeMismatchError(end.bytes, put.received), false);
-    if (msg.size !== undefined && msg.size !== put.received) return this.#failFile(new SizeMismatchError(msg.size, put.received), false);
+    const { msg, sink } = put;
+    const sha256 = sink.sha256();
+    if (end.bytes !== sink.received) return this.#failFile(new SizeMismatchError(end.bytes, sink.received), false);
+    if (msg.size !== undefined && msg.size !== sink.received) return this.#failFile(new SizeMismatchError(msg.size, sink.received), false);
     if (end.sha256 !== sha256) return this.#failFile(new ChecksumMismatchError(end.sha256, sha256), false);
     this.#file = undefined;
     this.#state = State.Idle;
-    const plainTemp = this.#ctx.store.tempPath('plain');
+    const { keys, options, output } = this.#ctx;
     try {
-      try {
-        startWrite(put);
-        await Promise.all(put.writes);
-        releaseBuffers(put);
-        if (put.writeError !== undefined) throw put.writeError;
-        await put.handle.sync();
-      } finally {
-        await put.handle.close();
-      }
-    } catch (err) {
-      await rm(put.tempPath, { force: true });
-      return this.#putError(new StorageError(`could not write the file: ${(err as Error).message}`, { cause: err }), msg.id);
-    }
-    try {
-      const encrypted = detectAge(put.head) !== null;
-      if (encrypted !== (msg.encryption === 'age')) {
-        this.#ctx.log.warn({ sender: this.sender, id: msg.id, declared: msg.encryption, detected: encrypted ? 'age' : 'none' }, 'declared encryption differs from the bytes; recording what the bytes are');
-      }
-      const keys = this.#ctx.keys;
-      const fileName = encrypted && !put.cleaned.toLowerCase().endsWith('.age') ? `${put.cleaned}.age` : put.cleaned;
-      let plaintext: { tempPath: string; fileName: string } | undefined;
-      let decryptFailure: string | undefined;
-      if (encrypted && keys.canDecrypt && this.#ctx.options.savePlaintext) {
-        try {
-          await decryptToFile(keys, put.tempPath, plainTemp);
-          plaintext = { tempPath: plainTemp, fileName: fileName.replace(/\.age$/i, '') || 'plaintext' };
-        } catch (err) {
-          decryptFailure = codeOf(err);
-          this.#ctx.log.warn({ sender: this.sender, id: msg.id, code: decryptFailure }, 'cannot decrypt; keeping the ciphertext only');
-        }
-      }
-      const { item, duplicate } = await this.#ctx.store.commit({
-        id: msg.id,
-        kind: 'file',
-        tempPath: put.tempPath,
-        fileName,
-        bytes: put.received,
-        sha256,
-        encrypted,
-        sender: this.sender,
+      const { item, duplicate, decryptFailure } = await sink.commit({
         name: msg.name,
-        ...(plaintext ? { plaintext } : {}),
+        cleanedName: put.cleaned,
+        declared: msg.encryption,
+        sender: this.sender,
+        ...(keys.canDecrypt && options.savePlaintext ? { decrypt: () => decryptStream(keys) } : {}),
       });
       this.#send(toReceipt(item, duplicate));
       if (duplicate) return;
       this.stats.files += 1;
       this.stats.bytes += item.bytes;
-      this.#ctx.log.info({ sender: this.sender, id: msg.id, bytes: item.bytes, encrypted, path: item.path }, 'file stored');
-      this.#ctx.output.file(item, await this.#screenContent(item, decryptFailure));
+      this.#ctx.log.info({ sender: this.sender, id: msg.id, bytes: item.bytes, encrypted: item.encrypted, path: item.path }, 'file stored');
+      output.file(item, output.showsContent ? await filePreview(item, decryptFailure, this.#ctx.store, keys) : undefined);
     } catch (err) {
       this.#putError(err, msg.id);
-    } finally {
-      await rm(put.tempPath, { force: true });
-      await rm(plainTemp, { force: true });
     }
-  }
-
-  /** What the screen shows of a stored file (read back from disk, decrypted when possible). */
-  async #screenContent(item: StoredItem, decryptFailure: string | undefined): Promise<FileContent | undefined> {
-    if (!this.#ctx.output.showsContent) return undefined;
-    const root = this.#ctx.store.dataDir;
-    const keys = this.#ctx.keys;
-    let head: Buffer;
-    let more: boolean;
-    let decrypted = false;
-    try {
-      if (item.encrypted && item.plaintextPath) {
-        ({ head, more } = await readHead(`${root}/${item.plaintextPath}`, SCREEN_MAX_BYTES));
-        decrypted = true;
-      } else if (item.encrypted) {
-        if (!keys.canDecrypt) return { kind: 'note', note: 'age-encrypted; decryption is turned off on this server' };
-        if (decryptFailure) return { kind: 'note', note: `age-encrypted; this server cannot decrypt it (${decryptFailure})` };
-        ({ head, more } = await decryptHead(keys, `${root}/${item.path}`, SCREEN_MAX_BYTES));
-        decrypted = true;
-      } else {
-        ({ head, more } = await readHead(`${root}/${item.path}`, SCREEN_MAX_BYTES));
-      }
-    } catch (err) {
-      const code = codeOf(err);
-      if (item.encrypted) return { kind: 'note', note: `age-encrypted; this server cannot decrypt it (${code})` };
-      return { kind: 'note', note: `cannot read it back (${code})` };
-    }
-    const text = textOf(head);
-    if (text === undefined) return { kind: 'note', note: `binary content${decrypted ? ' after decryption' : ''}, not shown` };
-    return { kind: 'text', text, more, decrypted };
   }
 
   async #discardFile(): Promise<void> {
     const put = this.#file;
     if (!put) return;
     this.#file = undefined;
-    put.writeError ??= new Error('discarded');
-    put.gather = undefined;
-    put.gathered = 0;
-    await Promise.all(put.writes);
-    releaseBuffers(put);
-    await put.handle.close().catch(() => undefined);
-    await rm(put.tempPath, { force: true });
+    await put.sink.discard();
   }
 
   // -- approval ---------------------------------------------------------------------------------------------------
@@ -908,13 +790,6 @@ export class Session {
   }
 }
 
-/** Normalises anything thrown into a coded protocol error; unknown failures become ERR_INTERNAL. */
-function toProtocolError(err: unknown, log: Logger, sender: string): ProtocolError {
-  if (err instanceof ProtocolError) return err;
-  log.error({ err, sender }, 'unexpected failure');
-  return new InternalError('internal error (details in the server log)', { cause: err });
-}
-
 /** Compares tokens in constant time: both are hashed first, so their lengths leak nothing either. */
 function tokensEqual(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given, 'utf8').digest();
@@ -925,21 +800,4 @@ function tokensEqual(given: string, expected: string): boolean {
 function formatAddress(address: string | undefined, port: number | undefined): string {
   const host = address ?? 'unknown';
   return host.includes(':') ? `[${host}]:${port ?? 0}` : `${host}:${port ?? 0}`;
-}
-
-function codeOf(err: unknown): string {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? code : 'ERR_INTERNAL';
-}
-
-
-async function readHead(path: string, maxBytes: number): Promise<{ head: Buffer; more: boolean }> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(maxBytes + 1);
-    const { bytesRead } = await handle.read(buffer, 0, maxBytes + 1, 0);
-    return { head: buffer.subarray(0, Math.min(bytesRead, maxBytes)), more: bytesRead > maxBytes };
-  } finally {
-    await handle.close();
-  }
 }

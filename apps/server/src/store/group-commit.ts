@@ -2,8 +2,8 @@
  * Group commit: the commit that makes an item durable and visible (the durability promise, docs/SERVER.md §5),
  * made for a batch of items together:
  *   1. each item is placed under its final name in `items/<day>/` (exclusive: never overwrites): a dictionary's
- *      bytes are written there, a file's temporary (written and fsynced by its session) is hard-linked there.
- *      Nothing of this is fsynced;
+ *      bytes are written there, a file's temporary (written and fsynced by its sink, ./file-sink.ts) is
+ *      hard-linked there. Nothing of this is fsynced;
  *   2. one journal record per item (its receipt, and a dictionary's bytes) is appended to this process's
  *      journal segment, which is fdatasynced once for the batch (./journal.ts); at the same time the
  *      directories where files were linked are fsynced (a file's bytes are not in the journal);
@@ -35,7 +35,7 @@ import { encodeAbort, encodeRecord } from './journal-record';
 import { ITEMS_DIR, itemFileName, placeUnique, receiptFileName, utcStamp } from './paths';
 import { readReceiptFile, receiptText, type StoredItem } from './receipts';
 
-/** One item to commit. */
+/** One item to commit, as the store hands it over (./store.ts, ./file-sink.ts). */
 export interface CommitInput {
   id: string;
   kind: 'dict' | 'file';
@@ -236,7 +236,7 @@ export class GroupCommit {
     }
 
     // 2. Durable: the batch's journal records in one fdatasync; with them, the directories where files were
-    //    linked (a file's bytes were fsynced by its session, but its new name is only durable with its directory).
+    //    linked (a file's bytes were fsynced by its sink, but its new name is only durable with its directory).
     const placed = live();
     const fileDirs = groupBy(
       placed.filter((e) => e.input.data === undefined),

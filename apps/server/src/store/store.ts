@@ -1,18 +1,23 @@
 /**
- * The data directory as the server's store: opening it (layout, lock, recovery), closing it, temporaries, and the
- * receipts index. Items are made durable and visible by the group commit (./group-commit.ts), which holds the
- * durability promise (docs/SERVER.md §5).
+ * The data directory as the server's store (./item-store.ts): opening it (layout, lock, recovery) and closing it,
+ * the receipts index, dictionaries, file sinks (./file-sink.ts) and reading items back. Items are made durable
+ * and visible by the group commit (./group-commit.ts), which holds the durability promise (docs/SERVER.md §5).
  *
  * The store holds its server's lock (./liveness.ts) from open to close: other servers sharing the directory
  * leave its temporaries and journal alone while it runs, and clean up after it once it is gone.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { DICT_FILE_EXTENSIONS } from '@proj/protocol';
 import type { Logger } from '../logger';
 import { cleanStale } from './cleanup';
 import { mkdirDurable } from './durable';
-import { GroupCommit, type CommitInput } from './group-commit';
-import type { CommitResult } from './item-store';
+import { LocalFileSink, type SinkStore } from './file-sink';
+import { GroupCommit } from './group-commit';
+import type { CommitResult, DictToStore, FileSink, FileSinkOptions, ItemStore } from './item-store';
 import { Journal, type JournalOptions } from './journal';
 import { Owners, ServerLock } from './liveness';
 import { layout, receiptFileName } from './paths';
@@ -20,22 +25,24 @@ import { repairReceipts } from './receipt-repair';
 import { readReceipt, type StoredItem } from './receipts';
 import { replayJournals } from './recovery';
 
-export class Store {
+export class Store implements ItemStore {
   #counter = 0;
   #lock: ServerLock | undefined;
   readonly #journal: Journal;
   readonly #commits: GroupCommit;
+  readonly #sinkStore: SinkStore;
   readonly dirs: ReturnType<typeof layout>;
 
   private constructor(
     readonly dataDir: string,
     readonly serverId: string,
-    private readonly log: Logger,
+    log: Logger,
     journal: JournalOptions,
   ) {
     this.dirs = layout(dataDir);
     this.#journal = new Journal(dataDir, serverId, log, journal);
     this.#commits = new GroupCommit(this.dirs, serverId, this.#journal, log);
+    this.#sinkStore = { tempPath: (purpose) => this.tempPath(purpose), commit: (input) => this.#commits.commit(input), log };
   }
 
   /**
@@ -85,11 +92,37 @@ export class Store {
     return readReceipt(this.dataDir, id);
   }
 
-  /**
-   * Makes an item durable under its final name and records its receipt; resolves only once both are on disk.
-   * Removes the item's temporaries (also on failure). Throws ERR_STORAGE on failure.
-   */
-  commit(input: CommitInput): Promise<CommitResult> {
-    return this.#commits.commit(input);
+  storeDict(dict: DictToStore): Promise<CommitResult> {
+    const { id, format, data, sender } = dict;
+    return this.#commits.commit({
+      id,
+      kind: 'dict',
+      data,
+      fileName: `dict.${DICT_FILE_EXTENSIONS[format]}`,
+      bytes: data.length,
+      sha256: createHash('sha256').update(data).digest('hex'),
+      format,
+      encrypted: false,
+      sender,
+    });
+  }
+
+  openFileSink(options: FileSinkOptions): Promise<FileSink> {
+    return LocalFileSink.open(this.#sinkStore, options);
+  }
+
+  async readHead(path: string, maxBytes: number): Promise<{ head: Buffer; more: boolean }> {
+    const handle = await open(`${this.dataDir}/${path}`, 'r');
+    try {
+      const buffer = Buffer.alloc(maxBytes + 1);
+      const { bytesRead } = await handle.read(buffer, 0, maxBytes + 1, 0);
+      return { head: buffer.subarray(0, Math.min(bytesRead, maxBytes)), more: bytesRead > maxBytes };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  openReader(path: string, highWaterMark: number): Readable {
+    return createReadStream(`${this.dataDir}/${path}`, { highWaterMark });
   }
 }
