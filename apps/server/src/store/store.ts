@@ -42,7 +42,7 @@ export class Store implements ItemStore {
     this.dirs = layout(dataDir);
     this.#journal = new Journal(dataDir, serverId, log, journal);
     this.#commits = new GroupCommit(this.dirs, serverId, this.#journal, log);
-    this.#sinkStore = { tempPath: (purpose) => this.tempPath(purpose), commit: (input) => this.#commits.commit(input), log };
+    this.#sinkStore = { tempPath: (purpose) => this.#tempPath(purpose), commit: (input) => this.#commits.commit(input), log };
   }
 
   /**
@@ -79,8 +79,8 @@ export class Store implements ItemStore {
     this.#lock = undefined;
   }
 
-  /** A fresh temporary path, unique to this process (`tmp/<serverId>.<n>.<purpose>`). */
-  tempPath(purpose: string): string {
+  /** A fresh temporary path, unique to this process (`tmp/<serverId>.<n>.<purpose>`), for a file sink. */
+  #tempPath(purpose: string): string {
     this.#counter += 1;
     return join(this.dirs.tmp, `${this.serverId}.${this.#counter}.${purpose}`);
   }
