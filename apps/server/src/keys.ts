@@ -1,12 +1,11 @@
 /**
  * The server's age keys: its identity (generated on first start, its recipient announced in the welcome) and an
- * optional passphrase, and the two ways the server opens what it received: a whole file into a temporary (to
- * save the plaintext), or only the head of one (to show it on screen).
+ * optional passphrase, and the two ways the server opens what it received: a stream that decrypts a whole file
+ * (the store keeps the plaintext through it, ./store/file-sink.ts), or only the head of one (to show it on
+ * screen, ./screen-preview.ts).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import type { Readable, Transform } from 'node:stream';
 import {
   createDecryptStream,
   DEFAULT_MAX_SCRYPT_WORK_FACTOR,
@@ -79,7 +78,7 @@ export async function loadKeys(options: KeyOptions, log: Logger): Promise<Keys> 
  * How every decryption of the server opens a file. Passphrase work is bounded in @proj/crypto: work factors above
  * the cap are refused before any scrypt (ERR_AGE_WORK_FACTOR), one derivation runs at a time in the process, and
  * a decryption that would queue behind too many others is refused (ERR_AGE_SCRYPT_BUSY). Both codes reach the
- * session like any other CryptoError: the ciphertext is kept and the code is shown and logged.
+ * server like any other CryptoError: the ciphertext is kept and the code is shown and logged.
  */
 function decryptOptions(keys: Keys): DecryptOptions {
   return {
@@ -89,28 +88,19 @@ function decryptOptions(keys: Keys): DecryptOptions {
 }
 
 /**
- * Decrypts `inPath` into a new file `outPath` (exclusive create, 0600, fsynced). The whole file authenticates or
- * this throws (a CryptoError with a code) and `outPath` is removed.
+ * A stream that decrypts one age file with the server's keys; it fails with a CryptoError (a code) unless the
+ * whole file authenticates.
  */
-export async function decryptToFile(keys: Keys, inPath: string, outPath: string): Promise<void> {
-  try {
-    await pipeline(
-      createReadStream(inPath, { highWaterMark: 1024 * 1024 }),
-      createDecryptStream(decryptOptions(keys)),
-      createWriteStream(outPath, { flags: 'wx', mode: 0o600, flush: true }),
-    );
-  } catch (err) {
-    await rm(outPath, { force: true });
-    throw err;
-  }
+export function decryptStream(keys: Keys): Transform {
+  return createDecryptStream(decryptOptions(keys));
 }
 
 /**
- * The first `maxBytes` of the plaintext of `inPath`, for display. Each age chunk authenticates on its own, so
- * what is shown is authentic; a truncated tail would only show at the end, which is not read.
+ * The first `maxBytes` of the plaintext of the age file `source` reads, for display; `source` is destroyed after.
+ * Each age chunk authenticates on its own, so what is shown is authentic; a truncated tail would only show at the
+ * end, which is not read.
  */
-export async function decryptHead(keys: Keys, inPath: string, maxBytes: number): Promise<{ head: Buffer; more: boolean }> {
-  const source = createReadStream(inPath, { highWaterMark: 256 * 1024 });
+export async function decryptHead(keys: Keys, source: Readable, maxBytes: number): Promise<{ head: Buffer; more: boolean }> {
   const decrypt = createDecryptStream(decryptOptions(keys));
   source.on('error', (err) => decrypt.destroy(err));
   source.pipe(decrypt);

@@ -146,20 +146,6 @@ export class Output {
   }
 }
 
-/** Text to show for `head`, or undefined when it looks binary (NUL bytes or invalid UTF-8 beyond a cut character). */
-export function textOf(head: Buffer): string | undefined {
-  if (head.includes(0)) return undefined;
-  // A cut at 64 KiB may split one character: allow up to 3 bytes of it at the end.
-  for (let cut = 0; cut <= 3 && cut <= head.length; cut++) {
-    try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, head.length - cut));
-    } catch {
-      // try a shorter cut
-    }
-  }
-  return undefined;
-}
-
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];

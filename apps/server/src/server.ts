@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import * as tls from 'node:tls';
 import { readSecretFile } from '@proj/crypto';
 import { encodeControlFrame } from '@proj/protocol/wire';
-import { Admission } from './admission';
+import { Admission, type Admitted } from './admission';
 import { ApprovalQueue } from './approval';
 import { DictDecoderPool, workerHeapMiBFor } from './dict-decoder-pool';
 import { InputBudget } from './input-budget';
@@ -18,7 +18,8 @@ import { createLogger } from './logger';
 import { resolveOptions, UsageError, type ServerOptions, type StartOptions } from './options';
 import { Output } from './output';
 import { terminalApprover } from './prompts';
-import { Session, type SessionContext } from './session';
+import type { SessionContext } from './session/context';
+import { Session } from './session/session';
 import { newServerId } from './store/paths';
 import { Store } from './store/store';
 
@@ -69,7 +70,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   const budget = new InputBudget(limits.maxBufferedBytes);
   // Each session has at most one dictionary in hand, so the queue never holds more than the sessions admitted.
   const dictDecoder = new DictDecoderPool({ size: options.dictWorkers, maxQueued: limits.maxConnections + limits.maxPendingConnections, workerHeapMiB: workerHeapMiBFor(limits.maxDictBytes) });
-  const admission = new Admission<Session>({ maxPending: limits.maxPendingConnections, maxPerAddress: limits.maxConnectionsPerAddress });
+  const admission = new Admission<Admitted>({ maxPending: limits.maxPendingConnections, maxPerAddress: limits.maxConnectionsPerAddress });
   const ctx: SessionContext = {
     options,
     serverId,

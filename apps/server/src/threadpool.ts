@@ -1,6 +1,6 @@
 /**
  * Sizes libuv's thread pool before anything starts it: it must be imported first by ./main.ts. The store
- * fsyncs many files and directories at once (group commit, ./store/store.ts); with the default 4 threads they
+ * fsyncs many files and directories at once (group commit, ./store/group-commit.ts); with the default 4 threads they
  * would queue behind each other instead of being merged by the file system's journal. An explicit
  * UV_THREADPOOL_SIZE in the environment wins.
  */

@@ -1,7 +1,7 @@
 /**
  * The file-system steps the durability promise is made of: fsync a file, fsync a directory (so a rename or link
  * in it survives a crash), create a directory durably; and the small synchronous steps the store, its journal
- * and recovery share (create a file exclusively, write all of a buffer, remove a file that may be gone).
+ * and recovery share (create a file exclusively, write all of a buffer, remove files that may be gone).
  */
 import { closeSync, fsync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
@@ -66,4 +66,17 @@ export function removeIfThere(path: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+}
+
+/** Removes every path; one already gone is fine. Throws the first other failure after trying them all. */
+export function unlinkAll(paths: string[]): void {
+  let first: unknown;
+  for (const p of paths) {
+    try {
+      removeIfThere(p);
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  if (first !== undefined) throw first;
 }

@@ -1,5 +1,6 @@
 /**
- * Where things go in the data directory, and how a client's file name becomes a safe part of a stored name.
+ * Where things go in the data directory, how a client's file name becomes a safe part of a stored name, and the free
+ * name an item takes when another holds its own.
  *
  *   <data>/items/YYYY-MM-DD/<HHMMSS>-<serverId>-<id>-<cleaned name>   stored items (UTC date and time)
  *   <data>/receipts/<id>.json                                          one receipt per put id: the index
@@ -124,6 +125,28 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 /** The file name of a stored item, without a collision counter. */
 export function itemFileName(time: string, serverId: string, id: string, cleanedName: string): string {
   return `${time}-${serverId}-${idForName(id)}-${cleanedName}`;
+}
+
+/**
+ * Creates `dir/base` with `create` (which must fail with EEXIST when the name is taken), or the same name with
+ * `2~`, `3~`… before the id part. Returns the name used.
+ */
+export function placeUnique(dir: string, base: string, create: (path: string) => void): string {
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? base : withCounter(base, n);
+    try {
+      create(join(dir, name));
+      return name;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n > 1000) throw err;
+    }
+  }
+}
+
+/** `HHMMSS-sid-pid-id-name` → `HHMMSS-sid-pid-n~id-name`: the counter goes before the id. */
+function withCounter(base: string, n: number): string {
+  const m = /^(\d{6}-[0-9a-f]{8}-\d+-)(.*)$/.exec(base);
+  return m ? `${m[1]}${n}~${m[2]}` : `${n}~${base}`;
 }
 
 /** Absolute paths of the data directory's parts. */

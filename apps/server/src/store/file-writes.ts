@@ -1,20 +1,19 @@
 /**
  * The write path of a file put: the bytes received are gathered into write buffers taken from the input budget,
  * handed to the disk in order (small synchronous writes first, then the thread pool), with a bounded window of
- * bytes in flight. The session decides when to wait; this module only tracks the buffers and the writes.
+ * bytes in flight. The file sink (./file-sink.ts) decides when to wait; this module only tracks the buffers and
+ * the writes.
  */
-import type { Hash } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { StorageError } from '@proj/protocol';
-import type { PutFile } from '@proj/protocol/wire';
-import type { InputBudget } from './input-budget';
+import type { InputBudget } from '../input-budget';
 
 /**
  * Data frames are gathered up to this many bytes before one write: a client sending a file in one-byte or empty
  * frames must not cost the server one write per frame (the reliability fuzzer found such sessions starving
  * everyone else's writes and fsyncs on the thread pool). They are gathered by copying into write buffers of this
- * size that a put reuses once written (see FilePut.spare).
+ * size that a put reuses once written (see FileWrites.spare).
  */
 export const WRITE_BATCH_BYTES = 1024 * 1024;
 /**
@@ -38,15 +37,13 @@ const WRITE_PIECE_BYTES = 8 * 1024;
  */
 const SYNC_WRITE_BUDGET_MS = 4;
 
-/** A file put in progress. */
-export interface FilePut {
-  msg: PutFile;
-  cleaned: string;
-  tempPath: string;
+/** The writes of a file put in progress. */
+export interface FileWrites {
   handle: FileHandle;
-  hash: Hash;
+  /** The file's size when the client announced it. */
+  size: number | undefined;
+  /** Bytes received, gathered or not. */
   received: number;
-  head: Buffer;
   /**
    * The write buffer being filled with the bytes received and not yet written, and how many it holds: frames are
    * gathered into one write (see WRITE_BATCH_BYTES).
@@ -74,7 +71,7 @@ export interface FilePut {
  * Copies `payload` into the put's write buffers, handing each one to the disk as it fills. The bytes are copied
  * so that the socket's chunks they arrived in are not held while they are written.
  */
-export function gather(put: FilePut, payload: Buffer): number {
+export function gather(put: FileWrites, payload: Buffer): number {
   let offset = 0;
   while (offset < payload.length) {
     const buffer = (put.gather ??= writeBuffer(put, payload.length - offset));
@@ -93,10 +90,10 @@ export function gather(put: FilePut, payload: Buffer): number {
  * the input budget or taken from it now. Undefined when the budget has none: the put's window shrinks to the
  * buffers it has.
  */
-function writeBuffer(put: FilePut, unplaced: number): Buffer | undefined {
+function writeBuffer(put: FileWrites, unplaced: number): Buffer | undefined {
   const spare = put.spare.pop();
   if (spare) return spare;
-  const left = put.msg.size === undefined ? WRITE_BATCH_BYTES : put.msg.size - put.received + unplaced;
+  const left = put.size === undefined ? WRITE_BATCH_BYTES : put.size - put.received + unplaced;
   const size = Math.min(WRITE_BATCH_BYTES, left);
   const need = Math.max(0, size - put.free);
   if (need > 0 && !put.budget.tryTake(need)) return undefined;
@@ -106,7 +103,7 @@ function writeBuffer(put: FilePut, unplaced: number): Buffer | undefined {
 }
 
 /** Gives a finished put's buffers back to the input budget (once its writes are done). */
-export function releaseBuffers(put: FilePut): void {
+export function releaseBuffers(put: FileWrites): void {
   put.budget.give(put.reserved);
   put.reserved = 0;
   put.free = 0;
@@ -118,7 +115,7 @@ export function releaseBuffers(put: FilePut): void {
  * the file's position). Not awaited: the caller bounds the bytes in flight (WRITE_WINDOW_BYTES). A full-size
  * buffer goes back to the put's spares once written.
  */
-export function startWrite(put: FilePut): void {
+export function startWrite(put: FileWrites): void {
   const buffer = put.gather;
   if (buffer === undefined || put.gathered === 0) return;
   const data = buffer.subarray(0, put.gathered);
@@ -161,6 +158,7 @@ function writeSmallPieces(fd: number, data: Buffer): number {
   return off;
 }
 
+/** The error a put is answered with when one of its writes failed. */
 export function writeFailure(err: unknown): StorageError {
   return new StorageError(`could not write the file: ${(err as Error).message}`, { cause: err });
 }

@@ -1,0 +1,58 @@
+/**
+ * The handshake (docs/PROTOCOL.md §4): the checks a hello must pass, in order (version, token, shutdown,
+ * connection limit), and the welcome that answers it: the server's limits, formats and age recipient.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  AuthError,
+  PROTOCOL_VERSION,
+  ShuttingDownError,
+  SUPPORTED_VERSIONS,
+  TooManyConnectionsError,
+  VersionError,
+} from '@proj/protocol';
+import type { Hello, Welcome } from '@proj/protocol/wire';
+import type { SessionContext } from './context';
+
+const AGENT = 'proj-server/0.1.0';
+
+/** The welcome for `hello` from `sender`; throws the coded error of the first check it fails. */
+export function welcomeFor(hello: Hello, ctx: SessionContext, sender: string): Welcome {
+  const { options, token } = ctx;
+  if (!SUPPORTED_VERSIONS.includes(hello.version)) throw new VersionError(hello.version, SUPPORTED_VERSIONS);
+  if (token !== undefined && (hello.token === undefined || !tokensEqual(hello.token, token))) {
+    ctx.log.warn({ sender }, 'authentication failed');
+    throw new AuthError();
+  }
+  if (ctx.isShuttingDown()) throw new ShuttingDownError();
+  if (ctx.welcomedCount() >= options.limits.maxConnections) {
+    throw new TooManyConnectionsError(options.limits.maxConnections);
+  }
+  const { limits } = options;
+  return {
+    type: 'welcome',
+    version: PROTOCOL_VERSION,
+    agent: AGENT,
+    serverId: ctx.serverId,
+    limits: {
+      maxFrameBytes: limits.maxFrameBytes,
+      maxDictBytes: limits.maxDictBytes,
+      maxDictDepth: limits.maxDictDepth,
+      maxFileBytes: limits.maxFileBytes,
+      idleTimeoutMs: limits.idleTimeoutMs,
+    },
+    formats: ['json', 'xml', 'protobuf'],
+    encryption: {
+      accepts: ['none', 'age'],
+      recipient: ctx.keys.recipient,
+      canDecrypt: ctx.keys.canDecrypt,
+    },
+  };
+}
+
+/** Compares tokens in constant time: both are hashed first, so their lengths leak nothing either. */
+function tokensEqual(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}

@@ -1,0 +1,389 @@
+/**
+ * Group commit: the commit that makes an item durable and visible (the durability promise, docs/SERVER.md §5),
+ * made for a batch of items together:
+ *   1. each item is placed under its final name in `items/<day>/` (exclusive: never overwrites): a dictionary's
+ *      bytes are written there, a file's temporary (written and fsynced by its sink, ./file-sink.ts) is
+ *      hard-linked there. Nothing of this is fsynced;
+ *   2. one journal record per item (its receipt, and a dictionary's bytes) is appended to this process's
+ *      journal segment, which is fdatasynced once for the batch (./journal.ts); at the same time the
+ *      directories where files were linked are fsynced (a file's bytes are not in the journal);
+ *   3. each receipt is created as `receipts/<id>.json` (exclusive, O_EXCL: the first writer of an id wins,
+ *      across processes); a put that lost removes its item and is answered with the first receipt;
+ *   4. only then does the commit resolve, and the session send the receipt.
+ * A crash before 2 is over leaves items without receipts: unacknowledged orphans, removed at the next start
+ * (./cleanup.ts). A crash after it may lose files and receipts that were not yet written back, but the journal
+ * has them: the next start replays it (./recovery.ts) before it serves.
+ *
+ * ERR_STORAGE means nothing stored. An item that fails after its journal record is durable (its receipt does not
+ * fit on a full disk, say) is withdrawn by a durable abort record, in room its append reserved, before the
+ * client is told; replay skips it. If even that cannot be made durable, the outcome is unknown, and the commit
+ * fails with StorageInDoubtError (ERR_STORAGE_IN_DOUBT), not ERR_STORAGE: the session must not claim that
+ * nothing was stored.
+ *
+ * Commits that arrive while a batch is being committed wait and form the next batch, so one fdatasync serves all
+ * of them. The cheap steps (open, write, link, close of small files in the page cache) run as direct system
+ * calls; only the fsyncs go to the thread pool.
+ */
+import { closeSync, linkSync, openSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { StorageError } from '@proj/protocol';
+import type { Logger } from '../logger';
+import { createFile, fsyncFd, mkdirDurable, unlinkAll } from './durable';
+import { StorageInDoubtError, type CommitResult } from './item-store';
+import { JournalInDoubtError, type Journal } from './journal';
+import { encodeAbort, encodeRecord } from './journal-record';
+import { ITEMS_DIR, itemFileName, placeUnique, receiptFileName, utcStamp } from './paths';
+import { readReceiptFile, receiptText, type StoredItem } from './receipts';
+
+/** One item to commit, as the store hands it over (./store.ts, ./file-sink.ts). */
+export interface CommitInput {
+  id: string;
+  kind: 'dict' | 'file';
+  /** A complete, fsynced temporary holding exactly the client's bytes (or `data` instead). */
+  tempPath?: string;
+  /** The client's bytes, written to a temporary and fsynced as part of the commit (small items). */
+  data?: Uint8Array;
+  /** Cleaned name with its extension, e.g. `report.txt.age` or `dict.json`. */
+  fileName: string;
+  bytes: number;
+  sha256: string;
+  format?: 'json' | 'xml' | 'protobuf';
+  encrypted: boolean;
+  sender: string;
+  /** The client's file name as sent. */
+  name?: string;
+  /** A fsynced temporary with the decrypted plaintext, to store beside the item. */
+  plaintext?: { tempPath: string; fileName: string };
+}
+
+/** Most commits in one batch. */
+const MAX_BATCH = 256;
+/** Longest wait for the recently active connections' next commits before a batch starts anyway. */
+const GATHER_MS = 1;
+/** A connection counts as an active committer this long after its last commit. */
+const ACTIVE_MS = 20;
+
+/** One commit going through a batch. */
+interface Entry {
+  input: CommitInput;
+  now: Date;
+  day: string;
+  time: string;
+  dir: string;
+  resolve(result: CommitResult): void;
+  reject(err: unknown): void;
+  /** Set once the entry failed: it takes no further step, and what it made is removed. */
+  error?: unknown;
+  /** Temporaries to remove at the end (this entry's own, never shared). */
+  temps: string[];
+  item?: StoredItem;
+  /** Absolute paths linked under `items/`. */
+  linked: string[];
+  /** `receipts/<id>.json`, once this entry created it. */
+  receiptCreated?: string;
+  /** Set when another put of this id claimed it first. */
+  lost?: boolean;
+  /** The first receipt, when another put of this id won. */
+  duplicateOf?: StoredItem;
+  /** Its journal record is durable: a failure must withdraw it (an abort record) before it is reported. */
+  journaled?: boolean;
+  /** Failed, and whether replay would bring it back is unknown. */
+  inDoubt?: boolean;
+}
+
+export class GroupCommit {
+  #queue: Entry[] = [];
+  /** A batch is being committed (one at a time: concurrent batches would wait for each other's journal commits). */
+  #running = false;
+  /** Entries in the batch being committed. */
+  #committing = 0;
+  #scheduled = false;
+  #gatherTimer: NodeJS.Timeout | undefined;
+  /** Connection → when it last handed over a commit. */
+  #active = new Map<string, number>();
+  /** Day directories known to exist durably (created by this process or found). */
+  #knownDirs = new Set<string>();
+  /** Settles when the running batch (if any) is over. */
+  #batchDone: Promise<void> = Promise.resolve();
+  readonly #journal: Journal;
+
+  constructor(
+    private readonly dirs: { items: string; receipts: string },
+    private readonly serverId: string,
+    journal: Journal,
+    private readonly log: Logger,
+  ) {
+    this.#journal = journal;
+  }
+
+  /**
+   * Makes an item durable under its final name and records its receipt; resolves only once both are on disk.
+   * Removes the item's temporaries (also on failure). Throws ERR_STORAGE on failure.
+   */
+  commit(input: CommitInput): Promise<CommitResult> {
+    const now = new Date();
+    const { day, time } = utcStamp(now);
+    return new Promise<CommitResult>((resolve, reject) => {
+      this.#active.set(input.sender, performance.now());
+      this.#queue.push({ input, now, day, time, dir: join(this.dirs.items, day), resolve, reject, temps: [], linked: [] });
+      this.#schedule();
+    });
+  }
+
+  /** Resolves once no commit is waiting or being made (starting those that wait at once). */
+  async drain(): Promise<void> {
+    while (this.#running || this.#queue.length > 0) {
+      this.#start();
+      await this.#batchDone;
+    }
+  }
+
+  /**
+   * Starts the next batch once the connections that committed recently (and are not in the running batch) have
+   * handed over their next commit, or after GATHER_MS at most; at once when nobody else is expected, so a single
+   * client is never delayed. Without the wait, closed-loop clients split into two cohorts that alternate
+   * between batches, each batch carrying half of them.
+   */
+  #schedule(): void {
+    if (this.#running || this.#scheduled || this.#queue.length === 0) return;
+    if (this.#queue.length < this.#expected()) {
+      this.#gatherTimer ??= setTimeout(() => {
+        this.#gatherTimer = undefined;
+        this.#start();
+      }, GATHER_MS);
+      return;
+    }
+    this.#scheduled = true;
+    // Commits handed over in the same turn of the event loop join the batch.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#start();
+    });
+  }
+
+  #start(): void {
+    if (this.#running || this.#queue.length === 0) return;
+    if (this.#gatherTimer) clearTimeout(this.#gatherTimer);
+    this.#gatherTimer = undefined;
+    this.#batchDone = this.#runBatch(this.#queue.splice(0, MAX_BATCH));
+  }
+
+  /** How many commits to wait for: the connections that committed within ACTIVE_MS, less those in flight. */
+  #expected(): number {
+    const since = performance.now() - ACTIVE_MS;
+    let active = 0;
+    for (const [sender, at] of this.#active) {
+      if (at < since) this.#active.delete(sender);
+      else active += 1;
+    }
+    return Math.min(active - this.#committing, MAX_BATCH);
+  }
+
+  async #runBatch(batch: Entry[]): Promise<void> {
+    this.#running = true;
+    this.#committing = batch.length;
+    try {
+      try {
+        await this.#commitBatch(batch);
+      } catch (err) {
+        for (const e of batch) e.error ??= err;
+      }
+      await this.#withdraw(batch);
+    } finally {
+      this.#running = false;
+      this.#committing = 0;
+      this.#settle(batch);
+      this.#schedule();
+    }
+  }
+
+  async #commitBatch(batch: Entry[]): Promise<void> {
+    const live = (): Entry[] => batch.filter((e) => e.error === undefined);
+
+    // 0. The day directories (created durably once, then remembered).
+    for (const dir of new Set(batch.map((e) => e.dir))) {
+      if (this.#knownDirs.has(dir)) continue;
+      try {
+        await mkdirDurable(dir);
+        this.#knownDirs.add(dir);
+      } catch (err) {
+        for (const e of batch) if (e.dir === dir) e.error ??= err;
+      }
+    }
+
+    // 1. Every item under its final name; nothing fsynced.
+    for (const e of live()) {
+      try {
+        const { input } = e;
+        if (input.tempPath !== undefined) e.temps.push(input.tempPath);
+        if (input.plaintext) e.temps.push(input.plaintext.tempPath);
+        const planned = itemFileName(e.time, this.serverId, input.id, input.fileName);
+        let itemName: string;
+        if (input.data !== undefined) itemName = placeUnique(e.dir, planned, (path) => createFile(path, input.data as Uint8Array));
+        else if (input.tempPath !== undefined) itemName = placeUnique(e.dir, planned, (path) => linkSync(input.tempPath as string, path));
+        else throw new Error('nothing to store');
+        e.linked.push(join(e.dir, itemName));
+        let plainName: string | undefined;
+        if (input.plaintext) {
+          const { tempPath, fileName } = input.plaintext;
+          plainName = placeUnique(e.dir, itemFileName(e.time, this.serverId, input.id, fileName), (path) => linkSync(tempPath, path));
+          e.linked.push(join(e.dir, plainName));
+        }
+        e.item = this.#describe(e, itemName, plainName);
+      } catch (err) {
+        e.error ??= err;
+      }
+    }
+
+    // 2. Durable: the batch's journal records in one fdatasync; with them, the directories where files were
+    //    linked (a file's bytes were fsynced by its sink, but its new name is only durable with its directory).
+    const placed = live();
+    const fileDirs = groupBy(
+      placed.filter((e) => e.input.data === undefined),
+      (e) => e.dir,
+    );
+    const records = placed.map((e) =>
+      encodeRecord(e.input.data !== undefined ? { item: e.item as StoredItem, data: e.input.data } : { item: e.item as StoredItem }),
+    );
+    // Room for withdrawing every record of the batch, in blocks the segment already has (a full disk).
+    const reserve = placed.reduce((n, e) => n + abortRecord(e).length, 0);
+    await Promise.all([
+      records.length > 0
+        ? this.#journal.append(records, reserve).then(
+            () => {
+              for (const e of placed) e.journaled = true;
+            },
+            (err: unknown) => {
+              for (const e of placed) {
+                e.error ??= err;
+                if (err instanceof JournalInDoubtError) e.inDoubt = true;
+              }
+            },
+          )
+        : undefined,
+      ...[...fileDirs].map(([dir, entries]) => syncDirFor(dir, entries)),
+    ]);
+
+    // 3. Claim every receipt by creating `receipts/<id>.json` (exclusive: the first writer of an id wins). The
+    //    journal already holds it, so it is not fsynced here.
+    for (const e of live()) {
+      const receiptPath = join(this.dirs.receipts, receiptFileName(e.input.id));
+      try {
+        createFile(receiptPath, receiptText(e.item as StoredItem));
+        e.receiptCreated = receiptPath;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') e.error ??= err;
+        else e.lost = true;
+      }
+    }
+    // Another put of these ids won: undo ours and answer with the first receipt.
+    for (const e of live()) {
+      if (!e.lost) continue;
+      try {
+        e.duplicateOf = await readReceiptFile(join(this.dirs.receipts, receiptFileName(e.input.id)));
+        unlinkAll(e.linked);
+        e.linked.length = 0;
+      } catch (err) {
+        e.error ??= err;
+      }
+    }
+  }
+
+  /**
+   * Withdraws the durable journal records of the batch's entries that failed or lost to another put of their id,
+   * with one durable append of abort records, so that no replay brings them back. A failure that cannot be
+   * withdrawn is in doubt. Never throws.
+   */
+  async #withdraw(batch: Entry[]): Promise<void> {
+    const withdrawn = batch.filter((e) => e.journaled && (e.error !== undefined || e.lost));
+    if (withdrawn.length === 0) return;
+    try {
+      await this.#journal.append(withdrawn.map(abortRecord));
+    } catch (err) {
+      for (const e of withdrawn) if (e.error !== undefined) e.inDoubt = true;
+      this.log.error({ err, ids: withdrawn.map((e) => e.input.id) }, 'could not withdraw failed puts from the journal: they may come back after a crash');
+    }
+  }
+
+  /** Answers every entry of a finished batch and removes its temporaries (and, for failures, its links). */
+  #settle(batch: Entry[]): void {
+    for (const e of batch) {
+      if (e.error !== undefined) {
+        this.log.error({ err: e.error, id: e.input.id }, 'commit failed');
+        try {
+          if (e.receiptCreated) unlinkSync(e.receiptCreated);
+        } catch {
+          // best effort: a receipt whose item is gone is reported by the audit, not served
+        }
+        try {
+          unlinkAll(e.linked);
+        } catch {
+          // best effort
+        }
+      }
+      try {
+        unlinkAll(e.temps);
+      } catch (err) {
+        this.log.warn({ err, id: e.input.id }, 'could not remove a temporary');
+      }
+    }
+    for (const e of batch) {
+      if (e.inDoubt) {
+        e.reject(new StorageInDoubtError(`could not store the item, and cannot tell whether a crash would bring it back: ${(e.error as Error).message}`, { cause: e.error }));
+      } else if (e.error !== undefined) {
+        e.reject(new StorageError(`could not store the item: ${(e.error as Error).message}`, { cause: e.error }));
+      } else if (e.duplicateOf) {
+        e.resolve({ item: e.duplicateOf, duplicate: true });
+      } else {
+        e.resolve({ item: e.item as StoredItem, duplicate: false });
+      }
+    }
+  }
+
+  #describe(e: Entry, itemName: string, plainName: string | undefined): StoredItem {
+    const { input } = e;
+    return {
+      id: input.id,
+      kind: input.kind,
+      path: `${ITEMS_DIR}/${e.day}/${itemName}`,
+      bytes: input.bytes,
+      sha256: input.sha256,
+      ...(input.format !== undefined ? { format: input.format } : {}),
+      encrypted: input.encrypted,
+      receivedAt: e.now.toISOString(),
+      sender: input.sender,
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      serverId: this.serverId,
+      ...(plainName !== undefined ? { plaintextPath: `${ITEMS_DIR}/${e.day}/${plainName}` } : {}),
+    };
+  }
+}
+
+/** The abort record that withdraws an entry's journal record. */
+function abortRecord(e: Entry): Buffer {
+  return encodeAbort({ id: e.input.id, path: (e.item as StoredItem).path });
+}
+
+/** fsyncs a directory once for all `entries` linked in it; a failure fails them all. */
+async function syncDirFor(dir: string, entries: Entry[]): Promise<void> {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    await fsyncFd(fd);
+  } catch (err) {
+    for (const e of entries) e.error ??= err;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function groupBy<T>(list: T[], key: (t: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const t of list) {
+    const k = key(t);
+    const group = map.get(k);
+    if (group) group.push(t);
+    else map.set(k, [t]);
+  }
+  return map;
+}

@@ -1,0 +1,116 @@
+/**
+ * What a session asks of the storage it puts items in, and nothing of how it is kept: look up a put id, store a
+ * dictionary, take a file's bytes through a sink, read a stored item back. The data directory (./store.ts)
+ * implements it; nothing here names a directory or a temporary, so another kind of storage can stand behind the
+ * same session (modelled on tusd's DataStore and Upload).
+ */
+import type { Readable, Transform } from 'node:stream';
+import type { DictFormat, Encryption, StorageError } from '@proj/protocol';
+import type { InputBudget } from '../input-budget';
+import type { StoredItem } from './receipts';
+
+export interface ItemStore extends ItemReader {
+  /** The item stored under `id`, if any: a put of that id is answered with its first receipt. */
+  findReceipt(id: string): Promise<StoredItem | undefined>;
+  /** Stores a dictionary's bytes (decoded and checked already); resolves once it is durable. */
+  storeDict(dict: DictToStore): Promise<CommitResult>;
+  /**
+   * Opens a sink for a file put's bytes, once its first write buffer is taken from the input budget (waiting for
+   * it in turn). Throws ERR_STORAGE when the sink cannot be made.
+   */
+  openFileSink(options: FileSinkOptions): Promise<FileSink>;
+}
+
+/** Reads stored items back (the screen shows their head). `path` is the item's, as its receipt names it. */
+export interface ItemReader {
+  /** The first `maxBytes` bytes of a stored item, and whether it holds more. */
+  readHead(path: string, maxBytes: number): Promise<{ head: Buffer; more: boolean }>;
+  /** A stored item's bytes as a stream, read in pieces of `highWaterMark` bytes. */
+  openReader(path: string, highWaterMark: number): Readable;
+}
+
+export interface DictToStore {
+  id: string;
+  format: DictFormat;
+  /** The dictionary as the client encoded it, stored as it is. */
+  data: Buffer;
+  sender: string;
+}
+
+export interface FileSinkOptions {
+  id: string;
+  /** The file's size when the client announced it: no write buffer is larger than what is left of it. */
+  size: number | undefined;
+  /** Memory for the bytes on their way to the disk, shared with every other put. */
+  budget: InputBudget;
+  /** Aborted when the connection ends: a sink waiting for the budget stops waiting (rejects with its reason). */
+  signal: AbortSignal;
+}
+
+/**
+ * A file put's bytes on their way into the store, from the first byte to the commit or the discard. The bytes
+ * are counted and hashed as they come; at most a window of them is held in memory.
+ */
+export interface FileSink {
+  /** Bytes taken so far. */
+  readonly received: number;
+  /** The write that failed, as the error to answer the put with; undefined while every write went through. */
+  readonly failure: StorageError | undefined;
+  /**
+   * Takes the next bytes of the file. Returns a promise when the caller must wait before it hands over more (no
+   * buffer in the input budget, or the window of writes in flight is full); it rejects only with the signal's
+   * reason. A write that fails shows in `failure` (the next bytes are not written).
+   */
+  write(payload: Buffer): Promise<void> | void;
+  /** The SHA-256 of the bytes taken, in hex; once they are all in. */
+  sha256(): string;
+  /**
+   * Stores the file: finishes its writes and makes them durable, keeps the plaintext of an age file beside it
+   * when asked, then commits it (resolves once it is durable). Throws ERR_STORAGE when it cannot be stored; the
+   * sink is finished either way.
+   */
+  commit(meta: FileMeta): Promise<FileCommitResult>;
+  /** Ends the put without storing anything: waits for the writes in flight, then removes what was written. */
+  discard(): Promise<void>;
+}
+
+export interface FileMeta {
+  /** The client's file name as sent. */
+  name: string;
+  /** The client's name made safe (../store/paths.ts cleanName): the stored name is made of it. */
+  cleanedName: string;
+  /**
+   * What the client said the bytes are. The store records what they are (an age header or not) and logs a
+   * difference.
+   */
+  declared: Encryption;
+  sender: string;
+  /**
+   * Given when the server keeps the plaintext of age files: makes the stream that decrypts one. A file that does
+   * not decrypt is stored as it is (`decryptFailure` says why).
+   */
+  decrypt?: () => Transform;
+}
+
+export interface CommitResult {
+  item: StoredItem;
+  /** True when another put of this id was stored first: this one stored nothing and `item` is the first. */
+  duplicate: boolean;
+}
+
+export interface FileCommitResult extends CommitResult {
+  /** The code of the error that kept an age file from being decrypted (only when `decrypt` was given). */
+  decryptFailure?: string;
+}
+
+/**
+ * A commit failed at a point where the item may or may not come back after a crash (its journal record is
+ * durable and withdrawing it failed too). Not a protocol error: the session must not answer ERR_STORAGE
+ * ("nothing stored"); the honest answer is none (close the connection: the client retries with the same id).
+ */
+export class StorageInDoubtError extends Error {
+  readonly code = 'ERR_STORAGE_IN_DOUBT';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
