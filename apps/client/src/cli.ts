@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_PORT, type Dict } from '@proj/protocol';
-import { ExitCode, exitCodeFor, UsageError } from './exit-codes';
-import { runInteractive } from './interactive/session';
+import { describeError, ExitCode, exitCodeFor, UsageError } from './errors';
+import { runInteractive } from './interactive/menu';
 import { streamUi } from './interactive/ui';
 import {
   DEFAULT_HOST,
@@ -24,9 +24,8 @@ import {
 import type { Prompter } from './prompts';
 import { putDict, putFile, type FileEncryption, type PutResult } from './put';
 import { receiptJson, receiptLine } from './receipt-format';
-import { Link, type RetryEvent } from './send';
+import { Link, type RetryEvent } from './link';
 import { looksLikeRecipient } from './encrypt';
-import { describeError } from './errors-text';
 
 export interface Io {
   stdout: NodeJS.WritableStream;

@@ -5,8 +5,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { readSecretFile } from '@proj/crypto';
 import { decodeJson, DEFAULT_PORT, parseDictFormat, putIdSchema, type Dict, type DictFormat } from '@proj/protocol';
-import { UsageError } from './exit-codes';
-import { DEFAULT_RETRY, type RetryPolicy, type Target } from './send';
+import { UsageError } from './errors';
+import { DEFAULT_RETRY, type RetryPolicy, type Target } from './link';
 
 export const DEFAULT_HOST = '127.0.0.1';
 

@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { encodeDict, type Dict, type DictFormat, type Receipt, type SentDigest } from '@proj/protocol';
-import { UsageError } from './exit-codes';
+import { UsageError } from './errors';
 import { encryptedSource, type EncryptMode, type EncryptTuning } from './encrypt';
 import { createProgressBar } from './progress';
 import type { SentItem } from './receipt-format';
-import type { Link } from './send';
+import type { Link } from './link';
 
 export interface PutResult {
   receipt: Receipt;

@@ -3,11 +3,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConnectError, ConnectionClosedError, DictTooDeepError, ReceiptMismatchError, RemoteError, TimeoutError, type Receipt } from '@proj/protocol';
 import { makeTempDir } from '@proj/test-utils';
-import { ExitCode, exitCodeFor, InterruptedError, UsageError } from '../src/exit-codes';
+import { ExitCode, exitCodeFor, InterruptedError, UsageError } from '../src/errors';
 import { parseDictData, parseFormat, parseId, parsePort, resolveRetry, resolveTarget } from '../src/options';
 import { formatDuration, formatProgress } from '../src/progress';
 import { formatBytes, receiptBlock, receiptJson, receiptLine } from '../src/receipt-format';
-import { backoffDelay, DEFAULT_RETRY, isRetryable } from '../src/send';
+import { backoffDelay, DEFAULT_RETRY, isRetryable } from '../src/link';
 
 describe('options', () => {
   it('reads ports 1-65535 only', () => {
