@@ -32,6 +32,11 @@ export class UsageError extends Error {
   }
 }
 
+/** A usage error whose message is already on standard error (commander printed it). */
+export class ReportedUsageError extends UsageError {
+  readonly reported = true;
+}
+
 /** The person pressed Ctrl-C at a prompt or during a send: exit code 130. */
 export class InterruptedError extends Error {
   readonly code = 'ERR_INTERRUPTED';
