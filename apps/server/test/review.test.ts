@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { sha256Hex } from '@proj/test-utils';
 import { join, resolve } from 'node:path';
-import { defaultLogLevel } from '../src/cli';
+import { defaultLogLevel } from '../src/commands/serve';
 import { RawClient, startTestServer, type TestServer } from './helpers';
 
 const MAIN = join(resolve(__dirname, '..'), 'dist', 'main.js');
