@@ -6,13 +6,14 @@
  * Nothing here exits the process: `run` returns the exit code, or throws for `main.ts` to map.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { UsageError } from '@proj/cli-kit';
 import { DEFAULT_PORT } from '@proj/protocol';
 import type { Io } from './cli-io';
 import { interactiveCommand } from './commands/interactive';
 import { pingCommand } from './commands/ping';
 import { sendDictCommand, type SendDictFlags } from './commands/send-dict';
 import { sendFileCommand, type SendFileFlags } from './commands/send-file';
-import { ExitCode, ReportedUsageError, UsageError } from './errors';
+import { ExitCode, ReportedUsageError } from './errors';
 import { DEFAULT_HOST, type ConnectionFlags } from './options';
 
 export const EXIT_CODES_HELP = `

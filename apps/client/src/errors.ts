@@ -3,6 +3,7 @@
  * mapping from an error to a code, and how an error is told to a person. Only `main.ts` turns them into a process
  * exit; everything below it throws.
  */
+import { UsageError } from '@proj/cli-kit';
 import { isProtocolError } from '@proj/protocol';
 
 export const ExitCode = {
@@ -22,15 +23,6 @@ export const ExitCode = {
   Interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
-
-/** A mistake in how the client was called: exit code 2. */
-export class UsageError extends Error {
-  readonly code = 'ERR_USAGE';
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'UsageError';
-  }
-}
 
 /** A usage error whose message is already on standard error (commander printed it). */
 export class ReportedUsageError extends UsageError {

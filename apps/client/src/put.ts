@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { UsageError } from '@proj/cli-kit';
 import { encodeDict, type Dict, type DictFormat, type Receipt, type SentDigest } from '@proj/protocol';
-import { UsageError } from './errors';
 import { encryptedSource, type EncryptMode, type EncryptTuning } from './encrypt';
 import { createProgressBar } from './progress';
 import type { SentItem } from './receipt-format';

@@ -3,9 +3,10 @@
  * in the chosen wire format.
  */
 import { readFile } from 'node:fs/promises';
+import { UsageError } from '@proj/cli-kit';
 import type { Dict } from '@proj/protocol';
 import type { Io } from '../cli-io';
-import { ExitCode, UsageError } from '../errors';
+import { ExitCode } from '../errors';
 import { Link } from '../link';
 import { mustBeFile, parseDictData, parseFormat, parseId, resolveRetry, resolveTarget, type ConnectionFlags } from '../options';
 import { putDict } from '../put';

@@ -2,9 +2,10 @@
  * `send-file`: one or more files, plain or encrypted with age, over one link. With several files, a file the
  * server refuses is told and the next one is sent; a connection gone for good ends the command.
  */
+import { UsageError } from '@proj/cli-kit';
 import type { Io } from '../cli-io';
 import { looksLikeRecipient } from '../encrypt';
-import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors';
+import { describeError, ExitCode, exitCodeFor } from '../errors';
 import { Link } from '../link';
 import { mustBeFile, parseId, readSecret, resolveRetry, resolveTarget, type ConnectionFlags } from '../options';
 import { putFile, type FileEncryption } from '../put';

@@ -4,10 +4,10 @@
  * and the person may reconnect.
  */
 import { randomUUID } from 'node:crypto';
+import { parsePort } from '@proj/cli-kit';
 import { isProtocolError, type DictFormat } from '@proj/protocol';
 import type { EncryptTuning } from '../encrypt';
 import { describeError, ExitCode, exitCodeFor, InterruptedError } from '../errors';
-import { parsePort } from '../options';
 import type { Prompter } from '../prompts';
 import { putDict, putFile, type FileEncryption, type PutResult } from '../put';
 import { receiptBlock } from '../receipt-format';
