@@ -3,7 +3,8 @@ import { FrameDecoder } from '../src/frame-decoder';
 import { FrameKind } from '../src/frame';
 import { encodeControlFrame, encodeFrame, encodeFrameHeader } from '../src/frame-encoder';
 import { ProtocolError } from '../src/errors';
-import { codeOf, decodePieces, splits } from './helpers';
+import { codeOf } from '@proj/test-utils';
+import { decodePieces, splits } from './helpers';
 
 const bye = Buffer.from('0000000e017b2274797065223a22627965227d', 'hex');
 
