@@ -1,4 +1,7 @@
-/** What the command line gets from the process (main.ts builds it; the commands use it), and the exit codes it returns. */
+/**
+ * What the command line gets from the process (main.ts builds it; the commands use it), and the exit codes it
+ * returns.
+ */
 import type { Writable } from 'node:stream';
 
 export interface CliIo {

@@ -26,17 +26,27 @@ export interface PortOptions {
 
 /** A count from 0 to `max`; `what` names where it came from (`--retries`, `maxConnections in config.json`). */
 export function parseCount(text: string | number, what: string, options: CountOptions = {}): number {
-  return parseWhole(text, what, 0, options.max ?? Number.MAX_SAFE_INTEGER, 'a whole number', options.wording ?? 'must-be');
+  const max = options.max ?? Number.MAX_SAFE_INTEGER;
+  return parseWhole(text, what, { min: 0, max, noun: 'a whole number', wording: options.wording ?? 'must-be' });
 }
 
 /** A TCP port, 1 to 65535 (0 to 65535 with `allowZero`). */
 export function parsePort(text: string | number, what = '--port', options: PortOptions = {}): number {
-  return parseWhole(text, what, options.allowZero ? 0 : 1, 65535, 'a port number', options.wording ?? 'must-be');
+  const min = options.allowZero ? 0 : 1;
+  return parseWhole(text, what, { min, max: 65535, noun: 'a port number', wording: options.wording ?? 'must-be' });
 }
 
 const DIGITS = /^\d+$/;
 
-function parseWhole(text: string | number, what: string, min: number, max: number, noun: string, wording: Wording): number {
+interface Rule {
+  min: number;
+  max: number;
+  /** What the value must be, in the `must-be` wording. */
+  noun: string;
+  wording: Wording;
+}
+
+function parseWhole(text: string | number, what: string, { min, max, noun, wording }: Rule): number {
   const digits = typeof text === 'number' || DIGITS.test(text);
   const n = Number(text);
   const whole = digits && Number.isSafeInteger(n) && n >= 0;
