@@ -22,7 +22,7 @@ module.exports = function jestConfig(dir) {
     moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
     // Workspace packages resolve to their sources, so a test never runs against a stale build.
     moduleNameMapper: {
-      '^@proj/(protocol|crypto|test-utils)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+      '^@proj/(protocol|crypto|test-utils|cli-kit)$': path.join(__dirname, 'packages/$1/src/index.ts'),
       // @proj/protocol's subpath entries (package.json `exports`): `/wire` and `/dict`.
       '^@proj/protocol/(wire|dict)$': path.join(__dirname, 'packages/protocol/src/$1/index.ts'),
     },

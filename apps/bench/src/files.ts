@@ -1,6 +1,5 @@
-/** Test files: random content written once, hashed, fsynced. */
+/** Test files: random content written once, hashed, fsynced (hashed again with @proj/test-utils' sha256File). */
 import { createHash, randomFillSync } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { MiB } from './units';
 
@@ -23,13 +22,6 @@ export async function writeRandomFile(path: string, bytes: number): Promise<stri
   } finally {
     await handle.close();
   }
-  return hash.digest('hex');
-}
-
-/** SHA-256 of a file, in hex. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: MiB })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

@@ -1,7 +1,7 @@
 /** The machine a run happened on, for the report: figures mean little without it. */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
-import { formatSize } from './units';
+import { formatBytes } from '@proj/cli-kit';
 
 export interface Machine {
   uname: string;
@@ -30,7 +30,7 @@ export function describeMachine(): Machine {
     uname: run('uname', ['-a']),
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: availableParallelism(),
-    memory: formatSize(totalmem()),
+    memory: formatBytes(totalmem()),
     node: process.version,
     disk: `${tmpdir()} on ${source} (${fstype}, ${size}, ${avail} free, mounted on ${mount})`,
     tools: `socat ${socat}, age ${age}`,

@@ -1,4 +1,4 @@
-/** Number formatting for the table: every figure carries its unit. */
+/** Number formatting for the table: every figure carries its unit (sizes: @proj/cli-kit's formatBytes). */
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -8,14 +8,6 @@ export const GiB = 1024 * MiB;
 export function formatRate(bytesPerSecond: number): string {
   if (bytesPerSecond >= GiB) return `${(bytesPerSecond / GiB).toFixed(2)} GiB/s`;
   return `${(bytesPerSecond / MiB).toFixed(0)} MiB/s`;
-}
-
-/** A size as `1 GiB`, `128 MiB`, `200 B`. */
-export function formatSize(bytes: number): string {
-  if (bytes >= GiB && bytes % GiB === 0) return `${bytes / GiB} GiB`;
-  if (bytes >= MiB) return `${+(bytes / MiB).toFixed(1)} MiB`;
-  if (bytes >= KiB) return `${+(bytes / KiB).toFixed(1)} KiB`;
-  return `${bytes} B`;
 }
 
 /** Operations per second as `12,345/s`. */

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 /**
  * Entry point, and the one error boundary: every error that reaches here is told on standard error and mapped to
- * an exit code (src/exit-codes.ts, docs/CLIENT.md). Nothing deeper calls process.exit.
+ * an exit code (src/errors.ts, docs/CLIENT.md). Nothing deeper calls process.exit.
  */
-import { run, ReportedUsageError } from './cli';
-import { describeError } from './errors-text';
-import { ExitCode, exitCodeFor } from './exit-codes';
+import { run } from './cli';
+import { describeError, ExitCode, exitCodeFor, ReportedUsageError } from './errors';
 import { terminalPrompter } from './prompts';
 
 async function main(): Promise<number> {

@@ -3,12 +3,12 @@
  * expected and what was found. Pure apart from reading the files the flags name.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { parseCount, parsePort, UsageError } from '@proj/cli-kit';
 import { readSecretFile } from '@proj/crypto';
 import { DEFAULT_PORT } from '@proj/protocol';
 import { putIdSchema } from '@proj/protocol/wire';
 import { decodeJson, parseDictFormat, type Dict, type DictFormat } from '@proj/protocol/dict';
-import { UsageError } from './exit-codes';
-import { DEFAULT_RETRY, type RetryPolicy, type Target } from './send';
+import { DEFAULT_RETRY, type RetryPolicy, type Target } from './link';
 
 export const DEFAULT_HOST = '127.0.0.1';
 
@@ -26,18 +26,6 @@ export interface ConnectionFlags {
 
 function cut(text: string, max = 40): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
-}
-
-export function parsePort(text: string, from = '--port'): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) {
-    throw new UsageError(`${from} must be a port number from 1 to 65535, found ${cut(text)}`);
-  }
-  return Number(text);
-}
-
-export function parseCount(text: string, flag: string, max: number): number {
-  if (!/^\d{1,9}$/.test(text) || Number(text) > max) throw new UsageError(`${flag} must be a whole number from 0 to ${max}, found ${cut(text)}`);
-  return Number(text);
 }
 
 export function parseFormat(text: string): DictFormat {
@@ -83,7 +71,7 @@ export async function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessE
     target.tls = true;
   }
   if (flags.timeout !== undefined) {
-    const seconds = parseCount(flags.timeout, '--timeout', 86_400);
+    const seconds = parseCount(flags.timeout, '--timeout', { max: 86_400 });
     if (seconds === 0) throw new UsageError('--timeout must be at least 1 second');
     target.timeoutMs = seconds * 1000;
   }
@@ -91,9 +79,9 @@ export async function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessE
 }
 
 export function resolveRetry(flags: ConnectionFlags, env: NodeJS.ProcessEnv): RetryPolicy {
-  const retries = flags.retries !== undefined ? parseCount(flags.retries, '--retries', 100) : DEFAULT_RETRY.retries;
+  const retries = flags.retries !== undefined ? parseCount(flags.retries, '--retries', { max: 100 }) : DEFAULT_RETRY.retries;
   // Tests shorten the pauses; not documented as a user setting.
-  const base = env.PROJ_CLIENT_RETRY_BASE_MS ? parseCount(env.PROJ_CLIENT_RETRY_BASE_MS, 'PROJ_CLIENT_RETRY_BASE_MS', 60_000) : undefined;
+  const base = env.PROJ_CLIENT_RETRY_BASE_MS ? parseCount(env.PROJ_CLIENT_RETRY_BASE_MS, 'PROJ_CLIENT_RETRY_BASE_MS', { max: 60_000 }) : undefined;
   return { ...DEFAULT_RETRY, retries, ...(base !== undefined ? { baseDelayMs: base } : {}) };
 }
 

@@ -3,7 +3,7 @@
  * error. Nothing is drawn when standard error is not a terminal, so logs and pipes stay clean.
  */
 import type { Progress } from '@proj/protocol';
-import { formatBytes } from './receipt-format';
+import { formatBytes } from '@proj/cli-kit';
 
 /** Files smaller than this go too fast for a bar to help. */
 export const PROGRESS_MIN_BYTES = 1024 * 1024;

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Enquirer from 'enquirer';
-import { InterruptedError } from './exit-codes';
+import { InterruptedError } from './errors';
 
 export interface Choice<T extends string = string> {
   /** What the prompt returns when this choice is picked. */

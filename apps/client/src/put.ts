@@ -5,13 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { UsageError } from '@proj/cli-kit';
 import type { Receipt, SentDigest } from '@proj/protocol';
 import { encodeDict, type Dict, type DictFormat } from '@proj/protocol/dict';
-import { UsageError } from './exit-codes';
 import { encryptedSource, type EncryptMode, type EncryptTuning } from './encrypt';
 import { createProgressBar } from './progress';
 import type { SentItem } from './receipt-format';
-import type { Link } from './send';
+import type { Link } from './link';
 
 export interface PutResult {
   receipt: Receipt;

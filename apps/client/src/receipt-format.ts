@@ -3,6 +3,7 @@
  * block in the interactive session. A receipt reaches these functions only after the client library checked its
  * size and SHA-256 against what was sent, so "matches" is a fact, not a hope.
  */
+import { formatBytes } from '@proj/cli-kit';
 import type { Receipt } from '@proj/protocol';
 
 /** What was sent, to print beside the server's answer. */
@@ -83,17 +84,4 @@ export function receiptBlock(receipt: Receipt, sent: SentItem): string {
 /** `protobuf` is shown as `binary`, the name the options use. */
 export function formatName(format: string): string {
   return format === 'protobuf' ? 'binary (protobuf)' : format.toUpperCase();
-}
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** `1536` -> `1.5 KiB`. */
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
 }

@@ -1,13 +1,14 @@
 /** The small pure parts: options, retry policy, exit codes, receipt and progress formatting. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatBytes, parsePort, UsageError } from '@proj/cli-kit';
 import { ConnectError, ConnectionClosedError, DictTooDeepError, ReceiptMismatchError, RemoteError, TimeoutError, type Receipt } from '@proj/protocol';
 import { makeTempDir } from '@proj/test-utils';
-import { ExitCode, exitCodeFor, InterruptedError, UsageError } from '../src/exit-codes';
-import { parseDictData, parseFormat, parseId, parsePort, resolveRetry, resolveTarget } from '../src/options';
+import { ExitCode, exitCodeFor, InterruptedError } from '../src/errors';
+import { parseDictData, parseFormat, parseId, resolveRetry, resolveTarget } from '../src/options';
 import { formatDuration, formatProgress } from '../src/progress';
-import { formatBytes, receiptBlock, receiptJson, receiptLine } from '../src/receipt-format';
-import { backoffDelay, DEFAULT_RETRY, isRetryable } from '../src/send';
+import { receiptBlock, receiptJson, receiptLine } from '../src/receipt-format';
+import { backoffDelay, DEFAULT_RETRY, isRetryable } from '../src/link';
 
 describe('options', () => {
   it('reads ports 1-65535 only', () => {

@@ -6,15 +6,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseCount, parsePort } from '@proj/cli-kit';
 import {
   DEFAULT_SERVER_LIMITS,
   DEFAULTS,
+  LISTEN_PORT,
   parseBoolean,
-  parseCount,
   parseDuration,
   parseLogLevel,
   parseOutput,
-  parsePort,
   parseSize,
   UsageError,
   type ServerLimits,
@@ -144,18 +144,23 @@ function parseValue(setting: Setting, raw: unknown, where: string, base: string)
     case 'path':
       return isAbsolute(String(raw)) ? String(raw) : resolve(base, String(raw));
     case 'port':
-      return parsePort(raw);
+      return parsePort(trimmed(raw), 'port', LISTEN_PORT);
     case 'size':
       return parseSize(raw, where);
     case 'duration':
       return parseDuration(raw, where);
     case 'count':
-      return parseCount(raw, where);
+      return parseCount(trimmed(raw), where, { wording: 'expected' });
     case 'output':
       return parseOutput(String(raw));
     case 'logLevel':
       return parseLogLevel(String(raw));
   }
+}
+
+/** Numbers may come padded with spaces (an environment variable, a config string). */
+function trimmed(raw: string | number): string | number {
+  return typeof raw === 'string' ? raw.trim() : raw;
 }
 
 async function readConfigFile(path: string): Promise<{ path: string; values: Record<string, unknown> }> {

@@ -5,7 +5,8 @@
  */
 import './threadpool'; // first: sizes the thread pool before anything uses it
 import { resolve } from 'node:path';
-import { EXIT_FAILURE, EXIT_USAGE, runCli } from './cli';
+import { runCli } from './cli';
+import { EXIT_FAILURE, EXIT_USAGE } from './cli-io';
 import { UsageError } from './options';
 
 function waitForSignal(): Promise<string> {

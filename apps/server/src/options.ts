@@ -3,6 +3,7 @@
  * Every source (flags, environment, config file, prompts, the programmatic API) ends up as a `ServerOptions`.
  */
 import type { Writable } from 'node:stream';
+import { UsageError } from '@proj/cli-kit';
 import { DEFAULT_LIMITS, DEFAULT_PORT } from '@proj/protocol';
 import { DEFAULT_MAX_SCRYPT_WORK_FACTOR } from '@proj/crypto';
 import { defaultPoolSize } from './dict-decoder-pool';
@@ -147,10 +148,15 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 
 // -- value parsing ------------------------------------------------------------------------------------------------
 
-/** A usage mistake: bad flag value, bad config file. The CLI exits with code 2 for it. */
-export class UsageError extends Error {
-  readonly code = 'ERR_USAGE';
-}
+// A usage mistake (bad flag value, bad config file) is @proj/cli-kit's UsageError: the CLI exits with code 2 for
+// it. Named here too because the server's modules and its public API (./index.ts) take it from this file.
+export { UsageError };
+
+/**
+ * How the port to listen on is read (@proj/cli-kit's parsePort): 0 picks a free one, and a refusal is worded like
+ * the other settings' (`port: expected a whole number, got "seventy"`).
+ */
+export const LISTEN_PORT = { allowZero: true, wording: 'expected' } as const;
 
 const SIZE_UNITS: Record<string, number> = {
   '': 1,
@@ -184,19 +190,6 @@ export function parseDuration(text: string | number, what: string): number {
   const unit = m ? DURATION_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new UsageError(`${what}: expected a duration like 5000, 30s or 2m, got ${JSON.stringify(text)}`);
   return checkInt(Math.round(Number(m[1]) * unit), what);
-}
-
-/** Parses a plain non-negative integer. */
-export function parseCount(text: string | number, what: string): number {
-  if (typeof text === 'number') return checkInt(text, what);
-  if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(`${what}: expected a whole number, got ${JSON.stringify(text)}`);
-  return checkInt(Number(text), what);
-}
-
-export function parsePort(text: string | number): number {
-  const port = parseCount(text, 'port');
-  if (port > 65535) throw new UsageError(`port: expected 0-65535, got ${port}`);
-  return port;
 }
 
 export function parseOutput(text: string): OutputMode {

@@ -9,6 +9,7 @@
  * catches up; one item shows at most SCREEN_BLOCK_MAX_BYTES.
  */
 import type { Writable } from 'node:stream';
+import { formatBytes as formatBytesWith } from '@proj/cli-kit';
 import { Backlog } from './backlog';
 import type { JsonHead } from './json-head';
 import type { OutputMode } from './options';
@@ -146,14 +147,7 @@ export class Output {
   }
 }
 
+/** Sizes on the server's lines and prompts always carry one decimal: `2.0 KiB`, `64.0 KiB`. */
 export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
+  return formatBytesWith(n, { decimals: 1 });
 }

@@ -4,8 +4,9 @@
  * enquirer. Questions are asked one at a time.
  */
 import Enquirer from 'enquirer';
+import { parsePort } from '@proj/cli-kit';
 import type { ApprovalRequest, Approver } from './approval';
-import { DEFAULTS, parsePort, UsageError, type OutputMode } from './options';
+import { DEFAULTS, LISTEN_PORT, UsageError, type OutputMode } from './options';
 import { formatBytes } from './output';
 import { jsonSafe, printable, quoted } from './printable';
 
@@ -54,7 +55,7 @@ export async function askStartup(which: readonly StartupQuestion[], current: Req
         initial: String(current.port),
         validate: (v: string) => {
           try {
-            parsePort(v);
+            parsePort(v.trim(), 'port', LISTEN_PORT);
             return true;
           } catch (err) {
             return (err as Error).message;
@@ -62,7 +63,7 @@ export async function askStartup(which: readonly StartupQuestion[], current: Req
         },
       }),
     );
-    answers.port = parsePort(String(port));
+    answers.port = parsePort(String(port).trim(), 'port', LISTEN_PORT);
   }
   if (which.includes('dataDir')) {
     const dir = await ask(new prompts.Input({ message: 'Directory to keep received data in', initial: current.dataDir }));

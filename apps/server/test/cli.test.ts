@@ -4,7 +4,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { connect } from '@proj/protocol';
 import { makeTempDir, Pty } from '@proj/test-utils';
-import { defaultLogLevel } from '../src/cli';
+import { defaultLogLevel } from '../src/commands/serve';
 import { chunks, waitFor } from './helpers';
 
 const APP = resolve(__dirname, '..');

@@ -10,7 +10,7 @@ import {
   parseServerMessage,
   type ServerMessage,
 } from '@proj/protocol/wire';
-import { makeTempDir } from '@proj/test-utils';
+import { startServerInTempDir } from '@proj/test-utils';
 import { startServer, type RunningServer, type StartOptions } from '../src/index';
 
 export interface TestServer {
@@ -23,16 +23,19 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/** A server on a free port with a fresh data directory (unless `options.dataDir` names one), logging at info. */
 export async function startTestServer(options: Partial<StartOptions> = {}): Promise<TestServer> {
-  const dir = options.dataDir ? undefined : await makeTempDir('server-test-');
-  const dataDir = options.dataDir ?? (dir as { path: string }).path;
   const out = new PassThrough();
   let printed = '';
   out.on('data', (c: Buffer) => (printed += c.toString()));
   const logStream = new PassThrough();
   let logged = '';
   logStream.on('data', (c: Buffer) => (logged += c.toString()));
-  const server = await startServer({ port: 0, logLevel: 'info', logDestination: logStream, stdout: out, graceMs: 2000, ...options, dataDir });
+  const { server, dataDir, removeDir } = await startServerInTempDir(
+    startServer,
+    { logLevel: 'info', logDestination: logStream, stdout: out, graceMs: 2000, ...options },
+    'server-test-',
+  );
   return {
     server,
     dataDir,
@@ -44,7 +47,7 @@ export async function startTestServer(options: Partial<StartOptions> = {}): Prom
         .map((l) => JSON.parse(l) as Record<string, unknown>),
     stop: async () => {
       await server.close();
-      await dir?.remove();
+      await removeDir();
     },
   };
 }

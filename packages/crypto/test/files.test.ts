@@ -11,7 +11,8 @@ import {
   type DecryptOptions,
   type EncryptOptions,
 } from '@proj/crypto';
-import { codeOf, listDir, randomFile, tempDir, throughTransform } from './helpers';
+import { codeOfRejection } from '@proj/test-utils';
+import { listDir, randomFile, tempDir, throughTransform } from './helpers';
 
 const KiB = 1024;
 const SIZES = [0, 1, 64 * KiB - 1, 64 * KiB, 64 * KiB + 1, 3 * 1024 * KiB + 5];
@@ -92,7 +93,7 @@ describe('refusals leave no output and no temp file', () => {
     try {
       await writeFile(file('bad.age'), bytes);
       await writeFile(file('out'), 'previous content');
-      const code = await codeOf(decryptFile(file('bad.age'), file('out'), opts));
+      const code = await codeOfRejection(decryptFile(file('bad.age'), file('out'), opts));
       expect(await listDir(dir)).toEqual(['bad.age', 'out']);
       expect(await readFile(file('out'), 'utf8')).toBe('previous content');
       return code;
@@ -161,7 +162,7 @@ describe('refusals leave no output and no temp file', () => {
     expect(await refused(Buffer.concat([Buffer.from(plugin, 'latin1'), sealed.subarray(headerEnd)]))).toBe('ERR_AGE_UNSUPPORTED');
   });
   test('input file missing: the fs error as is, no output', async () => {
-    expect(await codeOf(decryptFile(t.file('nope.age'), t.file('nope.out'), x25519.dec))).toBe('ENOENT');
+    expect(await codeOfRejection(decryptFile(t.file('nope.age'), t.file('nope.out'), x25519.dec))).toBe('ENOENT');
     expect((await listDir(t.dir)).filter((f) => f.startsWith('.') || f.startsWith('nope'))).toEqual([]);
   });
 });

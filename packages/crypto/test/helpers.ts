@@ -71,16 +71,6 @@ export async function throughTransform(transform: Transform, data: Buffer, piece
   return Buffer.concat(parts);
 }
 
-/** The rejection's `code`, or 'resolved' (tests assert codes, never messages). */
-export async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (err) {
-    return String((err as { code?: unknown }).code);
-  }
-}
-
 /** Files in a directory (to assert that no temp file was left behind). */
 export async function listDir(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort();

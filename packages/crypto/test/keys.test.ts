@@ -12,7 +12,8 @@ import {
   recipientOf,
   writeIdentityFile,
 } from '@proj/crypto';
-import { cli, codeOf, tempDir } from './helpers';
+import { codeOfRejection } from '@proj/test-utils';
+import { cli, tempDir } from './helpers';
 
 let t: Awaited<ReturnType<typeof tempDir>>;
 beforeAll(async () => {
@@ -35,7 +36,7 @@ describe('identity files', () => {
 
   test('refuses to overwrite, even a file that is not a key', async () => {
     await writeFile(t.file('taken.txt'), 'something');
-    expect(await codeOf(writeIdentityFile(t.file('taken.txt'), await generateIdentity()))).toBe('ERR_KEY_FILE_EXISTS');
+    expect(await codeOfRejection(writeIdentityFile(t.file('taken.txt'), await generateIdentity()))).toBe('ERR_KEY_FILE_EXISTS');
     expect(await readFile(t.file('taken.txt'), 'utf8')).toBe('something');
   });
 
@@ -76,7 +77,7 @@ describe('identity files', () => {
   });
 
   test('recipientOf refuses a non-identity', async () => {
-    expect(await codeOf(recipientOf('AGE-SECRET-KEY-1NOPE'))).toBe('ERR_KEY_FILE');
+    expect(await codeOfRejection(recipientOf('AGE-SECRET-KEY-1NOPE'))).toBe('ERR_KEY_FILE');
   });
 });
 
@@ -94,12 +95,12 @@ describe('secret files', () => {
 
   test.each([['empty', ''], ['only a newline', '\n'], ['too large', 'x'.repeat(70_000)]])('refuses %s', async (_n, content) => {
     await writeFile(t.file('pass'), content);
-    expect(await codeOf(readSecretFile(t.file('pass')))).toBe('ERR_SECRET_FILE');
+    expect(await codeOfRejection(readSecretFile(t.file('pass')))).toBe('ERR_SECRET_FILE');
   });
 
   test('refuses invalid UTF-8', async () => {
     await writeFile(t.file('pass'), Buffer.from([0xff, 0xfe, 0x00]));
-    expect(await codeOf(readSecretFile(t.file('pass')))).toBe('ERR_SECRET_FILE');
+    expect(await codeOfRejection(readSecretFile(t.file('pass')))).toBe('ERR_SECRET_FILE');
   });
 
   test('isSecretFileExposed tells group/other readable files', async () => {

@@ -1,5 +1,11 @@
-/** Private helpers shared by the test suites: temp dirs, file checks, a pseudo-terminal driver. */
+/**
+ * Private helpers shared by the test suites (and the bench's file checks): temp dirs, file checks, coded errors,
+ * a server in a temporary data directory, a pseudo-terminal driver.
+ */
 export { makeTempDir } from './temp-dir';
+export { codeOf, codeOfRejection } from './codes';
+export { startServerInTempDir } from './server-in-temp-dir';
+export type { ServerInTempDir } from './server-in-temp-dir';
 export { sha256File, sha256Hex, listFiles } from './files';
 export { Pty, stripAnsi } from './pty';
 export type { PtyOptions } from './pty';

@@ -7,15 +7,17 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatBytes } from '@proj/cli-kit';
 import { connect } from '@proj/protocol';
+import { sha256File } from '@proj/test-utils';
 import { socatCopy } from '../baselines/socat';
 import type { BenchConfig } from '../config';
-import { sha256File, writeRandomFile } from '../files';
+import { writeRandomFile } from '../files';
 import { builtProgram, CLIENT_MAIN } from '../paths';
 import { BenchError, runTimed } from '../proc';
 import { startServerProcess, type ServerProcess } from '../server-process';
 import { Better, type Row } from '../table';
-import { formatRate, formatSize, MiB } from '../units';
+import { formatRate, MiB } from '../units';
 
 export const FILE_TARGET_RATIO = 0.7;
 export const ENCRYPTED_TARGET_RATIO = 0.5;
@@ -35,7 +37,7 @@ export interface FileGroups {
 export async function fileRows(config: BenchConfig, groups: FileGroups): Promise<Row[]> {
   const size = config.fileBytes;
   const src = join(config.workDir, 'large.bin');
-  config.progress(`files: writing ${formatSize(size)} of random data`);
+  config.progress(`files: writing ${formatBytes(size)} of random data`);
   const srcSha = await writeRandomFile(src, size);
   const dataDir = join(config.workDir, 'data-files');
   const server = await startServerProcess({
@@ -86,7 +88,7 @@ async function plainRows(config: BenchConfig, server: ServerProcess, src: string
   const ratio = ours / base;
   return [
     {
-      name: `large file ${formatSize(size)}, stored + fsynced`,
+      name: `large file ${formatBytes(size)}, stored + fsynced`,
       ours: formatRate(ours),
       baseline: `socat + fsync ${formatRate(base)}`,
       ratio,
@@ -96,12 +98,12 @@ async function plainRows(config: BenchConfig, server: ServerProcess, src: string
       note: `best of ${runs.length}; SHA-256 of the stored file and of socat's copy checked against the source`,
     },
     {
-      name: `server peak RSS, receiving ${formatSize(size)}`,
-      ours: formatSize(peakBytes),
-      baseline: Number.isFinite(baseRss) ? `socat receiver ${formatSize(baseRss)}` : 'socat receiver (no GNU time)',
+      name: `server peak RSS, receiving ${formatBytes(size)}`,
+      ours: formatBytes(peakBytes),
+      baseline: Number.isFinite(baseRss) ? `socat receiver ${formatBytes(baseRss)}` : 'socat receiver (no GNU time)',
       ...(Number.isFinite(baseRss) ? { ratio: peakBytes / baseRss } : {}),
       better: Better.Lower,
-      target: `< ${formatSize(FILE_RSS_TARGET_BYTES)}`,
+      target: `< ${formatBytes(FILE_RSS_TARGET_BYTES)}`,
       met: peakBytes < FILE_RSS_TARGET_BYTES,
       note: 'VmHWM of the server process over its whole life (start-up included), read before it stops',
     },
@@ -157,7 +159,7 @@ async function encryptedRow(config: BenchConfig, server: ServerProcess, src: str
   const base = size / Math.min(...runs.map((r) => r.baseSeconds));
   const ratio = ours / base;
   return {
-    name: `encrypted file ${formatSize(size)} (X25519)`,
+    name: `encrypted file ${formatBytes(size)} (X25519)`,
     ours: formatRate(ours),
     baseline: `age + socat + fsync ${formatRate(base)}`,
     ratio,

@@ -9,12 +9,13 @@ import { rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatBytes } from '@proj/cli-kit';
 import { connect, type Client } from '@proj/protocol';
 import type { BenchConfig } from '../config';
 import { idleSocket, startEchoProcess } from '../echo';
 import { startServerProcess } from '../server-process';
 import { Better, type Row } from '../table';
-import { formatSize, MiB } from '../units';
+import { MiB } from '../units';
 
 export const IDLE_RSS_TARGET_BYTES = 256 * MiB;
 /** Connections opened at once: below the listen backlog, so no SYN is dropped and retried a second later. */
@@ -65,11 +66,11 @@ export async function memoryRows(config: BenchConfig): Promise<Row[]> {
   return [
     {
       name: `server peak RSS, ${count.toLocaleString('en-US')} idle connections`,
-      ours: formatSize(peak),
-      baseline: `bare node:net ${formatSize(basePeak)}`,
+      ours: formatBytes(peak),
+      baseline: `bare node:net ${formatBytes(basePeak)}`,
       ratio: peak / basePeak,
       better: Better.Lower,
-      target: `< ${formatSize(IDLE_RSS_TARGET_BYTES)}`,
+      target: `< ${formatBytes(IDLE_RSS_TARGET_BYTES)}`,
       met: peak < IDLE_RSS_TARGET_BYTES,
       note: 'each connection completed the handshake (hello/welcome), then stayed silent; VmHWM of the server process',
     },

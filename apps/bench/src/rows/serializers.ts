@@ -5,10 +5,11 @@
  * Ours encodes to UTF-8 bytes and validates the tree (model, depth, size); decodes bytes and validates. The
  * baseline works on a JS string and validates nothing: it is the floor any JSON-based format starts from.
  */
+import { formatBytes } from '@proj/cli-kit';
 import { decodeDict, DICT_FORMATS, encodeDict, type Dict } from '@proj/protocol/dict';
 import type { BenchConfig } from '../config';
 import { Better, type Row } from '../table';
-import { formatPerSecond, formatRate, formatSize } from '../units';
+import { formatPerSecond, formatRate } from '../units';
 
 /** A deterministic mid-size dictionary: 100 records of the kinds of values users send (about 16 KiB as JSON). */
 export function midSizeDict(records = 100): Dict {
@@ -59,13 +60,13 @@ export function serializerRows(config: BenchConfig): Row[] {
   const rows: Row[] = [];
   for (const format of DICT_FORMATS) {
     const bytes = encodeDict(dict, format);
-    config.progress(`serializers: ${format} (${formatSize(bytes.length)})`);
+    config.progress(`serializers: ${format} (${formatBytes(bytes.length)})`);
     const encode = opsPerSecond(() => encodeDict(dict, format), config.serializerMs);
     const decode = opsPerSecond(() => decodeDict(bytes, format), config.serializerMs);
     const cell = (perSecond: number, size: number): string => `${formatPerSecond(perSecond)} (${formatRate(perSecond * size)})`;
     rows.push(
       {
-        name: `encode ${format}, ${formatSize(bytes.length)} dict`,
+        name: `encode ${format}, ${formatBytes(bytes.length)} dict`,
         ours: cell(encode, bytes.length),
         baseline: `JSON.stringify ${cell(stringify, textBytes)}`,
         ratio: encode / stringify,
@@ -73,7 +74,7 @@ export function serializerRows(config: BenchConfig): Row[] {
         target: '',
       },
       {
-        name: `decode ${format}, ${formatSize(bytes.length)} dict`,
+        name: `decode ${format}, ${formatBytes(bytes.length)} dict`,
         ours: cell(decode, bytes.length),
         baseline: `JSON.parse ${cell(parse, textBytes)}`,
         ratio: decode / parse,

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, FrameDecoder } from '@proj/protocol/wire';
-import { makeTempDir } from '@proj/test-utils';
+import { startServerInTempDir } from '@proj/test-utils';
 import { startServer } from 'server';
 
 export const CLIENT_DIR = join(__dirname, '..', '..');
@@ -14,9 +14,12 @@ export type TestServer = Awaited<ReturnType<typeof startServer>> & { removeDir()
 
 /** A server on a free port with a fresh data directory; quiet. */
 export async function startTestServer(options: Partial<Parameters<typeof startServer>[0]> = {}): Promise<TestServer> {
-  const dir = options.dataDir ? { path: options.dataDir, remove: async () => undefined } : await makeTempDir('client-it-data-');
-  const server = await startServer({ port: 0, output: 'file', stdout: null, logLevel: 'silent', ...options, dataDir: dir.path });
-  return Object.assign(server, { removeDir: dir.remove });
+  const { server, removeDir } = await startServerInTempDir(
+    startServer,
+    { output: 'file', stdout: null, logLevel: 'silent', ...options },
+    'client-it-data-',
+  );
+  return Object.assign(server, { removeDir });
 }
 
 export interface CliResult {

@@ -2,7 +2,7 @@
  * A Prompter that answers from a script and fails on any question the test did not expect, in the order it
  * expected (the changesets `add.test.ts` way). What the flow tells the person is collected in `said`/`warned`.
  */
-import { InterruptedError } from '../../src/exit-codes';
+import { InterruptedError } from '../../src/errors';
 import type { Choice, Prompter, Question } from '../../src/prompts';
 import type { Ui } from '../../src/interactive/ui';
 

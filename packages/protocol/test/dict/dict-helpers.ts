@@ -1,4 +1,4 @@
-/** Shared by the dictionary tests: fast-check arbitraries, exact comparison, coded-error assertions. */
+/** Shared by the dictionary tests: fast-check arbitraries, exact comparison (codeOf is @proj/test-utils'). */
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Dict, DictValue } from '../../src/dict/index';
@@ -90,18 +90,6 @@ export function expectSameDict(actual: unknown, expected: unknown): void {
   expect(dump(actual)).toBe(dump(expected));
   // toEqual, not toStrictEqual: jest's type check compares `.constructor`, which a key "constructor" replaces.
   expect(actual).toEqual(expected);
-}
-
-/** The `code` of what `fn` throws (fails the test when it returns). */
-export function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code !== 'string') throw err;
-    return code;
-  }
-  throw new Error('expected a coded error, but nothing was thrown');
 }
 
 export function roundTrip(value: Dict, format: DictFormat): Dict {

@@ -1,6 +1,7 @@
 /** The JSON encoding (docs/PROTOCOL.md §5.3). */
 import { decodeJson, encodeJson } from '../../src/dict/index';
-import { codeOf, text, utf8 } from './dict-helpers';
+import { codeOf } from '@proj/test-utils';
+import { text, utf8 } from './dict-helpers';
 
 describe('encodeJson', () => {
   it('writes compact JSON in key order, with negative zero as -0', () => {

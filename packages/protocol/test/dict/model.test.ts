@@ -11,7 +11,8 @@ import {
   type Dict,
   type DictFormat,
 } from '../../src/dict/index';
-import { FORMATS, codeOf } from './dict-helpers';
+import { codeOf } from '@proj/test-utils';
+import { FORMATS } from './dict-helpers';
 
 describe('validateDict', () => {
   it('returns the very value it was given', () => {

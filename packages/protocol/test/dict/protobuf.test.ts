@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { decodeProtobuf, encodeProtobuf, type Dict, type DictValue } from '../../src/dict/index';
-import { VECTORS_DIR, codeOf, dictArb, expectSameDict, safeNumberArb } from './dict-helpers';
+import { codeOf } from '@proj/test-utils';
+import { VECTORS_DIR, dictArb, expectSameDict, safeNumberArb } from './dict-helpers';
 
 // protobufjs bundles struct.proto as a "common" type: the reference this encoder must agree with.
 const Struct = protobuf.Root.fromJSON(protobuf.common.get('google/protobuf/struct.proto') as protobuf.INamespace).lookupType(

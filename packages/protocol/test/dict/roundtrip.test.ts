@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 import { DEFAULT_LIMITS } from '../../src/limits';
 import { decodeDict, encodeDict } from '../../src/dict/index';
-import { FORMATS, codeOf, dictArb, expectSameDict, isUnsafeInteger, keyArb, nested, roundTrip, safeNumberArb } from './dict-helpers';
+import { codeOf } from '@proj/test-utils';
+import { FORMATS, dictArb, expectSameDict, isUnsafeInteger, keyArb, nested, roundTrip, safeNumberArb } from './dict-helpers';
 
 const RUNS = 300;
 

@@ -1,6 +1,7 @@
 /** The XML encoding (docs/PROTOCOL.md §5.4): layout, escapes, numbers, and what decoding refuses. */
 import { decodeXml, encodeXml, type Dict } from '../../src/dict/index';
-import { codeOf, expectSameDict, text, utf8 } from './dict-helpers';
+import { codeOf } from '@proj/test-utils';
+import { expectSameDict, text, utf8 } from './dict-helpers';
 
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 const decode = (xml: string, limits?: { maxDictDepth?: number }): Dict => decodeXml(utf8(xml), limits);

@@ -1,5 +1,5 @@
 import { parseClientMessage, parseServerMessage } from '../../src/wire/envelopes';
-import { codeOf } from './helpers';
+import { codeOf } from '@proj/test-utils';
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 

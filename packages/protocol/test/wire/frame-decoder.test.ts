@@ -3,7 +3,8 @@ import { FrameDecoder } from '../../src/wire/frame-decoder';
 import { FrameKind } from '../../src/wire/frame';
 import { encodeControlFrame, encodeFrame, encodeFrameHeader } from '../../src/wire/frame-encoder';
 import { ProtocolError } from '../../src/errors';
-import { codeOf, decodePieces, splits } from './helpers';
+import { codeOf } from '@proj/test-utils';
+import { decodePieces, splits } from './helpers';
 
 const bye = Buffer.from('0000000e017b2274797065223a22627965227d', 'hex');
 

@@ -18,13 +18,3 @@ export function* splits(bytes: Buffer): Generator<{ label: string; pieces: Buffe
     yield { label: `split at ${i}`, pieces: [bytes.subarray(0, i), bytes.subarray(i)] };
   }
 }
-
-/** The `code` of what `fn` throws, or undefined when it does not throw. */
-export function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}

@@ -1,7 +1,9 @@
 /**
- * Exit codes of the client (documented in docs/CLIENT.md, "Exit codes"), and the one mapping from an error to a
- * code. Only `main.ts` turns them into a process exit; everything below it throws.
+ * The client's errors: its error classes, the exit codes (documented in docs/CLIENT.md, "Exit codes"), the one
+ * mapping from an error to a code, and how an error is told to a person. Only `main.ts` turns them into a process
+ * exit; everything below it throws.
  */
+import { UsageError } from '@proj/cli-kit';
 import { isProtocolError } from '@proj/protocol';
 
 export const ExitCode = {
@@ -22,13 +24,9 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** A mistake in how the client was called: exit code 2. */
-export class UsageError extends Error {
-  readonly code = 'ERR_USAGE';
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'UsageError';
-  }
+/** A usage error whose message is already on standard error (commander printed it). */
+export class ReportedUsageError extends UsageError {
+  readonly reported = true;
 }
 
 /** The person pressed Ctrl-C at a prompt or during a send: exit code 130. */
@@ -98,3 +96,16 @@ const LOCAL_INPUT_CODES: ReadonlySet<string> = new Set([
   'ERR_FORMAT_UNSUPPORTED',
   'ERR_ID_INVALID',
 ]);
+
+/** How an error is told to a person: its code first when it has one, then what happened. */
+export function describeError(err: unknown): string {
+  if (isProtocolError(err)) {
+    const remote = (err as { remote?: boolean }).remote === true;
+    return `${remote ? 'the server refused: ' : ''}${err.code}: ${err.message}`;
+  }
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' && code.startsWith('ERR_') && code !== 'ERR_USAGE' ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}

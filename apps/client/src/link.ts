@@ -6,7 +6,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { connect, type Client, type Welcome } from '@proj/protocol';
-import { InterruptedError, isConnectionFailure } from './exit-codes';
+import { InterruptedError, isConnectionFailure } from './errors';
 
 export interface Target {
   host: string;

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { decryptFile, readIdentityFile } from '@proj/crypto';
 import { decodeDict } from '@proj/protocol/dict';
 import { listFiles, makeTempDir, sha256File } from '@proj/test-utils';
-import { ExitCode } from '../src/exit-codes';
-import { runInteractive } from '../src/interactive/session';
-import { DEFAULT_RETRY } from '../src/send';
+import { ExitCode } from '../src/errors';
+import { runInteractive } from '../src/interactive/menu';
+import { DEFAULT_RETRY } from '../src/link';
 import { CANCEL, ScriptedPrompter, type Step } from './helpers/scripted-prompter';
 import { startTestServer, type TestServer } from './helpers/harness';
 

@@ -1,25 +1,24 @@
 /**
- * The interactive session: connect (asking host and port), then a menu until the person disconnects.
+ * The interactive session's menu loop: connect (asking host and port), then a menu until the person disconnects.
  * Ctrl-C at any prompt closes the connection politely and ends with exit code 130; a lost connection is told
  * and the person may reconnect.
  */
 import { randomUUID } from 'node:crypto';
+import { parsePort } from '@proj/cli-kit';
 import { isProtocolError, type DictFormat } from '@proj/protocol';
 import type { EncryptTuning } from '../encrypt';
-import { describeError } from '../errors-text';
-import { ExitCode, exitCodeFor, InterruptedError } from '../exit-codes';
-import { parsePort } from '../options';
+import { describeError, ExitCode, exitCodeFor, InterruptedError } from '../errors';
 import type { Prompter } from '../prompts';
 import { putDict, putFile, type FileEncryption, type PutResult } from '../put';
 import { receiptBlock } from '../receipt-format';
-import { isRetryable, Link, type RetryPolicy, type Target } from '../send';
+import { isRetryable, Link, type RetryPolicy, type Target } from '../link';
 import { askUntilValid } from './ask';
 import { buildDictionary, chooseFormat } from './dict-builder';
 import { toDict } from './draft';
 import { chooseEncryption, chooseTextFile } from './text-file';
 import type { Ui } from './ui';
 
-export interface SessionOptions {
+export interface MenuOptions {
   prompter: Prompter;
   ui: Ui;
   /** Offered as the answers to the host and port questions; token and TLS are used as given. */
@@ -34,7 +33,7 @@ export interface SessionOptions {
 type MenuChoice = 'dict' | 'file' | 'ping' | 'disconnect';
 
 /** Runs the whole session; returns the exit code. */
-export async function runInteractive(options: SessionOptions): Promise<ExitCode> {
+export async function runInteractive(options: MenuOptions): Promise<ExitCode> {
   const { ui } = options;
   let link: Link | undefined;
   try {
@@ -73,7 +72,7 @@ export async function runInteractive(options: SessionOptions): Promise<ExitCode>
 }
 
 /** Asks host and port until a connection is made, or the person gives up (returns undefined). */
-async function connectLoop(options: SessionOptions): Promise<Link | undefined> {
+async function connectLoop(options: MenuOptions): Promise<Link | undefined> {
   const { prompter, ui } = options;
   let target: Target = { ...options.defaults };
   for (;;) {
@@ -124,7 +123,7 @@ function connectProblem(err: unknown, address: string): string {
   return `Could not connect to ${address}: ${describeError(err)}`;
 }
 
-function newLink(options: SessionOptions, target: Target): Link {
+function newLink(options: MenuOptions, target: Target): Link {
   return new Link(target, {
     policy: options.policy,
     agent: 'proj-client (interactive)',
@@ -135,7 +134,7 @@ function newLink(options: SessionOptions, target: Target): Link {
 }
 
 /** When the connection dropped while the person was at the menu, says so and offers to reconnect. */
-async function ensureConnected(options: SessionOptions, link: Link): Promise<boolean> {
+async function ensureConnected(options: MenuOptions, link: Link): Promise<boolean> {
   while (!link.connected) {
     options.ui.warn(`The connection to ${link.address} was lost.`);
     const again = await options.prompter.confirm({ name: 'reconnect', message: 'Reconnect?', initial: true });
@@ -151,7 +150,7 @@ async function ensureConnected(options: SessionOptions, link: Link): Promise<boo
   return true;
 }
 
-async function pingOnce(options: SessionOptions, link: Link): Promise<void> {
+async function pingOnce(options: MenuOptions, link: Link): Promise<void> {
   const started = process.hrtime.bigint();
   try {
     const client = await link.open();
@@ -164,7 +163,7 @@ async function pingOnce(options: SessionOptions, link: Link): Promise<void> {
   }
 }
 
-async function dictionaryFlow(options: SessionOptions, link: Link): Promise<void> {
+async function dictionaryFlow(options: MenuOptions, link: Link): Promise<void> {
   const draft = await buildDictionary(options.prompter, options.ui);
   if (!draft) {
     options.ui.info('Dictionary discarded.');
@@ -179,7 +178,7 @@ async function dictionaryFlow(options: SessionOptions, link: Link): Promise<void
   });
 }
 
-async function fileFlow(options: SessionOptions, link: Link): Promise<void> {
+async function fileFlow(options: MenuOptions, link: Link): Promise<void> {
   const file = await chooseTextFile(options.prompter, options.ui, options.env);
   try {
     const client = await link.open();
@@ -204,7 +203,7 @@ async function fileFlow(options: SessionOptions, link: Link): Promise<void> {
  * connection is gone). The put id stays the same, so a put that did arrive is not stored twice.
  */
 async function sendWithSecondChance(
-  options: SessionOptions,
+  options: MenuOptions,
   link: Link,
   what: string,
   send: () => Promise<PutResult>,

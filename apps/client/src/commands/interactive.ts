@@ -1,0 +1,19 @@
+/** No command, at a terminal: the interactive session (../interactive/menu.ts), starting from the flags' target. */
+import type { Io } from '../cli-io';
+import type { ExitCode } from '../errors';
+import { runInteractive } from '../interactive/menu';
+import { streamUi } from '../interactive/ui';
+import { resolveRetry, resolveTarget, type ConnectionFlags } from '../options';
+
+export async function interactiveCommand(flags: ConnectionFlags, io: Io): Promise<ExitCode> {
+  const target = await resolveTarget(flags, io.env);
+  return runInteractive({
+    prompter: io.prompter(),
+    ui: streamUi(io.stdout),
+    defaults: target,
+    policy: resolveRetry(flags, io.env),
+    signal: io.signal,
+    env: io.env,
+    progressStream: io.stderr,
+  });
+}

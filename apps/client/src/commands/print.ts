@@ -1,0 +1,22 @@
+/** What the scripted commands print as they go: a receipt line per item sent, a notice per retry. */
+import type { Io } from '../cli-io';
+import { describeError } from '../errors';
+import type { RetryEvent } from '../link';
+import type { ConnectionFlags } from '../options';
+import type { PutResult } from '../put';
+import { receiptJson, receiptLine } from '../receipt-format';
+
+/** The receipt on standard output: one JSON line with `--json`, one readable line otherwise. */
+export function printReceipt(io: Io, flags: ConnectionFlags, result: PutResult): void {
+  const line = flags.json ? JSON.stringify(receiptJson(result.receipt, result.sent)) : receiptLine(result.receipt, result.sent);
+  io.stdout.write(`${line}\n`);
+}
+
+/** Tells on standard error that the connection was lost and when the put is sent again. */
+export function retryNotice(io: Io): (event: RetryEvent) => void {
+  return ({ attempt, retries, delayMs, error }) => {
+    io.stderr.write(
+      `connection lost (${describeError(error)}); retry ${attempt} of ${retries} in ${(delayMs / 1000).toFixed(1)} s with the same put id\n`,
+    );
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * `send-file`: one or more files, plain or encrypted with age, over one link. With several files, a file the
+ * server refuses is told and the next one is sent; a connection gone for good ends the command.
+ */
+import { UsageError } from '@proj/cli-kit';
+import type { Io } from '../cli-io';
+import { looksLikeRecipient } from '../encrypt';
+import { describeError, ExitCode, exitCodeFor } from '../errors';
+import { Link } from '../link';
+import { mustBeFile, parseId, readSecret, resolveRetry, resolveTarget, type ConnectionFlags } from '../options';
+import { putFile, type FileEncryption } from '../put';
+import { printReceipt, retryNotice } from './print';
+
+export interface SendFileFlags extends ConnectionFlags {
+  encrypt?: boolean;
+  recipient: string[];
+  passphraseFile?: string;
+  name?: string;
+  id?: string;
+}
+
+export async function sendFileCommand(paths: string[], flags: SendFileFlags, io: Io): Promise<ExitCode> {
+  if (paths.length > 1 && flags.id !== undefined) throw new UsageError('--id is for one file; every file needs its own id');
+  if (paths.length > 1 && flags.name !== undefined) throw new UsageError('--name is for one file');
+  const id = flags.id !== undefined ? parseId(flags.id) : undefined;
+  if (flags.name !== undefined && flags.name.length === 0) throw new UsageError('--name cannot be empty');
+  if (flags.passphraseFile !== undefined && flags.recipient.length > 0) {
+    throw new UsageError('choose one way to encrypt: --recipient or --passphrase-file, not both');
+  }
+  for (const r of flags.recipient) {
+    if (!looksLikeRecipient(r)) throw new UsageError(`--recipient must be an age recipient (age1…), found ${JSON.stringify(r.slice(0, 20))}`);
+  }
+  for (const path of paths) await mustBeFile(path, 'file');
+  let encryption: FileEncryption = { kind: 'none' };
+  if (flags.passphraseFile !== undefined) {
+    encryption = { kind: 'passphrase', passphrase: await readSecret(flags.passphraseFile, '--passphrase-file') };
+  } else if (flags.recipient.length > 0) {
+    encryption = { kind: 'recipients', recipients: flags.recipient };
+  } else if (flags.encrypt) {
+    encryption = { kind: 'server' };
+  }
+  const target = await resolveTarget(flags, io.env);
+  const link = new Link(target, { policy: resolveRetry(flags, io.env), signal: io.signal, onRetry: retryNotice(io) });
+  let worst: ExitCode = ExitCode.Ok;
+  try {
+    for (const [i, path] of paths.entries()) {
+      try {
+        const result = await putFile(link, path, {
+          ...(id !== undefined ? { id } : {}),
+          ...(flags.name !== undefined ? { name: flags.name } : {}),
+          encryption,
+          progressStream: io.stderr,
+          tuning: tuningFromEnv(io.env),
+        });
+        printReceipt(io, flags, result);
+      } catch (err) {
+        const code = exitCodeFor(err);
+        // With one file, or when the connection is gone for good, the entry point reports it.
+        if (paths.length === 1 || code === ExitCode.Connection || code === ExitCode.Interrupted) {
+          if (i > 0) io.stderr.write(`not sent: ${paths.slice(i + 1).join(', ') || '(none)'}\n`);
+          throw err;
+        }
+        io.stderr.write(`${path}: ${describeError(err)}\n`);
+        if (flags.json) io.stdout.write(`${JSON.stringify(failureJson(path, err))}\n`);
+        if (worst === ExitCode.Ok) worst = code;
+      }
+    }
+  } finally {
+    await link.close();
+  }
+  return worst;
+}
+
+function failureJson(source: string, err: unknown): { ok: false; source: string; code: string; message: string } {
+  const code = (err as { code?: unknown }).code;
+  return { ok: false, source, code: typeof code === 'string' ? code : 'ERR_CLIENT', message: (err as Error).message ?? String(err) };
+}
+
+/** Test hook: PROJ_CLIENT_SCRYPT_WORK_FACTOR lowers the passphrase work factor so tests run fast. Undocumented. */
+function tuningFromEnv(env: NodeJS.ProcessEnv): { scryptWorkFactor?: number } {
+  const n = Number(env.PROJ_CLIENT_SCRYPT_WORK_FACTOR);
+  return Number.isInteger(n) && n >= 1 && n <= 22 ? { scryptWorkFactor: n } : {};
+}
