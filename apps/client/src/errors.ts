@@ -47,8 +47,8 @@ export const CONNECTION_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Socket errors that can escape the client library raw (docs/CLIENT.md §9, "Known library issues": `drain()`
- * rejects with the socket's own error). They mean the same as ERR_CONNECTION_CLOSED.
+ * Socket errors by their errno. The client library turns those it sees into ERR_CONNECTION_CLOSED (its frame
+ * writer wraps a failed `drain()`); one that reaches here raw from elsewhere means the same.
  */
 const SOCKET_ERRNOS: ReadonlySet<string> = new Set([
   'ECONNRESET',
