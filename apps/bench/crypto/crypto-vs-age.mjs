@@ -41,7 +41,9 @@ try {
   closeSync(fd);
 
   const ours = (mode, input, output, durability = 'fsync') => {
-    const r = spawnSync(process.execPath, [path.join(here, 'crypto-one.mjs'), mode, input, output, key, durability], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(here, 'crypto-one.mjs'), mode, input, output, key, durability], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`ours ${mode} failed: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').pop());
   };
@@ -58,7 +60,10 @@ try {
   const sha = (file) =>
     new Promise((resolve, reject) => {
       const h = createHash('sha256');
-      createReadStream(file).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+      createReadStream(file)
+        .on('data', (d) => h.update(d))
+        .on('end', () => resolve(h.digest('hex')))
+        .on('error', reject);
     });
 
   // Warm the page cache once so that the first measured run does not pay for the disk.
@@ -69,7 +74,9 @@ try {
     'encrypt age CLI': best(() => cli(['-r', recipient, '-o', path.join(dir, 'cli.age'), plain])),
     // Cross: ours decrypts the CLI's file, the CLI decrypts ours.
     'decrypt ours': best(() => ours('decrypt', path.join(dir, 'cli.age'), path.join(dir, 'ours.out'))),
-    'decrypt ours, no fsync': best(() => ours('decrypt', path.join(dir, 'cli.age'), path.join(dir, 'ours.out'), 'no-fsync')),
+    'decrypt ours, no fsync': best(() =>
+      ours('decrypt', path.join(dir, 'cli.age'), path.join(dir, 'ours.out'), 'no-fsync'),
+    ),
     'decrypt age CLI': best(() => cli(['-d', '-i', key, '-o', path.join(dir, 'cli.out'), path.join(dir, 'ours.age')])),
   };
   const want = await sha(plain);
@@ -78,7 +85,9 @@ try {
   }
 
   const mib = (s) => (sizeMiB / s).toFixed(0);
-  console.log(`@proj/crypto vs age ${execFileSync('age', ['--version'], { encoding: 'utf8' }).trim()}, X25519, ${sizeMiB} MiB file to file, best of ${runs}, node ${process.version}`);
+  console.log(
+    `@proj/crypto vs age ${execFileSync('age', ['--version'], { encoding: 'utf8' }).trim()}, X25519, ${sizeMiB} MiB file to file, best of ${runs}, node ${process.version}`,
+  );
   console.log('ours: child process, fsyncs its output before the rename unless marked; age CLI: no fsync');
   console.log('| run | seconds | MiB/s | peak RSS MiB |');
   console.log('|---|---|---|---|');
@@ -87,9 +96,15 @@ try {
     console.log(`| ${name} | ${r.seconds.toFixed(2)} | ${mib(r.seconds)} | ${rss} |`);
   }
   const ratio = (a, b) => (results[b].seconds / results[a].seconds).toFixed(2);
-  console.log(`throughput ratio ours/CLI: encrypt ${ratio('encrypt ours', 'encrypt age CLI')}, decrypt ${ratio('decrypt ours', 'decrypt age CLI')} (target >= 0.5)`);
-  console.log(`same without our fsync (the CLI never fsyncs): encrypt ${ratio('encrypt ours, no fsync', 'encrypt age CLI')}, decrypt ${ratio('decrypt ours, no fsync', 'decrypt age CLI')}`);
-  console.log(`our peak RSS: encrypt ${(results['encrypt ours'].maxRssKiB / 1024).toFixed(0)} MiB, decrypt ${(results['decrypt ours'].maxRssKiB / 1024).toFixed(0)} MiB (target < 128)`);
+  console.log(
+    `throughput ratio ours/CLI: encrypt ${ratio('encrypt ours', 'encrypt age CLI')}, decrypt ${ratio('decrypt ours', 'decrypt age CLI')} (target >= 0.5)`,
+  );
+  console.log(
+    `same without our fsync (the CLI never fsyncs): encrypt ${ratio('encrypt ours, no fsync', 'encrypt age CLI')}, decrypt ${ratio('decrypt ours, no fsync', 'decrypt age CLI')}`,
+  );
+  console.log(
+    `our peak RSS: encrypt ${(results['encrypt ours'].maxRssKiB / 1024).toFixed(0)} MiB, decrypt ${(results['decrypt ours'].maxRssKiB / 1024).toFixed(0)} MiB (target < 128)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

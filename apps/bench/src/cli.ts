@@ -63,7 +63,11 @@ export async function runBench(io: CliIo): Promise<number> {
   if (values['file-mib'] !== undefined) sizes.fileBytes = positive(values['file-mib'], '--file-mib') * MiB;
   if (values.runs !== undefined) sizes.fileRuns = positive(values.runs, '--runs');
   if (values.seconds !== undefined) sizes.loadMs = positive(values.seconds, '--seconds') * 1000;
-  const custom = values['file-mib'] !== undefined || values.runs !== undefined || values.seconds !== undefined || values.only !== undefined;
+  const custom =
+    values['file-mib'] !== undefined ||
+    values.runs !== undefined ||
+    values.seconds !== undefined ||
+    values.only !== undefined;
   // Only the full form, run whole with its default sizes, is the page's result.
   const write = !quick && !custom && values['no-write'] !== true;
 
@@ -75,7 +79,8 @@ export async function runBench(io: CliIo): Promise<number> {
     only,
     ...(values['cpu-prof'] !== undefined ? { cpuProfDir: values['cpu-prof'] } : {}),
     workDir: work.path,
-    progress: (line) => io.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`),
+    progress: (line) =>
+      io.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`),
   };
   const machine = describeMachine();
   io.stderr.write(`${machineLines(machine).join('\n')}\n`);
@@ -92,7 +97,9 @@ export async function runBench(io: CliIo): Promise<number> {
   }
   const seconds = (Date.now() - started) / 1000;
   io.stdout.write(`\n${formatTable(rows)}\n\n`);
-  io.stdout.write(`ratio = ours ÷ baseline: higher is better for rates, lower for latency and memory. ${quick ? 'Quick form' : 'Full form'}, ${seconds.toFixed(0)} s.\n`);
+  io.stdout.write(
+    `ratio = ours ÷ baseline: higher is better for rates, lower for latency and memory. ${quick ? 'Quick form' : 'Full form'}, ${seconds.toFixed(0)} s.\n`,
+  );
   const missed = rows.filter((r) => r.met === false).map((r) => r.name);
   if (missed.length > 0) io.stdout.write(`Targets missed: ${missed.join('; ')} (docs/BENCHMARKS.md says why).\n`);
   if (write) {
@@ -112,6 +119,7 @@ function parseGroup(name: string): RowGroup {
 
 function positive(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new BenchError('ERR_USAGE', `${flag}: expected a positive number, got ${JSON.stringify(text)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new BenchError('ERR_USAGE', `${flag}: expected a positive number, got ${JSON.stringify(text)}`);
   return n;
 }

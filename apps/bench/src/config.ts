@@ -31,11 +31,31 @@ export interface BenchConfig {
   progress(line: string): void;
 }
 
-export function defaultSizes(quick: boolean): Pick<
+export function defaultSizes(
+  quick: boolean,
+): Pick<
   BenchConfig,
   'fileBytes' | 'fileRuns' | 'warmupMs' | 'loadMs' | 'concurrency' | 'idleConnections' | 'serializerMs' | 'fsyncMs'
 > {
   return quick
-    ? { fileBytes: 128 * MiB, fileRuns: 1, warmupMs: 300, loadMs: 2_000, concurrency: [1, 32], idleConnections: 1000, serializerMs: 300, fsyncMs: 1_500 }
-    : { fileBytes: 1 * GiB, fileRuns: 3, warmupMs: 1_000, loadMs: 10_000, concurrency: [1, 32], idleConnections: 1000, serializerMs: 2_000, fsyncMs: 5_000 };
+    ? {
+        fileBytes: 128 * MiB,
+        fileRuns: 1,
+        warmupMs: 300,
+        loadMs: 2_000,
+        concurrency: [1, 32],
+        idleConnections: 1000,
+        serializerMs: 300,
+        fsyncMs: 1_500,
+      }
+    : {
+        fileBytes: 1 * GiB,
+        fileRuns: 3,
+        warmupMs: 1_000,
+        loadMs: 10_000,
+        concurrency: [1, 32],
+        idleConnections: 1000,
+        serializerMs: 2_000,
+        fsyncMs: 5_000,
+      };
 }

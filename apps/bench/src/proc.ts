@@ -39,7 +39,11 @@ export interface Finished {
  * Runs `command args` to completion and times it from spawn to exit. When /usr/bin/time exists, the command runs
  * under it to learn its peak RSS (GNU time adds about a millisecond). Rejects on a non-zero exit.
  */
-export async function runTimed(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<Finished> {
+export async function runTimed(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions = {},
+): Promise<Finished> {
   const timed = existsSync(GNU_TIME);
   const marker = '@@peak-rss-kib=';
   const [cmd, argv] = timed ? [GNU_TIME, ['-f', `${marker}%M`, command, ...args]] : [command, [...args]];
@@ -59,7 +63,10 @@ export async function runTimed(command: string, args: readonly string[], options
     }
   }
   if (code !== 0) {
-    throw new BenchError('ERR_CHILD_FAILED', `${command} ${args.join(' ')} exited with ${code}: ${stderr.trim().slice(-2000)}`);
+    throw new BenchError(
+      'ERR_CHILD_FAILED',
+      `${command} ${args.join(' ')} exited with ${code}: ${stderr.trim().slice(-2000)}`,
+    );
   }
   return { seconds, ...(peakRssBytes !== undefined ? { peakRssBytes } : {}), stdout, stderr };
 }
@@ -103,16 +110,25 @@ export async function readRss(pid: number): Promise<{ peakBytes: number; current
  * Polls `file` until `pattern` matches its text or `child` exits; resolves with the match. The child writes its
  * standard output to a file, not a pipe, so that a busy benchmark process never slows it down by reading late.
  */
-export async function waitForLine(file: string, pattern: RegExp, child: ChildProcess, timeoutMs: number): Promise<RegExpExecArray> {
+export async function waitForLine(
+  file: string,
+  pattern: RegExp,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<RegExpExecArray> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const text = await readFile(file, 'utf8').catch(() => '');
     const m = pattern.exec(text);
     if (m) return m;
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new BenchError('ERR_CHILD_FAILED', `the process exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${text.slice(-2000)}`);
+      throw new BenchError(
+        'ERR_CHILD_FAILED',
+        `the process exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${text.slice(-2000)}`,
+      );
     }
-    if (Date.now() > deadline) throw new BenchError('ERR_TIMEOUT', `no ${pattern} within ${timeoutMs} ms:\n${text.slice(-2000)}`);
+    if (Date.now() > deadline)
+      throw new BenchError('ERR_TIMEOUT', `no ${pattern} within ${timeoutMs} ms:\n${text.slice(-2000)}`);
     await sleep(20);
   }
 }

@@ -50,7 +50,8 @@ export function summarise(profile: CpuProfile): Summary {
     if (!node) return;
     const { functionName, url, lineNumber } = node.callFrame;
     const where = fileOf(url);
-    const name = url === '' ? functionName || '(anonymous)' : `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
+    const name =
+      url === '' ? functionName || '(anonymous)' : `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
     fn.set(name, (fn.get(name) ?? 0) + us);
     const group = url === '' && functionName.startsWith('(') ? functionName : where;
     file.set(group, (file.get(group) ?? 0) + us);
@@ -63,10 +64,15 @@ export function summarise(profile: CpuProfile): Summary {
 export function formatSummary(s: Summary, top: number): string {
   const busy = s.totalMs - (s.byFile.find((f) => f.name === '(idle)')?.ms ?? 0);
   const pct = (ms: number): string => `${((100 * ms) / s.totalMs).toFixed(1).padStart(5)}%`;
-  const lines = [`profile: ${(s.totalMs / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s not idle (${pct(busy).trim()})`, '', 'self time by file:'];
+  const lines = [
+    `profile: ${(s.totalMs / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s not idle (${pct(busy).trim()})`,
+    '',
+    'self time by file:',
+  ];
   for (const f of s.byFile.slice(0, top)) lines.push(`  ${pct(f.ms)}  ${f.ms.toFixed(0).padStart(7)} ms  ${f.name}`);
   lines.push('', 'self time by function:');
-  for (const f of s.byFunction.slice(0, top)) lines.push(`  ${pct(f.ms)}  ${f.ms.toFixed(0).padStart(7)} ms  ${f.name}`);
+  for (const f of s.byFunction.slice(0, top))
+    lines.push(`  ${pct(f.ms)}  ${f.ms.toFixed(0).padStart(7)} ms  ${f.name}`);
   return lines.join('\n');
 }
 

@@ -71,7 +71,9 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   const m = await waitForLine(outFile, LISTENING, child, 20_000).catch(async (e: unknown) => {
     child.kill('SIGKILL');
     const log = await readFile(errFile, 'utf8').catch(() => '');
-    throw new BenchError('ERR_SERVER_START', `the server did not start: ${(e as Error).message}\n${log.slice(-2000)}`, { cause: e });
+    throw new BenchError('ERR_SERVER_START', `the server did not start: ${(e as Error).message}\n${log.slice(-2000)}`, {
+      cause: e,
+    });
   });
   const pid = child.pid;
   if (pid === undefined) throw new BenchError('ERR_SERVER_START', 'the server has no pid');

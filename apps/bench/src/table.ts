@@ -68,7 +68,11 @@ export function formatTable(rows: readonly Row[]): string {
 export function formatMarkdownTable(rows: readonly Row[]): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
   const line = (cells: readonly string[]): string => `| ${cells.map(esc).join(' | ')} |`;
-  return [line([...TABLE_HEADER]), `|${TABLE_HEADER.map(() => '---').join('|')}|`, ...rows.map((r) => line(rowCells(r)))].join('\n');
+  return [
+    line([...TABLE_HEADER]),
+    `|${TABLE_HEADER.map(() => '---').join('|')}|`,
+    ...rows.map((r) => line(rowCells(r))),
+  ].join('\n');
 }
 
 /** Display width: code points, so that `≥`, `×` and `—` count as one column. */

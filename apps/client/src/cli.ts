@@ -57,7 +57,9 @@ export function buildProgram(io: Io, setResult: (code: ExitCode) => void): Comma
   program.action(async (flags: ConnectionFlags) => {
     if (!io.interactive) {
       program.outputHelp({ error: true });
-      throw new UsageError('no command given, and the interactive session needs a terminal on standard input and output');
+      throw new UsageError(
+        'no command given, and the interactive session needs a terminal on standard input and output',
+      );
     }
     setResult(await interactiveCommand(flags, io));
   });
@@ -88,11 +90,11 @@ export function buildProgram(io: Io, setResult: (code: ExitCode) => void): Comma
     setResult(await sendFileCommand(paths, withGlobals(program, own), io));
   });
 
-  connectionOptions(program.command('ping').description('connect, check that the server answers, and show what it announces')).action(
-    async (own: ConnectionFlags) => {
-      setResult(await pingCommand(withGlobals(program, own), io));
-    },
-  );
+  connectionOptions(
+    program.command('ping').description('connect, check that the server answers, and show what it announces'),
+  ).action(async (own: ConnectionFlags) => {
+    setResult(await pingCommand(withGlobals(program, own), io));
+  });
   return program;
 }
 
@@ -106,7 +108,8 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return ExitCode.Ok;
       // Commander has already printed its message.
       throw new ReportedUsageError(err.message);
     }

@@ -11,7 +11,9 @@ import { stat } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { CHUNK_SIZE, createEncryptStream } from '@proj/crypto';
 
-export type EncryptMode = { kind: 'recipients'; recipients: readonly string[] } | { kind: 'passphrase'; passphrase: string };
+export type EncryptMode =
+  | { kind: 'recipients'; recipients: readonly string[] }
+  | { kind: 'passphrase'; passphrase: string };
 
 /** Options for tests only: a low scrypt work factor keeps passphrase tests fast. */
 export interface EncryptTuning {
@@ -31,14 +33,20 @@ export interface EncryptedSource {
 const READ_BYTES = 1024 * 1024;
 
 /** Encrypts `path` on demand: each `open()` is a new encryption (a new file key, and scrypt for a passphrase). */
-export async function encryptedSource(path: string, mode: EncryptMode, tuning: EncryptTuning = {}): Promise<EncryptedSource> {
+export async function encryptedSource(
+  path: string,
+  mode: EncryptMode,
+  tuning: EncryptTuning = {},
+): Promise<EncryptedSource> {
   const { size } = await stat(path);
   const open = (): Readable =>
     pipeline(
       createReadStream(path, { highWaterMark: READ_BYTES }),
       createEncryptStream({
         ...(mode.kind === 'recipients' ? { recipients: mode.recipients } : { passphrase: mode.passphrase }),
-        ...(tuning.scryptWorkFactor !== undefined && mode.kind === 'passphrase' ? { scryptWorkFactor: tuning.scryptWorkFactor } : {}),
+        ...(tuning.scryptWorkFactor !== undefined && mode.kind === 'passphrase'
+          ? { scryptWorkFactor: tuning.scryptWorkFactor }
+          : {}),
       }),
       () => undefined, // an error reaches the reader through the last stream
     );

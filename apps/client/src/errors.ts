@@ -105,7 +105,9 @@ export function describeError(err: unknown): string {
   }
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return typeof code === 'string' && code.startsWith('ERR_') && code !== 'ERR_USAGE' ? `${code}: ${err.message}` : err.message;
+    return typeof code === 'string' && code.startsWith('ERR_') && code !== 'ERR_USAGE'
+      ? `${code}: ${err.message}`
+      : err.message;
   }
   return String(err);
 }

@@ -30,7 +30,8 @@ async function main(): Promise<number> {
     if (!(err instanceof ReportedUsageError)) {
       process.stderr.write(code === ExitCode.Interrupted ? 'interrupted\n' : `error: ${describeError(err)}\n`);
     }
-    if (code === ExitCode.Failure && process.env.PROJ_CLIENT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    if (code === ExitCode.Failure && process.env.PROJ_CLIENT_DEBUG && err instanceof Error)
+      process.stderr.write(`${err.stack}\n`);
     return code;
   }
 }

@@ -38,7 +38,9 @@ export function parseFormat(text: string): DictFormat {
 
 export function parseId(text: string): string {
   if (!putIdSchema.safeParse(text).success) {
-    throw new UsageError(`--id must be 1 to 128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit, found ${cut(text)}`);
+    throw new UsageError(
+      `--id must be 1 to 128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit, found ${cut(text)}`,
+    );
   }
   return text;
 }
@@ -62,7 +64,11 @@ export async function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessE
   const host = flags.host ?? (env.PROJ_HOST || DEFAULT_HOST);
   if (host.trim() === '') throw new UsageError('--host cannot be empty');
   const port =
-    flags.port !== undefined ? parsePort(flags.port) : env.PROJ_PORT ? parsePort(env.PROJ_PORT, 'PROJ_PORT') : DEFAULT_PORT;
+    flags.port !== undefined
+      ? parsePort(flags.port)
+      : env.PROJ_PORT
+        ? parsePort(env.PROJ_PORT, 'PROJ_PORT')
+        : DEFAULT_PORT;
   const target: Target = { host, port };
   if (flags.tokenFile !== undefined) target.token = await readSecret(flags.tokenFile, '--token-file');
   if (flags.ca !== undefined) {
@@ -79,9 +85,12 @@ export async function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessE
 }
 
 export function resolveRetry(flags: ConnectionFlags, env: NodeJS.ProcessEnv): RetryPolicy {
-  const retries = flags.retries !== undefined ? parseCount(flags.retries, '--retries', { max: 100 }) : DEFAULT_RETRY.retries;
+  const retries =
+    flags.retries !== undefined ? parseCount(flags.retries, '--retries', { max: 100 }) : DEFAULT_RETRY.retries;
   // Tests shorten the pauses; not documented as a user setting.
-  const base = env.PROJ_CLIENT_RETRY_BASE_MS ? parseCount(env.PROJ_CLIENT_RETRY_BASE_MS, 'PROJ_CLIENT_RETRY_BASE_MS', { max: 60_000 }) : undefined;
+  const base = env.PROJ_CLIENT_RETRY_BASE_MS
+    ? parseCount(env.PROJ_CLIENT_RETRY_BASE_MS, 'PROJ_CLIENT_RETRY_BASE_MS', { max: 60_000 })
+    : undefined;
   return { ...DEFAULT_RETRY, retries, ...(base !== undefined ? { baseDelayMs: base } : {}) };
 }
 

@@ -72,8 +72,18 @@ export function terminalPrompter(): Prompter {
     async secret({ message }) {
       return String(await ask({ type: 'password', message }));
     },
-    async select<T extends string>({ message, choices, initial }: Question & { choices: readonly Choice<T>[]; initial?: T }) {
-      const index = initial === undefined ? 0 : Math.max(0, choices.findIndex((c) => c.name === initial));
+    async select<T extends string>({
+      message,
+      choices,
+      initial,
+    }: Question & { choices: readonly Choice<T>[]; initial?: T }) {
+      const index =
+        initial === undefined
+          ? 0
+          : Math.max(
+              0,
+              choices.findIndex((c) => c.name === initial),
+            );
       const answer = await ask({
         type: 'select',
         message,

@@ -22,7 +22,12 @@ export interface PutResult {
  * Encodes `dict` once (so every attempt sends the same bytes) and sends it under one put id.
  * Encoding errors (too deep, unsafe integer for binary…) are raised before anything is sent.
  */
-export async function putDict(link: Link, dict: Dict, format: DictFormat, id: string = randomUUID()): Promise<PutResult> {
+export async function putDict(
+  link: Link,
+  dict: Dict,
+  format: DictFormat,
+  id: string = randomUUID(),
+): Promise<PutResult> {
   const client = await link.open();
   const { maxDictDepth, maxDictBytes } = client.welcome.limits;
   const bytes = encodeDict(dict, format, { maxDictDepth, maxDictBytes });
@@ -64,7 +69,8 @@ export async function putFile(link: Link, path: string, options: PutFileOptions 
   const receipt = await link.run(async (client) => {
     const bar = createProgressBar(name, size, options.progressStream ?? process.stderr);
     try {
-      if (!encrypted) return await client.sendFile(path, { id, name, encryption: 'none', onProgress: (p) => bar.update(p) });
+      if (!encrypted)
+        return await client.sendFile(path, { id, name, encryption: 'none', onProgress: (p) => bar.update(p) });
       // Encrypted as it is sent; its exact size is not known before the end.
       return await client.sendStream(() => encrypted.open(), {
         id,

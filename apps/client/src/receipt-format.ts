@@ -76,7 +76,8 @@ export function receiptBlock(receipt: Receipt, sent: SentItem): string {
     ['received', receipt.receivedAt],
   ];
   if (receipt.format !== undefined) rows.splice(1, 0, ['format', formatName(receipt.format)]);
-  if (sent.encryptedWith) rows.push(['encrypted', sent.encryptedWith === 'recipient' ? "to the server's key" : 'with a passphrase']);
+  if (sent.encryptedWith)
+    rows.push(['encrypted', sent.encryptedWith === 'recipient' ? "to the server's key" : 'with a passphrase']);
   if (receipt.duplicate) rows.push(['note', 'the server already held this id; nothing new was stored']);
   return ['Receipt', ...rows.map(([k, v]) => `  ${k.padEnd(9)} ${v}`)].join('\n');
 }

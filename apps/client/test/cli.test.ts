@@ -40,7 +40,14 @@ async function storedCount(dataDir: string): Promise<number> {
 }
 
 describe('send-dict', () => {
-  const dict = { name: 'Ada', age: 36, admin: true, manager: null, address: { city: 'London', zip: 'N1' }, tags: ['math', 1.5, false] };
+  const dict = {
+    name: 'Ada',
+    age: 36,
+    admin: true,
+    manager: null,
+    address: { city: 'London', zip: 'N1' },
+    tags: ['math', 1.5, false],
+  };
 
   it.each([
     ['json', 'json'],
@@ -52,7 +59,14 @@ describe('send-dict', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const [receipt] = jsonLines(r.stdout);
-    expect(receipt).toMatchObject({ ok: true, kind: 'dict', format: wire, verified: true, duplicate: false, encrypted: false });
+    expect(receipt).toMatchObject({
+      ok: true,
+      kind: 'dict',
+      format: wire,
+      verified: true,
+      duplicate: false,
+      encrypted: false,
+    });
     const stored = join(server.dataDir, String(receipt?.path));
     expect(await sha256File(stored)).toBe(receipt?.sha256);
     const bytes = await readFile(stored);
@@ -64,7 +78,9 @@ describe('send-dict', () => {
     const path = await file('d.json', JSON.stringify({ from: 'file' }));
     const r = await runCli(['send-dict', ...at(), '--data-file', path]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^sent dictionary \(json\) -> items\/\S+ \(\d+ B, sha256 [0-9a-f]{64}, checksum matches\) id \S+\n$/);
+    expect(r.stdout).toMatch(
+      /^sent dictionary \(json\) -> items\/\S+ \(\d+ B, sha256 [0-9a-f]{64}, checksum matches\) id \S+\n$/,
+    );
     const stored = join(server.dataDir, /-> (\S+)/.exec(r.stdout)?.[1] ?? '');
     expect(JSON.parse(await readFile(stored, 'utf8'))).toEqual({ from: 'file' });
 
@@ -75,7 +91,10 @@ describe('send-dict', () => {
   });
 
   it('takes host and port from PROJ_HOST and PROJ_PORT', async () => {
-    const r = await runCli(['send-dict', '--data', '{"env":1}', '--json'], { PROJ_HOST: '127.0.0.1', PROJ_PORT: String(server.port) });
+    const r = await runCli(['send-dict', '--data', '{"env":1}', '--json'], {
+      PROJ_HOST: '127.0.0.1',
+      PROJ_PORT: String(server.port),
+    });
     expect(r.code).toBe(0);
   });
 
@@ -132,7 +151,14 @@ describe('send-file', () => {
     const r = await runCli(['send-file', ...at(), path, '--json']);
     expect(r.code).toBe(0);
     const [receipt] = jsonLines(r.stdout);
-    expect(receipt).toMatchObject({ ok: true, kind: 'file', encrypted: false, bytes: 12, sha256: sha256Hex('hello\nworld\n'), source: path });
+    expect(receipt).toMatchObject({
+      ok: true,
+      kind: 'file',
+      encrypted: false,
+      bytes: 12,
+      sha256: sha256Hex('hello\nworld\n'),
+      source: path,
+    });
     expect(String(receipt?.path)).toMatch(/plain\.txt$/);
     expect(await readFile(join(server.dataDir, String(receipt?.path)), 'utf8')).toBe('hello\nworld\n');
   });
@@ -160,7 +186,16 @@ describe('send-file', () => {
     const mine = await generateIdentity();
     const other = await generateIdentity();
     const path = await file('to-me.txt', 'for my eyes');
-    const r = await runCli(['send-file', ...at(), path, '--recipient', await recipientOf(mine), '--recipient', await recipientOf(other), '--json']);
+    const r = await runCli([
+      'send-file',
+      ...at(),
+      path,
+      '--recipient',
+      await recipientOf(mine),
+      '--recipient',
+      await recipientOf(other),
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const stored = join(server.dataDir, String(jsonLines(r.stdout)[0]?.path));
     for (const identity of [mine, other]) {
@@ -275,7 +310,11 @@ describe('exit codes for connection failures and refusals', () => {
   it('ping reports what the server announces', async () => {
     const r = await runCli(['ping', ...at(), '--json']);
     expect(r.code).toBe(0);
-    expect(jsonLines(r.stdout)[0]).toMatchObject({ ok: true, recipient: server.recipient, formats: ['json', 'xml', 'protobuf'] });
+    expect(jsonLines(r.stdout)[0]).toMatchObject({
+      ok: true,
+      recipient: server.recipient,
+      formats: ['json', 'xml', 'protobuf'],
+    });
   });
 
   it('prints help with the exit codes and exits 2 when run without a command and without a terminal', async () => {
@@ -302,7 +341,9 @@ describe('retries after a lost connection', () => {
       // The first attempt was stored; the retry got its receipt back.
       expect(receipt).toMatchObject({ duplicate: true });
       expect(await storedCount(server.dataDir)).toBe(before + 1);
-      expect(JSON.parse(await readFile(join(server.dataDir, String(receipt?.path)), 'utf8'))).toEqual({ retry: 'dict' });
+      expect(JSON.parse(await readFile(join(server.dataDir, String(receipt?.path)), 'utf8'))).toEqual({
+        retry: 'dict',
+      });
     } finally {
       await proxy.close();
     }

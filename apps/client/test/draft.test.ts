@@ -35,14 +35,28 @@ describe('parseNumber', () => {
     expect(parseNumber(text)).toEqual({ ok: true, value });
   });
 
-  it.each(['', '   ', 'abc', '12abc', '0x10', '1_000', 'NaN', 'Infinity', '-Infinity', '.5', '5.', '01', '+1', '1,5', '1e', '--1'])(
-    'refuses %j with a message',
-    (text) => {
-      const r = parseNumber(text);
-      expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.message.length).toBeGreaterThan(10);
-    },
-  );
+  it.each([
+    '',
+    '   ',
+    'abc',
+    '12abc',
+    '0x10',
+    '1_000',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    '.5',
+    '5.',
+    '01',
+    '+1',
+    '1,5',
+    '1e',
+    '--1',
+  ])('refuses %j with a message', (text) => {
+    const r = parseNumber(text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message.length).toBeGreaterThan(10);
+  });
 
   it('refuses numbers out of double range and integers a double would round', () => {
     expect(parseNumber('1e400').ok).toBe(false);

@@ -22,13 +22,19 @@ describe('encryptedSource', () => {
       const identity = await generateIdentity();
       const plain = randomBytes(3 * 1024 * 1024 + 3);
       await writeFile(join(dir.path, 'in.bin'), plain);
-      const source = await encryptedSource(join(dir.path, 'in.bin'), { kind: 'recipients', recipients: [await recipientOf(identity)] });
+      const source = await encryptedSource(join(dir.path, 'in.bin'), {
+        kind: 'recipients',
+        recipients: [await recipientOf(identity)],
+      });
       const [a, b] = await Promise.all([collect(source.open()), collect(source.open())]);
       expect(sha(a)).not.toBe(sha(b)); // a new file key each time
       expect(source.plainBytes).toBe(plain.length);
       expect(a.length - source.approxBytes).toBeGreaterThan(0);
       expect(a.length - source.approxBytes).toBeLessThan(300); // the header
-      for (const [name, bytes] of [['a.age', a], ['b.age', b]] as const) {
+      for (const [name, bytes] of [
+        ['a.age', a],
+        ['b.age', b],
+      ] as const) {
         await writeFile(join(dir.path, name), bytes);
         await decryptFile(join(dir.path, name), join(dir.path, `${name}.out`), { identities: [identity] });
         expect((await readFile(join(dir.path, `${name}.out`))).equals(plain)).toBe(true);
@@ -42,7 +48,10 @@ describe('encryptedSource', () => {
     const dir = await makeTempDir();
     try {
       // A directory stats fine but cannot be read.
-      const source = await encryptedSource(dir.path, { kind: 'recipients', recipients: [await recipientOf(await generateIdentity())] });
+      const source = await encryptedSource(dir.path, {
+        kind: 'recipients',
+        recipients: [await recipientOf(await generateIdentity())],
+      });
       await expect(collect(source.open())).rejects.toMatchObject({ code: 'EISDIR' });
     } finally {
       await dir.remove();

@@ -157,7 +157,10 @@ it('answers bad input with a message and a second chance, never a crash', async 
 });
 
 it('says so when nobody listens, offers to retry, and leaves with 130 on Ctrl-C', async () => {
-  const pty = new Pty(process.execPath, [MAIN, '--port', '1'], { cwd: CLIENT_DIR, env: { PROJ_HOST: '', PROJ_PORT: '' } });
+  const pty = new Pty(process.execPath, [MAIN, '--port', '1'], {
+    cwd: CLIENT_DIR,
+    env: { PROJ_HOST: '', PROJ_PORT: '' },
+  });
   try {
     await choose(pty, 'Server host');
     await choose(pty, 'Server port');

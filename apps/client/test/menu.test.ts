@@ -164,7 +164,11 @@ it('says clearly when nobody listens, and connects on the second try', async () 
 });
 
 it('gives up with exit code 3 when the person does not retry', async () => {
-  const p = new ScriptedPrompter([['connect.host', ''], ['connect.port', '1'], ['connect.retry', false]]);
+  const p = new ScriptedPrompter([
+    ['connect.host', ''],
+    ['connect.port', '1'],
+    ['connect.retry', false],
+  ]);
   expect(await session(p, 1)).toBe(ExitCode.Connection);
 });
 
@@ -227,7 +231,9 @@ it('reports a dropped connection and reconnects when asked', async () => {
     expect(q.warned).toEqual([`The connection to 127.0.0.1:${port} was lost.`]);
     expect(q.said).toContain(`Reconnected to 127.0.0.1:${port}.`);
     const [r] = receipts(q);
-    expect(JSON.parse(await readFile(join(dataDir, (r?.['stored at'] ?? '').split('  ')[0] ?? ''), 'utf8'))).toEqual({ after: true });
+    expect(JSON.parse(await readFile(join(dataDir, (r?.['stored at'] ?? '').split('  ')[0] ?? ''), 'utf8'))).toEqual({
+      after: true,
+    });
   } finally {
     await restarted?.close();
     server = Object.assign(restarted ?? server, { removeDir: server.removeDir });

@@ -2,7 +2,15 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes, parsePort, UsageError } from '@proj/cli-kit';
-import { ConnectError, ConnectionClosedError, DictTooDeepError, ReceiptMismatchError, RemoteError, TimeoutError, type Receipt } from '@proj/protocol';
+import {
+  ConnectError,
+  ConnectionClosedError,
+  DictTooDeepError,
+  ReceiptMismatchError,
+  RemoteError,
+  TimeoutError,
+  type Receipt,
+} from '@proj/protocol';
 import { makeTempDir } from '@proj/test-utils';
 import { ExitCode, exitCodeFor, InterruptedError } from '../src/errors';
 import { parseDictData, parseFormat, parseId, resolveRetry, resolveTarget } from '../src/options';
@@ -31,13 +39,17 @@ describe('options', () => {
 
   it('reads --data as a JSON object and nothing else', () => {
     expect(parseDictData('{"a":[1,{"b":null}]}', '--data')).toEqual({ a: [1, { b: null }] });
-    for (const bad of ['[1]', '1', 'null', '{', "{'a':1}", '']) expect(() => parseDictData(bad, '--data')).toThrow(UsageError);
+    for (const bad of ['[1]', '1', 'null', '{', "{'a':1}", ''])
+      expect(() => parseDictData(bad, '--data')).toThrow(UsageError);
   });
 
   it('takes host and port from flags, then PROJ_HOST/PROJ_PORT, then defaults', async () => {
     expect(await resolveTarget({}, {})).toEqual({ host: '127.0.0.1', port: 5050 });
     expect(await resolveTarget({}, { PROJ_HOST: 'h', PROJ_PORT: '7000' })).toEqual({ host: 'h', port: 7000 });
-    expect(await resolveTarget({ host: 'x', port: '1' }, { PROJ_HOST: 'h', PROJ_PORT: '7000' })).toEqual({ host: 'x', port: 1 });
+    expect(await resolveTarget({ host: 'x', port: '1' }, { PROJ_HOST: 'h', PROJ_PORT: '7000' })).toEqual({
+      host: 'x',
+      port: 1,
+    });
     await expect(resolveTarget({}, { PROJ_PORT: 'nope' })).rejects.toThrow(/PROJ_PORT/);
   });
 
@@ -159,7 +171,10 @@ describe('receipt formatting', () => {
   });
 
   it('draws a progress line with percentage, speed and time left', () => {
-    const line = formatProgress({ label: 'big.bin', sent: 50 * 1024 * 1024, total: 100 * 1024 * 1024, elapsedMs: 5000 }, 100);
+    const line = formatProgress(
+      { label: 'big.bin', sent: 50 * 1024 * 1024, total: 100 * 1024 * 1024, elapsedMs: 5000 },
+      100,
+    );
     expect(line).toMatch(/^big\.bin \[#+-+\]  50%  50 MiB \/ 100 MiB  10 MiB\/s  0:05 left$/);
     expect(line.length).toBeLessThanOrEqual(100);
     expect(formatProgress({ label: 'x', sent: 0, total: 10, elapsedMs: 0 })).toContain('--:-- left');

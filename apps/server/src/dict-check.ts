@@ -38,7 +38,12 @@ export interface DictViews {
  * @throws the decoder's ProtocolError: ERR_DICT_TOO_LARGE, ERR_DECODE, ERR_DICT_TOO_DEEP, ERR_DICT_INVALID,
  *   ERR_XML_FORBIDDEN, ERR_UNSAFE_INTEGER, ERR_FORMAT_UNSUPPORTED.
  */
-export function checkDict(bytes: Uint8Array, format: DictFormat, limits: DictLimits, wanted: DictViewsWanted): DictViews {
+export function checkDict(
+  bytes: Uint8Array,
+  format: DictFormat,
+  limits: DictLimits,
+  wanted: DictViewsWanted,
+): DictViews {
   const dict = decodeDict(bytes, format, limits);
   const views: DictViews = {};
   if (wanted.preview) views.preview = jsonHead(dict, PREVIEW_CHARS, 0).text;

@@ -42,7 +42,10 @@ export const DEFAULT_WORKER_IDLE_MS = 30_000;
 
 /** The worker heap for a server whose largest dictionary is `maxDictBytes`. */
 export function workerHeapMiBFor(maxDictBytes: number): number {
-  return Math.max(WORKER_HEAP_MIB_PER_DICT_MIB, Math.ceil((WORKER_HEAP_MIB_PER_DICT_MIB * maxDictBytes) / (1024 * 1024)));
+  return Math.max(
+    WORKER_HEAP_MIB_PER_DICT_MIB,
+    Math.ceil((WORKER_HEAP_MIB_PER_DICT_MIB * maxDictBytes) / (1024 * 1024)),
+  );
 }
 
 /**
@@ -116,9 +119,16 @@ export class DictDecoderPool {
     this.maxQueued = options.maxQueued ?? 1024;
     this.workerHeapMiB = options.workerHeapMiB ?? workerHeapMiBFor(DEFAULT_LIMITS.maxDictBytes);
     this.idleMs = options.idleMs ?? DEFAULT_WORKER_IDLE_MS;
-    const checked = { size: this.size, inlineBelowBytes: this.inlineBelowBytes, maxQueued: this.maxQueued, workerHeapMiB: this.workerHeapMiB, idleMs: this.idleMs };
+    const checked = {
+      size: this.size,
+      inlineBelowBytes: this.inlineBelowBytes,
+      maxQueued: this.maxQueued,
+      workerHeapMiB: this.workerHeapMiB,
+      idleMs: this.idleMs,
+    };
     for (const [name, v] of Object.entries(checked)) {
-      if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`dictionary decoder pool: ${name} must be a non-negative integer, got ${v}`);
+      if (!Number.isSafeInteger(v) || v < 0)
+        throw new RangeError(`dictionary decoder pool: ${name} must be a non-negative integer, got ${v}`);
     }
   }
 
@@ -212,7 +222,9 @@ export class DictDecoderPool {
     const slot: Slot = { worker, job: undefined };
     worker.on('message', (answer: DecodeAnswer) => this.#onAnswer(slot, answer));
     // The answer could not be read on this side: fail the job rather than wait for an answer that will not come.
-    worker.on('messageerror', (err) => this.#finish(slot, (job) => job.reject(internal('a dictionary decoder answer could not be read', err))));
+    worker.on('messageerror', (err) =>
+      this.#finish(slot, (job) => job.reject(internal('a dictionary decoder answer could not be read', err))),
+    );
     worker.on('error', (err) => (slot.error = err)); // 'exit' follows
     worker.on('exit', (code) => this.#onExit(slot, code));
     this.#slots.push(slot);
@@ -264,7 +276,11 @@ export class DictDecoderPool {
     slot.job = undefined;
     if (job) {
       settle(job, () =>
-        job.reject(this.#closed ? new ShuttingDownError() : internal(`the dictionary decoder worker exited (code ${code}) during a job`, slot.error)),
+        job.reject(
+          this.#closed
+            ? new ShuttingDownError()
+            : internal(`the dictionary decoder worker exited (code ${code}) during a job`, slot.error),
+        ),
       );
     }
     this.#dispatch(); // starts a replacement if jobs are waiting
@@ -281,5 +297,7 @@ function settle(job: Job, how: () => void): void {
 
 /** ERR_INTERNAL with the message a client gets for any unforeseen failure; the reason goes to the log as the cause. */
 function internal(reason: string, cause?: unknown): InternalError {
-  return new InternalError('internal error (details in the server log)', { cause: cause === undefined ? new Error(reason) : new Error(reason, { cause }) });
+  return new InternalError('internal error (details in the server log)', {
+    cause: cause === undefined ? new Error(reason) : new Error(reason, { cause }),
+  });
 }

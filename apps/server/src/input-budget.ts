@@ -11,7 +11,8 @@ export class InputBudget {
   #waiters: { bytes: number; grant: () => void }[] = [];
 
   constructor(totalBytes: number) {
-    if (!Number.isSafeInteger(totalBytes) || totalBytes <= 0) throw new RangeError(`the input budget must be a positive integer, got ${totalBytes}`);
+    if (!Number.isSafeInteger(totalBytes) || totalBytes <= 0)
+      throw new RangeError(`the input budget must be a positive integer, got ${totalBytes}`);
     this.total = totalBytes;
     this.#available = totalBytes;
   }
@@ -38,7 +39,8 @@ export class InputBudget {
    * not exceed the total (the server checks its limits against the budget at start).
    */
   take(bytes: number, signal?: AbortSignal): Promise<void> {
-    if (bytes > this.total) return Promise.reject(new RangeError(`${bytes} bytes can never fit a budget of ${this.total}`));
+    if (bytes > this.total)
+      return Promise.reject(new RangeError(`${bytes} bytes can never fit a budget of ${this.total}`));
     if (this.tryTake(bytes)) return Promise.resolve();
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
@@ -67,7 +69,11 @@ export class InputBudget {
   }
 
   #grant(): void {
-    for (let first = this.#waiters[0]; first !== undefined && first.bytes <= this.#available; first = this.#waiters[0]) {
+    for (
+      let first = this.#waiters[0];
+      first !== undefined && first.bytes <= this.#available;
+      first = this.#waiters[0]
+    ) {
       this.#waiters.shift();
       this.#available -= first.bytes;
       first.grant();

@@ -48,8 +48,14 @@ export interface KeyOptions {
 /** Loads (or generates) the identity and reads the passphrase file. Never logs either secret. */
 export async function loadKeys(options: KeyOptions, log: Logger): Promise<Keys> {
   const maxScryptWorkFactor = options.maxScryptWorkFactor ?? DEFAULT_MAX_SCRYPT_WORK_FACTOR;
-  if (!Number.isInteger(maxScryptWorkFactor) || maxScryptWorkFactor < 1 || maxScryptWorkFactor > SCRYPT_WORK_FACTOR_CEILING) {
-    throw new UsageError(`max scrypt work factor: expected 1-${SCRYPT_WORK_FACTOR_CEILING}, got ${maxScryptWorkFactor}`);
+  if (
+    !Number.isInteger(maxScryptWorkFactor) ||
+    maxScryptWorkFactor < 1 ||
+    maxScryptWorkFactor > SCRYPT_WORK_FACTOR_CEILING
+  ) {
+    throw new UsageError(
+      `max scrypt work factor: expected 1-${SCRYPT_WORK_FACTOR_CEILING}, got ${maxScryptWorkFactor}`,
+    );
   }
   const identityFile = resolve(options.identityFile ?? join(options.dataDir, 'identity.txt'));
   const ensured = await ensureIdentityFile(identityFile);
@@ -60,7 +66,10 @@ export async function loadKeys(options: KeyOptions, log: Logger): Promise<Keys> 
   if (options.passphraseFile) {
     passphrase = await readSecretFile(options.passphraseFile);
     if (await isSecretFileExposed(options.passphraseFile)) {
-      log.warn({ passphraseFile: options.passphraseFile }, 'the passphrase file is readable by other users; chmod 600 it');
+      log.warn(
+        { passphraseFile: options.passphraseFile },
+        'the passphrase file is readable by other users; chmod 600 it',
+      );
     }
   }
   return {
@@ -83,7 +92,9 @@ export async function loadKeys(options: KeyOptions, log: Logger): Promise<Keys> 
 function decryptOptions(keys: Keys): DecryptOptions {
   return {
     identities: keys.identities,
-    ...(keys.passphrase !== undefined ? { passphrase: keys.passphrase, maxScryptWorkFactor: keys.maxScryptWorkFactor } : {}),
+    ...(keys.passphrase !== undefined
+      ? { passphrase: keys.passphrase, maxScryptWorkFactor: keys.maxScryptWorkFactor }
+      : {}),
   };
 }
 
@@ -100,7 +111,11 @@ export function decryptStream(keys: Keys): Transform {
  * Each age chunk authenticates on its own, so what is shown is authentic; a truncated tail would only show at the
  * end, which is not read.
  */
-export async function decryptHead(keys: Keys, source: Readable, maxBytes: number): Promise<{ head: Buffer; more: boolean }> {
+export async function decryptHead(
+  keys: Keys,
+  source: Readable,
+  maxBytes: number,
+): Promise<{ head: Buffer; more: boolean }> {
   const decrypt = createDecryptStream(decryptOptions(keys));
   source.on('error', (err) => decrypt.destroy(err));
   source.pipe(decrypt);

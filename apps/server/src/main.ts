@@ -58,7 +58,9 @@ runCli({
   (err: unknown) => {
     const usage = err instanceof UsageError;
     const code = (err as { code?: unknown }).code;
-    process.stderr.write(`server: ${(err as Error).message ?? String(err)}${!usage && typeof code === 'string' ? ` (${code})` : ''}\n`);
+    process.stderr.write(
+      `server: ${(err as Error).message ?? String(err)}${!usage && typeof code === 'string' ? ` (${code})` : ''}\n`,
+    );
     exitWhenFlushed(usage ? EXIT_USAGE : EXIT_FAILURE);
   },
 );

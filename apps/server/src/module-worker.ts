@@ -44,5 +44,9 @@ export function startModuleWorker(name: string, packages: readonly string[], opt
   const aliases: Record<string, string> = {};
   for (const p of packages) aliases[p] = require.resolve(p);
   const tsBootstrap = { swc: require.resolve('@swc/core'), aliases, entry };
-  return new Worker(TS_BOOTSTRAP, { ...options, eval: true, workerData: { ...(options.workerData as object | undefined), tsBootstrap } });
+  return new Worker(TS_BOOTSTRAP, {
+    ...options,
+    eval: true,
+    workerData: { ...(options.workerData as object | undefined), tsBootstrap },
+  });
 }

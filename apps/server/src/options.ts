@@ -177,7 +177,8 @@ export function parseSize(text: string | number, what: string): number {
   if (typeof text === 'number') return checkInt(text, what);
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new UsageError(`${what}: expected a size like 1048576, 512KiB or 4GiB, got ${JSON.stringify(text)}`);
+  if (!m || unit === undefined)
+    throw new UsageError(`${what}: expected a size like 1048576, 512KiB or 4GiB, got ${JSON.stringify(text)}`);
   return checkInt(Math.round(Number(m[1]) * unit), what);
 }
 
@@ -188,7 +189,8 @@ export function parseDuration(text: string | number, what: string): number {
   if (typeof text === 'number') return checkInt(text, what);
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? DURATION_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new UsageError(`${what}: expected a duration like 5000, 30s or 2m, got ${JSON.stringify(text)}`);
+  if (!m || unit === undefined)
+    throw new UsageError(`${what}: expected a duration like 5000, 30s or 2m, got ${JSON.stringify(text)}`);
   return checkInt(Math.round(Number(m[1]) * unit), what);
 }
 
@@ -211,6 +213,7 @@ export function parseBoolean(text: string | boolean, what: string): boolean {
 }
 
 function checkInt(n: number, what: string): number {
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${what}: expected a non-negative whole number, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new UsageError(`${what}: expected a non-negative whole number, got ${n}`);
   return n;
 }

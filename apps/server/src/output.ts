@@ -72,7 +72,11 @@ export class Output {
 
   disconnected(sender: string, stats: SessionStats, reason?: string): void {
     this.#offerLine(() => {
-      const parts = [`${stats.dicts} dict${stats.dicts === 1 ? '' : 's'}`, `${stats.files} file${stats.files === 1 ? '' : 's'}`, formatBytes(stats.bytes)];
+      const parts = [
+        `${stats.dicts} dict${stats.dicts === 1 ? '' : 's'}`,
+        `${stats.files} file${stats.files === 1 ? '' : 's'}`,
+        formatBytes(stats.bytes),
+      ];
       return `client ${printable(sender)} disconnected: ${parts.join(', ')}${reason ? ` (${printable(reason)})` : ''}`;
     });
   }
@@ -90,7 +94,10 @@ export class Output {
         } else {
           const shown = screenText(head.text, SCREEN_BLOCK_MAX_BYTES);
           lines.push(shown.block);
-          if (!head.complete || !shown.complete) lines.push(`(shown: the first ${formatBytes(shown.shownBytes)} of its JSON; the whole dictionary is in the file)`);
+          if (!head.complete || !shown.complete)
+            lines.push(
+              `(shown: the first ${formatBytes(shown.shownBytes)} of its JSON; the whole dictionary is in the file)`,
+            );
         }
       }
       return lines;
@@ -116,7 +123,9 @@ export class Output {
           const shown = screenText(content.text, SCREEN_BLOCK_MAX_BYTES);
           lines.push(shown.block);
           if (content.more || !shown.complete) {
-            lines.push(`(shown: the first ${formatBytes(shown.shownBytes)}${content.decrypted ? ' of the plaintext' : ''}; the rest is in the file)`);
+            lines.push(
+              `(shown: the first ${formatBytes(shown.shownBytes)}${content.decrypted ? ' of the plaintext' : ''}; the rest is in the file)`,
+            );
           }
         }
       }

@@ -27,10 +27,18 @@ interface PromptLike {
   cancel(err?: unknown): Promise<void>;
 }
 type PromptClass = new (options: Record<string, unknown>) => PromptLike;
-const prompts = Enquirer as unknown as { Input: PromptClass; Select: PromptClass; Confirm: PromptClass; Numeral: PromptClass };
+const prompts = Enquirer as unknown as {
+  Input: PromptClass;
+  Select: PromptClass;
+  Confirm: PromptClass;
+  Numeral: PromptClass;
+};
 
 /** Asks the questions in `which`, with `current` values as the defaults. A Ctrl-C is a usage error (exit 2). */
-export async function askStartup(which: readonly StartupQuestion[], current: Required<StartupAnswers>): Promise<StartupAnswers> {
+export async function askStartup(
+  which: readonly StartupQuestion[],
+  current: Required<StartupAnswers>,
+): Promise<StartupAnswers> {
   const answers: StartupAnswers = {};
   const ask = async (prompt: PromptLike): Promise<unknown> => {
     try {
@@ -66,7 +74,9 @@ export async function askStartup(which: readonly StartupQuestion[], current: Req
     answers.port = parsePort(String(port).trim(), 'port', LISTEN_PORT);
   }
   if (which.includes('dataDir')) {
-    const dir = await ask(new prompts.Input({ message: 'Directory to keep received data in', initial: current.dataDir }));
+    const dir = await ask(
+      new prompts.Input({ message: 'Directory to keep received data in', initial: current.dataDir }),
+    );
     answers.dataDir = String(dir).trim() || current.dataDir;
   }
   if (which.includes('output')) {
@@ -79,7 +89,10 @@ export async function askStartup(which: readonly StartupQuestion[], current: Req
       new prompts.Select({
         message: 'What to print for each item received (every item is saved either way)',
         choices,
-        initial: Math.max(0, choices.findIndex((c) => c.name === current.output)),
+        initial: Math.max(
+          0,
+          choices.findIndex((c) => c.name === current.output),
+        ),
       }),
     );
     answers.output = String(output) as OutputMode;
@@ -116,7 +129,10 @@ export function terminalApprover(): Approver {
  */
 export function approvalQuestion(request: ApprovalRequest): string {
   const size = request.bytes !== undefined ? `, ${formatBytes(request.bytes)}` : '';
-  const what = request.kind === 'dict' ? `dictionary (${printable(request.detail)}${size})` : `file ${quoted(request.detail)}${size}`;
+  const what =
+    request.kind === 'dict'
+      ? `dictionary (${printable(request.detail)}${size})`
+      : `file ${quoted(request.detail)}${size}`;
   const lines = [`Accept ${what} ${printable(request.id)} from ${printable(request.sender)}?`];
   if (request.preview) lines.push(`  ${printable(jsonSafe(request.preview))}`);
   return lines.join('\n');

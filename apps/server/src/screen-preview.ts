@@ -16,7 +16,12 @@ const DECRYPT_READ_BYTES = 256 * 1024;
  * The content to show of `item`. `decryptFailure`: the code of the error that kept the store from decrypting it,
  * if it tried.
  */
-export async function filePreview(item: StoredItem, decryptFailure: string | undefined, store: ItemReader, keys: Keys): Promise<FileContent> {
+export async function filePreview(
+  item: StoredItem,
+  decryptFailure: string | undefined,
+  store: ItemReader,
+  keys: Keys,
+): Promise<FileContent> {
   let head: Buffer;
   let more: boolean;
   let decrypted = false;
@@ -26,7 +31,8 @@ export async function filePreview(item: StoredItem, decryptFailure: string | und
       decrypted = true;
     } else if (item.encrypted) {
       if (!keys.canDecrypt) return { kind: 'note', note: 'age-encrypted; decryption is turned off on this server' };
-      if (decryptFailure) return { kind: 'note', note: `age-encrypted; this server cannot decrypt it (${decryptFailure})` };
+      if (decryptFailure)
+        return { kind: 'note', note: `age-encrypted; this server cannot decrypt it (${decryptFailure})` };
       ({ head, more } = await decryptHead(keys, store.openReader(item.path, DECRYPT_READ_BYTES), SCREEN_MAX_BYTES));
       decrypted = true;
     } else {
@@ -38,7 +44,8 @@ export async function filePreview(item: StoredItem, decryptFailure: string | und
     return { kind: 'note', note: `cannot read it back (${code})` };
   }
   const text = textOf(head);
-  if (text === undefined) return { kind: 'note', note: `binary content${decrypted ? ' after decryption' : ''}, not shown` };
+  if (text === undefined)
+    return { kind: 'note', note: `binary content${decrypted ? ' after decryption' : ''}, not shown` };
   return { kind: 'text', text, more, decrypted };
 }
 

@@ -57,7 +57,16 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   }
   checkLimits(options);
   const store = await Store.open(dataDir, serverId, log);
-  const keys = await loadKeys({ dataDir, identityFile: options.identityFile, passphraseFile: options.passphraseFile, maxScryptWorkFactor: options.maxScryptWorkFactor, decrypt: options.decrypt }, log);
+  const keys = await loadKeys(
+    {
+      dataDir,
+      identityFile: options.identityFile,
+      passphraseFile: options.passphraseFile,
+      maxScryptWorkFactor: options.maxScryptWorkFactor,
+      decrypt: options.decrypt,
+    },
+    log,
+  );
   if (keys.created) output.line(`generated an age identity in ${keys.identityFile}`);
   const token = options.token ?? (options.tokenFile ? await readSecretFile(options.tokenFile) : undefined);
   const approval = options.ask
@@ -69,8 +78,15 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   const { limits } = options;
   const budget = new InputBudget(limits.maxBufferedBytes);
   // Each session has at most one dictionary in hand, so the queue never holds more than the sessions admitted.
-  const dictDecoder = new DictDecoderPool({ size: options.dictWorkers, maxQueued: limits.maxConnections + limits.maxPendingConnections, workerHeapMiB: workerHeapMiBFor(limits.maxDictBytes) });
-  const admission = new Admission<Admitted>({ maxPending: limits.maxPendingConnections, maxPerAddress: limits.maxConnectionsPerAddress });
+  const dictDecoder = new DictDecoderPool({
+    size: options.dictWorkers,
+    maxQueued: limits.maxConnections + limits.maxPendingConnections,
+    workerHeapMiB: workerHeapMiBFor(limits.maxDictBytes),
+  });
+  const admission = new Admission<Admitted>({
+    maxPending: limits.maxPendingConnections,
+    maxPerAddress: limits.maxConnectionsPerAddress,
+  });
   const ctx: SessionContext = {
     options,
     serverId,
@@ -113,7 +129,12 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   let server: net.Server;
   if (useTls) {
     const [cert, key] = await Promise.all([readFile(options.tlsCert as string), readFile(options.tlsKey as string)]);
-    const tlsServer = tls.createServer({ cert, key, handshakeTimeout: options.limits.handshakeTimeoutMs, allowHalfOpen: true });
+    const tlsServer = tls.createServer({
+      cert,
+      key,
+      handshakeTimeout: options.limits.handshakeTimeoutMs,
+      allowHalfOpen: true,
+    });
     tlsServer.on('secureConnection', onSocket);
     tlsServer.on('tlsClientError', (err, socket) => {
       log.info({ err: err.message, sender: `${socket.remoteAddress}:${socket.remotePort}` }, 'TLS handshake failed');
@@ -140,9 +161,13 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     }),
   ]);
   const address = server.address() as net.AddressInfo;
-  const shown = address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  const shown =
+    address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
   output.line(`listening on ${shown}${useTls ? ' (TLS)' : ''}; data in ${dataDir}; recipient ${keys.recipient}`);
-  log.info({ host: address.address, port: address.port, dataDir, serverId, tls: useTls, output: options.output }, 'listening');
+  log.info(
+    { host: address.address, port: address.port, dataDir, serverId, tls: useTls, output: options.output },
+    'listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = options.graceMs): Promise<void> => {
@@ -186,7 +211,9 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
 function checkLimits(options: ServerOptions): void {
   const { maxBufferedBytes, maxDictBytes } = options.limits;
   if (maxBufferedBytes < maxDictBytes) {
-    throw new UsageError(`--max-buffered (${maxBufferedBytes} bytes) must be at least --max-dict-bytes (${maxDictBytes} bytes)`);
+    throw new UsageError(
+      `--max-buffered (${maxBufferedBytes} bytes) must be at least --max-dict-bytes (${maxDictBytes} bytes)`,
+    );
   }
   if (maxBufferedBytes < 1024 * 1024) throw new UsageError('--max-buffered must be at least 1MiB');
 }

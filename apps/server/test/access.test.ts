@@ -12,11 +12,29 @@ describe('token and TLS', () => {
   let t: TestServer | undefined;
   beforeAll(async () => {
     tmp = await makeTempDir();
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout', join(tmp.path, 'key.pem'), '-out', join(tmp.path, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        join(tmp.path, 'key.pem'),
+        '-out',
+        join(tmp.path, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     await writeFile(join(tmp.path, 'token'), 's3cret-token\n', { mode: 0o600 });
   });
   afterAll(async () => {
@@ -48,7 +66,11 @@ describe('token and TLS', () => {
   });
 
   it('serves TLS with --tls-cert/--tls-key, together with the token', async () => {
-    t = await startTestServer({ tlsCert: join(tmp.path, 'cert.pem'), tlsKey: join(tmp.path, 'key.pem'), tokenFile: join(tmp.path, 'token') });
+    t = await startTestServer({
+      tlsCert: join(tmp.path, 'cert.pem'),
+      tlsKey: join(tmp.path, 'key.pem'),
+      tokenFile: join(tmp.path, 'token'),
+    });
     expect(t.server.tls).toBe(true);
     const ca = await readFile(join(tmp.path, 'cert.pem'));
     const client = await connect({ port: t.server.port, tls: { ca }, token: 's3cret-token' });
@@ -56,7 +78,9 @@ describe('token and TLS', () => {
     await client.close();
     expect(await readFile(join(t.dataDir, r.path), 'utf8')).toBe('over tls\n');
     // A plain-TCP client gets nowhere: the TLS server drops the connection before any welcome.
-    await expect(connect({ port: t.server.port, token: 's3cret-token', timeoutMs: 2000 })).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
+    await expect(connect({ port: t.server.port, token: 's3cret-token', timeoutMs: 2000 })).rejects.toMatchObject({
+      code: 'ERR_CONNECTION_CLOSED',
+    });
   });
 
   it('refuses half a TLS configuration', async () => {
@@ -122,7 +146,9 @@ describe('operator approval (--ask)', () => {
     try {
       const client = await connect({ port: t.server.port });
       await expect(client.sendDict({ late: true })).rejects.toMatchObject({ code: 'ERR_REJECTED' });
-      await expect(client.sendStream(chunks(Buffer.from('x')), { name: 'x.txt' })).rejects.toMatchObject({ code: 'ERR_REJECTED' });
+      await expect(client.sendStream(chunks(Buffer.from('x')), { name: 'x.txt' })).rejects.toMatchObject({
+        code: 'ERR_REJECTED',
+      });
       await client.close();
       expect(signalled).toBe(true);
       expect(await listFiles(join(t.dataDir, 'items'))).toEqual([]);

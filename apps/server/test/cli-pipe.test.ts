@@ -39,7 +39,10 @@ async function dataDirWithItems(dir: string): Promise<void> {
 /** `server list <args>` into a reader that starts reading a second later; its output and list's exit status. */
 function listThroughSlowPipe(args: string[]): { lines: string[]; status: number | null; stderr: string } {
   const quoted = [process.execPath, MAIN_JS, 'list', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = spawnSync('bash', ['-c', `set -o pipefail; ${quoted} | { sleep 1; cat; }`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('bash', ['-c', `set -o pipefail; ${quoted} | { sleep 1; cat; }`], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { lines: r.stdout.split('\n').filter(Boolean), status: r.status, stderr: r.stderr };
 }
 
@@ -58,7 +61,9 @@ describe('`server list` into a slow pipe', () => {
     expect(stderr).toBe('');
     expect(status).toBe(0);
     expect(lines.length).toBe(ITEMS);
-    expect(lines.map((l) => (JSON.parse(l) as StoredItem).id)).toEqual(Array.from({ length: ITEMS }, (_, i) => `item-${String(i).padStart(4, '0')}`));
+    expect(lines.map((l) => (JSON.parse(l) as StoredItem).id)).toEqual(
+      Array.from({ length: ITEMS }, (_, i) => `item-${String(i).padStart(4, '0')}`),
+    );
   });
 
   it('the table: every row and the count line arrive, exit 0', () => {
@@ -71,7 +76,9 @@ describe('`server list` into a slow pipe', () => {
 
 describe('help into a pipe', () => {
   it('`serve --help` into a reader that goes away exits 0 without an EPIPE crash', () => {
-    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${MAIN_JS}" serve --help | true`], { encoding: 'utf8' });
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${MAIN_JS}" serve --help | true`], {
+      encoding: 'utf8',
+    });
     expect(r.stderr).not.toMatch(/EPIPE|Unhandled|Error/);
     expect(r.status).toBe(0);
   });

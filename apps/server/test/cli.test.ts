@@ -24,7 +24,10 @@ interface Running {
 
 /** Runs the server with standard input not a terminal, and waits for its "listening" line. */
 async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, INIT_CWD: '', ...env }, stdio: 'pipe' });
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { ...process.env, INIT_CWD: '', ...env },
+    stdio: 'pipe',
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -40,9 +43,15 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running
 }
 
 /** Runs to completion, returns the exit code and output. */
-function runToEnd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runToEnd(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, INIT_CWD: '', ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      env: { ...process.env, INIT_CWD: '', ...env },
+      stdio: 'pipe',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -74,7 +83,11 @@ describe('command line', () => {
     expect(s.stdout()).toMatch(/client 127\.0\.0\.1:\d+ disconnected: 1 dict, 0 files/);
     expect(s.stdout()).toContain('"hello": "cli"');
     expect(s.stdout()).toContain('SIGTERM: shutting down');
-    const logs = s.stderr().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string });
+    const logs = s
+      .stderr()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { msg: string });
     expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['listening', 'dict stored', 'stopped']));
 
     const list = await runToEnd(['list', '--data-dir', data]);
@@ -113,7 +126,10 @@ describe('command line', () => {
       expect(await readdir(join(data, 'tmp'))).toEqual([]);
       expect((await readdir(join(data, 'receipts'))).sort()).toEqual(['before-stop.json']);
       const c = await connect({ port: again.port });
-      expect(await c.sendDict({ kept: true }, { id: 'before-stop' })).toMatchObject({ duplicate: true, path: stored.path });
+      expect(await c.sendDict({ kept: true }, { id: 'before-stop' })).toMatchObject({
+        duplicate: true,
+        path: stored.path,
+      });
       await c.close();
     } finally {
       again.child.kill('SIGTERM');
@@ -123,9 +139,15 @@ describe('command line', () => {
 
   it('takes flags over environment variables over the config file over defaults', async () => {
     const config = join(tmp.path, 'server.json');
-    await writeFile(config, JSON.stringify({ dataDir: 'from-config', maxDictDepth: 5, idleTimeout: '45s', maxFileBytes: '2MiB' }));
+    await writeFile(
+      config,
+      JSON.stringify({ dataDir: 'from-config', maxDictDepth: 5, idleTimeout: '45s', maxFileBytes: '2MiB' }),
+    );
     const env = { PROJ_SERVER_CONFIG: config, PROJ_SERVER_MAX_DICT_DEPTH: '6', PROJ_SERVER_PORT: '0' };
-    const welcome = async (args: string[], extraEnv: NodeJS.ProcessEnv): Promise<{ depth: number; idle: number; file: number }> => {
+    const welcome = async (
+      args: string[],
+      extraEnv: NodeJS.ProcessEnv,
+    ): Promise<{ depth: number; idle: number; file: number }> => {
       const s = await run(args, extraEnv);
       try {
         const client = await connect({ port: s.port });
@@ -140,7 +162,11 @@ describe('command line', () => {
     };
     expect(await welcome(['--max-dict-depth', '7'], env)).toEqual({ depth: 7, idle: 45_000, file: 2 * 1024 * 1024 });
     expect(await welcome([], env)).toEqual({ depth: 6, idle: 45_000, file: 2 * 1024 * 1024 });
-    expect(await welcome(['--port', '0'], { PROJ_SERVER_CONFIG: config })).toEqual({ depth: 5, idle: 45_000, file: 2 * 1024 * 1024 });
+    expect(await welcome(['--port', '0'], { PROJ_SERVER_CONFIG: config })).toEqual({
+      depth: 5,
+      idle: 45_000,
+      file: 2 * 1024 * 1024,
+    });
   });
 
   it.each([
@@ -203,10 +229,26 @@ describe('command line', () => {
   });
 
   it('in a terminal, asks only for what no flag set', async () => {
-    const pty = new Pty(process.execPath, [MAIN, '--log-level', 'warn', '--host', '127.0.0.1', '--port', '0', '--data-dir', join(tmp.path, 'x'), '--output', 'file'], {
-      cwd: tmp.path,
-      env: { INIT_CWD: '' },
-    });
+    const pty = new Pty(
+      process.execPath,
+      [
+        MAIN,
+        '--log-level',
+        'warn',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--data-dir',
+        join(tmp.path, 'x'),
+        '--output',
+        'file',
+      ],
+      {
+        cwd: tmp.path,
+        env: { INIT_CWD: '' },
+      },
+    );
     try {
       await pty.expect('Decrypt age-encrypted files');
       pty.write('\r');
@@ -218,7 +260,21 @@ describe('command line', () => {
   });
 
   it('with --ask, asks the operator in the terminal for each item', async () => {
-    const args = [MAIN, '--log-level', 'warn', '--port', '0', '--data-dir', join(tmp.path, 'ask'), '--output', 'file', '--no-decrypt', '--host', '127.0.0.1', '--ask'];
+    const args = [
+      MAIN,
+      '--log-level',
+      'warn',
+      '--port',
+      '0',
+      '--data-dir',
+      join(tmp.path, 'ask'),
+      '--output',
+      'file',
+      '--no-decrypt',
+      '--host',
+      '127.0.0.1',
+      '--ask',
+    ];
     const pty = new Pty(process.execPath, args, { cwd: tmp.path, env: { INIT_CWD: '' } });
     try {
       const line = await pty.expect(/listening on 127\.0\.0\.1:\d+/);

@@ -16,11 +16,15 @@ describe('many clients at once', () => {
         const client = await connect({ port: t.server.port });
         try {
           const receipts: Receipt[] = [];
-          receipts.push(await client.sendDict({ client: n, kind: 'first', list: [1, 2, 3] }, { id: `c${n}-d1`, format: 'json' }));
+          receipts.push(
+            await client.sendDict({ client: n, kind: 'first', list: [1, 2, 3] }, { id: `c${n}-d1`, format: 'json' }),
+          );
           receipts.push(await client.sendDict({ client: n, kind: 'second' }, { id: `c${n}-d2`, format: 'protobuf' }));
           const body = randomBytes(8 * 1024 + n);
           sent.set(`c${n}-f1`, sha256Hex(body));
-          receipts.push(await client.sendStream(chunks(body), { id: `c${n}-f1`, name: `file-${n}.bin`, size: body.length }));
+          receipts.push(
+            await client.sendStream(chunks(body), { id: `c${n}-f1`, name: `file-${n}.bin`, size: body.length }),
+          );
           return receipts;
         } finally {
           await client.close();
@@ -38,7 +42,9 @@ describe('many clients at once', () => {
       }
       const index = await listReceived(t.dataDir);
       expect(index.length).toBe(all.length);
-      expect(new Set(index.map((i) => `${i.id} ${i.path} ${i.sha256}`))).toEqual(new Set(all.map((r) => `${r.id} ${r.path} ${r.sha256}`)));
+      expect(new Set(index.map((i) => `${i.id} ${i.path} ${i.sha256}`))).toEqual(
+        new Set(all.map((r) => `${r.id} ${r.path} ${r.sha256}`)),
+      );
       expect((await listFiles(join(t.dataDir, 'items'))).length).toBe(all.length);
       expect(await listFiles(join(t.dataDir, 'tmp'))).toEqual([]);
     } finally {

@@ -16,7 +16,9 @@ import { buildServer, MAIN_JS } from './reliability/harness';
 beforeAll(() => buildServer(), 120_000);
 
 function list(dataDir: string, json: boolean): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN_JS, 'list', '--data-dir', dataDir, ...(json ? ['--json'] : [])], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [MAIN_JS, 'list', '--data-dir', dataDir, ...(json ? ['--json'] : [])], {
+    encoding: 'utf8',
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -53,19 +55,47 @@ describe('damaged receipts', () => {
       // The next start.
       const second = await startTestServer({ dataDir: dir.path, output: 'file' });
       try {
-        for (const [k, rec] of Object.entries(r)) expect(sha256Hex(await readFile(join(dir.path, rec.path)))).toBe(sha256Hex(bytesOf[k] as Buffer));
+        for (const [k, rec] of Object.entries(r))
+          expect(sha256Hex(await readFile(join(dir.path, rec.path)))).toBe(sha256Hex(bytesOf[k] as Buffer));
         const rebuiltEmpty = JSON.parse(await readFile(receipt('d-empty'), 'utf8')) as StoredItem;
-        expect(rebuiltEmpty).toMatchObject({ id: 'd-empty', kind: 'dict', format: 'json', path: r.empty?.path, bytes: r.empty?.bytes, sha256: r.empty?.sha256, rebuilt: { shaFrom: 'item' } });
+        expect(rebuiltEmpty).toMatchObject({
+          id: 'd-empty',
+          kind: 'dict',
+          format: 'json',
+          path: r.empty?.path,
+          bytes: r.empty?.bytes,
+          sha256: r.empty?.sha256,
+          rebuilt: { shaFrom: 'item' },
+        });
         const rebuiltCut = JSON.parse(await readFile(receipt('f-cut'), 'utf8')) as StoredItem;
-        expect(rebuiltCut).toMatchObject({ id: 'f-cut', kind: 'file', path: r.cut?.path, bytes: fileBody.length, sha256: sha256Hex(fileBody), rebuilt: { shaFrom: 'receipt' } });
+        expect(rebuiltCut).toMatchObject({
+          id: 'f-cut',
+          kind: 'file',
+          path: r.cut?.path,
+          bytes: fileBody.length,
+          sha256: sha256Hex(fileBody),
+          rebuilt: { shaFrom: 'receipt' },
+        });
         expect(await readFile(receipt('d-wrong'), 'utf8')).toContain('"pa\u0000');
         const logged = second.logs();
-        expect(logged.filter((l) => l['msg'] === 'rebuilt a damaged receipt from its item').map((l) => l['id']).sort()).toEqual(['d-empty', 'f-cut']);
-        expect(logged.find((l) => String(l['msg']).startsWith('damaged receipt: kept as it is'))).toMatchObject({ id: 'd-wrong', items: [r.wrong?.path] });
+        expect(
+          logged
+            .filter((l) => l['msg'] === 'rebuilt a damaged receipt from its item')
+            .map((l) => l['id'])
+            .sort(),
+        ).toEqual(['d-empty', 'f-cut']);
+        expect(logged.find((l) => String(l['msg']).startsWith('damaged receipt: kept as it is'))).toMatchObject({
+          id: 'd-wrong',
+          items: [r.wrong?.path],
+        });
         expect(logged.some((l) => l['msg'] === 'removing an unacknowledged item')).toBe(false);
         // A retry of a rebuilt id is answered from the rebuilt receipt.
         const again = await connect({ port: second.server.port });
-        expect(await again.sendDict({ n: 1 }, { id: 'd-empty' })).toMatchObject({ duplicate: true, path: r.empty?.path, sha256: r.empty?.sha256 });
+        expect(await again.sendDict({ n: 1 }, { id: 'd-empty' })).toMatchObject({
+          duplicate: true,
+          path: r.empty?.path,
+          sha256: r.empty?.sha256,
+        });
         await again.close();
       } finally {
         await second.server.close();
@@ -75,8 +105,16 @@ describe('damaged receipts', () => {
       const json = list(dir.path, true);
       expect(json.status).toBe(0);
       expect(json.stderr).toContain('1 damaged receipt');
-      const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(lines.filter((l) => !l['damaged']).map((l) => l['id']).sort()).toEqual(['d-empty', 'd-ok', 'f-cut']);
+      const lines = json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(
+        lines
+          .filter((l) => !l['damaged'])
+          .map((l) => l['id'])
+          .sort(),
+      ).toEqual(['d-empty', 'd-ok', 'f-cut']);
       expect(lines.find((l) => l['damaged'])).toMatchObject({ id: 'd-wrong', items: [r.wrong?.path] });
       const table = list(dir.path, false);
       expect(table.status).toBe(0);
@@ -86,7 +124,9 @@ describe('damaged receipts', () => {
       // And a start after that still keeps the item of the damaged receipt.
       const third = await startTestServer({ dataDir: dir.path, output: 'file' });
       await third.server.close();
-      expect(sha256Hex(await readFile(join(dir.path, r.wrong?.path as string)))).toBe(sha256Hex(bytesOf['wrong'] as Buffer));
+      expect(sha256Hex(await readFile(join(dir.path, r.wrong?.path as string)))).toBe(
+        sha256Hex(bytesOf['wrong'] as Buffer),
+      );
     } finally {
       await dir.remove();
     }

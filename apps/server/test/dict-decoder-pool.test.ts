@@ -31,7 +31,9 @@ const WANT_ALL = { preview: true, screenChars: SCREEN_MAX_BYTES };
 /** The densest kind of 1 MiB dictionary: 349,000 empty objects. Decoding it takes 48-64 MiB of heap. */
 const HEAVY = Buffer.from(`{"a":[${'{},'.repeat(348_999)}{}]}`);
 
-type Outcome = { views: { preview?: string; screen?: { text: string; complete: boolean } } } | { error: { class: string; code: string; message: string; fields: Record<string, unknown> } };
+type Outcome =
+  | { views: { preview?: string; screen?: { text: string; complete: boolean } } }
+  | { error: { class: string; code: string; message: string; fields: Record<string, unknown> } };
 
 /** Decoding on the main thread as session.ts #finishDict does today, and the texts the screen and the prompt show. */
 function today(bytes: Uint8Array, format: DictFormat, limits: DictLimits): Outcome {
@@ -44,7 +46,12 @@ function today(bytes: Uint8Array, format: DictFormat, limits: DictLimits): Outco
   return { views: { preview: jsonHead(dict, 200, 0).text, screen: jsonHead(dict, SCREEN_MAX_BYTES) } };
 }
 
-function describeError(err: unknown): { class: string; code: string; message: string; fields: Record<string, unknown> } {
+function describeError(err: unknown): {
+  class: string;
+  code: string;
+  message: string;
+  fields: Record<string, unknown>;
+} {
   if (!(err instanceof ProtocolError)) throw err;
   const { code, name, ...fields } = { ...err };
   return { class: err.constructor.name, code, message: err.message, fields: { name, ...fields } };
@@ -82,8 +89,18 @@ function invalidInputs(): Array<{ label: string; format: DictFormat; bytes: Uint
       { label: 'cut in half', format, bytes: sample.subarray(0, sample.length >> 1), limits: LIMITS },
       { label: 'invalid UTF-8', format, bytes: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), limits: LIMITS },
       { label: 'empty', format, bytes: new Uint8Array(0), limits: LIMITS },
-      { label: 'over maxDictBytes', format, bytes: encodeDict({ a: 'x'.repeat(3000) }, format), limits: { ...LIMITS, maxDictBytes: 2000 } },
-      { label: 'deeper than maxDictDepth', format, bytes: encodeDict(deep(6), format), limits: { ...LIMITS, maxDictDepth: 5 } },
+      {
+        label: 'over maxDictBytes',
+        format,
+        bytes: encodeDict({ a: 'x'.repeat(3000) }, format),
+        limits: { ...LIMITS, maxDictBytes: 2000 },
+      },
+      {
+        label: 'deeper than maxDictDepth',
+        format,
+        bytes: encodeDict(deep(6), format),
+        limits: { ...LIMITS, maxDictDepth: 5 },
+      },
       { label: 'garbage', format, bytes: Buffer.from('garbage \u0000\u0001 <<<>>> {{{'), limits: LIMITS },
     );
   }
@@ -91,14 +108,44 @@ function invalidInputs(): Array<{ label: string; format: DictFormat; bytes: Uint
     { label: 'a non-object root', format: 'json', bytes: utf8('[1,2]'), limits: LIMITS },
     { label: 'a number beyond double range', format: 'json', bytes: utf8('{"n":1e400}'), limits: LIMITS },
     { label: 'a lone surrogate', format: 'json', bytes: utf8('{"s":"\\ud800"}'), limits: LIMITS },
-    { label: 'a BOM', format: 'json', bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf8('{}')]), limits: LIMITS },
-    { label: 'over maxDictBytes by one byte', format: 'json', bytes: big, limits: { ...LIMITS, maxDictBytes: big.length - 1 } },
-    { label: 'a DOCTYPE', format: 'xml', bytes: utf8('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><dict/>'), limits: LIMITS },
+    {
+      label: 'a BOM',
+      format: 'json',
+      bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf8('{}')]),
+      limits: LIMITS,
+    },
+    {
+      label: 'over maxDictBytes by one byte',
+      format: 'json',
+      bytes: big,
+      limits: { ...LIMITS, maxDictBytes: big.length - 1 },
+    },
+    {
+      label: 'a DOCTYPE',
+      format: 'xml',
+      bytes: utf8('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><dict/>'),
+      limits: LIMITS,
+    },
     { label: 'a processing instruction', format: 'xml', bytes: utf8('<dict><?php x ?></dict>'), limits: LIMITS },
-    { label: 'an undefined entity', format: 'xml', bytes: utf8('<dict><string key="a">&nope;</string></dict>'), limits: LIMITS },
-    { label: 'a mismatched end tag', format: 'xml', bytes: utf8('<dict><object key="a"></array></dict>'), limits: LIMITS },
+    {
+      label: 'an undefined entity',
+      format: 'xml',
+      bytes: utf8('<dict><string key="a">&nope;</string></dict>'),
+      limits: LIMITS,
+    },
+    {
+      label: 'a mismatched end tag',
+      format: 'xml',
+      bytes: utf8('<dict><object key="a"></array></dict>'),
+      limits: LIMITS,
+    },
     // Struct { fields: { "n": Value { number_value: 2^53 } } }, by hand: the encoder refuses to write it.
-    { label: 'an unsafe integer', format: 'protobuf', bytes: Buffer.from('0a0e' + '0a016e' + '1209' + '11' + '0000000000004043', 'hex'), limits: LIMITS },
+    {
+      label: 'an unsafe integer',
+      format: 'protobuf',
+      bytes: Buffer.from('0a0e' + '0a016e' + '1209' + '11' + '0000000000004043', 'hex'),
+      limits: LIMITS,
+    },
     { label: 'a Value with no kind', format: 'protobuf', bytes: Buffer.from('0a050a016e1200', 'hex'), limits: LIMITS },
   );
   return out;
@@ -133,7 +180,14 @@ describe('the decoder pool answers exactly as decoding on the main thread does t
       if ('error' in got) codes.add(got.error.code);
     }
     // The set covers every refusal a dictionary body can get.
-    expect([...codes].sort()).toEqual(['ERR_DECODE', 'ERR_DICT_INVALID', 'ERR_DICT_TOO_DEEP', 'ERR_DICT_TOO_LARGE', 'ERR_UNSAFE_INTEGER', 'ERR_XML_FORBIDDEN']);
+    expect([...codes].sort()).toEqual([
+      'ERR_DECODE',
+      'ERR_DICT_INVALID',
+      'ERR_DICT_TOO_DEEP',
+      'ERR_DICT_TOO_LARGE',
+      'ERR_UNSAFE_INTEGER',
+      'ERR_XML_FORBIDDEN',
+    ]);
   });
 
   it('the golden vectors with bytes flipped, cut or inserted (seeded): the same outcome', async () => {
@@ -144,11 +198,18 @@ describe('the decoder pool answers exactly as decoding on the main thread does t
         const at = rng.int(0, sample.length - 1);
         const how = rng.pick(['flip', 'cut', 'insert'] as const);
         const bytes =
-          how === 'flip' ? Buffer.from(sample.map((b, i) => (i === at ? b ^ (rng.int(0, 255) | 1) : b)))
-          : how === 'cut' ? sample.subarray(0, at)
-          : Buffer.concat([sample.subarray(0, at), Buffer.from([rng.int(0, 255)]), sample.subarray(at)]);
+          how === 'flip'
+            ? Buffer.from(sample.map((b, i) => (i === at ? b ^ (rng.int(0, 255) | 1) : b)))
+            : how === 'cut'
+              ? sample.subarray(0, at)
+              : Buffer.concat([sample.subarray(0, at), Buffer.from([rng.int(0, 255)]), sample.subarray(at)]);
         const expected = today(bytes, format, LIMITS);
-        expect({ format, how, at, got: await outcomeOf(pool, bytes, { format, limits: LIMITS, wanted: WANT_ALL }) }).toEqual({ format, how, at, got: expected });
+        expect({
+          format,
+          how,
+          at,
+          got: await outcomeOf(pool, bytes, { format, limits: LIMITS, wanted: WANT_ALL }),
+        }).toEqual({ format, how, at, got: expected });
       }
     }
   });
@@ -162,9 +223,15 @@ describe('the decoder pool answers exactly as decoding on the main thread does t
   it('renders only the texts asked for, and leaves the caller its bytes', async () => {
     const bytes = readFileSync(join(VECTORS, FILES.json));
     const copy = Buffer.from(bytes);
-    const views = await pool.decode(bytes, { format: 'json', limits: LIMITS, wanted: { preview: true, screenChars: 0 } });
+    const views = await pool.decode(bytes, {
+      format: 'json',
+      limits: LIMITS,
+      wanted: { preview: true, screenChars: 0 },
+    });
     expect(Object.keys(views)).toEqual(['preview']);
-    expect(await pool.decode(bytes, { format: 'json', limits: LIMITS, wanted: { preview: false, screenChars: 0 } })).toEqual({});
+    expect(
+      await pool.decode(bytes, { format: 'json', limits: LIMITS, wanted: { preview: false, screenChars: 0 } }),
+    ).toEqual({});
     expect(bytes.equals(copy)).toBe(true);
   });
 });
@@ -177,14 +244,15 @@ describe('the inline threshold', () => {
       await pool.decode(small, { format: 'json', limits: LIMITS, wanted: WANT_ALL });
       expect(pool.workersStarted).toBe(0);
       const large = encodeDict({ a: 'x'.repeat(101) }, 'json');
-      expect(await pool.decode(large, { format: 'json', limits: LIMITS, wanted: WANT_ALL })).toEqual(viewsToday(large, 'json', LIMITS));
+      expect(await pool.decode(large, { format: 'json', limits: LIMITS, wanted: WANT_ALL })).toEqual(
+        viewsToday(large, 'json', LIMITS),
+      );
       expect(pool.workersStarted).toBe(1);
     } finally {
       await pool.close();
     }
   });
 });
-
 
 describe('a worker that dies mid-job', () => {
   it('fails that job with ERR_INTERNAL, and the next job gets a new worker', async () => {
@@ -197,10 +265,16 @@ describe('a worker that dies mid-job', () => {
       await expect(pool.decode(small, options)).resolves.toEqual(viewsToday(small, 'json', LIMITS));
       const heavy = pool.decode(HEAVY, options);
       const queued = pool.decode(small, options); // waits behind the heavy one, then runs on the replacement
-      await expect(heavy).rejects.toMatchObject({ code: 'ERR_INTERNAL', message: 'internal error (details in the server log)' });
+      await expect(heavy).rejects.toMatchObject({
+        code: 'ERR_INTERNAL',
+        message: 'internal error (details in the server log)',
+      });
       const err = (await heavy.catch((e: unknown) => e)) as InternalError;
       expect(err).toBeInstanceOf(InternalError);
-      expect(err.cause).toMatchObject({ message: 'the dictionary decoder worker exited (code 1) during a job', cause: { code: 'ERR_WORKER_OUT_OF_MEMORY' } });
+      expect(err.cause).toMatchObject({
+        message: 'the dictionary decoder worker exited (code 1) during a job',
+        cause: { code: 'ERR_WORKER_OUT_OF_MEMORY' },
+      });
       await expect(queued).resolves.toEqual(viewsToday(small, 'json', LIMITS));
       expect(pool.workersStarted).toBe(2);
       expect(pool.workers).toBe(1);
@@ -239,7 +313,8 @@ describe('queue, withdrawal and close', () => {
       const body = Buffer.from('{"a":1}');
       await expect(pool.decode(body, options)).resolves.toEqual(viewsToday(body, 'json', LIMITS));
       expect(pool.workers).toBe(1);
-      for (let waited = 0; pool.workers > 0 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      for (let waited = 0; pool.workers > 0 && waited < 10_000; waited += 10)
+        await new Promise((r) => setTimeout(r, 10));
       expect(pool.workers).toBe(0);
       await expect(pool.decode(body, options)).resolves.toEqual(viewsToday(body, 'json', LIMITS));
       expect(pool.workersStarted).toBe(2);

@@ -101,7 +101,10 @@ describe('two servers sharing one data directory', () => {
       }
       // The same id to both at once: exactly one stores it.
       const same = Buffer.from('{"same":true}');
-      const [ra, rb] = await Promise.all([ca.sendDictBytes(same, 'json', 'shared-id'), cb.sendDictBytes(same, 'json', 'shared-id')]);
+      const [ra, rb] = await Promise.all([
+        ca.sendDictBytes(same, 'json', 'shared-id'),
+        cb.sendDictBytes(same, 'json', 'shared-id'),
+      ]);
       await Promise.all(puts);
       await ca.close();
       await cb.close();
@@ -148,15 +151,24 @@ describe('start-up cleaning', () => {
         expect(items).toContain(kept.path.slice('items/'.length));
         expect(items).toContain(`${day}/120000-${live}-inflight-b.txt`);
         expect(items).not.toContain(`${day}/120000-${dead}-orphan-a.txt`);
-        expect(JSON.parse(await readFile(join(dir.path, 'receipts', 'kept.json'), 'utf8'))).toMatchObject({ id: 'kept', path: kept.path });
+        expect(JSON.parse(await readFile(join(dir.path, 'receipts', 'kept.json'), 'utf8'))).toMatchObject({
+          id: 'kept',
+          path: kept.path,
+        });
         expect(sha256Hex(await readFile(join(dir.path, kept.path)))).toBe(kept.sha256);
       } finally {
         await second.server.close();
       }
       // An hour later, the live owner's orphan counts as stale too; its temporary only after a day.
       const log = pino({ level: 'silent' });
-      expect(await cleanStale(dir.path, 'ffffffff-1', log, Date.now() + 2 * 3600_000)).toEqual({ temps: 0, orphans: 1 });
-      expect(await cleanStale(dir.path, 'ffffffff-1', log, Date.now() + 25 * 3600_000)).toEqual({ temps: 1, orphans: 0 });
+      expect(await cleanStale(dir.path, 'ffffffff-1', log, Date.now() + 2 * 3600_000)).toEqual({
+        temps: 0,
+        orphans: 1,
+      });
+      expect(await cleanStale(dir.path, 'ffffffff-1', log, Date.now() + 25 * 3600_000)).toEqual({
+        temps: 1,
+        orphans: 0,
+      });
       expect((await listFiles(join(dir.path, 'items'))).sort()).toEqual([kept.path.slice('items/'.length)]);
       liveLock.release();
     } finally {

@@ -27,8 +27,17 @@ describe('end to end', () => {
     const receipt = await client.sendDictBytes(bytes, format, `dict-${format}-1`);
     await client.close();
 
-    expect(receipt).toMatchObject({ kind: 'dict', format, bytes: bytes.length, sha256: sha256Hex(bytes), encrypted: false, duplicate: false });
-    expect(receipt.path).toMatch(new RegExp(`^items/\\d{4}-\\d{2}-\\d{2}/\\d{6}-${t.server.serverId}-dict-${format}-1-dict\\.${ext}$`));
+    expect(receipt).toMatchObject({
+      kind: 'dict',
+      format,
+      bytes: bytes.length,
+      sha256: sha256Hex(bytes),
+      encrypted: false,
+      duplicate: false,
+    });
+    expect(receipt.path).toMatch(
+      new RegExp(`^items/\\d{4}-\\d{2}-\\d{2}/\\d{6}-${t.server.serverId}-dict-${format}-1-dict\\.${ext}$`),
+    );
     const stored = join(t.dataDir, receipt.path);
     expect(Buffer.compare(await readFile(stored), Buffer.from(bytes))).toBe(0);
     expect(await sha256File(stored)).toBe(receipt.sha256);
@@ -49,7 +58,12 @@ describe('end to end', () => {
       const client = await connect({ port: t.server.port });
       const receipt = await client.sendFile(src, { id: 'file-1', chunkBytes: 64 * 1024 });
       await client.close();
-      expect(receipt).toMatchObject({ kind: 'file', bytes: Buffer.byteLength(text), encrypted: false, duplicate: false });
+      expect(receipt).toMatchObject({
+        kind: 'file',
+        bytes: Buffer.byteLength(text),
+        encrypted: false,
+        duplicate: false,
+      });
       expect(receipt.path).toMatch(/-file-1-notes\.txt$/);
       const stored = join(t.dataDir, receipt.path);
       expect(await sha256File(stored)).toBe(await sha256File(src));
@@ -73,7 +87,11 @@ describe('end to end', () => {
       ['a-1', 'dict', r1.path, r1.bytes, r1.sha256],
       ['a-2', 'file', r2.path, r2.bytes, r2.sha256],
     ]);
-    expect(items[1]).toMatchObject({ name: 'hello.txt', encrypted: false, sender: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    expect(items[1]).toMatchObject({
+      name: 'hello.txt',
+      encrypted: false,
+      sender: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+    });
     expect(items[0]).toMatchObject({ format: 'json', receivedAt: r1.receivedAt });
   });
 

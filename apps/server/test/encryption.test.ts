@@ -126,7 +126,10 @@ describe('encrypted files', () => {
     const pass = join(tmp.path, 'pass.txt');
     await writeFile(pass, 'correct horse battery staple\n', { mode: 0o600 });
     const enc = join(tmp.path, 'p.txt.age');
-    await encryptFile(join(tmp.path, 'secret.txt'), enc, { passphrase: 'correct horse battery staple', scryptWorkFactor: 10 });
+    await encryptFile(join(tmp.path, 'secret.txt'), enc, {
+      passphrase: 'correct horse battery staple',
+      scryptWorkFactor: 10,
+    });
     t = await startTestServer({ output: 'file', passphraseFile: pass, savePlaintext: true });
     const client = await connect({ port: t.server.port });
     const receipt = await client.sendFile(enc, { id: 'enc-7', encryption: 'age' });

@@ -1,4 +1,10 @@
-import { decodeSegment, encodeRecord, JOURNAL_MAGIC, RECORD_PREFIX_BYTES, type JournalRecord } from '../src/store/journal-record';
+import {
+  decodeSegment,
+  encodeRecord,
+  JOURNAL_MAGIC,
+  RECORD_PREFIX_BYTES,
+  type JournalRecord,
+} from '../src/store/journal-record';
 import type { StoredItem } from '../src/store/receipts';
 
 function item(id: string, extra: Partial<StoredItem> = {}): StoredItem {
@@ -51,7 +57,10 @@ describe('journal records', () => {
       expect(decoded.stoppedAt).toBeUndefined();
       expect(decoded.goodBytes).toBe(bytes.length);
     }
-    expect(decodeSegment(Buffer.concat([JOURNAL_MAGIC, Buffer.alloc(1024)]))).toEqual({ records: [], goodBytes: JOURNAL_MAGIC.length });
+    expect(decodeSegment(Buffer.concat([JOURNAL_MAGIC, Buffer.alloc(1024)]))).toEqual({
+      records: [],
+      goodBytes: JOURNAL_MAGIC.length,
+    });
   });
 
   it('a segment cut at any offset yields exactly the records wholly before the cut', () => {
@@ -85,7 +94,13 @@ describe('journal records', () => {
 
   it('refuses a segment without the magic, and headers naming paths outside items/<day>/', () => {
     expect(decodeSegment(Buffer.from('not a journal')).stoppedAt).toBe('magic');
-    for (const path of ['items/2026-11-25/..', 'items/2026-11-25/../../etc/passwd', '/etc/passwd', 'receipts/x.json', 'items/x/120000-a']) {
+    for (const path of [
+      'items/2026-11-25/..',
+      'items/2026-11-25/../../etc/passwd',
+      '/etc/passwd',
+      'receipts/x.json',
+      'items/x/120000-a',
+    ]) {
       const decoded = decodeSegment(Buffer.concat([JOURNAL_MAGIC, encodeRecord({ item: item('x', { path }) })]));
       expect(decoded).toEqual({ records: [], goodBytes: JOURNAL_MAGIC.length, stoppedAt: 'header' });
     }

@@ -74,18 +74,32 @@ describe('journal replay after a crash', () => {
       await rm(join(dir.path, empty.path));
       await rm(join(dir.path, 'receipts', 'file-1.json'));
       // And a record that was being appended: torn, never acknowledged.
-      const torn = encodeRecord({ item: { ...(JSON.parse(await readFile(join(dir.path, 'receipts', 'dict-json.json'), 'utf8')) as StoredItem), id: 'torn', path: json.path.replace('dict-json', 'torn') }, data: Buffer.from('{}') });
-      await putBack(dir.path, [...segments.slice(0, -1), Buffer.concat([segments.at(-1) as Buffer, torn.subarray(0, torn.length - 3)])]);
+      const torn = encodeRecord({
+        item: {
+          ...(JSON.parse(await readFile(join(dir.path, 'receipts', 'dict-json.json'), 'utf8')) as StoredItem),
+          id: 'torn',
+          path: json.path.replace('dict-json', 'torn'),
+        },
+        data: Buffer.from('{}'),
+      });
+      await putBack(dir.path, [
+        ...segments.slice(0, -1),
+        Buffer.concat([segments.at(-1) as Buffer, torn.subarray(0, torn.length - 3)]),
+      ]);
 
       const t = await startTestServer({ dataDir: dir.path, output: 'file' });
       try {
         await expectStored(dir.path, [json, xml, pb, empty, file]);
         expect(await readdir(join(dir.path, 'receipts'))).not.toContain('torn.json');
         expect(await readdir(join(dir.path, 'journal'))).toEqual([]);
-        expect(t.logs().find((l) => l['msg'] === 'restored acknowledged items from the journal of a stopped server')).toMatchObject({ restored: 5 });
+        expect(
+          t.logs().find((l) => l['msg'] === 'restored acknowledged items from the journal of a stopped server'),
+        ).toMatchObject({ restored: 5 });
         // The restored receipts answer repeated puts as before.
         const client = await connect({ port: t.server.port });
-        expect(await client.sendDict({ n: 1, nested: { ok: true } }, { id: 'dict-json', format: 'json' })).toMatchObject({ duplicate: true, path: json.path });
+        expect(
+          await client.sendDict({ n: 1, nested: { ok: true } }, { id: 'dict-json', format: 'json' }),
+        ).toMatchObject({ duplicate: true, path: json.path });
         await client.close();
       } finally {
         await t.server.close();
@@ -115,7 +129,13 @@ describe('journal replay after a crash', () => {
         waitForSignal: () => new Promise(() => {}),
       });
       expect(code).toBe(0);
-      expect(printed.trim().split('\n').map((l) => (JSON.parse(l) as StoredItem).id).sort()).toEqual(receipts.map((r) => r.id).sort());
+      expect(
+        printed
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as StoredItem).id)
+          .sort(),
+      ).toEqual(receipts.map((r) => r.id).sort());
       await expectStored(dir.path, receipts);
       expect(await readdir(join(dir.path, 'journal'))).toEqual([]);
     } finally {
@@ -129,14 +149,30 @@ describe('journal replay after a crash', () => {
       const day = join(dir.path, 'items', '2026-11-25');
       for (const d of ['journal', 'receipts', 'tmp', 'locks']) await mkdir(join(dir.path, d), { recursive: true });
       await mkdir(day, { recursive: true });
-      const base = { kind: 'dict' as const, format: 'json' as const, encrypted: false, receivedAt: '2026-11-25T12:00:00.000Z', sender: '127.0.0.1:1', serverId: DEAD };
+      const base = {
+        kind: 'dict' as const,
+        format: 'json' as const,
+        encrypted: false,
+        receivedAt: '2026-11-25T12:00:00.000Z',
+        sender: '127.0.0.1:1',
+        serverId: DEAD,
+      };
       const data = Buffer.from('{"x":1}');
-      const mk = (id: string, path: string): StoredItem => ({ ...base, id, path, bytes: data.length, sha256: sha256Hex(data) });
+      const mk = (id: string, path: string): StoredItem => ({
+        ...base,
+        id,
+        path,
+        bytes: data.length,
+        sha256: sha256Hex(data),
+      });
       const winner = mk('contested', 'items/2026-11-25/120000-cafebabe-1-contested-dict.json');
       await writeFile(join(dir.path, winner.path), data);
       await writeFile(join(dir.path, 'receipts', 'contested.json'), receiptText(winner));
       const lost = mk('contested', `items/2026-11-25/120000-${DEAD}-contested-dict.json`);
-      const fileNeverLinked: StoredItem = { ...mk('file-x', `items/2026-11-25/120000-${DEAD}-file-x-r.txt`), kind: 'file' };
+      const fileNeverLinked: StoredItem = {
+        ...mk('file-x', `items/2026-11-25/120000-${DEAD}-file-x-r.txt`),
+        kind: 'file',
+      };
       const fresh = mk('fresh', `items/2026-11-25/120000-${DEAD}-fresh-dict.json`);
       const segment = Buffer.concat([
         JOURNAL_MAGIC,
@@ -152,7 +188,10 @@ describe('journal replay after a crash', () => {
 
       // The file-by-file flush (where `sync -f` is missing) does the job as well.
       expect(await replayJournals(dir.path, 'ffffffff-1', silent, 'fsync')).toEqual({ segments: 1, restored: 1 });
-      expect((await readdir(day)).sort()).toEqual(['120000-cafebabe-1-contested-dict.json', `120000-${DEAD}-fresh-dict.json`]);
+      expect((await readdir(day)).sort()).toEqual([
+        '120000-cafebabe-1-contested-dict.json',
+        `120000-${DEAD}-fresh-dict.json`,
+      ]);
       expect((await readdir(join(dir.path, 'receipts'))).sort()).toEqual(['contested.json', 'fresh.json']);
       expect(JSON.parse(await readFile(join(dir.path, 'receipts', 'contested.json'), 'utf8'))).toEqual(winner);
       expect(await readFile(join(day, `120000-${DEAD}-fresh-dict.json`))).toEqual(data);
@@ -175,38 +214,66 @@ describe('journal segments', () => {
       // The name the second segment would take is in the way.
       await writeFile(join(dir.path, 'journal', 'abcdef01-1.2.log'), 'in the way');
       const warnings: string[] = [];
-      const log = pino({ level: 'warn' }, { write: (line: string) => warnings.push((JSON.parse(line) as { msg: string }).msg) });
+      const log = pino(
+        { level: 'warn' },
+        { write: (line: string) => warnings.push((JSON.parse(line) as { msg: string }).msg) },
+      );
       const journal = new Journal(dir.path, 'abcdef01-1', log, { segmentBytes: 64, checkpointDelayMs: 60_000 });
-      const item: StoredItem = { id: 'a', kind: 'dict', path: 'items/2026-11-25/120000-abcdef01-1-a-dict.json', bytes: 2, sha256: sha256Hex('{}'), encrypted: false, receivedAt: '', sender: '', serverId: 'abcdef01-1' };
+      const item: StoredItem = {
+        id: 'a',
+        kind: 'dict',
+        path: 'items/2026-11-25/120000-abcdef01-1-a-dict.json',
+        bytes: 2,
+        sha256: sha256Hex('{}'),
+        encrypted: false,
+        receivedAt: '',
+        sender: '',
+        serverId: 'abcdef01-1',
+      };
       await journal.append([encodeRecord({ item, data: Buffer.from('{}') })]);
       await new Promise((r) => setTimeout(r, 50));
       await journal.append([encodeRecord({ item, data: Buffer.from('{}') })]);
       expect(warnings).toContain('could not prepare the next journal segment; trying again when it is needed');
-      expect((await readdir(join(dir.path, 'journal'))).sort()).toEqual(expect.arrayContaining(['abcdef01-1.1.log', 'abcdef01-1.3.log']));
+      expect((await readdir(join(dir.path, 'journal'))).sort()).toEqual(
+        expect.arrayContaining(['abcdef01-1.1.log', 'abcdef01-1.3.log']),
+      );
       await journal.close();
     } finally {
       await dir.remove();
     }
   });
 
-
-  it.each(['syncfs', 'fsync'] as const)('are retired when full, checkpointed and deleted (%s flush); a clean close leaves none', async (flush) => {
-    const dir = await makeTempDir();
-    try {
-      await mkdir(join(dir.path, 'journal'));
-      const journal = new Journal(dir.path, 'abcdef01-1', silent, { segmentBytes: 1, checkpointDelayMs: 0, flush });
-      const item: StoredItem = { id: 'a', kind: 'dict', path: 'items/2026-11-25/120000-abcdef01-1-a-dict.json', bytes: 2, sha256: sha256Hex('{}'), encrypted: false, receivedAt: '', sender: '', serverId: 'abcdef01-1' };
-      for (let i = 0; i < 3; i++) await journal.append([encodeRecord({ item, data: Buffer.from('{}') })]);
-      // Each append filled its segment: the first two are retired and, after their checkpoint, gone; the third
-      // is current, and the next one may be prepared already.
-      const left = async (): Promise<string[]> => (await readdir(join(dir.path, 'journal'))).filter((n) => /\.[12]\.log$/.test(n));
-      for (let i = 0; i < 100 && (await left()).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(await left()).toEqual([]);
-      expect(await readdir(join(dir.path, 'journal'))).toContain('abcdef01-1.3.log');
-      await journal.close();
-      expect(await readdir(join(dir.path, 'journal'))).toEqual([]);
-    } finally {
-      await dir.remove();
-    }
-  });
+  it.each(['syncfs', 'fsync'] as const)(
+    'are retired when full, checkpointed and deleted (%s flush); a clean close leaves none',
+    async (flush) => {
+      const dir = await makeTempDir();
+      try {
+        await mkdir(join(dir.path, 'journal'));
+        const journal = new Journal(dir.path, 'abcdef01-1', silent, { segmentBytes: 1, checkpointDelayMs: 0, flush });
+        const item: StoredItem = {
+          id: 'a',
+          kind: 'dict',
+          path: 'items/2026-11-25/120000-abcdef01-1-a-dict.json',
+          bytes: 2,
+          sha256: sha256Hex('{}'),
+          encrypted: false,
+          receivedAt: '',
+          sender: '',
+          serverId: 'abcdef01-1',
+        };
+        for (let i = 0; i < 3; i++) await journal.append([encodeRecord({ item, data: Buffer.from('{}') })]);
+        // Each append filled its segment: the first two are retired and, after their checkpoint, gone; the third
+        // is current, and the next one may be prepared already.
+        const left = async (): Promise<string[]> =>
+          (await readdir(join(dir.path, 'journal'))).filter((n) => /\.[12]\.log$/.test(n));
+        for (let i = 0; i < 100 && (await left()).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(await left()).toEqual([]);
+        expect(await readdir(join(dir.path, 'journal'))).toContain('abcdef01-1.3.log');
+        await journal.close();
+        expect(await readdir(join(dir.path, 'journal'))).toEqual([]);
+      } finally {
+        await dir.remove();
+      }
+    },
+  );
 });

@@ -8,7 +8,6 @@ import { encodeFrameHeader, FrameKind } from '@proj/protocol/wire';
 import { listFiles, sha256Hex } from '@proj/test-utils';
 import { expectError, RawClient, startTestServer, waitFor, type TestServer } from './helpers';
 
-
 describe('limits and protocol errors', () => {
   let t: TestServer;
   beforeAll(async () => {
@@ -156,7 +155,9 @@ describe('limits and protocol errors', () => {
     async function* body(): AsyncGenerator<Buffer> {
       for (let i = 0; i < 20; i++) yield Buffer.alloc(10_000);
     }
-    await expect(client.sendStream(body(), { name: 'x.bin', chunkBytes: 10_000 })).rejects.toMatchObject({ code: 'ERR_FILE_TOO_LARGE' });
+    await expect(client.sendStream(body(), { name: 'x.bin', chunkBytes: 10_000 })).rejects.toMatchObject({
+      code: 'ERR_FILE_TOO_LARGE',
+    });
     await expect(client.sendDict({ after: true })).resolves.toMatchObject({ type: 'receipt' });
     await client.close();
   });

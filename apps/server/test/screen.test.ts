@@ -200,7 +200,18 @@ describe('Backlog', () => {
 });
 
 function item(id: string, kind: 'dict' | 'file'): StoredItem {
-  return { id, kind, path: `items/2026-01-01/000000-s-${id}`, bytes: 10, sha256: '0'.repeat(64), encrypted: false, receivedAt: '', sender: '127.0.0.1:1', serverId: 's', ...(kind === 'dict' ? { format: 'json' as const } : { name: 'n.txt' }) };
+  return {
+    id,
+    kind,
+    path: `items/2026-01-01/000000-s-${id}`,
+    bytes: 10,
+    sha256: '0'.repeat(64),
+    encrypted: false,
+    receivedAt: '',
+    sender: '127.0.0.1:1',
+    serverId: 's',
+    ...(kind === 'dict' ? { format: 'json' as const } : { name: 'n.txt' }),
+  };
 }
 
 describe('Output', () => {
@@ -220,7 +231,9 @@ describe('Output', () => {
     stream.takeAll();
     const lines = stream.written.split('\n');
     expect(lines.filter((l) => l.startsWith('saved ')).map((l) => l.split(' ')[2])).toEqual(['d-1', 'f-2']);
-    expect(stream.written).toContain('(screen behind: 2 items and 1 other line not shown; every item is stored, `server list` shows them)');
+    expect(stream.written).toContain(
+      '(screen behind: 2 items and 1 other line not shown; every item is stored, `server list` shows them)',
+    );
     expect(stream.written).toContain('(content not shown: the screen was behind)');
     expect(stream.written).not.toContain('hidden');
   });
@@ -231,6 +244,8 @@ describe('Output', () => {
     out.dict(item('d-1', 'dict'), jsonHead({ rows: Array.from({ length: 50_000 }, (_, i) => i) }, SCREEN_MAX_BYTES));
     stream.takeAll();
     expect(Buffer.byteLength(stream.written)).toBeLessThan(2 * SCREEN_MAX_BYTES);
-    expect(stream.written).toMatch(/\(shown: the first 6\d\.\d KiB of its JSON; the whole dictionary is in the file\)\n$/);
+    expect(stream.written).toMatch(
+      /\(shown: the first 6\d\.\d KiB of its JSON; the whole dictionary is in the file\)\n$/,
+    );
   });
 });

@@ -5,7 +5,6 @@ import { listFiles, sha256Hex } from '@proj/test-utils';
 import { listReceived } from '../src/index';
 import { RawClient, startTestServer, waitFor } from './helpers';
 
-
 describe('graceful shutdown', () => {
   it('lets a put under way finish, refuses new puts, closes idle clients, and stops accepting', async () => {
     const t = await startTestServer({ output: 'file' });

@@ -51,7 +51,8 @@ function parseWhole(text: string | number, what: string, { min, max, noun, wordi
   const n = Number(text);
   const whole = digits && Number.isSafeInteger(n) && n >= 0;
   if (whole && n >= min && n <= max) return n;
-  if (wording === 'must-be') throw new UsageError(`${what} must be ${noun} from ${min} to ${max}, found ${shown(text)}`);
+  if (wording === 'must-be')
+    throw new UsageError(`${what} must be ${noun} from ${min} to ${max}, found ${shown(text)}`);
   if (!digits) throw new UsageError(`${what}: expected a whole number, got ${JSON.stringify(text)}`);
   if (!whole) throw new UsageError(`${what}: expected a non-negative whole number, got ${n}`);
   throw new UsageError(`${what}: expected ${min}-${max}, got ${n}`);

@@ -17,7 +17,8 @@ describe('parsePort', () => {
     expect(parsePort('5050')).toBe(5050);
     expect(parsePort('1')).toBe(1);
     expect(parsePort('65535')).toBe(65535);
-    for (const bad of ['0', '65536', '-1', 'http', '50.5', '', ' 80', '80 ', '1e3', '0x50']) expect(() => parsePort(bad)).toThrow(UsageError);
+    for (const bad of ['0', '65536', '-1', 'http', '50.5', '', ' 80', '80 ', '1e3', '0x50'])
+      expect(() => parsePort(bad)).toThrow(UsageError);
     expect(parsePort('0', 'port', { allowZero: true })).toBe(0);
     expect(parsePort(0, 'port', { allowZero: true })).toBe(0);
     expect(parsePort(8080, 'port', { allowZero: true })).toBe(8080);
@@ -25,8 +26,12 @@ describe('parsePort', () => {
 
   test('must-be wording: one message naming where the value came from, the value cut to 40 characters', () => {
     expect(refusal(() => parsePort('http'))).toBe('--port must be a port number from 1 to 65535, found "http"');
-    expect(refusal(() => parsePort('70000', 'PROJ_PORT'))).toBe('PROJ_PORT must be a port number from 1 to 65535, found "70000"');
-    expect(refusal(() => parsePort('9'.repeat(50), 'The port'))).toBe(`The port must be a port number from 1 to 65535, found "${'9'.repeat(40)}…"`);
+    expect(refusal(() => parsePort('70000', 'PROJ_PORT'))).toBe(
+      'PROJ_PORT must be a port number from 1 to 65535, found "70000"',
+    );
+    expect(refusal(() => parsePort('9'.repeat(50), 'The port'))).toBe(
+      `The port must be a port number from 1 to 65535, found "${'9'.repeat(40)}…"`,
+    );
   });
 
   test('expected wording: what was wrong, and the value as given', () => {
@@ -44,19 +49,30 @@ describe('parseCount', () => {
     expect(parseCount('100', '--retries', { max: 100 })).toBe(100);
     expect(parseCount('123456789012', 'n')).toBe(123456789012);
     expect(parseCount(7, 'n')).toBe(7);
-    for (const bad of ['101', '-1', 'many', '', ' 5', '5.0', '1e2']) expect(() => parseCount(bad, '--retries', { max: 100 })).toThrow(UsageError);
+    for (const bad of ['101', '-1', 'many', '', ' 5', '5.0', '1e2'])
+      expect(() => parseCount(bad, '--retries', { max: 100 })).toThrow(UsageError);
   });
 
   test('must-be wording', () => {
-    expect(refusal(() => parseCount('many', '--retries', { max: 100 }))).toBe('--retries must be a whole number from 0 to 100, found "many"');
-    expect(refusal(() => parseCount('86401', '--timeout', { max: 86_400 }))).toBe('--timeout must be a whole number from 0 to 86400, found "86401"');
+    expect(refusal(() => parseCount('many', '--retries', { max: 100 }))).toBe(
+      '--retries must be a whole number from 0 to 100, found "many"',
+    );
+    expect(refusal(() => parseCount('86401', '--timeout', { max: 86_400 }))).toBe(
+      '--timeout must be a whole number from 0 to 86400, found "86401"',
+    );
   });
 
   test('expected wording: no upper bound but a safe integer', () => {
     const opts = { wording: 'expected' } as const;
-    expect(refusal(() => parseCount('many', 'maxConnections', opts))).toBe('maxConnections: expected a whole number, got "many"');
-    expect(refusal(() => parseCount('1'.repeat(22), '--dict-workers', opts))).toBe('--dict-workers: expected a non-negative whole number, got 1.1111111111111111e+21');
-    expect(refusal(() => parseCount(2 ** 53, 'n', opts))).toBe(`n: expected a non-negative whole number, got ${2 ** 53}`);
+    expect(refusal(() => parseCount('many', 'maxConnections', opts))).toBe(
+      'maxConnections: expected a whole number, got "many"',
+    );
+    expect(refusal(() => parseCount('1'.repeat(22), '--dict-workers', opts))).toBe(
+      '--dict-workers: expected a non-negative whole number, got 1.1111111111111111e+21',
+    );
+    expect(refusal(() => parseCount(2 ** 53, 'n', opts))).toBe(
+      `n: expected a non-negative whole number, got ${2 ** 53}`,
+    );
   });
 });
 

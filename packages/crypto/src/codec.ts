@@ -5,7 +5,15 @@
 import { randomBytes } from 'node:crypto';
 import { PAYLOAD_NONCE_SIZE } from './constants';
 import { TruncatedError } from './errors';
-import { HeaderScanner, openHeader, sealHeader, validateDecryptOptions, validateEncryptOptions, type DecryptOptions, type EncryptOptions } from './header';
+import {
+  HeaderScanner,
+  openHeader,
+  sealHeader,
+  validateDecryptOptions,
+  validateEncryptOptions,
+  type DecryptOptions,
+  type EncryptOptions,
+} from './header';
 import { PayloadOpener, PayloadSealer, payloadKey } from './payload';
 
 /** Plaintext in, age file out: `start()` once (header + nonce), then `push()`, then `finish()`. */

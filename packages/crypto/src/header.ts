@@ -61,7 +61,11 @@ const HEADER_PREFIX = Buffer.from(AGE_HEADER_PREFIX, 'latin1');
 /** Header types this package can open. */
 const KNOWN_TYPES = new Set(['X25519', 'scrypt', 'mlkem768x25519']);
 
-function checkedEncrypter(opts: EncryptOptions): { encrypter: Encrypter; passphrase: string | undefined; logN: number } {
+function checkedEncrypter(opts: EncryptOptions): {
+  encrypter: Encrypter;
+  passphrase: string | undefined;
+  logN: number;
+} {
   const recipients = opts.recipients ?? [];
   const passphrase = opts.passphrase;
   if (passphrase !== undefined && recipients.length > 0) {
@@ -73,7 +77,9 @@ function checkedEncrypter(opts: EncryptOptions): { encrypter: Encrypter; passphr
   if (passphrase !== undefined && passphrase.length === 0) throw new CryptoOptionsError('the passphrase is empty');
   const logN = opts.scryptWorkFactor ?? DEFAULT_SCRYPT_WORK_FACTOR;
   if (!Number.isInteger(logN) || logN < 1 || logN > SCRYPT_WORK_FACTOR_CEILING) {
-    throw new CryptoOptionsError(`scryptWorkFactor must be an integer in 1..${SCRYPT_WORK_FACTOR_CEILING}, got ${logN}`);
+    throw new CryptoOptionsError(
+      `scryptWorkFactor must be an integer in 1..${SCRYPT_WORK_FACTOR_CEILING}, got ${logN}`,
+    );
   }
   const encrypter = new Encrypter();
   for (const r of recipients) {
@@ -124,7 +130,12 @@ export async function sealHeader(opts: EncryptOptions): Promise<SealedHeader> {
   const empty = await encrypter.encrypt(new Uint8Array(0));
   const trailer = PAYLOAD_NONCE_SIZE + TAG_SIZE;
   const header = Buffer.from(empty.subarray(0, empty.length - trailer));
-  if (fileKey === undefined || fileKey.length !== FILE_KEY_SIZE || !header.subarray(0, HEADER_PREFIX.length).equals(HEADER_PREFIX) || header[header.length - 1] !== 0x0a) {
+  if (
+    fileKey === undefined ||
+    fileKey.length !== FILE_KEY_SIZE ||
+    !header.subarray(0, HEADER_PREFIX.length).equals(HEADER_PREFIX) ||
+    header[header.length - 1] !== 0x0a
+  ) {
     throw new Error('age-encryption produced an unexpected header (library changed?)');
   }
   return { header, fileKey };
@@ -137,7 +148,9 @@ function checkedDecrypter(opts: DecryptOptions): Decrypter {
   }
   const maxWorkFactor = opts.maxScryptWorkFactor ?? DEFAULT_MAX_SCRYPT_WORK_FACTOR;
   if (!Number.isInteger(maxWorkFactor) || maxWorkFactor < 1 || maxWorkFactor > SCRYPT_WORK_FACTOR_CEILING) {
-    throw new CryptoOptionsError(`maxScryptWorkFactor must be an integer in 1..${SCRYPT_WORK_FACTOR_CEILING}, got ${maxWorkFactor}`);
+    throw new CryptoOptionsError(
+      `maxScryptWorkFactor must be an integer in 1..${SCRYPT_WORK_FACTOR_CEILING}, got ${maxWorkFactor}`,
+    );
   }
   const decrypter = new Decrypter();
   for (const id of identities) {
@@ -182,13 +195,17 @@ export async function openHeader(header: Buffer, opts: DecryptOptions): Promise<
     if (message.includes('no identity matched')) {
       const types = stanzaTypes(header);
       if (!types.some((t) => KNOWN_TYPES.has(t))) {
-        throw new UnsupportedError(`no supported recipient in the header (types: ${types.join(', ').slice(0, 100)})`, { cause: err });
+        throw new UnsupportedError(`no supported recipient in the header (types: ${types.join(', ').slice(0, 100)})`, {
+          cause: err,
+        });
       }
       if (types.includes('scrypt') && opts.passphrase === undefined) {
         throw new NoIdentityMatchError('the file is passphrase-encrypted and no passphrase was given', { cause: err });
       }
       throw new NoIdentityMatchError(
-        opts.passphrase !== undefined && types.includes('scrypt') ? 'wrong passphrase' : 'no identity matched any of the file\'s recipients',
+        opts.passphrase !== undefined && types.includes('scrypt')
+          ? 'wrong passphrase'
+          : "no identity matched any of the file's recipients",
         { cause: err },
       );
     }
@@ -233,7 +250,9 @@ export class HeaderScanner {
   /** Called at end of input when `push` never returned a header. */
   end(): never {
     this.checkPrefix(true);
-    throw new TruncatedError(this.length === 0 ? 'input is empty' : `input ends inside the age header (${this.length} bytes)`);
+    throw new TruncatedError(
+      this.length === 0 ? 'input is empty' : `input ends inside the age header (${this.length} bytes)`,
+    );
   }
 
   private checkPrefix(final: boolean): void {
@@ -244,7 +263,10 @@ export class HeaderScanner {
       throw new UnsupportedError('armored (PEM) age files are not supported; convert with `age -d` or store binary');
     }
     // Too few bytes yet to tell the armor line from garbage: wait, unless the input has ended.
-    const start = bytes.subarray(0, 256).toString('latin1').replace(/^[ \t\r\n]+/, '');
+    const start = bytes
+      .subarray(0, 256)
+      .toString('latin1')
+      .replace(/^[ \t\r\n]+/, '');
     if (!final && this.length < 256 && AGE_ARMOR_PREFIX.startsWith(start)) return;
     throw new HeaderError('not an age file (no "age-encryption.org/v1" header line)');
   }

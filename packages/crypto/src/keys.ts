@@ -94,7 +94,8 @@ export function parseIdentityFile(text: string): string[] {
   for (const [index, raw] of lines.entries()) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line === '' || line.startsWith('#')) continue;
-    if (line.startsWith('AGE-PLUGIN-')) throw new KeyFileError(`line ${index + 1}: plugin identities are not supported`);
+    if (line.startsWith('AGE-PLUGIN-'))
+      throw new KeyFileError(`line ${index + 1}: plugin identities are not supported`);
     if (line.startsWith('-----BEGIN') || line.startsWith('age-encryption.org/')) {
       throw new KeyFileError('encrypted or armored identity files are not supported');
     }

@@ -50,8 +50,12 @@ export function scryptMemory(logN: number): number {
 function deriveKey(passphrase: string, salt: Buffer, logN: number, bounded: boolean): Promise<Buffer> {
   const derive = (): Promise<Buffer> =>
     new Promise<Buffer>((resolve, reject) => {
-      scrypt(passphrase, Buffer.concat([LABEL, salt]), 32, { N: 2 ** logN, r: R, p: P, maxmem: scryptMemory(logN) }, (err, key) =>
-        err ? reject(err) : resolve(key),
+      scrypt(
+        passphrase,
+        Buffer.concat([LABEL, salt]),
+        32,
+        { N: 2 ** logN, r: R, p: P, maxmem: scryptMemory(logN) },
+        (err, key) => (err ? reject(err) : resolve(key)),
       );
     });
   const refuse = (): Error =>

@@ -112,7 +112,9 @@ describe('refusals leave no output and no temp file', () => {
   });
   test('wrong passphrase', async () => {
     await encryptFile(t.file('src'), t.file('src.p.age'), passphrase.enc);
-    expect(await refused(await readFile(t.file('src.p.age')), { passphrase: 'nope' })).toBe('ERR_AGE_NO_IDENTITY_MATCH');
+    expect(await refused(await readFile(t.file('src.p.age')), { passphrase: 'nope' })).toBe(
+      'ERR_AGE_NO_IDENTITY_MATCH',
+    );
   });
   test('passphrase given for an X25519 file, identity for a passphrase file', async () => {
     expect(await refused(sealed, { passphrase: 'pw' })).toBe('ERR_AGE_NO_IDENTITY_MATCH');
@@ -159,7 +161,9 @@ describe('refusals leave no output and no temp file', () => {
     const header = sealed.subarray(0, headerEnd).toString('latin1');
     const plugin = header.replace(/-> X25519 \S+\n\S+\n/, '-> piv-p256 abcd AAAA\nAAAAAAAAAAAAAAAAAAAAAA\n');
     expect(plugin).not.toBe(header);
-    expect(await refused(Buffer.concat([Buffer.from(plugin, 'latin1'), sealed.subarray(headerEnd)]))).toBe('ERR_AGE_UNSUPPORTED');
+    expect(await refused(Buffer.concat([Buffer.from(plugin, 'latin1'), sealed.subarray(headerEnd)]))).toBe(
+      'ERR_AGE_UNSUPPORTED',
+    );
   });
   test('input file missing: the fs error as is, no output', async () => {
     expect(await codeOfRejection(decryptFile(t.file('nope.age'), t.file('nope.out'), x25519.dec))).toBe('ENOENT');

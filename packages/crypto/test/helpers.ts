@@ -10,7 +10,11 @@ import { makeTempDir } from '@proj/test-utils';
 const run = promisify(execFile);
 
 /** A fresh directory under the OS temp dir; remove it with the returned cleanup. */
-export async function tempDir(): Promise<{ dir: string; file: (name: string) => string; cleanup: () => Promise<void> }> {
+export async function tempDir(): Promise<{
+  dir: string;
+  file: (name: string) => string;
+  cleanup: () => Promise<void>;
+}> {
   const { path: dir, remove } = await makeTempDir('proj-crypto-');
   return { dir, file: (name) => path.join(dir, name), cleanup: remove };
 }
@@ -47,7 +51,11 @@ export function cliWithPassphrase(ageArgs: string[], passphrase: string, times: 
 }
 
 /** Runs `data` through a transform, in pieces of the given sizes (cycled), and collects the output. */
-export async function throughTransform(transform: Transform, data: Buffer, pieces: number[] = [data.length || 1]): Promise<Buffer> {
+export async function throughTransform(
+  transform: Transform,
+  data: Buffer,
+  pieces: number[] = [data.length || 1],
+): Promise<Buffer> {
   const parts: Buffer[] = [];
   async function* source(): AsyncGenerator<Buffer> {
     let offset = 0;

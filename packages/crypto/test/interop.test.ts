@@ -59,7 +59,9 @@ describe('age CLI, passphrase (through a pseudo-terminal)', () => {
     await cliWithPassphrase(['-p', '-o', t.file('cp.age'), t.file('cp')], passphrase, 2);
     expect((await readFile(t.file('cp.age'))).subarray(0, 40).toString('latin1')).toContain('-> scrypt ');
     // The CLI's default work factor is what DEFAULT_MAX_SCRYPT_WORK_FACTOR must accept.
-    expect((await readFile(t.file('cp.age'))).toString('latin1')).toMatch(new RegExp(`^-> scrypt \\S+ ${DEFAULT_MAX_SCRYPT_WORK_FACTOR}$`, 'm'));
+    expect((await readFile(t.file('cp.age'))).toString('latin1')).toMatch(
+      new RegExp(`^-> scrypt \\S+ ${DEFAULT_MAX_SCRYPT_WORK_FACTOR}$`, 'm'),
+    );
     await decryptFile(t.file('cp.age'), t.file('cp.out'), { passphrase });
     expect((await readFile(t.file('cp.out'))).equals(plain)).toBe(true);
   });
@@ -103,7 +105,9 @@ describe('npm age-encryption library', () => {
     const other = await cli('age-keygen', []);
     const otherIdentity = other.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1')) ?? '';
     const plain = await randomFile(t.file('multi'), 1000);
-    await encryptFile(t.file('multi'), t.file('multi.age'), { recipients: [recipient, await recipientOf(otherIdentity)] });
+    await encryptFile(t.file('multi'), t.file('multi.age'), {
+      recipients: [recipient, await recipientOf(otherIdentity)],
+    });
     for (const id of [identity, otherIdentity]) {
       await decryptFile(t.file('multi.age'), t.file('multi.out'), { identities: [id] });
       expect((await readFile(t.file('multi.out'))).equals(plain)).toBe(true);

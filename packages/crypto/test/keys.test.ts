@@ -29,14 +29,20 @@ describe('identity files', () => {
     expect((await stat(t.file('id.txt'))).mode & 0o777).toBe(0o600);
     const text = await readFile(t.file('id.txt'), 'utf8');
     const recipient = await recipientOf(identity);
-    expect(text).toMatch(new RegExp(`^# created: \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\n# public key: ${recipient}\\n${identity}\\n$`));
+    expect(text).toMatch(
+      new RegExp(
+        `^# created: \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\n# public key: ${recipient}\\n${identity}\\n$`,
+      ),
+    );
     expect((await cli('age-keygen', ['-y', t.file('id.txt')])).trim()).toBe(recipient);
     expect(await readIdentityFile(t.file('id.txt'))).toEqual([identity]);
   });
 
   test('refuses to overwrite, even a file that is not a key', async () => {
     await writeFile(t.file('taken.txt'), 'something');
-    expect(await codeOfRejection(writeIdentityFile(t.file('taken.txt'), await generateIdentity()))).toBe('ERR_KEY_FILE_EXISTS');
+    expect(await codeOfRejection(writeIdentityFile(t.file('taken.txt'), await generateIdentity()))).toBe(
+      'ERR_KEY_FILE_EXISTS',
+    );
     expect(await readFile(t.file('taken.txt'), 'utf8')).toBe('something');
   });
 
@@ -93,7 +99,11 @@ describe('secret files', () => {
     expect(await readSecretFile(t.file('pass'))).toBe(expected);
   });
 
-  test.each([['empty', ''], ['only a newline', '\n'], ['too large', 'x'.repeat(70_000)]])('refuses %s', async (_n, content) => {
+  test.each([
+    ['empty', ''],
+    ['only a newline', '\n'],
+    ['too large', 'x'.repeat(70_000)],
+  ])('refuses %s', async (_n, content) => {
     await writeFile(t.file('pass'), content);
     expect(await codeOfRejection(readSecretFile(t.file('pass')))).toBe('ERR_SECRET_FILE');
   });

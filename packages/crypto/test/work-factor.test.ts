@@ -110,9 +110,13 @@ test.each([19, 20, 22, 30, 64, '99999999999999999999'])(
   async (logN) => {
     const file = await writeSealed('high.age', withWorkFactor(sealed, logN));
     const before = await listDir(t.dir);
-    expect(await codeOfRejection(decryptFile(file, t.file('high.out'), { passphrase: PASSPHRASE }))).toBe('ERR_AGE_WORK_FACTOR');
+    expect(await codeOfRejection(decryptFile(file, t.file('high.out'), { passphrase: PASSPHRASE }))).toBe(
+      'ERR_AGE_WORK_FACTOR',
+    );
     const stream = createDecryptStream({ passphrase: PASSPHRASE });
-    const failed = new Promise<string>((resolve) => stream.on('error', (err: Error & { code?: string }) => resolve(String(err.code))));
+    const failed = new Promise<string>((resolve) =>
+      stream.on('error', (err: Error & { code?: string }) => resolve(String(err.code))),
+    );
     stream.end(withWorkFactor(sealed, logN));
     stream.resume();
     expect(await failed).toBe('ERR_AGE_WORK_FACTOR');
@@ -124,7 +128,11 @@ test.each([19, 20, 22, 30, 64, '99999999999999999999'])(
 test('the cap is an option: at 10 a file at 11 is refused without scrypt, at 11 it opens; the default opens it too', async () => {
   await encryptFile(t.file('plain'), t.file('eleven.age'), { passphrase: PASSPHRASE, scryptWorkFactor: 11 });
   derivations = [];
-  expect(await codeOfRejection(decryptFile(t.file('eleven.age'), t.file('eleven.out'), { passphrase: PASSPHRASE, maxScryptWorkFactor: 10 }))).toBe('ERR_AGE_WORK_FACTOR');
+  expect(
+    await codeOfRejection(
+      decryptFile(t.file('eleven.age'), t.file('eleven.out'), { passphrase: PASSPHRASE, maxScryptWorkFactor: 10 }),
+    ),
+  ).toBe('ERR_AGE_WORK_FACTOR');
   expect(derivations).toEqual([]);
   await decryptFile(t.file('eleven.age'), t.file('eleven.out'), { passphrase: PASSPHRASE, maxScryptWorkFactor: 11 });
   expect((await readFile(t.file('eleven.out'))).equals(PLAIN)).toBe(true);
@@ -137,7 +145,9 @@ test('a raised cap lets a higher factor through to exactly one derivation, with 
   // The derivation is held and never run: only its parameters matter here (a real one would take 512 MiB).
   hold = true;
   const file = await writeSealed('nineteen.age', withWorkFactor(sealed, 19));
-  const opened = codeOfRejection(decryptFile(file, t.file('nineteen.out'), { passphrase: PASSPHRASE, maxScryptWorkFactor: 19 }));
+  const opened = codeOfRejection(
+    decryptFile(file, t.file('nineteen.out'), { passphrase: PASSPHRASE, maxScryptWorkFactor: 19 }),
+  );
   await until(() => derivations.length === 1);
   expect(derivations.map(({ N, maxmem }) => ({ N, maxmem }))).toEqual([{ N: 2 ** 19, maxmem: scryptMemory(19) }]);
   expect(scryptMemory(19)).toBeLessThan(2 ** 19 * 1024 + 4096); // 128 * r * N, r = 8, plus a few KiB
@@ -149,10 +159,14 @@ test('a raised cap lets a higher factor through to exactly one derivation, with 
 
 test('caps outside 1..22 (and work factors to encrypt with) are option errors, thrown synchronously', async () => {
   for (const bad of [0, 23, 1.5, Number.NaN, -1]) {
-    expect(() => createDecryptStream({ passphrase: 'x', maxScryptWorkFactor: bad })).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_OPTIONS' }));
+    expect(() => createDecryptStream({ passphrase: 'x', maxScryptWorkFactor: bad })).toThrow(
+      expect.objectContaining({ code: 'ERR_CRYPTO_OPTIONS' }),
+    );
   }
   expect(() => createDecryptStream({ passphrase: 'x', maxScryptWorkFactor: 22 })).not.toThrow();
-  expect(() => createEncryptStream({ passphrase: 'x', scryptWorkFactor: 23 })).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_OPTIONS' }));
+  expect(() => createEncryptStream({ passphrase: 'x', scryptWorkFactor: 23 })).toThrow(
+    expect.objectContaining({ code: 'ERR_CRYPTO_OPTIONS' }),
+  );
   // 22 is accepted: the encoder starts deriving at once (held here, and ended with a fake key: 4 GiB otherwise).
   hold = true;
   const stream = createEncryptStream({ passphrase: 'x', scryptWorkFactor: 22 });
@@ -170,14 +184,18 @@ test('a header with two scrypt stanzas, or scrypt next to X25519, is refused wit
   const stanza = /^-> scrypt .*\n.*\n/m.exec(text)?.[0] as string;
   expect(stanza).toBeDefined();
   const twice = await writeSealed('twice.age', Buffer.from(text.replace(stanza, stanza + stanza), 'latin1'));
-  expect(await codeOfRejection(decryptFile(twice, t.file('twice.out'), { passphrase: PASSPHRASE }))).toBe('ERR_AGE_HEADER');
+  expect(await codeOfRejection(decryptFile(twice, t.file('twice.out'), { passphrase: PASSPHRASE }))).toBe(
+    'ERR_AGE_HEADER',
+  );
 
   const identity = await generateIdentity();
   await encryptFile(t.file('plain'), t.file('x.age'), { recipients: [await recipientOf(await generateIdentity())] });
   const x = (await readFile(t.file('x.age'))).toString('latin1');
   const xStanza = /^-> X25519 .*\n.*\n/m.exec(x)?.[0] as string;
   const mixed = await writeSealed('mixed.age', Buffer.from(text.replace(stanza, xStanza + stanza), 'latin1'));
-  expect(await codeOfRejection(decryptFile(mixed, t.file('mixed.out'), { identities: [identity], passphrase: PASSPHRASE }))).toBe('ERR_AGE_HEADER');
+  expect(
+    await codeOfRejection(decryptFile(mixed, t.file('mixed.out'), { identities: [identity], passphrase: PASSPHRASE })),
+  ).toBe('ERR_AGE_HEADER');
   expect(derivations).toEqual([]);
 });
 
@@ -185,11 +203,15 @@ test('one derivation at a time; decryptions past the line are refused with ERR_A
   hold = true;
   const file = await writeSealed('q.age', sealed);
   const accepted = 1 + SCRYPT_MAX_WAITING;
-  const outcomes = Array.from({ length: accepted }, (_, i) => codeOfRejection(decryptFile(file, t.file(`q${i}.out`), { passphrase: PASSPHRASE })));
+  const outcomes = Array.from({ length: accepted }, (_, i) =>
+    codeOfRejection(decryptFile(file, t.file(`q${i}.out`), { passphrase: PASSPHRASE })),
+  );
   await until(() => derivations.length === 1 && scryptQueue.waiting === SCRYPT_MAX_WAITING);
 
   // The line is full: two more decryptions are refused at once, without deriving.
-  const refused = await Promise.all([0, 1].map((i) => codeOfRejection(decryptFile(file, t.file(`busy${i}.out`), { passphrase: PASSPHRASE }))));
+  const refused = await Promise.all(
+    [0, 1].map((i) => codeOfRejection(decryptFile(file, t.file(`busy${i}.out`), { passphrase: PASSPHRASE }))),
+  );
   expect(refused).toEqual(['ERR_AGE_SCRYPT_BUSY', 'ERR_AGE_SCRYPT_BUSY']);
   // An encryption is the caller's own work: it waits its turn instead.
   const encrypted = encryptFile(t.file('plain'), t.file('late.age'), { passphrase: PASSPHRASE, scryptWorkFactor: 10 });

@@ -113,7 +113,10 @@ export class DictTooLargeError extends ProtocolError {
 /** A format name that is not one of `json`, `xml`, `protobuf`. */
 export class FormatUnsupportedError extends ProtocolError {
   constructor(readonly format: string) {
-    super('ERR_FORMAT_UNSUPPORTED', `unsupported dictionary format ${JSON.stringify(format)}; expected json, xml or protobuf`);
+    super(
+      'ERR_FORMAT_UNSUPPORTED',
+      `unsupported dictionary format ${JSON.stringify(format)}; expected json, xml or protobuf`,
+    );
   }
 }
 
@@ -141,7 +144,10 @@ export class UnsafeIntegerError extends ProtocolError {
     readonly path: string,
     readonly value: number,
   ) {
-    super('ERR_UNSAFE_INTEGER', `number at ${path} is an integer beyond 2^53 (${value}); the binary format cannot carry it exactly`);
+    super(
+      'ERR_UNSAFE_INTEGER',
+      `number at ${path} is an integer beyond 2^53 (${value}); the binary format cannot carry it exactly`,
+    );
   }
 }
 

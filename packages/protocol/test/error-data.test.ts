@@ -5,24 +5,74 @@
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import * as protocol from '../src/index';
 import {
-  AuthError, BadMessageError, ChecksumMismatchError, ConnectError, ConnectionClosedError, DecodeError, DictInvalidError,
-  DictTooDeepError, DictTooLargeError, FileTooLargeError, FormatUnsupportedError, FrameKindError, FrameTooLargeError,
-  FrameTruncatedError, IdInvalidError, InternalError, NameInvalidError, OffsetError, ProtocolError, ReceiptMismatchError,
-  RejectedError, RemoteError, ShuttingDownError, SizeMismatchError, StorageError, TimeoutError, TooManyConnectionsError,
-  TooSlowError, UnexpectedMessageError, UnsafeIntegerError, VersionError, XmlForbiddenError, protocolErrorData,
+  AuthError,
+  BadMessageError,
+  ChecksumMismatchError,
+  ConnectError,
+  ConnectionClosedError,
+  DecodeError,
+  DictInvalidError,
+  DictTooDeepError,
+  DictTooLargeError,
+  FileTooLargeError,
+  FormatUnsupportedError,
+  FrameKindError,
+  FrameTooLargeError,
+  FrameTruncatedError,
+  IdInvalidError,
+  InternalError,
+  NameInvalidError,
+  OffsetError,
+  ProtocolError,
+  ReceiptMismatchError,
+  RejectedError,
+  RemoteError,
+  ShuttingDownError,
+  SizeMismatchError,
+  StorageError,
+  TimeoutError,
+  TooManyConnectionsError,
+  TooSlowError,
+  UnexpectedMessageError,
+  UnsafeIntegerError,
+  VersionError,
+  XmlForbiddenError,
+  protocolErrorData,
   reviveProtocolError,
 } from '../src/index';
 
 /** One instance of every subclass with a fixed code. */
 const INSTANCES: ProtocolError[] = [
-  new FrameTooLargeError(5, 4), new FrameKindError(7), new FrameTruncatedError(3), new BadMessageError('bad'),
-  new UnexpectedMessageError('ping', 'hello'), new VersionError(9, [1]), new AuthError(), new DictInvalidError('nan'),
-  new DictTooDeepError(32), new DictTooLargeError(10, 5, 'nodes'), new FormatUnsupportedError('yaml'),
-  new DecodeError('json', 'Unexpected end'), new XmlForbiddenError('DOCTYPE'), new UnsafeIntegerError('$.n', 2 ** 53),
-  new IdInvalidError('-x'), new NameInvalidError('empty'), new FileTooLargeError(9, 8), new SizeMismatchError(2, 3),
-  new ChecksumMismatchError('aa', 'bb'), new OffsetError(4), new TooManyConnectionsError(20), new TimeoutError('idle', 60_000),
-  new TooSlowError(1024, 10_000), new RejectedError(), new StorageError('disk full'), new ShuttingDownError(),
-  new InternalError(), new ConnectError('refused'), new ConnectionClosedError(), new ReceiptMismatchError('size'),
+  new FrameTooLargeError(5, 4),
+  new FrameKindError(7),
+  new FrameTruncatedError(3),
+  new BadMessageError('bad'),
+  new UnexpectedMessageError('ping', 'hello'),
+  new VersionError(9, [1]),
+  new AuthError(),
+  new DictInvalidError('nan'),
+  new DictTooDeepError(32),
+  new DictTooLargeError(10, 5, 'nodes'),
+  new FormatUnsupportedError('yaml'),
+  new DecodeError('json', 'Unexpected end'),
+  new XmlForbiddenError('DOCTYPE'),
+  new UnsafeIntegerError('$.n', 2 ** 53),
+  new IdInvalidError('-x'),
+  new NameInvalidError('empty'),
+  new FileTooLargeError(9, 8),
+  new SizeMismatchError(2, 3),
+  new ChecksumMismatchError('aa', 'bb'),
+  new OffsetError(4),
+  new TooManyConnectionsError(20),
+  new TimeoutError('idle', 60_000),
+  new TooSlowError(1024, 10_000),
+  new RejectedError(),
+  new StorageError('disk full'),
+  new ShuttingDownError(),
+  new InternalError(),
+  new ConnectError('refused'),
+  new ConnectionClosedError(),
+  new ReceiptMismatchError('size'),
 ];
 
 /** Through a real MessagePort, as a worker's answer travels. */
@@ -39,20 +89,24 @@ const fieldsOf = (err: Error): Record<string, unknown> => ({ ...err });
 describe('protocolErrorData and reviveProtocolError', () => {
   it('cover every exported ProtocolError subclass but RemoteError', () => {
     const exported = Object.values(protocol).filter(
-      (v): v is typeof ProtocolError => typeof v === 'function' && v.prototype instanceof ProtocolError && v !== RemoteError,
+      (v): v is typeof ProtocolError =>
+        typeof v === 'function' && v.prototype instanceof ProtocolError && v !== RemoteError,
     );
     expect(new Set(INSTANCES.map((e) => e.constructor))).toEqual(new Set(exported));
   });
 
-  it.each(INSTANCES.map((e) => [e.code, e] as const))('%s comes back as the same class, message and fields', (_code, err) => {
-    const revived = reviveProtocolError(viaPort(protocolErrorData(err)));
-    expect(revived).toBeInstanceOf(err.constructor);
-    expect(revived).toBeInstanceOf(ProtocolError);
-    expect(revived).toBeInstanceOf(Error);
-    expect(revived.message).toBe(err.message);
-    expect(revived.name).toBe(err.name);
-    expect(fieldsOf(revived)).toEqual(fieldsOf(err));
-  });
+  it.each(INSTANCES.map((e) => [e.code, e] as const))(
+    '%s comes back as the same class, message and fields',
+    (_code, err) => {
+      const revived = reviveProtocolError(viaPort(protocolErrorData(err)));
+      expect(revived).toBeInstanceOf(err.constructor);
+      expect(revived).toBeInstanceOf(ProtocolError);
+      expect(revived).toBeInstanceOf(Error);
+      expect(revived.message).toBe(err.message);
+      expect(revived.name).toBe(err.name);
+      expect(fieldsOf(revived)).toEqual(fieldsOf(err));
+    },
+  );
 
   it('a code without a class of its own comes back as a ProtocolError with that code', () => {
     const revived = reviveProtocolError(viaPort(protocolErrorData(new RemoteError('ERR_FUTURE', 'from a newer peer'))));

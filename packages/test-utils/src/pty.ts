@@ -72,7 +72,9 @@ export class Pty {
         throw new Error(`timed out waiting for ${String(pattern)}; screen since last match:\n${rest.slice(-2000)}`);
       }
       if (this.child.exitCode !== null && this.child.stdout.readableEnded) {
-        throw new Error(`program exited (${this.child.exitCode}) before ${String(pattern)}; screen:\n${rest.slice(-2000)}`);
+        throw new Error(
+          `program exited (${this.child.exitCode}) before ${String(pattern)}; screen:\n${rest.slice(-2000)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 25));
     }

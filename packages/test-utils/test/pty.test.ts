@@ -19,7 +19,8 @@ describe('test-utils', () => {
   });
 
   test('Pty gives the program a terminal, and expect/write drive it', async () => {
-    const script = "process.stdout.write('tty=' + process.stdin.isTTY + ' name? '); process.stdin.once('data', d => { console.log('hi ' + d.toString().trim()); process.exit(7) })";
+    const script =
+      "process.stdout.write('tty=' + process.stdin.isTTY + ' name? '); process.stdin.once('data', d => { console.log('hi ' + d.toString().trim()); process.exit(7) })";
     const pty = new Pty(process.execPath, ['-e', script]);
     await pty.expect('tty=true name? ');
     pty.write('Ada\r');

@@ -31,7 +31,14 @@ export const DICT_TARGET_CLIENTS = 32;
  * record with a padding string grown one character at a time.
  */
 export function dictOfSize(format: DictFormat, bytes = DICT_BYTES): Dict {
-  const make = (pad: number): Dict => ({ id: 42, user: 'ada', tags: ['a', 'b'], ok: true, score: 0.5, pad: 'p'.repeat(pad) });
+  const make = (pad: number): Dict => ({
+    id: 42,
+    user: 'ada',
+    tags: ['a', 'b'],
+    ok: true,
+    score: 0.5,
+    pad: 'p'.repeat(pad),
+  });
   let pad = 0;
   while (encodeDict(make(pad + 1), format).length <= bytes) pad += 1;
   return make(pad);
@@ -48,7 +55,9 @@ export async function dictRows(config: BenchConfig): Promise<Row[]> {
   const server = await startServerProcess({
     dataDir,
     logDir: config.workDir,
-    ...(config.cpuProfDir ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', config.cpuProfDir, '--cpu-prof-name', 'server-dicts.cpuprofile'] } : {}),
+    ...(config.cpuProfDir
+      ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', config.cpuProfDir, '--cpu-prof-name', 'server-dicts.cpuprofile'] }
+      : {}),
   });
   const ours = new Map<string, LoadResult>();
   try {
@@ -58,7 +67,9 @@ export async function dictRows(config: BenchConfig): Promise<Row[]> {
         config.progress(`dicts: ours, ${format}, ${n} client${n === 1 ? '' : 's'}`);
         // Each load starts with nothing left to write back from the previous one (docs/BENCHMARKS.md).
         await settleDisk();
-        const clients: Client[] = await Promise.all(Array.from({ length: n }, () => connect({ host: server.host, port: server.port })));
+        const clients: Client[] = await Promise.all(
+          Array.from({ length: n }, () => connect({ host: server.host, port: server.port })),
+        );
         try {
           // sendDict encodes, sends, waits for the receipt and checks its size and SHA-256: the whole user path.
           const workers = clients.map((c) => () => c.sendDict(dict, { format }));
@@ -88,9 +99,10 @@ export async function dictRows(config: BenchConfig): Promise<Row[]> {
           name: `dict ${format} ${DICT_BYTES} B, ${clients}, acks/s`,
           ours: formatPerSecond(o.perSecond),
           baseline: `echo ${formatPerSecond(e.perSecond)}`,
-          note: n === config.concurrency[0] && format === DICT_FORMATS[0]
-            ? 'echo: best of two runs, before and after ours (this VM\'s loopback latency varies with how busy the CPUs are)'
-            : undefined,
+          note:
+            n === config.concurrency[0] && format === DICT_FORMATS[0]
+              ? "echo: best of two runs, before and after ours (this VM's loopback latency varies with how busy the CPUs are)"
+              : undefined,
           ratio: o.perSecond / e.perSecond,
           better: Better.Higher,
           target: targeted ? `≥ ${DICT_TARGET_PER_SECOND.toLocaleString('en-US')}/s` : '',
@@ -131,7 +143,11 @@ async function echoLoads(config: BenchConfig, best: Map<number, LoadResult>, whe
       config.progress(`dicts: echo baseline (${when}), ${n} client${n === 1 ? '' : 's'}`);
       const clients = await Promise.all(Array.from({ length: n }, () => EchoClient.connect(echoProcess.port, payload)));
       try {
-        const r = await runLoad({ workers: clients.map((c) => () => c.roundTrip()), warmupMs: config.warmupMs, durationMs: config.loadMs });
+        const r = await runLoad({
+          workers: clients.map((c) => () => c.roundTrip()),
+          warmupMs: config.warmupMs,
+          durationMs: config.loadMs,
+        });
         const prior = best.get(n);
         if (prior === undefined || r.perSecond > prior.perSecond) best.set(n, r);
       } finally {

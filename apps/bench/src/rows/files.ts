@@ -43,7 +43,9 @@ export async function fileRows(config: BenchConfig, groups: FileGroups): Promise
   const server = await startServerProcess({
     dataDir,
     logDir: config.workDir,
-    ...(config.cpuProfDir ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', config.cpuProfDir, '--cpu-prof-name', 'server-files.cpuprofile'] } : {}),
+    ...(config.cpuProfDir
+      ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', config.cpuProfDir, '--cpu-prof-name', 'server-files.cpuprofile'] }
+      : {}),
   });
   const rows: Row[] = [];
   try {
@@ -57,7 +59,13 @@ export async function fileRows(config: BenchConfig, groups: FileGroups): Promise
   return rows;
 }
 
-async function plainRows(config: BenchConfig, server: ServerProcess, src: string, srcSha: string, dataDir: string): Promise<Row[]> {
+async function plainRows(
+  config: BenchConfig,
+  server: ServerProcess,
+  src: string,
+  srcSha: string,
+  dataDir: string,
+): Promise<Row[]> {
   const size = config.fileBytes;
   const runs: Pair[] = [];
   for (let run = 0; run < config.fileRuns; run++) {
@@ -79,7 +87,11 @@ async function plainRows(config: BenchConfig, server: ServerProcess, src: string
       throw new BenchError('ERR_CHECK', `the stored file ${receipt.path} differs from the source`);
     }
     await rm(stored, { force: true });
-    runs.push({ oursSeconds, baseSeconds: base.seconds, ...(base.receiverPeakRssBytes !== undefined ? { baseRss: base.receiverPeakRssBytes } : {}) });
+    runs.push({
+      oursSeconds,
+      baseSeconds: base.seconds,
+      ...(base.receiverPeakRssBytes !== undefined ? { baseRss: base.receiverPeakRssBytes } : {}),
+    });
   }
   const { peakBytes } = await server.rss();
   const ours = size / Math.min(...runs.map((r) => r.oursSeconds));
@@ -110,7 +122,13 @@ async function plainRows(config: BenchConfig, server: ServerProcess, src: string
   ];
 }
 
-async function encryptedRow(config: BenchConfig, server: ServerProcess, src: string, srcSha: string, dataDir: string): Promise<Row> {
+async function encryptedRow(
+  config: BenchConfig,
+  server: ServerProcess,
+  src: string,
+  srcSha: string,
+  dataDir: string,
+): Promise<Row> {
   const size = config.fileBytes;
   const recipient = server.recipient;
   if (recipient === undefined) throw new BenchError('ERR_SERVER_START', 'the server printed no age recipient');

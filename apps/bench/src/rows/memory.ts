@@ -55,7 +55,9 @@ export async function memoryRows(config: BenchConfig): Promise<Row[]> {
   });
   let peak: number;
   try {
-    const clients: Client[] = await inBatches(count, () => connect({ host: server.host, port: server.port, keepAlive: false }));
+    const clients: Client[] = await inBatches(count, () =>
+      connect({ host: server.host, port: server.port, keepAlive: false }),
+    );
     await sleep(HOLD_MS);
     peak = (await server.rss()).peakBytes;
     await Promise.all(clients.map((c) => c.close()));

@@ -63,7 +63,8 @@ export function serializerRows(config: BenchConfig): Row[] {
     config.progress(`serializers: ${format} (${formatBytes(bytes.length)})`);
     const encode = opsPerSecond(() => encodeDict(dict, format), config.serializerMs);
     const decode = opsPerSecond(() => decodeDict(bytes, format), config.serializerMs);
-    const cell = (perSecond: number, size: number): string => `${formatPerSecond(perSecond)} (${formatRate(perSecond * size)})`;
+    const cell = (perSecond: number, size: number): string =>
+      `${formatPerSecond(perSecond)} (${formatRate(perSecond * size)})`;
     rows.push(
       {
         name: `encode ${format}, ${formatBytes(bytes.length)} dict`,

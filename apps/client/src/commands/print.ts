@@ -8,7 +8,9 @@ import { receiptJson, receiptLine } from '../receipt-format';
 
 /** The receipt on standard output: one JSON line with `--json`, one readable line otherwise. */
 export function printReceipt(io: Io, flags: ConnectionFlags, result: PutResult): void {
-  const line = flags.json ? JSON.stringify(receiptJson(result.receipt, result.sent)) : receiptLine(result.receipt, result.sent);
+  const line = flags.json
+    ? JSON.stringify(receiptJson(result.receipt, result.sent))
+    : receiptLine(result.receipt, result.sent);
   io.stdout.write(`${line}\n`);
 }
 

@@ -8,7 +8,15 @@ import type { Dict } from '@proj/protocol';
 import type { Io } from '../cli-io';
 import { ExitCode } from '../errors';
 import { Link } from '../link';
-import { mustBeFile, parseDictData, parseFormat, parseId, resolveRetry, resolveTarget, type ConnectionFlags } from '../options';
+import {
+  mustBeFile,
+  parseDictData,
+  parseFormat,
+  parseId,
+  resolveRetry,
+  resolveTarget,
+  type ConnectionFlags,
+} from '../options';
 import { putDict } from '../put';
 import { printReceipt, retryNotice } from './print';
 

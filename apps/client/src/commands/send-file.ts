@@ -20,7 +20,8 @@ export interface SendFileFlags extends ConnectionFlags {
 }
 
 export async function sendFileCommand(paths: string[], flags: SendFileFlags, io: Io): Promise<ExitCode> {
-  if (paths.length > 1 && flags.id !== undefined) throw new UsageError('--id is for one file; every file needs its own id');
+  if (paths.length > 1 && flags.id !== undefined)
+    throw new UsageError('--id is for one file; every file needs its own id');
   if (paths.length > 1 && flags.name !== undefined) throw new UsageError('--name is for one file');
   const id = flags.id !== undefined ? parseId(flags.id) : undefined;
   if (flags.name !== undefined && flags.name.length === 0) throw new UsageError('--name cannot be empty');
@@ -28,7 +29,8 @@ export async function sendFileCommand(paths: string[], flags: SendFileFlags, io:
     throw new UsageError('choose one way to encrypt: --recipient or --passphrase-file, not both');
   }
   for (const r of flags.recipient) {
-    if (!looksLikeRecipient(r)) throw new UsageError(`--recipient must be an age recipient (age1…), found ${JSON.stringify(r.slice(0, 20))}`);
+    if (!looksLikeRecipient(r))
+      throw new UsageError(`--recipient must be an age recipient (age1…), found ${JSON.stringify(r.slice(0, 20))}`);
   }
   for (const path of paths) await mustBeFile(path, 'file');
   let encryption: FileEncryption = { kind: 'none' };
@@ -73,7 +75,12 @@ export async function sendFileCommand(paths: string[], flags: SendFileFlags, io:
 
 function failureJson(source: string, err: unknown): { ok: false; source: string; code: string; message: string } {
   const code = (err as { code?: unknown }).code;
-  return { ok: false, source, code: typeof code === 'string' ? code : 'ERR_CLIENT', message: (err as Error).message ?? String(err) };
+  return {
+    ok: false,
+    source,
+    code: typeof code === 'string' ? code : 'ERR_CLIENT',
+    message: (err as Error).message ?? String(err),
+  };
 }
 
 /** Test hook: PROJ_CLIENT_SCRYPT_WORK_FACTOR lowers the passphrase work factor so tests run fast. Undocumented. */

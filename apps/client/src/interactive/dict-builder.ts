@@ -35,7 +35,11 @@ type ListAction = 'add' | 'edit' | 'remove' | 'review' | 'done';
  * Runs the dictionary menu until the person is done (returns the draft) or discards it (returns undefined).
  * `start` lets a caller resume a draft.
  */
-export async function buildDictionary(prompter: Prompter, ui: Ui, start: DraftDict = emptyDict()): Promise<DraftDict | undefined> {
+export async function buildDictionary(
+  prompter: Prompter,
+  ui: Ui,
+  start: DraftDict = emptyDict(),
+): Promise<DraftDict | undefined> {
   ui.info('New dictionary. Add entries one by one; choose "Done" to pick a format and send it.');
   return editDict(prompter, ui, start, '', true);
 }
@@ -48,14 +52,25 @@ export const FORMAT_CHOICES: readonly Choice<DictFormat>[] = [
 ];
 
 export async function chooseFormat(prompter: Prompter): Promise<DictFormat> {
-  return prompter.select({ name: 'dict.format', message: 'Send it in which format?', choices: FORMAT_CHOICES, initial: 'json' });
+  return prompter.select({
+    name: 'dict.format',
+    message: 'Send it in which format?',
+    choices: FORMAT_CHOICES,
+    initial: 'json',
+  });
 }
 
 function where(path: string): string {
   return path === '' ? 'the dictionary' : path;
 }
 
-async function editDict(prompter: Prompter, ui: Ui, start: DraftDict, path: string, root: boolean): Promise<DraftDict | undefined> {
+async function editDict(
+  prompter: Prompter,
+  ui: Ui,
+  start: DraftDict,
+  path: string,
+  root: boolean,
+): Promise<DraftDict | undefined> {
   let dict = start;
   for (;;) {
     const empty = dict.entries.length === 0;
@@ -75,10 +90,15 @@ async function editDict(prompter: Prompter, ui: Ui, start: DraftDict, path: stri
     });
     switch (action) {
       case 'add': {
-        const key = await askUntilValid<string>(prompter, ui, { name: 'dict.key', message: `Key of the new entry in ${where(path)}` }, (k) => {
-          const error = checkNewKey(dict, k);
-          return error === undefined ? { value: k } : { error };
-        });
+        const key = await askUntilValid<string>(
+          prompter,
+          ui,
+          { name: 'dict.key', message: `Key of the new entry in ${where(path)}` },
+          (k) => {
+            const error = checkNewKey(dict, k);
+            return error === undefined ? { value: k } : { error };
+          },
+        );
         const value = await askValue(prompter, ui, join(path, key));
         dict = setEntry(dict, key, value);
         ui.info(`Added ${JSON.stringify(key)}: ${summarize(value)}`);
@@ -121,7 +141,11 @@ async function editList(prompter: Prompter, ui: Ui, start: DraftList, path: stri
       { name: 'done', message: `Done with ${path}` },
     ];
     const count = `${list.items.length} ${list.items.length === 1 ? 'item' : 'items'}`;
-    const action = await prompter.select({ name: 'list.action', message: `List ${path} (${count}): what next?`, choices });
+    const action = await prompter.select({
+      name: 'list.action',
+      message: `List ${path} (${count}): what next?`,
+      choices,
+    });
     switch (action) {
       case 'add': {
         const value = await askValue(prompter, ui, `${path}[${list.items.length}]`);
@@ -162,7 +186,11 @@ const KIND_CHOICES: readonly Choice<ValueKind>[] = [
 
 /** Asks for a new value: its kind, then what that kind needs. */
 export async function askValue(prompter: Prompter, ui: Ui, path: string): Promise<DraftValue> {
-  const kind = await prompter.select({ name: 'value.kind', message: `Type of the value of ${path}`, choices: KIND_CHOICES });
+  const kind = await prompter.select({
+    name: 'value.kind',
+    message: `Type of the value of ${path}`,
+    choices: KIND_CHOICES,
+  });
   switch (kind) {
     case 'text':
       return prompter.text({ name: 'value.text', message: `Text for ${path}` });
@@ -207,7 +235,11 @@ async function editValue(prompter: Prompter, ui: Ui, current: DraftValue, path: 
 async function pickKey(prompter: Prompter, dict: DraftDict, name: string, message: string): Promise<string> {
   // Choice names must be unique strings; keys are, within one dictionary. An index keeps odd keys (empty
   // after trimming, control characters) unambiguous on screen.
-  const choices = dict.entries.map((e, i) => ({ name: String(i), message: JSON.stringify(e.key), hint: summarize(e.value) }));
+  const choices = dict.entries.map((e, i) => ({
+    name: String(i),
+    message: JSON.stringify(e.key),
+    hint: summarize(e.value),
+  }));
   const picked = await prompter.select({ name, message, choices });
   return (dict.entries[Number(picked)] as { key: string }).key;
 }

@@ -84,10 +84,14 @@ export function parseNumber(text: string): NumberParse {
   const t = text.trim();
   if (t === '') return { ok: false, message: 'Type a number, for example 42, -3.5 or 1e6.' };
   if (!JSON_NUMBER.test(t)) {
-    return { ok: false, message: `${JSON.stringify(t.slice(0, 40))} is not a number. Type digits, for example 42, -3.5 or 1e6.` };
+    return {
+      ok: false,
+      message: `${JSON.stringify(t.slice(0, 40))} is not a number. Type digits, for example 42, -3.5 or 1e6.`,
+    };
   }
   const value = Number(t);
-  if (!Number.isFinite(value)) return { ok: false, message: `${t.slice(0, 40)} is too large to be a number. Enter it as text instead.` };
+  if (!Number.isFinite(value))
+    return { ok: false, message: `${t.slice(0, 40)} is too large to be a number. Enter it as text instead.` };
   // An integer written out in full that a double cannot hold (beyond 2^53 most cannot) would be stored, and
   // printed back, as a different number: refuse it rather than round it silently. Digits that print back the
   // same (as JSON writes 1e20 or 123456789012345680000) are fine.
@@ -126,7 +130,8 @@ export function appendItem(list: DraftList, value: DraftValue): DraftList {
 }
 
 export function setItem(list: DraftList, index: number, value: DraftValue): DraftList {
-  if (index < 0 || index >= list.items.length) throw new RangeError(`no item ${index} in a list of ${list.items.length}`);
+  if (index < 0 || index >= list.items.length)
+    throw new RangeError(`no item ${index} in a list of ${list.items.length}`);
   const items = list.items.slice();
   items[index] = value;
   return { kind: 'list', items };
@@ -147,14 +152,22 @@ export function toDict(dict: DraftDict): Dict {
   const out: Record<string, DictValue> = {};
   for (const { key, value } of dict.entries) {
     // defineProperty, not assignment: `out["__proto__"] = …` would change the prototype instead of adding a key.
-    Object.defineProperty(out, key, { value: toDictValue(value), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, key, {
+      value: toDictValue(value),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out as Dict;
 }
 
 /** A draft holding `dict` (used to start from existing data). */
 export function fromDict(dict: Dict): DraftDict {
-  return { kind: 'dict', entries: Object.keys(dict).map((key) => ({ key, value: fromDictValue(dict[key] as DictValue) })) };
+  return {
+    kind: 'dict',
+    entries: Object.keys(dict).map((key) => ({ key, value: fromDictValue(dict[key] as DictValue) })),
+  };
 }
 
 function fromDictValue(value: DictValue): DraftValue {

@@ -76,16 +76,24 @@ async function connectLoop(options: MenuOptions): Promise<Link | undefined> {
   const { prompter, ui } = options;
   let target: Target = { ...options.defaults };
   for (;;) {
-    const host = await askUntilValid<string>(prompter, ui, { name: 'connect.host', message: 'Server host', initial: target.host }, (t) =>
-      t.trim() === '' ? { error: 'Type a host name or address, for example 127.0.0.1.' } : { value: t.trim() },
+    const host = await askUntilValid<string>(
+      prompter,
+      ui,
+      { name: 'connect.host', message: 'Server host', initial: target.host },
+      (t) => (t.trim() === '' ? { error: 'Type a host name or address, for example 127.0.0.1.' } : { value: t.trim() }),
     );
-    const port = await askUntilValid<number>(prompter, ui, { name: 'connect.port', message: 'Server port', initial: String(target.port) }, (t) => {
-      try {
-        return { value: parsePort(t.trim(), 'The port') };
-      } catch (err) {
-        return { error: `${(err as Error).message}. Type a number such as 5050.` };
-      }
-    });
+    const port = await askUntilValid<number>(
+      prompter,
+      ui,
+      { name: 'connect.port', message: 'Server port', initial: String(target.port) },
+      (t) => {
+        try {
+          return { value: parsePort(t.trim(), 'The port') };
+        } catch (err) {
+          return { error: `${(err as Error).message}. Type a number such as 5050.` };
+        }
+      },
+    );
     target = { ...target, host, port };
     for (;;) {
       const link = newLink(options, target);
@@ -95,7 +103,9 @@ async function connectLoop(options: MenuOptions): Promise<Link | undefined> {
         const w = client.welcome;
         ui.info(
           `Connected to ${link.address}: ${w.agent}. ` +
-            (w.encryption.recipient ? 'Files can be encrypted to its key.' : 'It has no encryption key; a passphrase still works.'),
+            (w.encryption.recipient
+              ? 'Files can be encrypted to its key.'
+              : 'It has no encryption key; a passphrase still works.'),
         );
         return link;
       } catch (err) {
@@ -129,7 +139,9 @@ function newLink(options: MenuOptions, target: Target): Link {
     agent: 'proj-client (interactive)',
     ...(options.signal ? { signal: options.signal } : {}),
     onRetry: ({ attempt, retries, delayMs, error }) =>
-      options.ui.warn(`Connection lost (${describeError(error)}). Retry ${attempt} of ${retries} in ${(delayMs / 1000).toFixed(1)} s…`),
+      options.ui.warn(
+        `Connection lost (${describeError(error)}). Retry ${attempt} of ${retries} in ${(delayMs / 1000).toFixed(1)} s…`,
+      ),
   });
 }
 
@@ -172,10 +184,16 @@ async function dictionaryFlow(options: MenuOptions, link: Link): Promise<void> {
   const dict = toDict(draft);
   let format: DictFormat = await chooseFormat(options.prompter);
   const id = randomUUID();
-  await sendWithSecondChance(options, link, 'dictionary', () => putDict(link, dict, format, id), async (err) => {
-    // A dictionary the format cannot carry (an integer too large for binary…) may go in another format.
-    if (!isRetryable(err) && exitCodeFor(err) !== ExitCode.Refused) format = await chooseFormat(options.prompter);
-  });
+  await sendWithSecondChance(
+    options,
+    link,
+    'dictionary',
+    () => putDict(link, dict, format, id),
+    async (err) => {
+      // A dictionary the format cannot carry (an integer too large for binary…) may go in another format.
+      if (!isRetryable(err) && exitCodeFor(err) !== ExitCode.Refused) format = await chooseFormat(options.prompter);
+    },
+  );
 }
 
 async function fileFlow(options: MenuOptions, link: Link): Promise<void> {
@@ -219,7 +237,9 @@ async function sendWithSecondChance(
     } catch (err) {
       if (err instanceof InterruptedError || options.signal?.aborted) throw err;
       const lost = isRetryable(err);
-      ui.warn(lost ? `The connection to ${link.address} was lost: ${describeError(err)}` : `Not sent. ${describeError(err)}`);
+      ui.warn(
+        lost ? `The connection to ${link.address} was lost: ${describeError(err)}` : `Not sent. ${describeError(err)}`,
+      );
       const again = await prompter.confirm({
         name: 'send.again',
         message: lost ? 'Reconnect and send it again?' : 'Try again?',

@@ -52,12 +52,18 @@ export async function chooseTextFile(prompter: Prompter, ui: Ui, env: NodeJS.Pro
   const editor = env.VISUAL || env.EDITOR;
   const choices: Choice<Source>[] = [
     { name: 'type', message: 'Type the text here' },
-    { name: 'editor', message: 'Write it in my editor', ...(editor ? { hint: editor } : { disabled: 'set $EDITOR to use this' }) },
+    {
+      name: 'editor',
+      message: 'Write it in my editor',
+      ...(editor ? { hint: editor } : { disabled: 'set $EDITOR to use this' }),
+    },
     { name: 'disk', message: 'Pick an existing file on disk' },
   ];
   const source = await prompter.select({ name: 'file.source', message: 'Where does the text come from?', choices });
   if (source === 'disk') {
-    const path = await askUntilValid(prompter, ui, { name: 'file.path', message: 'Path of the file' }, (t) => checkExistingFile(t));
+    const path = await askUntilValid(prompter, ui, { name: 'file.path', message: 'Path of the file' }, (t) =>
+      checkExistingFile(t),
+    );
     return { path, name: basename(path), remove: async () => undefined };
   }
   const name = await askUntilValid(prompter, ui, { name: 'file.name', message: 'Name of the file' }, checkFileName);
@@ -78,9 +84,17 @@ export async function chooseTextFile(prompter: Prompter, ui: Ui, env: NodeJS.Pro
 type EncryptChoice = 'none' | 'server' | 'passphrase';
 
 /** Asks whether and how to encrypt. To the server's key is the default when the server has one. */
-export async function chooseEncryption(prompter: Prompter, ui: Ui, recipient: string | undefined): Promise<FileEncryption> {
+export async function chooseEncryption(
+  prompter: Prompter,
+  ui: Ui,
+  recipient: string | undefined,
+): Promise<FileEncryption> {
   const choices: Choice<EncryptChoice>[] = [
-    { name: 'server', message: "Encrypt to the server's key", ...(recipient ? { hint: `${recipient.slice(0, 16)}…` } : { disabled: 'the server has no key' }) },
+    {
+      name: 'server',
+      message: "Encrypt to the server's key",
+      ...(recipient ? { hint: `${recipient.slice(0, 16)}…` } : { disabled: 'the server has no key' }),
+    },
     { name: 'passphrase', message: 'Encrypt with a passphrase', hint: 'you will need it to decrypt' },
     { name: 'none', message: 'Do not encrypt' },
   ];

@@ -32,7 +32,14 @@ export interface CliResult {
 export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
   const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: CLIENT_DIR,
-    env: { ...process.env, PROJ_HOST: '', PROJ_PORT: '', PROJ_CLIENT_RETRY_BASE_MS: '20', PROJ_CLIENT_SCRYPT_WORK_FACTOR: '10', ...env },
+    env: {
+      ...process.env,
+      PROJ_HOST: '',
+      PROJ_PORT: '',
+      PROJ_CLIENT_RETRY_BASE_MS: '20',
+      PROJ_CLIENT_SCRYPT_WORK_FACTOR: '10',
+      ...env,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

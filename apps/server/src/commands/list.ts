@@ -33,7 +33,9 @@ export async function listCommand(flags: Record<string, unknown>, io: CliIo): Pr
     // Names and senders came from clients: escaped (still valid JSON, same values) so a terminal shows them inert.
     for (const item of items) io.stdout.write(`${jsonSafe(JSON.stringify(item))}\n`);
     for (const d of damaged) {
-      io.stdout.write(`${jsonSafe(JSON.stringify({ id: d.id, damaged: true, receipt: d.file, problem: d.problem, items: d.candidates }))}\n`);
+      io.stdout.write(
+        `${jsonSafe(JSON.stringify({ id: d.id, damaged: true, receipt: d.file, problem: d.problem, items: d.candidates }))}\n`,
+      );
     }
     return EXIT_OK;
   }
@@ -50,12 +52,15 @@ export async function listCommand(flags: Record<string, unknown>, io: CliIo): Pr
     i.id,
     i.path,
   ]);
-  for (const d of damaged) rows.push(['?', 'damaged', '?', '?', '?', d.id, d.candidates.join(', ') || '(no item found)']);
+  for (const d of damaged)
+    rows.push(['?', 'damaged', '?', '?', '?', d.id, d.candidates.join(', ') || '(no item found)']);
   const header = ['RECEIVED (UTC)', 'KIND', 'SIZE', 'SHA-256', 'SENDER', 'ID', 'PATH'];
   const shown = rows.map((r) => r.map((cell) => printable(cell))); // paths hold client names: shown inert
   const widths = header.map((h, c) => Math.max(h.length, ...shown.map((r) => (r[c] ?? '').length)));
   for (const row of [header, ...shown]) {
-    io.stdout.write(`${row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ')}\n`);
+    io.stdout.write(
+      `${row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ')}\n`,
+    );
   }
   io.stdout.write(`${items.length} item${items.length === 1 ? '' : 's'}`);
   if (rebuilt > 0) io.stdout.write(`, ${rebuilt} with a rebuilt receipt`);

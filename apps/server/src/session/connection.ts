@@ -59,7 +59,11 @@ export class Connection {
    * stays raw bytes. Data payloads come in pieces as they arrive: a body's bytes are copied once, into the
    * dictionary's buffer or a file's write buffers, however small the frames.
    */
-  readonly #decoder = new FrameDecoder({ maxFrameBytes: CONTROL_FRAME_BYTES, maxControlBytes: CONTROL_FRAME_BYTES, dataPieces: true });
+  readonly #decoder = new FrameDecoder({
+    maxFrameBytes: CONTROL_FRAME_BYTES,
+    maxControlBytes: CONTROL_FRAME_BYTES,
+    dataPieces: true,
+  });
   readonly #writer: FrameWriter;
   /** No more frames are handled: the connection is ending or ended. */
   #closed = false;
@@ -295,7 +299,10 @@ export class Connection {
     ]);
     clearTimeout(timer);
     if (!drained && !this.#socketClosed) {
-      this.#log.info({ sender: this.sender, buffered: this.#socket.writableLength }, 'client does not read its answers; closing');
+      this.#log.info(
+        { sender: this.sender, buffered: this.#socket.writableLength },
+        'client does not read its answers; closing',
+      );
       this.cut('not reading');
     }
   }

@@ -104,7 +104,14 @@ export class DictPut {
         wanted: { preview: ctx.approval !== undefined, screenChars: ctx.output.showsContent ? SCREEN_MAX_BYTES : 0 },
         signal: host.signal,
       });
-      await host.approve({ kind: 'dict', id, sender, detail: format, bytes: bytes.length, ...(views.preview !== undefined ? { preview: views.preview } : {}) });
+      await host.approve({
+        kind: 'dict',
+        id,
+        sender,
+        detail: format,
+        bytes: bytes.length,
+        ...(views.preview !== undefined ? { preview: views.preview } : {}),
+      });
       const { item, duplicate } = await ctx.store.storeDict({ id, format, data: bytes, sender });
       host.send(toReceipt(item, duplicate));
       if (duplicate) return;

@@ -51,9 +51,16 @@ export class FilePut {
         host.sendDuplicate(first);
         return undefined;
       }
-      if (msg.size !== undefined && msg.size > limits.maxFileBytes) throw new FileTooLargeError(msg.size, limits.maxFileBytes);
+      if (msg.size !== undefined && msg.size > limits.maxFileBytes)
+        throw new FileTooLargeError(msg.size, limits.maxFileBytes);
       const cleaned = cleanName(msg.name);
-      await host.approve({ kind: 'file', id, sender: host.sender, detail: msg.name, ...(msg.size !== undefined ? { bytes: msg.size } : {}) });
+      await host.approve({
+        kind: 'file',
+        id,
+        sender: host.sender,
+        detail: msg.name,
+        ...(msg.size !== undefined ? { bytes: msg.size } : {}),
+      });
       // The first write buffer comes from the shared budget before `ready`; a put that cannot have it waits.
       const sink = await ctx.store.openFileSink({ id, size: msg.size, budget: ctx.budget, signal: host.signal });
       if (host.socketClosed) {
@@ -104,7 +111,10 @@ export class FilePut {
       if (duplicate) return;
       host.stats.files += 1;
       host.stats.bytes += item.bytes;
-      ctx.log.info({ sender, id: msg.id, bytes: item.bytes, encrypted: item.encrypted, path: item.path }, 'file stored');
+      ctx.log.info(
+        { sender, id: msg.id, bytes: item.bytes, encrypted: item.encrypted, path: item.path },
+        'file stored',
+      );
       output.file(item, output.showsContent ? await filePreview(item, decryptFailure, ctx.store, keys) : undefined);
     } catch (err) {
       host.putError(err, msg.id);

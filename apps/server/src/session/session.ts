@@ -59,7 +59,8 @@ export class Session {
     this.#conn = new Connection(socket, ctx.options.limits, ctx.log, {
       handle: (kind, payload) => this.#handle(kind, payload),
       welcomed: () => this.#welcomed,
-      inPut: () => this.#state === State.DictBody || this.#state === State.FileBody || this.#state === State.FileDiscard,
+      inPut: () =>
+        this.#state === State.DictBody || this.#state === State.FileBody || this.#state === State.FileDiscard,
       idle: () => this.#state === State.Idle || this.#state === State.Hello,
       closed: (reason) => this.#onClose(reason),
       release: () => this.#release(),
@@ -311,7 +312,10 @@ export class Session {
     if ((err as { code?: unknown } | null)?.code === 'ERR_STORAGE_IN_DOUBT') {
       // The store could not make sure the failed put left nothing behind: no answer would be true. The client
       // sees the connection close and retries with the same id: it gets the first receipt, or stores it anew.
-      this.#ctx.log.error({ err, sender: this.sender, id }, 'put failed and may or may not be stored; closing without an answer');
+      this.#ctx.log.error(
+        { err, sender: this.sender, id },
+        'put failed and may or may not be stored; closing without an answer',
+      );
       this.#conn.cut('storage in doubt');
       return;
     }

@@ -53,7 +53,8 @@ export async function cleanStale(
       const owner = serverIdOfItemName(name);
       if (owner === currentServerId) continue;
       const gone = owner !== undefined && owners.isGone(owner);
-      if (gone || now - (await changedAt(join(dirs.items, day, name))) > STALE_ORPHAN_MS) candidates.push({ day, name });
+      if (gone || now - (await changedAt(join(dirs.items, day, name))) > STALE_ORPHAN_MS)
+        candidates.push({ day, name });
     }
   }
   let orphans = 0;
@@ -81,7 +82,10 @@ export async function cleanStale(
   for (const name of await readdirOrEmpty(dirs.locks)) {
     const full = join(dirs.locks, name);
     const owner = serverIdOfLockName(name);
-    const stale = owner === undefined ? name.endsWith('.pending') && now - (await changedAt(full)) > STALE_ORPHAN_MS : owner !== currentServerId && owners.isGone(owner);
+    const stale =
+      owner === undefined
+        ? name.endsWith('.pending') && now - (await changedAt(full)) > STALE_ORPHAN_MS
+        : owner !== currentServerId && owners.isGone(owner);
     if (!stale) continue;
     await rm(full, { force: true });
     locks += 1;
@@ -95,7 +99,8 @@ export async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return [];
     throw err;
   }
 }

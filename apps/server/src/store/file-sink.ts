@@ -16,7 +16,15 @@ import { detectAge } from '@proj/crypto';
 import { codeOf } from '../error-code';
 import type { Logger } from '../logger';
 import { removeIfThere } from './durable';
-import { gather, releaseBuffers, startWrite, WRITE_BATCH_BYTES, WRITE_WINDOW_BYTES, writeFailure, type FileWrites } from './file-writes';
+import {
+  gather,
+  releaseBuffers,
+  startWrite,
+  WRITE_BATCH_BYTES,
+  WRITE_WINDOW_BYTES,
+  writeFailure,
+  type FileWrites,
+} from './file-writes';
 import type { CommitInput } from './group-commit';
 import type { CommitResult, FileCommitResult, FileMeta, FileSink, FileSinkOptions } from './item-store';
 
@@ -63,7 +71,19 @@ export class LocalFileSink implements FileSink {
       budget.give(base);
       throw new StorageError(`could not create a temporary file: ${(err as Error).message}`, { cause: err });
     }
-    const writes: FileWrites = { handle, size, received: 0, gather: undefined, gathered: 0, spare: [], writes: [], writingBytes: 0, budget, reserved: base, free: base };
+    const writes: FileWrites = {
+      handle,
+      size,
+      received: 0,
+      gather: undefined,
+      gathered: 0,
+      spare: [],
+      writes: [],
+      writingBytes: 0,
+      budget,
+      reserved: base,
+      free: base,
+    };
     return new LocalFileSink(store, options, tempPath, writes);
   }
 
@@ -78,7 +98,8 @@ export class LocalFileSink implements FileSink {
 
   write(payload: Buffer): Promise<void> | void {
     const put = this.#writes;
-    if (this.#head.length < HEAD_BYTES) this.#head = Buffer.concat([this.#head, payload.subarray(0, HEAD_BYTES - this.#head.length)]);
+    if (this.#head.length < HEAD_BYTES)
+      this.#head = Buffer.concat([this.#head, payload.subarray(0, HEAD_BYTES - this.#head.length)]);
     this.#hash.update(payload);
     put.received += payload.length;
     const placed = gather(put, payload);
@@ -140,7 +161,10 @@ export class LocalFileSink implements FileSink {
     try {
       const encrypted = detectAge(this.#head) !== null;
       if (encrypted !== (meta.declared === 'age')) {
-        log.warn({ sender, id, declared: meta.declared, detected: encrypted ? 'age' : 'none' }, 'declared encryption differs from the bytes; recording what the bytes are');
+        log.warn(
+          { sender, id, declared: meta.declared, detected: encrypted ? 'age' : 'none' },
+          'declared encryption differs from the bytes; recording what the bytes are',
+        );
       }
       const cleaned = meta.cleanedName;
       const fileName = encrypted && !cleaned.toLowerCase().endsWith('.age') ? `${cleaned}.age` : cleaned;

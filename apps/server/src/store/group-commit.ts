@@ -125,7 +125,17 @@ export class GroupCommit {
     const { day, time } = utcStamp(now);
     return new Promise<CommitResult>((resolve, reject) => {
       this.#active.set(input.sender, performance.now());
-      this.#queue.push({ input, now, day, time, dir: join(this.dirs.items, day), resolve, reject, temps: [], linked: [] });
+      this.#queue.push({
+        input,
+        now,
+        day,
+        time,
+        dir: join(this.dirs.items, day),
+        resolve,
+        reject,
+        temps: [],
+        linked: [],
+      });
       this.#schedule();
     });
   }
@@ -219,14 +229,18 @@ export class GroupCommit {
         if (input.plaintext) e.temps.push(input.plaintext.tempPath);
         const planned = itemFileName(e.time, this.serverId, input.id, input.fileName);
         let itemName: string;
-        if (input.data !== undefined) itemName = placeUnique(e.dir, planned, (path) => createFile(path, input.data as Uint8Array));
-        else if (input.tempPath !== undefined) itemName = placeUnique(e.dir, planned, (path) => linkSync(input.tempPath as string, path));
+        if (input.data !== undefined)
+          itemName = placeUnique(e.dir, planned, (path) => createFile(path, input.data as Uint8Array));
+        else if (input.tempPath !== undefined)
+          itemName = placeUnique(e.dir, planned, (path) => linkSync(input.tempPath as string, path));
         else throw new Error('nothing to store');
         e.linked.push(join(e.dir, itemName));
         let plainName: string | undefined;
         if (input.plaintext) {
           const { tempPath, fileName } = input.plaintext;
-          plainName = placeUnique(e.dir, itemFileName(e.time, this.serverId, input.id, fileName), (path) => linkSync(tempPath, path));
+          plainName = placeUnique(e.dir, itemFileName(e.time, this.serverId, input.id, fileName), (path) =>
+            linkSync(tempPath, path),
+          );
           e.linked.push(join(e.dir, plainName));
         }
         e.item = this.#describe(e, itemName, plainName);
@@ -243,7 +257,11 @@ export class GroupCommit {
       (e) => e.dir,
     );
     const records = placed.map((e) =>
-      encodeRecord(e.input.data !== undefined ? { item: e.item as StoredItem, data: e.input.data } : { item: e.item as StoredItem }),
+      encodeRecord(
+        e.input.data !== undefined
+          ? { item: e.item as StoredItem, data: e.input.data }
+          : { item: e.item as StoredItem },
+      ),
     );
     // Room for withdrawing every record of the batch, in blocks the segment already has (a full disk).
     const reserve = placed.reduce((n, e) => n + abortRecord(e).length, 0);
@@ -301,7 +319,10 @@ export class GroupCommit {
       await this.#journal.append(withdrawn.map(abortRecord));
     } catch (err) {
       for (const e of withdrawn) if (e.error !== undefined) e.inDoubt = true;
-      this.log.error({ err, ids: withdrawn.map((e) => e.input.id) }, 'could not withdraw failed puts from the journal: they may come back after a crash');
+      this.log.error(
+        { err, ids: withdrawn.map((e) => e.input.id) },
+        'could not withdraw failed puts from the journal: they may come back after a crash',
+      );
     }
   }
 
@@ -329,7 +350,12 @@ export class GroupCommit {
     }
     for (const e of batch) {
       if (e.inDoubt) {
-        e.reject(new StorageInDoubtError(`could not store the item, and cannot tell whether a crash would bring it back: ${(e.error as Error).message}`, { cause: e.error }));
+        e.reject(
+          new StorageInDoubtError(
+            `could not store the item, and cannot tell whether a crash would bring it back: ${(e.error as Error).message}`,
+            { cause: e.error },
+          ),
+        );
       } else if (e.error !== undefined) {
         e.reject(new StorageError(`could not store the item: ${(e.error as Error).message}`, { cause: e.error }));
       } else if (e.duplicateOf) {

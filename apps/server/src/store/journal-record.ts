@@ -43,7 +43,10 @@ export interface JournalAbort {
 
 /** One record's bytes. */
 export function encodeRecord(record: JournalRecord): Buffer {
-  return encodeBody(Buffer.from(JSON.stringify({ item: record.item, inline: record.data !== undefined })), record.data ?? new Uint8Array(0));
+  return encodeBody(
+    Buffer.from(JSON.stringify({ item: record.item, inline: record.data !== undefined })),
+    record.data ?? new Uint8Array(0),
+  );
 }
 
 /** One abort record's bytes. */
@@ -82,20 +85,31 @@ export function decodeSegment(bytes: Uint8Array): DecodedSegment {
   let at = JOURNAL_MAGIC.length;
   while (at < buf.length) {
     if (isZero(buf.subarray(at, at + 8))) break; // the zeros after the last record
-    if (buf.length - at < RECORD_PREFIX_BYTES) return { records, ...withAborts(aborts), goodBytes: at, stoppedAt: 'torn' };
+    if (buf.length - at < RECORD_PREFIX_BYTES)
+      return { records, ...withAborts(aborts), goodBytes: at, stoppedAt: 'torn' };
     const headerLength = buf.readUInt32BE(at);
     const dataLength = buf.readUInt32BE(at + 4);
     if (headerLength > MAX_HEADER_BYTES) return { records, ...withAborts(aborts), goodBytes: at, stoppedAt: 'header' };
     const end = at + RECORD_PREFIX_BYTES + headerLength + dataLength;
     if (end > buf.length) return { records, ...withAborts(aborts), goodBytes: at, stoppedAt: 'torn' };
     const body = buf.subarray(at + RECORD_PREFIX_BYTES, end);
-    if (!createHash('sha256').update(body).digest().equals(buf.subarray(at + 8, at + RECORD_PREFIX_BYTES))) {
+    if (
+      !createHash('sha256')
+        .update(body)
+        .digest()
+        .equals(buf.subarray(at + 8, at + RECORD_PREFIX_BYTES))
+    ) {
       return { records, ...withAborts(aborts), goodBytes: at, stoppedAt: 'checksum' };
     }
     const header = parseHeader(body.subarray(0, headerLength));
     if (header === undefined) return { records, ...withAborts(aborts), goodBytes: at, stoppedAt: 'header' };
     if ('abort' in header) aborts.push(header.abort);
-    else records.push(header.inline ? { item: header.item, data: Uint8Array.prototype.slice.call(body, headerLength) } : { item: header.item });
+    else
+      records.push(
+        header.inline
+          ? { item: header.item, data: Uint8Array.prototype.slice.call(body, headerLength) }
+          : { item: header.item },
+      );
     at = end;
   }
   return { records, ...withAborts(aborts), goodBytes: at };
@@ -117,7 +131,9 @@ function parseHeader(bytes: Uint8Array): { item: StoredItem; inline: boolean } |
     const { item, inline, abort } = value as { item?: unknown; inline?: unknown; abort?: unknown };
     if (abort !== undefined) {
       const a = abort as Partial<JournalAbort> | null;
-      return typeof a === 'object' && a !== null && typeof a.id === 'string' && typeof a.path === 'string' ? { abort: { id: a.id, path: a.path } } : undefined;
+      return typeof a === 'object' && a !== null && typeof a.id === 'string' && typeof a.path === 'string'
+        ? { abort: { id: a.id, path: a.path } }
+        : undefined;
     }
     if (typeof inline !== 'boolean' || !isStoredItem(item)) return undefined;
     return { item, inline };

@@ -46,7 +46,9 @@ export const CHECKPOINT_DELAY_MS = 30_000;
 export class JournalInDoubtError extends Error {
   readonly code = 'ERR_JOURNAL_IN_DOUBT';
   constructor(cause: unknown, undo: unknown) {
-    super(`journal append failed (${(cause as Error).message}) and could not be undone (${(undo as Error).message})`, { cause });
+    super(`journal append failed (${(cause as Error).message}) and could not be undone (${(undo as Error).message})`, {
+      cause,
+    });
   }
 }
 
@@ -102,7 +104,10 @@ export class Journal {
   async append(records: Buffer[], reserve = 0): Promise<void> {
     const bytes = records.length === 1 ? (records[0] as Buffer) : Buffer.concat(records);
     let segment = this.#current;
-    if (segment === undefined || (segment.size > JOURNAL_MAGIC.length && segment.size + bytes.length + reserve > segment.capacity)) {
+    if (
+      segment === undefined ||
+      (segment.size > JOURNAL_MAGIC.length && segment.size + bytes.length + reserve > segment.capacity)
+    ) {
       segment = await this.#nextSegment();
     }
     try {
@@ -128,7 +133,9 @@ export class Journal {
   /** Prepares the next segment in the background; a failure is logged here and retried at the rotation. */
   #prepareAhead(): Promise<Segment> {
     const next = this.#prepare();
-    next.catch((err: unknown) => this.log.warn({ err }, 'could not prepare the next journal segment; trying again when it is needed'));
+    next.catch((err: unknown) =>
+      this.log.warn({ err }, 'could not prepare the next journal segment; trying again when it is needed'),
+    );
     return next;
   }
 

@@ -106,7 +106,13 @@ export class ServerLock {
       if (locked.result === 'busy') throw new Error(`${pending} is locked by another process`);
       if (locked.result === 'unavailable') warnNoFlock(log, locked.reason);
       const held = locked.result === 'locked' ? 'flock' : 'none';
-      const content: LockFileContent = { serverId, pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), held };
+      const content: LockFileContent = {
+        serverId,
+        pid: process.pid,
+        host: hostname(),
+        startedAt: new Date().toISOString(),
+        held,
+      };
       writeSync(fd, `${JSON.stringify(content)}\n`, 0);
       renameSync(pending, path);
       return new ServerLock(path, fd, held);

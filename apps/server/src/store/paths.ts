@@ -68,7 +68,10 @@ export function receiptFileName(id: string): string {
 
 /** The put id in a file name: `:` becomes `_`, runs of dots one dot (a path never holds `..`), cut to 64 characters. */
 export function idForName(id: string): string {
-  return id.replace(/:/g, '_').replace(/\.{2,}/g, '.').slice(0, MAX_ID_IN_NAME);
+  return id
+    .replace(/:/g, '_')
+    .replace(/\.{2,}/g, '.')
+    .slice(0, MAX_ID_IN_NAME);
 }
 
 /** Windows device names, refused as a name's stem on any platform so the data directory can move there. */
@@ -150,7 +153,13 @@ function withCounter(base: string, n: number): string {
 }
 
 /** Absolute paths of the data directory's parts. */
-export function layout(dataDir: string): { items: string; receipts: string; tmp: string; journal: string; locks: string } {
+export function layout(dataDir: string): {
+  items: string;
+  receipts: string;
+  tmp: string;
+  journal: string;
+  locks: string;
+} {
   return {
     items: join(dataDir, ITEMS_DIR),
     receipts: join(dataDir, RECEIPTS_DIR),

@@ -43,7 +43,9 @@ export interface DamagedReceipt {
 }
 
 /** Every damaged receipt with the items that may be its: reads only. */
-export async function findDamaged(dataDir: string): Promise<{ items: StoredItem[]; damaged: Array<DamagedReceiptFile & { candidates: string[] }> }> {
+export async function findDamaged(
+  dataDir: string,
+): Promise<{ items: StoredItem[]; damaged: Array<DamagedReceiptFile & { candidates: string[] }> }> {
   const { items, damaged } = await listReceipts(dataDir);
   if (damaged.length === 0) return { items, damaged: [] };
   const referenced = new Set<string>();
@@ -64,7 +66,12 @@ export async function findDamaged(dataDir: string): Promise<{ items: StoredItem[
 }
 
 /** Rebuilds what it can (see the top of this file); returns the receipts left damaged. */
-export async function repairReceipts(dataDir: string, currentServerId: string, owners: Owners, log: Logger): Promise<{ rebuilt: number; damaged: DamagedReceipt[] }> {
+export async function repairReceipts(
+  dataDir: string,
+  currentServerId: string,
+  owners: Owners,
+  log: Logger,
+): Promise<{ rebuilt: number; damaged: DamagedReceipt[] }> {
   const { damaged } = await findDamaged(dataDir);
   let rebuilt = 0;
   let counter = 0;
@@ -83,7 +90,10 @@ export async function repairReceipts(dataDir: string, currentServerId: string, o
       }
       await fsyncPaths([layout(dataDir).receipts]);
       rebuilt += 1;
-      log.warn({ id: d.id, receipt, problem: d.problem, path: outcome.item.path, shaFrom: outcome.item.rebuilt?.shaFrom }, 'rebuilt a damaged receipt from its item');
+      log.warn(
+        { id: d.id, receipt, problem: d.problem, path: outcome.item.path, shaFrom: outcome.item.rebuilt?.shaFrom },
+        'rebuilt a damaged receipt from its item',
+      );
       continue;
     }
     left.push({ id: d.id, receipt, problem: d.problem, unrepaired: outcome.unrepaired, items: d.candidates });
@@ -95,7 +105,11 @@ export async function repairReceipts(dataDir: string, currentServerId: string, o
   return { rebuilt, damaged: left };
 }
 
-async function rebuild(dataDir: string, d: DamagedReceiptFile & { candidates: string[] }, owners: Owners): Promise<{ item: StoredItem } | { unrepaired: string }> {
+async function rebuild(
+  dataDir: string,
+  d: DamagedReceiptFile & { candidates: string[] },
+  owners: Owners,
+): Promise<{ item: StoredItem } | { unrepaired: string }> {
   const found = salvage(d.text);
   let candidates = d.candidates;
   if (typeof found.path === 'string' && candidates.includes(found.path)) {
@@ -112,16 +126,25 @@ async function rebuild(dataDir: string, d: DamagedReceiptFile & { candidates: st
   }
   const [, day, fileName] = main.split('/') as [string, string, string];
   const owner = serverIdOfItemName(fileName);
-  if (owner === undefined || !owners.isGone(owner)) return { unrepaired: 'its item belongs to a server that may still be running' };
+  if (owner === undefined || !owners.isGone(owner))
+    return { unrepaired: 'its item belongs to a server that may still be running' };
 
   const { bytes, sha256 } = await hashFile(join(dataDir, main));
-  if ((typeof found.bytes === 'number' && found.bytes !== bytes) || (typeof found.sha256 === 'string' && found.sha256 !== sha256)) {
-    return { unrepaired: `the item (${bytes} bytes, SHA-256 ${sha256}) does not match what the damaged receipt still shows` };
+  if (
+    (typeof found.bytes === 'number' && found.bytes !== bytes) ||
+    (typeof found.sha256 === 'string' && found.sha256 !== sha256)
+  ) {
+    return {
+      unrepaired: `the item (${bytes} bytes, SHA-256 ${sha256}) does not match what the damaged receipt still shows`,
+    };
   }
   const rest = fileName.replace(/^\d{6}-[0-9a-f]{8}-\d+-(?:\d+~)?/, '').slice(idForName(d.id).length + 1);
   const dictFormat = ({ 'dict.json': 'json', 'dict.xml': 'xml', 'dict.pb': 'protobuf' } as const)[rest as 'dict.json'];
   const kind = found.kind === 'dict' || found.kind === 'file' ? found.kind : dictFormat ? 'dict' : 'file';
-  const format = kind === 'dict' ? ((['json', 'xml', 'protobuf'] as const).find((f) => f === found.format) ?? dictFormat) : undefined;
+  const format =
+    kind === 'dict'
+      ? ((['json', 'xml', 'protobuf'] as const).find((f) => f === found.format) ?? dictFormat)
+      : undefined;
   const hms = fileName.slice(0, 6);
   const item: StoredItem = {
     id: d.id,
@@ -131,7 +154,10 @@ async function rebuild(dataDir: string, d: DamagedReceiptFile & { candidates: st
     sha256,
     ...(format !== undefined ? { format } : {}),
     encrypted: typeof found.encrypted === 'boolean' ? found.encrypted : main.endsWith('.age'),
-    receivedAt: typeof found.receivedAt === 'string' ? found.receivedAt : `${day}T${hms.slice(0, 2)}:${hms.slice(2, 4)}:${hms.slice(4, 6)}.000Z`,
+    receivedAt:
+      typeof found.receivedAt === 'string'
+        ? found.receivedAt
+        : `${day}T${hms.slice(0, 2)}:${hms.slice(2, 4)}:${hms.slice(4, 6)}.000Z`,
     sender: typeof found.sender === 'string' ? found.sender : 'unknown',
     ...(typeof found.name === 'string' ? { name: found.name } : {}),
     serverId: owner,
@@ -144,7 +170,18 @@ async function rebuild(dataDir: string, d: DamagedReceiptFile & { candidates: st
 /** The fields that can still be read in a damaged receipt's text (`"key": value`, each on its own). */
 function salvage(text: string): Partial<Record<keyof StoredItem, unknown>> {
   const out: Partial<Record<keyof StoredItem, unknown>> = {};
-  const keys = new Set(['path', 'plaintextPath', 'bytes', 'sha256', 'kind', 'format', 'encrypted', 'receivedAt', 'sender', 'name']);
+  const keys = new Set([
+    'path',
+    'plaintextPath',
+    'bytes',
+    'sha256',
+    'kind',
+    'format',
+    'encrypted',
+    'receivedAt',
+    'sender',
+    'name',
+  ]);
   for (const m of text.matchAll(/"(\w+)"\s*:\s*("(?:[^"\\\n]|\\.)*"|-?\d+|true|false)(?=\s*[,}\n])/g)) {
     const key = m[1] as keyof StoredItem;
     if (!keys.has(key) || key in out) continue;

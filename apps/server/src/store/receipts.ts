@@ -74,7 +74,8 @@ export function isStoredItem(value: unknown): value is StoredItem {
     typeof v['id'] === 'string' &&
     typeof v['path'] === 'string' &&
     ITEM_PATH.test(v['path']) &&
-    (v['plaintextPath'] === undefined || (typeof v['plaintextPath'] === 'string' && ITEM_PATH.test(v['plaintextPath']))) &&
+    (v['plaintextPath'] === undefined ||
+      (typeof v['plaintextPath'] === 'string' && ITEM_PATH.test(v['plaintextPath']))) &&
     typeof v['bytes'] === 'number' &&
     typeof v['sha256'] === 'string'
   );

@@ -48,7 +48,9 @@ export async function replayJournals(
   const dirs = layout(dataDir);
   const segments = (await readdirOrEmpty(dirs.journal))
     .map((name) => ({ name, owner: serverIdOfTempName(name), seq: Number(/\.(\d+)\.log$/.exec(name)?.[1]) }))
-    .filter((s) => s.owner !== undefined && s.owner !== currentServerId && Number.isInteger(s.seq) && owners.isGone(s.owner))
+    .filter(
+      (s) => s.owner !== undefined && s.owner !== currentServerId && Number.isInteger(s.seq) && owners.isGone(s.owner),
+    )
     .sort((a, b) => (a.owner === b.owner ? a.seq - b.seq : (a.owner as string) < (b.owner as string) ? -1 : 1))
     .map((s) => join(dirs.journal, s.name));
   if (segments.length === 0) return { segments: 0, restored: 0 };
@@ -62,7 +64,10 @@ export async function replayJournals(
     if (bytes === undefined) continue; // replayed by another server starting at the same time
     const d = decodeSegment(bytes);
     if (d.stoppedAt !== undefined) {
-      log.info({ segment, records: d.records.length, stoppedAt: d.stoppedAt }, 'journal segment ends in a record that was never completed');
+      log.info(
+        { segment, records: d.records.length, stoppedAt: d.stoppedAt },
+        'journal segment ends in a record that was never completed',
+      );
     }
     decoded.push(d);
   }
@@ -78,7 +83,11 @@ export async function replayJournals(
   await flushCovered(dataDir, segments, flush);
   for (const segment of segments) removeIfThere(segment);
   await fsyncPaths([dirs.journal]);
-  if (restored > 0) log.warn({ segments: segments.length, restored }, 'restored acknowledged items from the journal of a stopped server');
+  if (restored > 0)
+    log.warn(
+      { segments: segments.length, restored },
+      'restored acknowledged items from the journal of a stopped server',
+    );
   return { segments: segments.length, restored };
 }
 

@@ -42,7 +42,11 @@ export class Store implements ItemStore {
     this.dirs = layout(dataDir);
     this.#journal = new Journal(dataDir, serverId, log, journal);
     this.#commits = new GroupCommit(this.dirs, serverId, this.#journal, log);
-    this.#sinkStore = { tempPath: (purpose) => this.#tempPath(purpose), commit: (input) => this.#commits.commit(input), log };
+    this.#sinkStore = {
+      tempPath: (purpose) => this.#tempPath(purpose),
+      commit: (input) => this.#commits.commit(input),
+      log,
+    };
   }
 
   /**

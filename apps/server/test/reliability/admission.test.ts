@@ -40,7 +40,11 @@ describe('admission', () => {
   });
 
   test('silent sockets cannot lock out a client that says hello at once, also with a token (--max-connections 20)', async () => {
-    t = await startTestServer({ output: 'file', token: 'sesame', limits: { maxConnections: 20, maxPendingConnections: 20, handshakeTimeoutMs: 30_000 } });
+    t = await startTestServer({
+      output: 'file',
+      token: 'sesame',
+      limits: { maxConnections: 20, maxPendingConnections: 20, handshakeTimeoutMs: 30_000 },
+    });
     const silent: net.Socket[] = [];
     // Twice the old raw socket cap, from several addresses; none ever says hello.
     for (let i = 0; i < 120; i++) silent.push(await silentSocket(t.server.port, `127.0.0.${10 + (i % 3)}`));
@@ -63,9 +67,15 @@ describe('minimum transfer rate', () => {
   });
 
   test('20 clients dripping a dictionary body hold every slot no longer than the transfer timeout', async () => {
-    t = await startTestServer({ output: 'file', limits: { maxConnections: 20, minRateBytesPerSec: 1024, transferTimeoutMs: 800, idleTimeoutMs: 60_000 } });
-    const drippers = await Promise.all(Array.from({ length: 20 }, (_, i) => RawClient.welcomed(t.server.port, {}, `127.0.0.${20 + (i % 4)}`)));
-    for (const [i, c] of drippers.entries()) c.control({ type: 'put_dict', id: `slow-${i}`, format: 'json', bytes: 100 });
+    t = await startTestServer({
+      output: 'file',
+      limits: { maxConnections: 20, minRateBytesPerSec: 1024, transferTimeoutMs: 800, idleTimeoutMs: 60_000 },
+    });
+    const drippers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => RawClient.welcomed(t.server.port, {}, `127.0.0.${20 + (i % 4)}`)),
+    );
+    for (const [i, c] of drippers.entries())
+      c.control({ type: 'put_dict', id: `slow-${i}`, format: 'json', bytes: 100 });
     const full = await RawClient.connect(t.server.port);
     full.control({ type: 'hello', version: 1 });
     await expectError(full, 'ERR_TOO_MANY_CONNECTIONS', true);
@@ -82,7 +92,10 @@ describe('minimum transfer rate', () => {
   });
 
   test('a control frame dripped after the welcome is cut too (bytes are not activity; frames are)', async () => {
-    t = await startTestServer({ output: 'file', limits: { minRateBytesPerSec: 1024, transferTimeoutMs: 800, idleTimeoutMs: 60_000 } });
+    t = await startTestServer({
+      output: 'file',
+      limits: { minRateBytesPerSec: 1024, transferTimeoutMs: 800, idleTimeoutMs: 60_000 },
+    });
     const c = await RawClient.welcomed(t.server.port);
     const ping = encodeControlFrame({ type: 'ping', nonce: 'x'.repeat(40) });
     let off = 0;
@@ -98,7 +111,15 @@ describe('minimum transfer rate', () => {
 
   test('a transfer above the minimum rate is never cut, and a put waiting on the server does not count', async () => {
     // The budget holds one dictionary: the second client's put waits while the first one's body trickles in.
-    t = await startTestServer({ output: 'file', limits: { minRateBytesPerSec: 1024, transferTimeoutMs: 600, maxDictBytes: 1024 * 1024, maxBufferedBytes: 1024 * 1024 } });
+    t = await startTestServer({
+      output: 'file',
+      limits: {
+        minRateBytesPerSec: 1024,
+        transferTimeoutMs: 600,
+        maxDictBytes: 1024 * 1024,
+        maxBufferedBytes: 1024 * 1024,
+      },
+    });
     const steady = await RawClient.welcomed(t.server.port);
     const waiting = await RawClient.welcomed(t.server.port, {}, '127.0.0.2');
     const body = Buffer.from(`{"pad":"${'y'.repeat(1024 * 1024 - 10)}"}`);
@@ -125,8 +146,13 @@ describe('minimum transfer rate', () => {
 
   test('slow senders announcing large dictionaries hold only what they sent, not the input budget', async () => {
     // 16 clients announce 1 MiB each (16 MiB) against a 2 MiB budget, and send a few bytes; they are never cut here.
-    t = await startTestServer({ output: 'file', limits: { maxBufferedBytes: 2 * 1024 * 1024, transferTimeoutMs: 60_000, minRateBytesPerSec: 1 } });
-    const hogs = await Promise.all(Array.from({ length: 16 }, (_, i) => RawClient.welcomed(t.server.port, {}, `127.0.0.${30 + (i % 4)}`)));
+    t = await startTestServer({
+      output: 'file',
+      limits: { maxBufferedBytes: 2 * 1024 * 1024, transferTimeoutMs: 60_000, minRateBytesPerSec: 1 },
+    });
+    const hogs = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => RawClient.welcomed(t.server.port, {}, `127.0.0.${30 + (i % 4)}`)),
+    );
     for (const [i, c] of hogs.entries()) {
       c.control({ type: 'put_dict', id: `hog-${i}`, format: 'json', bytes: 1024 * 1024 });
       c.raw(frame(Buffer.from('{"a":')));

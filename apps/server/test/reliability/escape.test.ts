@@ -37,7 +37,8 @@ const HOSTILE_TEXT = [
 const HOSTILE_NAME = `report\u202etxt.exe${ESC}]0;t${BEL}\u009b.txt`;
 
 /** Lines of stdout the server may print of its own in this test; every other line must be behind the gutter. */
-const SERVER_LINE = /^(generated an age identity in |listening on |client 127\.0\.0\.1:\d+ (connected|disconnected: )|saved (dict d-1|file f-1) |\(|stopped$)/;
+const SERVER_LINE =
+  /^(generated an age identity in |listening on |client 127\.0\.0\.1:\d+ (connected|disconnected: )|saved (dict d-1|file f-1) |\(|stopped$)/;
 
 describe('terminal escape injection', () => {
   let t: TestServer | undefined;
@@ -49,7 +50,10 @@ describe('terminal escape injection', () => {
   it('a hostile text file, file name and dictionary reach standard output escaped, and no content passes for a server line', async () => {
     t = await startTestServer({ output: 'both' });
     const client = await connect({ port: t.server.port });
-    await client.sendDict({ [`key${ESC}[31m\u009b`]: `value ${ESC}]52;c;aGk=${BEL} \u202erevo\u2069`, list: ['\u0085', '\u202d'] }, { id: 'd-1' });
+    await client.sendDict(
+      { [`key${ESC}[31m\u009b`]: `value ${ESC}]52;c;aGk=${BEL} \u202erevo\u2069`, list: ['\u0085', '\u202d'] },
+      { id: 'd-1' },
+    );
     await client.sendStream(chunks(Buffer.from(HOSTILE_TEXT)), { id: 'f-1', name: HOSTILE_NAME });
     await client.close();
     const server = t;
@@ -96,7 +100,21 @@ describe('terminal escape injection', () => {
 
     it('shows the file name and the dictionary preview escaped', async () => {
       const tmp = await makeTempDir('escape-ask-');
-      const args = [MAIN_JS, '--log-level', 'warn', '--port', '0', '--data-dir', join(tmp.path, 'data'), '--output', 'file', '--no-decrypt', '--host', '127.0.0.1', '--ask'];
+      const args = [
+        MAIN_JS,
+        '--log-level',
+        'warn',
+        '--port',
+        '0',
+        '--data-dir',
+        join(tmp.path, 'data'),
+        '--output',
+        'file',
+        '--no-decrypt',
+        '--host',
+        '127.0.0.1',
+        '--ask',
+      ];
       const pty = new Pty(process.execPath, args, { cwd: tmp.path, env: { INIT_CWD: '' } });
       try {
         const line = await pty.expect(/listening on 127\.0\.0\.1:\d+/);

@@ -18,9 +18,31 @@ export function seededBytes(rng: Rng, n: number): Buffer {
 }
 
 export const HOSTILE_NAMES = [
-  '../../../../etc/passwd', '/etc/shadow', '..\\..\\windows\\system32\\x.dll', 'a/../../b.txt', '..', '.', '/', '\\',
-  'CON', 'nul.txt', 'com1', '\u0000evil', 'line\nbreak\r.txt', '\ud800\udfff\ud800.bin', '\udc00lone', '..%2f..%2fx',
-  'ok.txt', '‮txt.exe', 'x'.repeat(1024), 'é'.repeat(500), '.hidden', 'trailing...', ' ', '😀.png', 'a:b*c?d"e<f>g|h',
+  '../../../../etc/passwd',
+  '/etc/shadow',
+  '..\\..\\windows\\system32\\x.dll',
+  'a/../../b.txt',
+  '..',
+  '.',
+  '/',
+  '\\',
+  'CON',
+  'nul.txt',
+  'com1',
+  '\u0000evil',
+  'line\nbreak\r.txt',
+  '\ud800\udfff\ud800.bin',
+  '\udc00lone',
+  '..%2f..%2fx',
+  'ok.txt',
+  '‮txt.exe',
+  'x'.repeat(1024),
+  'é'.repeat(500),
+  '.hidden',
+  'trailing...',
+  ' ',
+  '😀.png',
+  'a:b*c?d"e<f>g|h',
 ];
 /** Names that clean to nothing: refused at put_file, so the data frames that follow end the session. */
 export const UNUSABLE_NAMES = new Set(['..', '.', '/', '\\', ' ']);
@@ -60,27 +82,71 @@ export function paddedDict(rng: Rng, format: 'json' | 'xml' | 'protobuf', bytes:
 export function hostileDictBody(rng: Rng): { format: 'json' | 'xml' | 'protobuf'; body: Buffer; what: string } {
   const deep = rng.int(17, 5000);
   const choices: Array<() => { format: 'json' | 'xml' | 'protobuf'; body: Buffer; what: string }> = [
-    () => ({ format: 'json', body: Buffer.from(`${'{"a":'.repeat(deep)}1${'}'.repeat(deep)}`), what: `deep json ${deep}` }),
-    () => ({ format: 'json', body: Buffer.from(`{"a":${'['.repeat(deep)}${']'.repeat(deep)}}`), what: `deep json array ${deep}` }),
+    () => ({
+      format: 'json',
+      body: Buffer.from(`${'{"a":'.repeat(deep)}1${'}'.repeat(deep)}`),
+      what: `deep json ${deep}`,
+    }),
+    () => ({
+      format: 'json',
+      body: Buffer.from(`{"a":${'['.repeat(deep)}${']'.repeat(deep)}}`),
+      what: `deep json array ${deep}`,
+    }),
     () => ({ format: 'json', body: Buffer.from(`{"a":[${'0,'.repeat(10_000)}0]}`), what: 'wide json array' }),
     () => ({ format: 'json', body: Buffer.from(`[1,2,3]`), what: 'json array root' }),
     () => ({ format: 'json', body: Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d]), what: 'json BOM' }),
-    () => ({ format: 'json', body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]), what: 'json invalid utf-8' }),
+    () => ({
+      format: 'json',
+      body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]),
+      what: 'json invalid utf-8',
+    }),
     () => ({ format: 'json', body: Buffer.from('{"a":1e999}'), what: 'json infinity' }),
     () => ({ format: 'json', body: Buffer.from('{"a":"\\ud800"}'), what: 'json lone surrogate' }),
     () => ({ format: 'json', body: Buffer.from('{"__proto__":{"polluted":1}}'), what: 'json __proto__' }),
     () => ({ format: 'json', body: Buffer.from('{"a":'), what: 'json truncated' }),
     () => ({ format: 'json', body: Buffer.from(`{"${'"'.repeat(3)}`), what: 'json quotes' }),
-    () => ({ format: 'xml', body: Buffer.from('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><dict><string key="a">&lol2;</string></dict>'), what: 'xml billion laughs' }),
-    () => ({ format: 'xml', body: Buffer.from('<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><dict><string key="a">&xxe;</string></dict>'), what: 'xml xxe' }),
+    () => ({
+      format: 'xml',
+      body: Buffer.from(
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><dict><string key="a">&lol2;</string></dict>',
+      ),
+      what: 'xml billion laughs',
+    }),
+    () => ({
+      format: 'xml',
+      body: Buffer.from(
+        '<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><dict><string key="a">&xxe;</string></dict>',
+      ),
+      what: 'xml xxe',
+    }),
     () => ({ format: 'xml', body: Buffer.from('<?php system("id") ?><dict/>'), what: 'xml processing instruction' }),
-    () => ({ format: 'xml', body: Buffer.from(`${'<dict><dict key="a">'.repeat(deep)}${'</dict></dict>'.repeat(deep)}`), what: `deep xml ${deep}` }),
+    () => ({
+      format: 'xml',
+      body: Buffer.from(`${'<dict><dict key="a">'.repeat(deep)}${'</dict></dict>'.repeat(deep)}`),
+      what: `deep xml ${deep}`,
+    }),
     () => ({ format: 'xml', body: Buffer.from('<dict><string key="a">unclosed</dict>'), what: 'xml malformed' }),
     () => ({ format: 'xml', body: Buffer.from('<dict><number key="a">NaN</number></dict>'), what: 'xml NaN' }),
-    () => ({ format: 'xml', body: Buffer.from('<dict xmlns:x="urn:x"><x:evil key="a"/></dict>'), what: 'xml unknown element' }),
-    () => ({ format: 'xml', body: Buffer.concat([Buffer.from('<dict><string key="'), Buffer.from([0xc3, 0x28]), Buffer.from('">x</string></dict>')]), what: 'xml invalid utf-8' }),
+    () => ({
+      format: 'xml',
+      body: Buffer.from('<dict xmlns:x="urn:x"><x:evil key="a"/></dict>'),
+      what: 'xml unknown element',
+    }),
+    () => ({
+      format: 'xml',
+      body: Buffer.concat([
+        Buffer.from('<dict><string key="'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('">x</string></dict>'),
+      ]),
+      what: 'xml invalid utf-8',
+    }),
     () => ({ format: 'protobuf', body: seededBytes(rng, rng.int(0, 512)), what: 'garbage protobuf' }),
-    () => ({ format: 'protobuf', body: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), what: 'protobuf length lie' }),
+    () => ({
+      format: 'protobuf',
+      body: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+      what: 'protobuf length lie',
+    }),
     () => {
       // Nested Struct -> Value -> Struct ... `deep` times: field 1 (entry) { key "a", value { struct_value { … } } }.
       let inner = Buffer.alloc(0);
@@ -91,7 +157,11 @@ export function hostileDictBody(rng: Rng): { format: 'json' | 'xml' | 'protobuf'
       }
       return { format: 'protobuf', body: inner, what: `deep protobuf ${Math.min(deep, 400)}` };
     },
-    () => ({ format: rng.pick(['json', 'xml', 'protobuf'] as const), body: seededBytes(rng, rng.int(1, 2048)), what: 'random bytes as a dictionary' }),
+    () => ({
+      format: rng.pick(['json', 'xml', 'protobuf'] as const),
+      body: seededBytes(rng, rng.int(1, 2048)),
+      what: 'random bytes as a dictionary',
+    }),
   ];
   return rng.pick(choices)();
 }
@@ -115,14 +185,20 @@ export function brokenHello(rng: Rng): [string, Buffer] {
     ['hello v2', ctl({ type: 'hello', version: 2 })],
     ['hello v0', ctl({ type: 'hello', version: 0 })],
     ['hello unknown field', ctl({ type: 'hello', version: 1, root: true })],
-    ['hello huge capabilities', ctl({ type: 'hello', version: 1, capabilities: Array.from({ length: 65 }, () => 'c') })],
+    [
+      'hello huge capabilities',
+      ctl({ type: 'hello', version: 1, capabilities: Array.from({ length: 65 }, () => 'c') }),
+    ],
     ['hello with a token', ctl({ type: 'hello', version: 1, token: 'nobody-asked' })],
     ['put before hello', ctl({ type: 'put_dict', id: 'early', format: 'json', bytes: 2 })],
     ['data before hello', dataFrame(Buffer.from('{}'))],
     ['random bytes first', seededBytes(rng, rng.int(1, 300))],
     ['huge frame first', encodeFrameHeader(FrameKind.Control, 0xffffffff)],
     ['bad kind first', Buffer.from([0, 0, 0, 0, rng.int(3, 255)])],
-    ['non-JSON control', Buffer.concat([encodeFrameHeader(FrameKind.Control, 4), Buffer.from([0xff, 0xfe, 0x00, 0x7b])])],
+    [
+      'non-JSON control',
+      Buffer.concat([encodeFrameHeader(FrameKind.Control, 4), Buffer.from([0xff, 0xfe, 0x00, 0x7b])]),
+    ],
   ]);
 }
 
@@ -133,9 +209,24 @@ export function wrongOrder(rng: Rng, id: string): [string, Buffer[], boolean] {
     ['stray data', [dataFrame(seededBytes(rng, rng.int(0, 100)))], false],
     ['second hello', [ctl({ type: 'hello', version: 1 })], false],
     ['cancel nothing', [ctl({ type: 'cancel', id })], true],
-    ['put during put', [ctl({ type: 'put_file', id, name: 'a' }), ctl({ type: 'put_dict', id: `${id}x`, format: 'json', bytes: 2 })], false],
-    ['file_end for another id', [ctl({ type: 'put_file', id, name: 'a' }), ctl({ type: 'file_end', id: `${id}x`, bytes: 0, sha256: sha256(Buffer.alloc(0)) })], false],
-    ['cancel mid-file', [ctl({ type: 'put_file', id, name: 'a' }), dataFrame(seededBytes(rng, 1000)), ctl({ type: 'cancel', id })], true],
+    [
+      'put during put',
+      [ctl({ type: 'put_file', id, name: 'a' }), ctl({ type: 'put_dict', id: `${id}x`, format: 'json', bytes: 2 })],
+      false,
+    ],
+    [
+      'file_end for another id',
+      [
+        ctl({ type: 'put_file', id, name: 'a' }),
+        ctl({ type: 'file_end', id: `${id}x`, bytes: 0, sha256: sha256(Buffer.alloc(0)) }),
+      ],
+      false,
+    ],
+    [
+      'cancel mid-file',
+      [ctl({ type: 'put_file', id, name: 'a' }), dataFrame(seededBytes(rng, 1000)), ctl({ type: 'cancel', id })],
+      true,
+    ],
     ['welcome from a client', [ctl({ type: 'welcome', version: 1 })], false],
   ]);
 }
@@ -154,8 +245,20 @@ export function brokenEnvelope(rng: Rng): [string, Buffer] {
     ['long name', ctl({ type: 'put_file', id: 'x', name: 'n'.repeat(1025) })],
     ['array envelope', ctl([1, 2, 3])],
     ['not JSON', Buffer.concat([encodeFrameHeader(FrameKind.Control, 5), Buffer.from('hello')])],
-    ['invalid UTF-8 JSON', Buffer.concat([encodeFrameHeader(FrameKind.Control, 12), Buffer.from('{"type":"\xff"}', 'latin1').subarray(0, 12)])],
-    ['deep JSON envelope', (() => { const t = `${'['.repeat(20_000)}${']'.repeat(20_000)}`; return Buffer.concat([encodeFrameHeader(FrameKind.Control, t.length), Buffer.from(t)]); })()],
+    [
+      'invalid UTF-8 JSON',
+      Buffer.concat([
+        encodeFrameHeader(FrameKind.Control, 12),
+        Buffer.from('{"type":"\xff"}', 'latin1').subarray(0, 12),
+      ]),
+    ],
+    [
+      'deep JSON envelope',
+      (() => {
+        const t = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+        return Buffer.concat([encodeFrameHeader(FrameKind.Control, t.length), Buffer.from(t)]);
+      })(),
+    ],
     ['huge dict declared', ctl({ type: 'put_dict', id: 'x', format: 'json', bytes: 2 ** 40 })],
   ]);
 }
@@ -163,7 +266,10 @@ export function brokenEnvelope(rng: Rng): [string, Buffer] {
 /** Bytes that lie about framing, by name. */
 export function framingLie(rng: Rng): [string, Buffer] {
   return rng.pick<[string, Buffer]>([
-    ['huge frame', encodeFrameHeader(rng.pick([FrameKind.Control, FrameKind.Data]), rng.int(64 * 1024 + 1, 0xffffffff))],
+    [
+      'huge frame',
+      encodeFrameHeader(rng.pick([FrameKind.Control, FrameKind.Data]), rng.int(64 * 1024 + 1, 0xffffffff)),
+    ],
     ['bad kind', Buffer.concat([Buffer.from([0, 0, 0, 1, rng.pick([0, 3, 0x7f, 0xff])]), Buffer.from([0])])],
     ['short frame', Buffer.concat([encodeFrameHeader(FrameKind.Control, 100), Buffer.from('{"type":"ping"}')])],
     ['random bytes', seededBytes(rng, rng.int(1, 4000))],

@@ -6,7 +6,20 @@
  */
 import { FRAME_HEADER_BYTES, FrameKind } from '@proj/protocol/wire';
 import { encodeDict } from '@proj/protocol/dict';
-import { brokenEnvelope, brokenHello, ctl, dataFrame, framingLie, HOSTILE_NAMES, hostileDictBody, paddedDict, randomDict, seededBytes, UNUSABLE_NAMES, wrongOrder } from './fuzz-grammar';
+import {
+  brokenEnvelope,
+  brokenHello,
+  ctl,
+  dataFrame,
+  framingLie,
+  HOSTILE_NAMES,
+  hostileDictBody,
+  paddedDict,
+  randomDict,
+  seededBytes,
+  UNUSABLE_NAMES,
+  wrongOrder,
+} from './fuzz-grammar';
 import { Rng, sha256 } from './harness';
 
 /**
@@ -84,7 +97,10 @@ export class Builder {
   length = 0;
   frames = 0;
 
-  constructor(readonly rng: Rng, readonly seed: number) {}
+  constructor(
+    readonly rng: Rng,
+    readonly seed: number,
+  ) {}
 
   /** Appends `b`, holding `n` frames (counted for the figures). */
   push(b: Buffer, n = 1): void {
@@ -154,7 +170,14 @@ export class Builder {
     this.push(out, sizes.length);
   }
 
-  validDict(format: 'json' | 'xml' | 'protobuf', body: Buffer, what: string, framing = this.framing(), id = this.id(), window = ONE_BYTE_WINDOW): string {
+  validDict(
+    format: 'json' | 'xml' | 'protobuf',
+    body: Buffer,
+    what: string,
+    framing = this.framing(),
+    id = this.id(),
+    window = ONE_BYTE_WINDOW,
+  ): string {
     const start = this.length;
     this.push(ctl({ type: 'put_dict', id, format, bytes: body.length }));
     this.body(body, framing, window);
@@ -171,7 +194,12 @@ export class Builder {
     this.push(ctl({ type: 'file_end', id, bytes: body.length, sha256: sha256(body) }));
     const usable = !UNUSABLE_NAMES.has(name);
     if (usable) this.valid.set(id, { sha256: sha256(body), bytes: body.length });
-    this.step(start, `${what} ${body.length} name=${JSON.stringify(name.slice(0, 20))} (${framing})`, { predictable: usable, kind: 'put', id, framing });
+    this.step(start, `${what} ${body.length} name=${JSON.stringify(name.slice(0, 20))} (${framing})`, {
+      predictable: usable,
+      kind: 'put',
+      id,
+      framing,
+    });
     return id;
   }
 
@@ -191,7 +219,17 @@ export class Builder {
 
   session(mode: Mode, cut: number, drip?: Session['drip']): Session {
     const bytes = Buffer.concat(this.parts);
-    return { seed: this.seed, mode, steps: this.steps, bytes, frameEnds: this.frameEnds(bytes), frames: this.frames, valid: this.valid, cut, ...(drip ? { drip } : {}) };
+    return {
+      seed: this.seed,
+      mode,
+      steps: this.steps,
+      bytes,
+      frameEnds: this.frameEnds(bytes),
+      frames: this.frames,
+      valid: this.valid,
+      cut,
+      ...(drip ? { drip } : {}),
+    };
   }
 
   /** Where frames end (and 0), read from the headers up to the first unpredictable step (after it, bytes may lie). */
@@ -253,7 +291,9 @@ function hello(b: Builder, pValid: number): void {
   const { rng } = b;
   const start = b.length;
   if (rng.next() < pValid) {
-    b.push(ctl({ type: 'hello', version: 1, ...(rng.bool(0.3) ? { agent: 'fuzz', capabilities: ['x', 'resume'] } : {}) }));
+    b.push(
+      ctl({ type: 'hello', version: 1, ...(rng.bool(0.3) ? { agent: 'fuzz', capabilities: ['x', 'resume'] } : {}) }),
+    );
     b.step(start, 'hello', { predictable: true, kind: 'hello' });
     return;
   }
@@ -276,14 +316,20 @@ function drawStep(b: Builder, share: number): void {
     const { format, body, what } = hostileDictBody(rng);
     const id = b.id();
     const lie = rng.next();
-    const declared = lie < 0.8 ? body.length : lie < 0.9 ? body.length + rng.int(1, 100) : Math.max(0, body.length - rng.int(1, 100));
+    const declared =
+      lie < 0.8 ? body.length : lie < 0.9 ? body.length + rng.int(1, 100) : Math.max(0, body.length - rng.int(1, 100));
     const framing = b.framing();
     const start = b.length;
     b.push(ctl({ type: 'put_dict', id, format, bytes: declared }));
     b.body(body, framing);
     // Refused as a whole once its declared bytes arrive, unless it lies about them or is over the limit (fatal).
     const predictable = declared === body.length && declared <= LIMITS.maxDictBytes;
-    b.step(start, `hostile dict: ${what}, declared ${declared} of ${body.length} (${framing})`, { predictable, kind: 'put', id, framing });
+    b.step(start, `hostile dict: ${what}, declared ${declared} of ${body.length} (${framing})`, {
+      predictable,
+      kind: 'put',
+      id,
+      framing,
+    });
   } else if (r < 0.58) {
     // A file put with a lie: wrong checksum, wrong count, size exceeded, 10 GiB declared, an offset, over the limit.
     const body = seededBytes(rng, rng.int(1, 50_000));
@@ -292,14 +338,28 @@ function drawStep(b: Builder, share: number): void {
     const size = kind === 2 ? body.length - 1 : kind === 3 ? 10 * 1024 * 1024 * 1024 : undefined;
     const framing = b.framing();
     const start = b.length;
-    b.push(ctl({ type: 'put_file', id, name: 'lie.bin', ...(size !== undefined ? { size } : {}), ...(kind === 4 ? { offset: 5 } : {}) }));
+    b.push(
+      ctl({
+        type: 'put_file',
+        id,
+        name: 'lie.bin',
+        ...(size !== undefined ? { size } : {}),
+        ...(kind === 4 ? { offset: 5 } : {}),
+      }),
+    );
     b.body(body, framing);
     if (kind === 5) b.body(seededBytes(rng, 300_000), framing);
     const sum = kind === 0 ? sha256(Buffer.from('other')) : sha256(body);
     b.push(ctl({ type: 'file_end', id, bytes: kind === 1 ? body.length + 1 : body.length, sha256: sum }));
     // Refused before `ready` (kinds 3, 4), its data frames end the session; refused in its data (2, 5), the
     // answer comes before file_end and the rest is skipped.
-    b.step(start, `lying file kind ${kind} (${framing})`, { predictable: kind !== 3 && kind !== 4, kind: 'put', id, early: kind === 2 || kind === 5, framing });
+    b.step(start, `lying file kind ${kind} (${framing})`, {
+      predictable: kind !== 3 && kind !== 4,
+      kind: 'put',
+      id,
+      early: kind === 2 || kind === 5,
+      framing,
+    });
   } else if (r < 0.66) {
     b.ping();
   } else if (r < 0.71) {

@@ -27,7 +27,16 @@ import type { ServerMessage } from '@proj/protocol/wire';
 import { makeTempDir } from '@proj/test-utils';
 import { startTestServer, waitFor, type TestServer } from '../helpers';
 import { DRIP_TICK_MS, finalNonce, generate, LIMITS, type Session } from './fuzz-sessions';
-import { auditDataDir, baseSeed, checkAcknowledged, checkStoredWereAcknowledged, Probe, recordFigures, Rng, scale } from './harness';
+import {
+  auditDataDir,
+  baseSeed,
+  checkAcknowledged,
+  checkStoredWereAcknowledged,
+  Probe,
+  recordFigures,
+  Rng,
+  scale,
+} from './harness';
 
 const SESSIONS = Number(process.env['RELIABILITY_FUZZ_SESSIONS'] ?? scale(600, 12_000));
 const CONCURRENCY = Number(process.env['RELIABILITY_FUZZ_CONCURRENCY'] ?? scale(64, 64));
@@ -111,7 +120,12 @@ async function runSession(port: number, s: Session): Promise<Outcome> {
 }
 
 /** Checks what the server sent one session against what the session's bytes owe (see the file's comment). */
-function judge(s: Session, messages: ServerMessage[], { closed, ended }: { closed: boolean; ended: boolean }, sent: number): Outcome {
+function judge(
+  s: Session,
+  messages: ServerMessage[],
+  { closed, ended }: { closed: boolean; ended: boolean },
+  sent: number,
+): Outcome {
   const failures: string[] = [];
   const acked: Receipt[] = [];
   const codes: string[] = [];
@@ -131,9 +145,11 @@ function judge(s: Session, messages: ServerMessage[], { closed, ended }: { close
       answered(m.id);
       acked.push(m);
       const expected = s.valid.get(m.id);
-      if (expected && (expected.sha256 !== m.sha256 || expected.bytes !== m.bytes)) failures.push(`receipt ${m.id} does not match what was sent`);
+      if (expected && (expected.sha256 !== m.sha256 || expected.bytes !== m.bytes))
+        failures.push(`receipt ${m.id} does not match what was sent`);
       const first = firsts.get(m.id);
-      if (first !== undefined && (first !== m.path || !m.duplicate)) failures.push(`second receipt of ${m.id} is not the first one, duplicate`);
+      if (first !== undefined && (first !== m.path || !m.duplicate))
+        failures.push(`second receipt of ${m.id} is not the first one, duplicate`);
       if (first === undefined) firsts.set(m.id, m.path);
     } else if (m.type === 'pong') {
       pongs += 1;
@@ -173,32 +189,47 @@ function judge(s: Session, messages: ServerMessage[], { closed, ended }: { close
   const neverStored: string[] = [];
   for (const [id, o] of owed) {
     const got = answers.get(id) ?? 0;
-    if (got < o.min || got > o.max) failures.push(`put ${id}: ${got} answers, owed ${o.min === o.max ? o.min : `${o.min} or ${o.max}`}`);
+    if (got < o.min || got > o.max)
+      failures.push(`put ${id}: ${got} answers, owed ${o.min === o.max ? o.min : `${o.min} or ${o.max}`}`);
     if (!o.whole) neverStored.push(id);
   }
 
   let ending: string;
   if (exact) {
     ending = `${s.mode}: ${lastFatal ?? last?.type ?? 'nothing'}`;
-    if ((messages[0]?.type === 'welcome') !== helloWhole) failures.push(`welcome ${helloWhole ? 'missing' : 'sent for an incomplete hello'}`);
+    if ((messages[0]?.type === 'welcome') !== helloWhole)
+      failures.push(`welcome ${helloWhole ? 'missing' : 'sent for an incomplete hello'}`);
     if (pongs !== pingsOwed) failures.push(`${pongs} pongs for ${pingsOwed} whole pings`);
-    if (messages.some((m) => m.type === 'bye') !== byeWhole || (byeWhole && last?.type !== 'bye')) failures.push(`bye ${byeWhole ? 'sent whole but not answered last' : 'answered but not sent whole'}`);
+    if (messages.some((m) => m.type === 'bye') !== byeWhole || (byeWhole && last?.type !== 'bye'))
+      failures.push(`bye ${byeWhole ? 'sent whole but not answered last' : 'answered but not sent whole'}`);
     // What must end the session: nothing (ping, half-close at a frame boundary), or one fatal error.
-    const owedFatal = s.mode === 'drip' ? 'ERR_TOO_SLOW' : s.mode === 'half-close' && !s.frameEnds.includes(sent) ? 'ERR_FRAME_TRUNCATED' : undefined;
+    const owedFatal =
+      s.mode === 'drip'
+        ? 'ERR_TOO_SLOW'
+        : s.mode === 'half-close' && !s.frameEnds.includes(sent)
+          ? 'ERR_FRAME_TRUNCATED'
+          : undefined;
     if (fatals.join() !== (owedFatal ?? '') || lastFatal !== owedFatal) {
-      failures.push(`fatal errors [${fatals.join(', ')}], owed [${owedFatal ?? ''}] (last message ${JSON.stringify(last)?.slice(0, 200)})`);
+      failures.push(
+        `fatal errors [${fatals.join(', ')}], owed [${owedFatal ?? ''}] (last message ${JSON.stringify(last)?.slice(0, 200)})`,
+      );
     }
-    if ((s.mode !== 'ping' || byeWhole) && !ended) failures.push(`the server did not end the connection within ${DEADLINE_MS} ms (hang, or a reset)`);
-    if (s.mode === 'ping' && !byeWhole && !messages.some((m) => m.type === 'pong' && m.nonce === finalNonce(s.seed))) failures.push('no answer to the final ping');
-    if (s.mode === 'drip' && sent >= s.bytes.length) failures.push('the dripped put was sent whole before the server cut it');
+    if ((s.mode !== 'ping' || byeWhole) && !ended)
+      failures.push(`the server did not end the connection within ${DEADLINE_MS} ms (hang, or a reset)`);
+    if (s.mode === 'ping' && !byeWhole && !messages.some((m) => m.type === 'pong' && m.nonce === finalNonce(s.seed)))
+      failures.push('no answer to the final ping');
+    if (s.mode === 'drip' && sent >= s.bytes.length)
+      failures.push('the dripped put was sent whole before the server cut it');
   } else {
     // Some step may end the session or change how the rest is read: it ends with a pong or `bye`, or a coded
     // fatal error then a close, and a half-closed one with a close, within the deadline.
     const pong = messages.some((m) => m.type === 'pong' && m.nonce === finalNonce(s.seed));
     ending = `${s.mode}: ${pong ? 'pong' : lastFatal ? 'fatal error' : (last?.type ?? 'nothing')} (not exact)`;
     if (s.mode === 'ping' && !pong && !closed) failures.push(`no answer and no close within ${DEADLINE_MS} ms (hang)`);
-    if (s.mode === 'ping' && !pong && closed && last?.type !== 'bye' && !lastFatal) failures.push(`closed without a coded fatal error; last message ${JSON.stringify(last)?.slice(0, 200)}`);
-    if (s.mode === 'half-close' && !closed) failures.push(`the server did not close within ${DEADLINE_MS} ms of the FIN (hang)`);
+    if (s.mode === 'ping' && !pong && closed && last?.type !== 'bye' && !lastFatal)
+      failures.push(`closed without a coded fatal error; last message ${JSON.stringify(last)?.slice(0, 200)}`);
+    if (s.mode === 'half-close' && !closed)
+      failures.push(`the server did not close within ${DEADLINE_MS} ms of the FIN (hang)`);
   }
   return { failures, acked, codes, ending, neverStored, exact, owedChecked: owed.size + (exact ? pingsOwed : 0) };
 }
@@ -210,99 +241,128 @@ describe('fuzzed sessions at the socket', () => {
 
   beforeAll(async () => {
     parent = await makeTempDir('fuzz-parent-');
-    t = await startTestServer({ dataDir: join(parent.path, 'data'), output: 'file', logLevel: 'silent', limits: LIMITS });
+    t = await startTestServer({
+      dataDir: join(parent.path, 'data'),
+      output: 'file',
+      logLevel: 'silent',
+      limits: LIMITS,
+    });
   });
   afterAll(async () => {
     await t.server.close(0);
     await parent.remove();
   });
 
-  it(`${SESSIONS} sessions: never a crash, a hang, an uncoded close or a stray file; every answer owed; receipts sent = stored`, async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (e: unknown): void => void unhandled.push(e);
-    process.on('unhandledRejection', onUnhandled);
-    const allAcked = new Map<string, { id: string; path: string; sha256: string; bytes: number }>();
-    const neverStored = new Set<string>();
-    const codes = new Map<string, number>();
-    const endings = new Map<string, number>();
-    const framings = new Map<string, number>();
-    const count = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
-    let frames = 0;
-    let bytes = 0;
-    let exact = 0;
-    let owedChecked = 0;
-    let healthChecks = 0;
-    const started = Date.now();
-    const lag = monitorEventLoopDelay({ resolution: 10 });
-    lag.enable();
-    try {
-      for (let b = 0; b < SESSIONS; b += BATCH) {
-        const failures: string[] = [];
-        let next = b;
-        const end = Math.min(b + BATCH, SESSIONS);
-        const worker = async (): Promise<void> => {
-          while (next < end) {
-            const index = next++;
-            const s = generate((seed + index) >>> 0, index % DRIP_EVERY === DRIP_EVERY - 1);
-            frames += s.frames;
-            bytes += s.bytes.length;
-            for (const step of s.steps) if (step.framing) count(framings, step.framing);
-            const o = await runSession(t.server.port, s);
-            for (const a of o.acked) allAcked.set(a.id, a);
-            for (const id of o.neverStored) neverStored.add(id);
-            for (const c of o.codes) count(codes, c);
-            count(endings, o.ending);
-            if (o.exact) exact += 1;
-            owedChecked += o.owedChecked;
-            const cut = s.mode === 'half-close' ? ` (FIN after ${s.cut} of ${s.bytes.length} bytes)` : s.mode === 'drip' ? ` (dripped from byte ${s.drip?.at})` : '';
-            for (const f of o.failures) failures.push(`seed ${s.seed} ${s.mode}${cut}: ${f}\n  session: ${s.steps.map((x) => x.what).join(' | ')}`);
+  it(
+    `${SESSIONS} sessions: never a crash, a hang, an uncoded close or a stray file; every answer owed; receipts sent = stored`,
+    async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (e: unknown): void => void unhandled.push(e);
+      process.on('unhandledRejection', onUnhandled);
+      const allAcked = new Map<string, { id: string; path: string; sha256: string; bytes: number }>();
+      const neverStored = new Set<string>();
+      const codes = new Map<string, number>();
+      const endings = new Map<string, number>();
+      const framings = new Map<string, number>();
+      const count = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
+      let frames = 0;
+      let bytes = 0;
+      let exact = 0;
+      let owedChecked = 0;
+      let healthChecks = 0;
+      const started = Date.now();
+      const lag = monitorEventLoopDelay({ resolution: 10 });
+      lag.enable();
+      try {
+        for (let b = 0; b < SESSIONS; b += BATCH) {
+          const failures: string[] = [];
+          let next = b;
+          const end = Math.min(b + BATCH, SESSIONS);
+          const worker = async (): Promise<void> => {
+            while (next < end) {
+              const index = next++;
+              const s = generate((seed + index) >>> 0, index % DRIP_EVERY === DRIP_EVERY - 1);
+              frames += s.frames;
+              bytes += s.bytes.length;
+              for (const step of s.steps) if (step.framing) count(framings, step.framing);
+              const o = await runSession(t.server.port, s);
+              for (const a of o.acked) allAcked.set(a.id, a);
+              for (const id of o.neverStored) neverStored.add(id);
+              for (const c of o.codes) count(codes, c);
+              count(endings, o.ending);
+              if (o.exact) exact += 1;
+              owedChecked += o.owedChecked;
+              const cut =
+                s.mode === 'half-close'
+                  ? ` (FIN after ${s.cut} of ${s.bytes.length} bytes)`
+                  : s.mode === 'drip'
+                    ? ` (dripped from byte ${s.drip?.at})`
+                    : '';
+              for (const f of o.failures)
+                failures.push(
+                  `seed ${s.seed} ${s.mode}${cut}: ${f}\n  session: ${s.steps.map((x) => x.what).join(' | ')}`,
+                );
+            }
+          };
+          await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+          // Every session's temporaries are gone once the server has seen the close.
+          await waitFor(async () => (await auditDataDir(t.dataDir)).temps.length === 0, 10_000).catch(() => undefined);
+          const audit = await auditDataDir(t.dataDir);
+          if (audit.temps.length > 0) failures.push(`temporaries left: ${audit.temps.join(', ')}`);
+          failures.push(
+            ...audit.problems,
+            ...checkAcknowledged(audit, allAcked.values()),
+            ...checkStoredWereAcknowledged(audit, allAcked),
+          );
+          for (const id of neverStored)
+            if (audit.byId.has(id)) failures.push(`put ${id} was cut short or cancelled, yet it is stored`);
+          const outside = await readdir(parent.path);
+          if (outside.join() !== 'data')
+            failures.push(`stray entries beside the data directory: ${outside.join(', ')}`);
+          // A well-behaved client is still served.
+          const c = await connect({ port: t.server.port, timeoutMs: 10_000 });
+          const r = await c.sendDict({ healthy: b });
+          await c.close();
+          healthChecks += 1;
+          if (r.type !== 'receipt') failures.push('health check failed');
+          allAcked.set(r.id, r);
+          if (unhandled.length > 0) failures.push(`unhandled rejections: ${unhandled.map(String).join('; ')}`);
+          if (process.env['RELIABILITY_DEBUG'])
+            console.log(
+              `batch ${b}: ${Date.now() - started} ms, loop delay max ${(lag.max / 1e6).toFixed(0)} ms p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms`,
+              Object.fromEntries(endings),
+            );
+          if (failures.length > 0) {
+            throw new Error(
+              `fuzz failures (base seed ${seed}, replay with RELIABILITY_SEED=${seed}):\n${failures.slice(0, 20).join('\n')}`,
+            );
           }
-        };
-        await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-        // Every session's temporaries are gone once the server has seen the close.
-        await waitFor(async () => (await auditDataDir(t.dataDir)).temps.length === 0, 10_000).catch(() => undefined);
-        const audit = await auditDataDir(t.dataDir);
-        if (audit.temps.length > 0) failures.push(`temporaries left: ${audit.temps.join(', ')}`);
-        failures.push(...audit.problems, ...checkAcknowledged(audit, allAcked.values()), ...checkStoredWereAcknowledged(audit, allAcked));
-        for (const id of neverStored) if (audit.byId.has(id)) failures.push(`put ${id} was cut short or cancelled, yet it is stored`);
-        const outside = await readdir(parent.path);
-        if (outside.join() !== 'data') failures.push(`stray entries beside the data directory: ${outside.join(', ')}`);
-        // A well-behaved client is still served.
-        const c = await connect({ port: t.server.port, timeoutMs: 10_000 });
-        const r = await c.sendDict({ healthy: b });
-        await c.close();
-        healthChecks += 1;
-        if (r.type !== 'receipt') failures.push('health check failed');
-        allAcked.set(r.id, r);
-        if (unhandled.length > 0) failures.push(`unhandled rejections: ${unhandled.map(String).join('; ')}`);
-        if (process.env['RELIABILITY_DEBUG']) console.log(`batch ${b}: ${Date.now() - started} ms, loop delay max ${(lag.max / 1e6).toFixed(0)} ms p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms`, Object.fromEntries(endings));
-        if (failures.length > 0) {
-          throw new Error(`fuzz failures (base seed ${seed}, replay with RELIABILITY_SEED=${seed}):\n${failures.slice(0, 20).join('\n')}`);
         }
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
       }
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
-    const audit = await auditDataDir(t.dataDir);
-    recordFigures('fuzz', {
-      seed,
-      sessions: SESSIONS,
-      framesGenerated: frames,
-      bytesSent: bytes,
-      seconds: (Date.now() - started) / 1000,
-      endings: Object.fromEntries([...endings].sort()),
-      exactSessions: exact,
-      owedAnswersChecked: owedChecked,
-      putFramings: Object.fromEntries([...framings].sort()),
-      errorCodes: Object.fromEntries([...codes].sort()),
-      receiptsSent: allAcked.size,
-      receiptsOnDisk: audit.receipts,
-      itemsOnDisk: audit.items,
-      cutOrCancelledNotStored: neverStored.size,
-      healthChecks,
-      // The server and every client share this event loop: its stalls count against the 700 ms timeouts.
-      loopDelayMs: { p99: Math.round(lag.percentile(99) / 1e6), max: Math.round(lag.max / 1e6) },
-    });
-    expect(audit.receipts).toBe(allAcked.size);
-  }, scale(300_000, 3_600_000));
+      const audit = await auditDataDir(t.dataDir);
+      recordFigures('fuzz', {
+        seed,
+        sessions: SESSIONS,
+        framesGenerated: frames,
+        bytesSent: bytes,
+        seconds: (Date.now() - started) / 1000,
+        endings: Object.fromEntries([...endings].sort()),
+        exactSessions: exact,
+        owedAnswersChecked: owedChecked,
+        putFramings: Object.fromEntries([...framings].sort()),
+        errorCodes: Object.fromEntries([...codes].sort()),
+        receiptsSent: allAcked.size,
+        receiptsOnDisk: audit.receipts,
+        itemsOnDisk: audit.items,
+        cutOrCancelledNotStored: neverStored.size,
+        healthChecks,
+        // The server and every client share this event loop: its stalls count against the 700 ms timeouts.
+        loopDelayMs: { p99: Math.round(lag.percentile(99) / 1e6), max: Math.round(lag.max / 1e6) },
+      });
+      expect(audit.receipts).toBe(allAcked.size);
+    },
+    scale(300_000, 3_600_000),
+  );
 });

@@ -45,14 +45,26 @@ function session(tag: string): { bytes: Buffer; puts: Put[]; helloEnd: number; b
     puts.push({ id, start, end: length });
   };
   dict(`${tag}-a`, 'json', Buffer.from('{"name":"Ada","langs":["en","fr"]}'), 2);
-  dict(`${tag}-b`, 'xml', Buffer.from('<?xml version="1.0" encoding="UTF-8"?><dict><number key="n">7</number></dict>'), 1);
+  dict(
+    `${tag}-b`,
+    'xml',
+    Buffer.from('<?xml version="1.0" encoding="UTF-8"?><dict><number key="n">7</number></dict>'),
+    1,
+  );
   const file = Buffer.from('line one\nline two\n');
   const start = length;
   add(encodeControlFrame({ type: 'put_file', id: `${tag}-c`, name: 'notes.txt', size: file.length }));
   add(frame(FrameKind.Data, file.subarray(0, 5)));
   add(frame(FrameKind.Data, file.subarray(5)));
   add(frame(FrameKind.Data, Buffer.alloc(0)));
-  add(encodeControlFrame({ type: 'file_end', id: `${tag}-c`, bytes: file.length, sha256: createHash('sha256').update(file).digest('hex') }));
+  add(
+    encodeControlFrame({
+      type: 'file_end',
+      id: `${tag}-c`,
+      bytes: file.length,
+      sha256: createHash('sha256').update(file).digest('hex'),
+    }),
+  );
   puts.push({ id: `${tag}-c`, start, end: length });
   dict(`${tag}-d`, 'json', Buffer.from('{}'), 1);
   const byeStart = length;
@@ -84,7 +96,10 @@ async function halfClose(port: number, bytes: Buffer): Promise<{ messages: Serve
   socket.end(bytes);
   // The server must end its side on its own: the test fails (times out) if it waits for more input.
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not close after a half-close (${messages.length} messages)`)), 5000);
+    const timer = setTimeout(
+      () => reject(new Error(`the server did not close after a half-close (${messages.length} messages)`)),
+      5000,
+    );
     socket.on('end', () => {
       clearTimeout(timer);
       resolve();
@@ -106,7 +121,15 @@ describe('half-closed sessions', () => {
   test('the whole session then a FIN: every put answered, then bye, then the server closes', async () => {
     const s = session('whole');
     const { messages } = await halfClose(t.server.port, s.bytes);
-    expect(messages.map((m) => m.type)).toEqual(['welcome', 'receipt', 'receipt', 'ready', 'receipt', 'receipt', 'bye']);
+    expect(messages.map((m) => m.type)).toEqual([
+      'welcome',
+      'receipt',
+      'receipt',
+      'ready',
+      'receipt',
+      'receipt',
+      'bye',
+    ]);
     for (const put of s.puts) expect(await readReceipt(t.dataDir, put.id)).toBeDefined();
   });
 
@@ -129,14 +152,24 @@ describe('half-closed sessions', () => {
       expect({ label, welcome: messages[0]?.type === 'welcome' }).toEqual({ label, welcome: cut >= s.helloEnd });
       const last = messages[messages.length - 1];
       if (!frameEnds.has(cut)) {
-        expect({ label, last }).toEqual({ label, last: expect.objectContaining({ type: 'error', code: 'ERR_FRAME_TRUNCATED', fatal: true }) });
+        expect({ label, last }).toEqual({
+          label,
+          last: expect.objectContaining({ type: 'error', code: 'ERR_FRAME_TRUNCATED', fatal: true }),
+        });
       } else if (cut === s.bytes.length) {
         expect({ label, last: last?.type }).toEqual({ label, last: 'bye' });
       }
-      expect({ label, other: messages.filter((m) => m.type === 'error' && m.code !== 'ERR_FRAME_TRUNCATED') }).toEqual({ label, other: [] });
+      expect({ label, other: messages.filter((m) => m.type === 'error' && m.code !== 'ERR_FRAME_TRUNCATED') }).toEqual({
+        label,
+        other: [],
+      });
       for (const put of s.puts) {
         const stored = (await readReceipt(t.dataDir, put.id)) !== undefined;
-        expect({ label, id: put.id, stored }).toEqual({ label, id: put.id, stored: put.end <= cut && cut >= s.helloEnd });
+        expect({ label, id: put.id, stored }).toEqual({
+          label,
+          id: put.id,
+          stored: put.end <= cut && cut >= s.helloEnd,
+        });
       }
     }
   }, 120_000);

@@ -117,7 +117,8 @@ export async function auditDataDir(dataDir: string): Promise<Audit> {
       continue;
     }
     if (name !== `${r.id.replace(/:/g, '%3A')}.json`) problems.push(`receipt ${name} holds id ${r.id}`);
-    if (!/^items\/\d{4}-\d{2}-\d{2}\/[^/]+$/.test(r.path) || r.path.includes('..')) problems.push(`receipt ${name}: bad path ${r.path}`);
+    if (!/^items\/\d{4}-\d{2}-\d{2}\/[^/]+$/.test(r.path) || r.path.includes('..'))
+      problems.push(`receipt ${name}: bad path ${r.path}`);
     byId.set(r.id, { path: r.path, sha256: r.sha256, bytes: r.bytes });
     referenced.add(r.path);
     if (r.plaintextPath) referenced.add(r.plaintextPath);
@@ -128,7 +129,8 @@ export async function auditDataDir(dataDir: string): Promise<Audit> {
       problems.push(`receipt ${r.id}: item ${r.path} is missing`);
       continue;
     }
-    if (bytes.length !== r.bytes || sha256(bytes) !== r.sha256) problems.push(`receipt ${r.id}: item ${r.path} does not match (size or SHA-256)`);
+    if (bytes.length !== r.bytes || sha256(bytes) !== r.sha256)
+      problems.push(`receipt ${r.id}: item ${r.path} does not match (size or SHA-256)`);
   }
   let items = 0;
   const itemsDir = join(dataDir, 'items');
@@ -141,7 +143,8 @@ export async function auditDataDir(dataDir: string): Promise<Audit> {
     for (const name of await readdir(dayDir)) {
       items += 1;
       if (!referenced.has(`items/${day}/${name}`)) problems.push(`item without a receipt: items/${day}/${name}`);
-      if (!(await lstat(join(dayDir, name))).isFile()) problems.push(`item is not a regular file: items/${day}/${name}`);
+      if (!(await lstat(join(dayDir, name))).isFile())
+        problems.push(`item is not a regular file: items/${day}/${name}`);
     }
   }
   const tmpDir = join(dataDir, 'tmp');
@@ -159,17 +162,22 @@ export async function auditDataDir(dataDir: string): Promise<Audit> {
  */
 export function checkStoredWereAcknowledged(audit: Audit, acked: { has(id: string): boolean }): string[] {
   const problems: string[] = [];
-  for (const id of audit.byId.keys()) if (!acked.has(id)) problems.push(`stored ${id} was never acknowledged to a client`);
+  for (const id of audit.byId.keys())
+    if (!acked.has(id)) problems.push(`stored ${id} was never acknowledged to a client`);
   return problems;
 }
 
 /** Checks that each receipt a client got is in the data directory, unchanged. Returns the problems. */
-export function checkAcknowledged(audit: Audit, acked: Iterable<{ id: string; path: string; sha256: string; bytes: number }>): string[] {
+export function checkAcknowledged(
+  audit: Audit,
+  acked: Iterable<{ id: string; path: string; sha256: string; bytes: number }>,
+): string[] {
   const problems: string[] = [];
   for (const r of acked) {
     const found = audit.byId.get(r.id);
     if (!found) problems.push(`acknowledged ${r.id} has no receipt on disk`);
-    else if (found.path !== r.path || found.sha256 !== r.sha256 || found.bytes !== r.bytes) problems.push(`acknowledged ${r.id} differs on disk`);
+    else if (found.path !== r.path || found.sha256 !== r.sha256 || found.bytes !== r.bytes)
+      problems.push(`acknowledged ${r.id} differs on disk`);
   }
   return problems;
 }
@@ -275,15 +283,27 @@ export function buildServer(): void {
  * Runs `node dist/main.js --port 0 --data-dir D --no-prompt …` under bash (for `ulimit -n` and `umask`), and
  * resolves once it prints where it listens. `wrap` goes before `node` (`unshare --pid --fork --kill-child`).
  */
-export async function spawnServer(dataDir: string, args: string[] = [], opts: { nofile?: number; umask?: string; env?: NodeJS.ProcessEnv; wrap?: string[] } = {}): Promise<ChildServer> {
-  const quoted = [MAIN_JS, '--port', '0', '--data-dir', dataDir, '--no-prompt', '--output', 'file', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+export async function spawnServer(
+  dataDir: string,
+  args: string[] = [],
+  opts: { nofile?: number; umask?: string; env?: NodeJS.ProcessEnv; wrap?: string[] } = {},
+): Promise<ChildServer> {
+  const quoted = [MAIN_JS, '--port', '0', '--data-dir', dataDir, '--no-prompt', '--output', 'file', ...args]
+    .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+    .join(' ');
   const script = `${opts.nofile ? `ulimit -n ${opts.nofile}; ` : ''}${opts.umask ? `umask ${opts.umask}; ` : ''}exec ${(opts.wrap ?? []).map((a) => `'${a}' `).join('')}node ${quoted}`;
-  const child = spawn('bash', ['-c', script], { cwd: SERVER_DIR, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-c', script], {
+    cwd: SERVER_DIR,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on('exit', (code, signal) => r({ code, signal })),
+  );
   const deadline = Date.now() + 20_000;
   let port = 0;
   while (port === 0) {
@@ -389,7 +409,9 @@ export function tmpfsUnavailable(): string | undefined {
       spawnSync('umount', [dir]);
       tmpfsProbe = {};
     } else {
-      tmpfsProbe = { reason: `cannot mount a tmpfs here: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}` };
+      tmpfsProbe = {
+        reason: `cannot mount a tmpfs here: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`,
+      };
     }
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,7 +14,18 @@ import { encodeControlFrame, encodeFrame, FrameKind, type Receipt } from '@proj/
 import { encodeDict, type DictFormat } from '@proj/protocol/dict';
 import { makeTempDir } from '@proj/test-utils';
 import { join } from 'node:path';
-import { auditDataDir, buildServer, checkAcknowledged, cpuSeconds, Probe, recordFigures, scale, sha256, sleep, spawnServer } from './harness';
+import {
+  auditDataDir,
+  buildServer,
+  checkAcknowledged,
+  cpuSeconds,
+  Probe,
+  recordFigures,
+  scale,
+  sha256,
+  sleep,
+  spawnServer,
+} from './harness';
 
 const SECONDS = scale(4, 30);
 const SENDERS = 4;
@@ -27,7 +38,9 @@ function denseBody(format: DictFormat): Buffer {
   const perNode = format === 'xml' ? '<object/>'.length : 4; // protobuf: a ListValue entry holding an empty Struct
   let n = Math.floor(MAX_DICT / perNode);
   for (;;) {
-    const bytes = Buffer.from(encodeDict({ a: Array.from({ length: n }, () => ({})) }, format, { maxDictBytes: 2 * MAX_DICT }));
+    const bytes = Buffer.from(
+      encodeDict({ a: Array.from({ length: n }, () => ({})) }, format, { maxDictBytes: 2 * MAX_DICT }),
+    );
     if (bytes.length <= MAX_DICT) return bytes;
     n -= Math.ceil((bytes.length - MAX_DICT) / perNode);
   }
@@ -57,7 +70,9 @@ async function run(label: string, args: string[], bodies: Array<{ format: DictFo
     const senders = await Promise.all(Array.from({ length: SENDERS }, () => Probe.connect(server.port)));
     const pinger = await Probe.connect(server.port);
     for (const p of [...senders, pinger]) p.write(encodeControlFrame({ type: 'hello', version: 1 }));
-    expect(await Promise.all([...senders, pinger].map((p) => p.until(() => p.messages.length >= 1, 10_000)))).not.toContain(false);
+    expect(
+      await Promise.all([...senders, pinger].map((p) => p.until(() => p.messages.length >= 1, 10_000))),
+    ).not.toContain(false);
 
     const acked: Receipt[] = [];
     const sent = new Map<string, Buffer>();
@@ -91,10 +106,21 @@ async function run(label: string, args: string[], bodies: Array<{ format: DictFo
           const id = `heavy-${label}-${w}-${n}`;
           sent.set(id, bytes);
           const before = p.messages.length;
-          p.write(Buffer.concat([encodeControlFrame({ type: 'put_dict', id, format, bytes: bytes.length }), ...encodeFrame(FrameKind.Data, bytes)]));
+          p.write(
+            Buffer.concat([
+              encodeControlFrame({ type: 'put_dict', id, format, bytes: bytes.length }),
+              ...encodeFrame(FrameKind.Data, bytes),
+            ]),
+          );
           expect(await p.until(() => p.messages.length > before, 60_000)).toBe(true);
           const answer = p.messages[before];
-          expect(answer).toMatchObject({ type: 'receipt', id, bytes: bytes.length, sha256: sha256(bytes), duplicate: false });
+          expect(answer).toMatchObject({
+            type: 'receipt',
+            id,
+            bytes: bytes.length,
+            sha256: sha256(bytes),
+            duplicate: false,
+          });
           acked.push(answer as Receipt);
         }
       }),
@@ -143,7 +169,14 @@ describe('heavy dictionaries', () => {
     await sleep(200);
     const pooled = await run('pool', poolArgs, bodies);
     const idle = await run('idle', poolArgs, []);
-    recordFigures('heavy-dicts', { seconds: SECONDS, senders: SENDERS, pingEveryMs: PING_EVERY_MS, onLoop, pooled, idle });
+    recordFigures('heavy-dicts', {
+      seconds: SECONDS,
+      senders: SENDERS,
+      pingEveryMs: PING_EVERY_MS,
+      onLoop,
+      pooled,
+      idle,
+    });
     process.stdout.write(`heavy dictionaries: ${JSON.stringify({ onLoop, pooled, idle })}\n`);
 
     expect(onLoop.dicts).toBeGreaterThanOrEqual(SENDERS);

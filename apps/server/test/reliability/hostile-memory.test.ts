@@ -46,7 +46,8 @@ async function hostile(i: number, port: number, frames: Buffer): Promise<net.Soc
     case 2: // a control frame after the welcome, left one byte short, written in small pieces
       socket.write(hello);
       socket.write(encodeFrameHeader(FrameKind.Control, CONTROL_LIMIT));
-      for (let off = 0; off < CONTROL_LIMIT - 1; off += 997) socket.write(Buffer.alloc(Math.min(997, CONTROL_LIMIT - 1 - off), 0x20));
+      for (let off = 0; off < CONTROL_LIMIT - 1; off += 997)
+        socket.write(Buffer.alloc(Math.min(997, CONTROL_LIMIT - 1 - off), 0x20));
       break;
     default: // a large file in one-byte data frames
       socket.write(hello);
@@ -62,9 +63,13 @@ describe('memory under 1,000 hostile connections', () => {
   beforeAll(async () => {
     buildServer();
     dir = await makeTempDir('hostile-memory-');
-    server = await spawnServer(dir.path, ['--max-connections', '1000', '--max-pending', '1000', '--max-per-address', '1000', '--log-level', 'warn'], {
-      env: { NODE_OPTIONS: '--max-old-space-size=256' },
-    });
+    server = await spawnServer(
+      dir.path,
+      ['--max-connections', '1000', '--max-pending', '1000', '--max-per-address', '1000', '--log-level', 'warn'],
+      {
+        env: { NODE_OPTIONS: '--max-old-space-size=256' },
+      },
+    );
   }, 60_000);
   afterAll(async () => {
     await server.kill('SIGKILL');
@@ -93,7 +98,12 @@ describe('memory under 1,000 hostile connections', () => {
     await sleep(500);
     const after = server.memory();
 
-    recordFigures('hostile-memory', { connections: HOSTILE, rssBeforeMiB: before.rssKiB / 1024, peakMiB: during.hwmKiB / 1024, rssAfterMiB: after.rssKiB / 1024 });
+    recordFigures('hostile-memory', {
+      connections: HOSTILE,
+      rssBeforeMiB: before.rssKiB / 1024,
+      peakMiB: during.hwmKiB / 1024,
+      rssAfterMiB: after.rssKiB / 1024,
+    });
     expect(server.child.exitCode).toBeNull();
     expect(after.hwmKiB / 1024).toBeLessThan(256);
   }, 180_000);

@@ -9,7 +9,20 @@ import { encodeDict } from '@proj/protocol/dict';
 import { makeTempDir } from '@proj/test-utils';
 import { join } from 'node:path';
 import { chunks } from '../helpers';
-import { auditDataDir, baseSeed, buildServer, checkAcknowledged, Probe, recordFigures, Rng, scale, sha256, sleep, spawnServer, type ChildServer } from './harness';
+import {
+  auditDataDir,
+  baseSeed,
+  buildServer,
+  checkAcknowledged,
+  Probe,
+  recordFigures,
+  Rng,
+  scale,
+  sha256,
+  sleep,
+  spawnServer,
+  type ChildServer,
+} from './harness';
 
 const CONNECTIONS = 1000;
 const LOAD_SECONDS = scale(6, 90);
@@ -41,7 +54,13 @@ describe('load', () => {
     const bodies = probes.map((_, i) => Buffer.from(encodeDict({ i, conn: true }, 'json')));
     probes.forEach((p, i) => {
       const body = bodies[i] as Buffer;
-      p.write(Buffer.concat([encodeControlFrame({ type: 'hello', version: 1 }), encodeControlFrame({ type: 'put_dict', id: `conn-${i}`, format: 'json', bytes: body.length }), ...encodeFrame(FrameKind.Data, body)]));
+      p.write(
+        Buffer.concat([
+          encodeControlFrame({ type: 'hello', version: 1 }),
+          encodeControlFrame({ type: 'put_dict', id: `conn-${i}`, format: 'json', bytes: body.length }),
+          ...encodeFrame(FrameKind.Data, body),
+        ]),
+      );
     });
     await Promise.all(probes.map((p) => p.until(() => p.messages.length >= 2, 60_000)));
     const seconds = (Date.now() - started) / 1000;
@@ -58,78 +77,98 @@ describe('load', () => {
     expect(audit.problems).toEqual([]);
     expect(checkAcknowledged(audit, acked)).toEqual([]);
     expect(peak.rssKiB / 1024).toBeLessThan(RSS_LIMIT_MIB);
-    recordFigures('connections', { held, acknowledged: acked.length, intact: audit.receipts, seconds, rssBeforeMiB: Math.round(before.rssKiB / 1024), rssWithAllMiB: Math.round(peak.rssKiB / 1024), hwmMiB: Math.round(peak.hwmKiB / 1024) });
+    recordFigures('connections', {
+      held,
+      acknowledged: acked.length,
+      intact: audit.receipts,
+      seconds,
+      rssBeforeMiB: Math.round(before.rssKiB / 1024),
+      rssWithAllMiB: Math.round(peak.rssKiB / 1024),
+      hwmMiB: Math.round(peak.hwmKiB / 1024),
+    });
   }, 120_000);
 
-  it(`a mixed load of dictionaries and files for ${LOAD_SECONDS} s: zero lost, zero duplicated, memory bounded`, async () => {
-    const seed = baseSeed();
-    const dataDir = join(dir.path, 'data');
-    const base = await auditDataDir(dataDir);
-    const acked = new Map<string, Receipt>();
-    const rss: number[] = [];
-    let bytes = 0;
-    let dicts = 0;
-    let files = 0;
-    let duplicates = 0;
-    const sampler = setInterval(() => rss.push(server.memory().rssKiB), 200);
-    const deadline = Date.now() + LOAD_SECONDS * 1000;
-    const worker = async (w: number): Promise<void> => {
-      const rng = new Rng(seed + w);
-      const c = await connect({ port: server.port, timeoutMs: 30_000 });
-      for (let n = 0; Date.now() < deadline; n++) {
-        const id = `load-${seed}-${w}-${n}`;
-        let r: Receipt;
-        let sum: string;
-        if (rng.bool(0.7)) {
-          const format = rng.pick(['json', 'xml', 'protobuf'] as const);
-          const body = Buffer.from(encodeDict({ w, n, text: 'é'.repeat(rng.int(0, 2000)), list: [1, 2.5, null, true, { deep: { x: n } }] }, format));
-          sum = sha256(body);
-          r = await c.sendDictBytes(body, format, id);
-          dicts += 1;
-          bytes += body.length;
-        } else {
-          const size = rng.pick([0, 1, 4096, 65_536, 1024 * 1024, rng.int(0, 4 * 1024 * 1024)]);
-          const body = rng.bytes(Math.min(size, 64 * 1024));
-          const full = size <= body.length ? body.subarray(0, size) : Buffer.concat(Array.from({ length: Math.ceil(size / body.length) }, () => body)).subarray(0, size);
-          sum = sha256(full);
-          r = await c.sendStream(chunks(full), { id, name: `load-${n}.bin`, size });
-          files += 1;
-          bytes += size;
+  it(
+    `a mixed load of dictionaries and files for ${LOAD_SECONDS} s: zero lost, zero duplicated, memory bounded`,
+    async () => {
+      const seed = baseSeed();
+      const dataDir = join(dir.path, 'data');
+      const base = await auditDataDir(dataDir);
+      const acked = new Map<string, Receipt>();
+      const rss: number[] = [];
+      let bytes = 0;
+      let dicts = 0;
+      let files = 0;
+      let duplicates = 0;
+      const sampler = setInterval(() => rss.push(server.memory().rssKiB), 200);
+      const deadline = Date.now() + LOAD_SECONDS * 1000;
+      const worker = async (w: number): Promise<void> => {
+        const rng = new Rng(seed + w);
+        const c = await connect({ port: server.port, timeoutMs: 30_000 });
+        for (let n = 0; Date.now() < deadline; n++) {
+          const id = `load-${seed}-${w}-${n}`;
+          let r: Receipt;
+          let sum: string;
+          if (rng.bool(0.7)) {
+            const format = rng.pick(['json', 'xml', 'protobuf'] as const);
+            const body = Buffer.from(
+              encodeDict(
+                { w, n, text: 'é'.repeat(rng.int(0, 2000)), list: [1, 2.5, null, true, { deep: { x: n } }] },
+                format,
+              ),
+            );
+            sum = sha256(body);
+            r = await c.sendDictBytes(body, format, id);
+            dicts += 1;
+            bytes += body.length;
+          } else {
+            const size = rng.pick([0, 1, 4096, 65_536, 1024 * 1024, rng.int(0, 4 * 1024 * 1024)]);
+            const body = rng.bytes(Math.min(size, 64 * 1024));
+            const full =
+              size <= body.length
+                ? body.subarray(0, size)
+                : Buffer.concat(Array.from({ length: Math.ceil(size / body.length) }, () => body)).subarray(0, size);
+            sum = sha256(full);
+            r = await c.sendStream(chunks(full), { id, name: `load-${n}.bin`, size });
+            files += 1;
+            bytes += size;
+          }
+          expect(r.sha256).toBe(sum);
+          if (r.duplicate || acked.has(id)) duplicates += 1;
+          acked.set(id, r);
         }
-        expect(r.sha256).toBe(sum);
-        if (r.duplicate || acked.has(id)) duplicates += 1;
-        acked.set(id, r);
-      }
-      await c.close();
-    };
-    const started = Date.now();
-    await Promise.all(Array.from({ length: LOAD_CLIENTS }, (_, w) => worker(w)));
-    const seconds = (Date.now() - started) / 1000;
-    clearInterval(sampler);
-    await sleep(100);
-    const audit = await auditDataDir(dataDir);
-    expect(audit.problems).toEqual([]);
-    expect(checkAcknowledged(audit, acked.values())).toEqual([]);
-    const stored = audit.receipts - base.receipts;
-    expect(duplicates).toBe(0);
-    expect(stored).toBe(acked.size);
-    const maxRss = Math.max(...rss) / 1024;
-    expect(maxRss).toBeLessThan(RSS_LIMIT_MIB);
-    recordFigures('mixed-load', {
-      seed,
-      clients: LOAD_CLIENTS,
-      seconds,
-      dicts,
-      files,
-      megabytes: Math.round(bytes / 1024 / 1024),
-      acknowledged: acked.size,
-      intact: stored,
-      lost: checkAcknowledged(audit, acked.values()).length,
-      duplicated: duplicates,
-      putsPerSecond: Math.round(acked.size / seconds),
-      rssMaxMiB: Math.round(maxRss),
-      rssLastMiB: Math.round((rss.at(-1) ?? 0) / 1024),
-      hwmMiB: Math.round(server.memory().hwmKiB / 1024),
-    });
-  }, scale(120_000, 600_000));
+        await c.close();
+      };
+      const started = Date.now();
+      await Promise.all(Array.from({ length: LOAD_CLIENTS }, (_, w) => worker(w)));
+      const seconds = (Date.now() - started) / 1000;
+      clearInterval(sampler);
+      await sleep(100);
+      const audit = await auditDataDir(dataDir);
+      expect(audit.problems).toEqual([]);
+      expect(checkAcknowledged(audit, acked.values())).toEqual([]);
+      const stored = audit.receipts - base.receipts;
+      expect(duplicates).toBe(0);
+      expect(stored).toBe(acked.size);
+      const maxRss = Math.max(...rss) / 1024;
+      expect(maxRss).toBeLessThan(RSS_LIMIT_MIB);
+      recordFigures('mixed-load', {
+        seed,
+        clients: LOAD_CLIENTS,
+        seconds,
+        dicts,
+        files,
+        megabytes: Math.round(bytes / 1024 / 1024),
+        acknowledged: acked.size,
+        intact: stored,
+        lost: checkAcknowledged(audit, acked.values()).length,
+        duplicated: duplicates,
+        putsPerSecond: Math.round(acked.size / seconds),
+        rssMaxMiB: Math.round(maxRss),
+        rssLastMiB: Math.round((rss.at(-1) ?? 0) / 1024),
+        hwmMiB: Math.round(server.memory().hwmKiB / 1024),
+      });
+    },
+    scale(120_000, 600_000),
+  );
 });

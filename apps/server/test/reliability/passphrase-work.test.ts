@@ -55,7 +55,9 @@ describe('passphrase work', () => {
     try {
       const pass = join(tmp.path, 'pass.txt');
       await writeFile(pass, `${PASSPHRASE}\n`, { mode: 0o600 });
-      const files = await Promise.all(Array.from({ length: 12 }, (_, i) => forged(tmp.path, `f${i}`, i % 2 === 0 ? 20 : 22)));
+      const files = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => forged(tmp.path, `f${i}`, i % 2 === 0 ? 20 : 22)),
+      );
       server = await spawnServer(join(tmp.path, 'data'), ['--passphrase-file', pass, '--output', 'both']);
       const { pid, port } = server;
       const cpuBefore = cpuSeconds(pid);
@@ -122,7 +124,14 @@ describe('passphrase work', () => {
       await encryptFile(plain, join(tmp.path, 'p12.age'), { passphrase: PASSPHRASE, scryptWorkFactor: 12 });
       await writeFile(plain, 'line at thirteen\n');
       await encryptFile(plain, join(tmp.path, 'p13.age'), { passphrase: PASSPHRASE, scryptWorkFactor: 13 });
-      server = await spawnServer(join(tmp.path, 'data'), ['--passphrase-file', pass, '--output', 'screen', '--max-scrypt-work-factor', '12']);
+      server = await spawnServer(join(tmp.path, 'data'), [
+        '--passphrase-file',
+        pass,
+        '--output',
+        'screen',
+        '--max-scrypt-work-factor',
+        '12',
+      ]);
       const client = await connect({ port: server.port });
       await client.sendFile(join(tmp.path, 'p12.age'), { id: 'p12', encryption: 'age' });
       await client.sendFile(join(tmp.path, 'p13.age'), { id: 'p13', encryption: 'age' });
@@ -136,7 +145,9 @@ describe('passphrase work', () => {
       server = undefined;
 
       // The environment variable and the config key follow the flag; out-of-range values stop the start (exit 2).
-      const bad = await spawnServer(join(tmp.path, 'data2'), ['--passphrase-file', pass], { env: { PROJ_SERVER_MAX_SCRYPT_WORK_FACTOR: '23' } }).then(
+      const bad = await spawnServer(join(tmp.path, 'data2'), ['--passphrase-file', pass], {
+        env: { PROJ_SERVER_MAX_SCRYPT_WORK_FACTOR: '23' },
+      }).then(
         (started) => started.kill().then(() => 'started'),
         (err: Error) => err.message,
       );

@@ -14,9 +14,24 @@ import { chunks, startTestServer } from '../helpers';
 import { auditDataDir, buildServer, Probe, recordFigures, sha256, spawnServer } from './harness';
 
 const ESCAPES = [
-  '../../../../../../tmp/escaped', '/etc/cron.d/evil', '..\\..\\..\\evil.bat', 'a/../../../b', './../c', 'items/../../d',
-  '....//....//e', '%2e%2e%2fescaped', 'receipts/x.json', '../receipts/forged.json', 'identity.txt', '\u0000/../f',
-  'C:\\Windows\\evil.dll', '\\\\server\\share\\g', '..', '.', '/', '',
+  '../../../../../../tmp/escaped',
+  '/etc/cron.d/evil',
+  '..\\..\\..\\evil.bat',
+  'a/../../../b',
+  './../c',
+  'items/../../d',
+  '....//....//e',
+  '%2e%2e%2fescaped',
+  'receipts/x.json',
+  '../receipts/forged.json',
+  'identity.txt',
+  '\u0000/../f',
+  'C:\\Windows\\evil.dll',
+  '\\\\server\\share\\g',
+  '..',
+  '.',
+  '/',
+  '',
 ];
 
 describe('security', () => {
@@ -29,20 +44,23 @@ describe('security', () => {
       for (const [i, name] of ESCAPES.entries()) {
         const p = await Probe.connect(t.server.port);
         const body = Buffer.from(`payload ${i}`);
-        p.write(Buffer.concat([
-          encodeControlFrame({ type: 'hello', version: 1 }),
-          encodeControlFrame({ type: 'put_file', id: `esc-${i}`, name, size: body.length }),
-          ...encodeFrame(FrameKind.Data, body),
-          encodeControlFrame({ type: 'file_end', id: `esc-${i}`, bytes: body.length, sha256: sha256(body) }),
-          encodeControlFrame({ type: 'ping', nonce: 'end' }),
-        ]));
+        p.write(
+          Buffer.concat([
+            encodeControlFrame({ type: 'hello', version: 1 }),
+            encodeControlFrame({ type: 'put_file', id: `esc-${i}`, name, size: body.length }),
+            ...encodeFrame(FrameKind.Data, body),
+            encodeControlFrame({ type: 'file_end', id: `esc-${i}`, bytes: body.length, sha256: sha256(body) }),
+            encodeControlFrame({ type: 'ping', nonce: 'end' }),
+          ]),
+        );
         await p.until(() => p.messages.some((m) => m.type === 'pong') || p.closed, 5000);
         const answer = p.messages.find((m) => m.type === 'receipt' || m.type === 'error');
         codes[name] = answer?.type === 'receipt' ? answer.path : answer?.type === 'error' ? answer.code : 'none';
         p.socket.destroy();
       }
       for (const [name, what] of Object.entries(codes)) {
-        if (what.startsWith('ERR_')) expect([name, what]).toEqual([name, name === '' ? 'ERR_BAD_MESSAGE' : 'ERR_NAME_INVALID']);
+        if (what.startsWith('ERR_'))
+          expect([name, what]).toEqual([name, name === '' ? 'ERR_BAD_MESSAGE' : 'ERR_NAME_INVALID']);
         else expect(what).toMatch(/^items\/\d{4}-\d{2}-\d{2}\/\d{6}-[0-9a-f]{8}-\d+-esc-\d+-[^/\\]+$/);
         expect(what).not.toContain('..');
       }
@@ -51,7 +69,11 @@ describe('security', () => {
       const audit = await auditDataDir(t.dataDir);
       expect(audit.problems).toEqual([]);
       expect([...audit.byId.keys()].every((id) => id.startsWith('esc-'))).toBe(true);
-      recordFigures('path-escapes', { names: ESCAPES.length, stored: audit.receipts, refused: Object.values(codes).filter((c) => c.startsWith('ERR_')).length });
+      recordFigures('path-escapes', {
+        names: ESCAPES.length,
+        stored: audit.receipts,
+        refused: Object.values(codes).filter((c) => c.startsWith('ERR_')).length,
+      });
     } finally {
       await t.stop();
       await parent.remove();
@@ -62,17 +84,24 @@ describe('security', () => {
     const t = await startTestServer({ output: 'file', logLevel: 'silent', token: 'correct horse battery staple' });
     try {
       const body = Buffer.from('{"sneaky":true}');
-      const tries: Array<Record<string, unknown>> = [{}, { token: 'wrong' }, { token: 'correct horse battery stapl' }, { token: 'correct horse battery staple\n' }];
+      const tries: Array<Record<string, unknown>> = [
+        {},
+        { token: 'wrong' },
+        { token: 'correct horse battery stapl' },
+        { token: 'correct horse battery staple\n' },
+      ];
       for (const [i, extra] of tries.entries()) {
         const p = await Probe.connect(t.server.port);
-        p.write(Buffer.concat([
-          encodeControlFrame({ type: 'hello', version: 1, ...extra }),
-          encodeControlFrame({ type: 'put_dict', id: `sneak-${i}`, format: 'json', bytes: body.length }),
-          ...encodeFrame(FrameKind.Data, body),
-          encodeControlFrame({ type: 'put_file', id: `sneakf-${i}`, name: 'a.txt', size: body.length }),
-          ...encodeFrame(FrameKind.Data, body),
-          encodeControlFrame({ type: 'file_end', id: `sneakf-${i}`, bytes: body.length, sha256: sha256(body) }),
-        ]));
+        p.write(
+          Buffer.concat([
+            encodeControlFrame({ type: 'hello', version: 1, ...extra }),
+            encodeControlFrame({ type: 'put_dict', id: `sneak-${i}`, format: 'json', bytes: body.length }),
+            ...encodeFrame(FrameKind.Data, body),
+            encodeControlFrame({ type: 'put_file', id: `sneakf-${i}`, name: 'a.txt', size: body.length }),
+            ...encodeFrame(FrameKind.Data, body),
+            encodeControlFrame({ type: 'file_end', id: `sneakf-${i}`, bytes: body.length, sha256: sha256(body) }),
+          ]),
+        );
         await p.until(() => p.closed, 5000);
         expect(p.messages).toEqual([expect.objectContaining({ type: 'error', code: 'ERR_AUTH', fatal: true })]);
       }
@@ -91,8 +120,36 @@ describe('security', () => {
     const dir = await makeTempDir('tls-');
     const cert = join(dir.path, 'cert.pem');
     const key = join(dir.path, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-    const t = await startTestServer({ output: 'file', logLevel: 'silent', tlsCert: cert, tlsKey: key, limits: { handshakeTimeoutMs: 500 } });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    const t = await startTestServer({
+      output: 'file',
+      logLevel: 'silent',
+      tlsCert: cert,
+      tlsKey: key,
+      limits: { handshakeTimeoutMs: 500 },
+    });
     try {
       const ca = await readFile(cert);
       // A client that does not trust the certificate is refused by its own side.
@@ -134,7 +191,21 @@ describe('security', () => {
       await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
       await writeFile(passFile, `${passphrase}\n`, { mode: 0o600 });
       const dataDir = join(dir.path, 'data');
-      const server = await spawnServer(dataDir, ['--token-file', tokenFile, '--passphrase-file', passFile, '--log-level', 'trace', '--output', 'both', '--save-plaintext'], { umask: '000' });
+      const server = await spawnServer(
+        dataDir,
+        [
+          '--token-file',
+          tokenFile,
+          '--passphrase-file',
+          passFile,
+          '--log-level',
+          'trace',
+          '--output',
+          'both',
+          '--save-plaintext',
+        ],
+        { umask: '000' },
+      );
       try {
         const cmdline = await readFile(`/proc/${server.pid}/cmdline`, 'utf8');
         const environ = await readFile(`/proc/${server.pid}/environ`, 'utf8');
@@ -176,7 +247,11 @@ describe('security', () => {
         for (const [path, mode] of Object.entries(modes)) {
           expect([path, mode]).toEqual([path, path.endsWith('/') ? '700' : '600']);
         }
-        recordFigures('secrets-and-modes', { secretsChecked: 3, logBytes: everything.length, entriesChecked: Object.keys(modes).length });
+        recordFigures('secrets-and-modes', {
+          secretsChecked: 3,
+          logBytes: everything.length,
+          entriesChecked: Object.keys(modes).length,
+        });
       } finally {
         await server.kill('SIGKILL');
         await dir.remove();

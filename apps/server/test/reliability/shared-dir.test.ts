@@ -16,21 +16,40 @@ import { encodeControlFrame, encodeFrame, FrameKind, type Receipt } from '@proj/
 import { makeTempDir } from '@proj/test-utils';
 import { decodeSegment } from '../../src/store/journal-record';
 import { startTestServer } from '../helpers';
-import { auditDataDir, buildServer, checkAcknowledged, itUnless, MAIN_JS, Probe, sha256, spawnServer, type ChildServer } from './harness';
+import {
+  auditDataDir,
+  buildServer,
+  checkAcknowledged,
+  itUnless,
+  MAIN_JS,
+  Probe,
+  sha256,
+  spawnServer,
+  type ChildServer,
+} from './harness';
 
 const UNSHARE = ['unshare', '--pid', '--fork', '--kill-child'];
 
 /** Why servers cannot run in their own PID namespace here, or undefined when they can. */
 function unshareUnavailable(): string | undefined {
-  const r = spawnSync(UNSHARE[0] as string, [...UNSHARE.slice(1), process.execPath, '-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const r = spawnSync(
+    UNSHARE[0] as string,
+    [...UNSHARE.slice(1), process.execPath, '-e', 'process.stdout.write(String(process.pid))'],
+    { encoding: 'utf8' },
+  );
   if (r.error) return `unshare cannot run: ${r.error.message}`;
-  if (r.status !== 0 || r.stdout !== '1') return `unshare --pid is not permitted here: ${(r.stderr || `exit ${r.status}`).trim()}`;
+  if (r.status !== 0 || r.stdout !== '1')
+    return `unshare --pid is not permitted here: ${(r.stderr || `exit ${r.status}`).trim()}`;
   return undefined;
 }
 
 /** The node process under a server started through `unshare` (the one that is PID 1 of its namespace). */
 function innerPid(server: ChildServer): number {
-  return Number(execFileSync('pgrep', ['-P', String(server.pid)], { encoding: 'utf8' }).trim().split('\n')[0]);
+  return Number(
+    execFileSync('pgrep', ['-P', String(server.pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')[0],
+  );
 }
 
 /** Stops a server started through `unshare` with `signal` sent to the server itself, and waits for it to be gone. */
@@ -66,64 +85,79 @@ describe('servers in different PID namespaces on one data directory', () => {
     await dir?.remove();
   });
 
-  itUnless(unshareUnavailable(), 'a server starting beside a live one leaves its temporaries and journal alone; a dead one’s journal is replayed', async () => {
-    const dataDir = join(dir.path, 'data');
-    const a = await spawnServer(dataDir, ['--log-level', 'info'], { wrap: UNSHARE });
-    running.push(a);
-    const ca = await connect({ port: a.port });
-    const sid = ca.welcome.serverId;
-    expect(sid).toMatch(/-1$/); // PID 1 of its namespace, like a server in a container
-    const acked: Receipt[] = [];
-    for (let i = 0; i < 3; i++) acked.push(await ca.sendDict({ before: i }, { id: `before-${i}` }));
-    const segment = join(dataDir, 'journal', `${sid}.1.log`);
-    expect(await idsInSegment(segment)).toEqual(['before-0', 'before-1', 'before-2']);
-    const segmentInode = (await stat(segment)).ino;
-    // An upload under way: its temporary is live.
-    const upload = await startUpload(a.port, 'slow-upload', 64 * 1024, 1024);
-    const tempOf = async (): Promise<string[]> => (await readdir(join(dataDir, 'tmp'))).filter((n) => n.startsWith(`${sid}.`));
-    for (let i = 0; i < 200 && (await tempOf()).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    const temps = await tempOf();
-    expect(temps.length).toBe(1);
+  itUnless(
+    unshareUnavailable(),
+    'a server starting beside a live one leaves its temporaries and journal alone; a dead one’s journal is replayed',
+    async () => {
+      const dataDir = join(dir.path, 'data');
+      const a = await spawnServer(dataDir, ['--log-level', 'info'], { wrap: UNSHARE });
+      running.push(a);
+      const ca = await connect({ port: a.port });
+      const sid = ca.welcome.serverId;
+      expect(sid).toMatch(/-1$/); // PID 1 of its namespace, like a server in a container
+      const acked: Receipt[] = [];
+      for (let i = 0; i < 3; i++) acked.push(await ca.sendDict({ before: i }, { id: `before-${i}` }));
+      const segment = join(dataDir, 'journal', `${sid}.1.log`);
+      expect(await idsInSegment(segment)).toEqual(['before-0', 'before-1', 'before-2']);
+      const segmentInode = (await stat(segment)).ino;
+      // An upload under way: its temporary is live.
+      const upload = await startUpload(a.port, 'slow-upload', 64 * 1024, 1024);
+      const tempOf = async (): Promise<string[]> =>
+        (await readdir(join(dataDir, 'tmp'))).filter((n) => n.startsWith(`${sid}.`));
+      for (let i = 0; i < 200 && (await tempOf()).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      const temps = await tempOf();
+      expect(temps.length).toBe(1);
 
-    // A second server, also PID 1 of its own namespace, on the same directory.
-    const b = await spawnServer(dataDir, ['--log-level', 'info'], { wrap: UNSHARE });
-    running.push(b);
-    expect(await tempOf()).toEqual(temps);
-    expect(existsSync(segment)).toBe(true);
-    expect((await stat(segment)).ino).toBe(segmentInode);
-    expect(b.stderr()).not.toContain('restored acknowledged items');
+      // A second server, also PID 1 of its own namespace, on the same directory.
+      const b = await spawnServer(dataDir, ['--log-level', 'info'], { wrap: UNSHARE });
+      running.push(b);
+      expect(await tempOf()).toEqual(temps);
+      expect(existsSync(segment)).toBe(true);
+      expect((await stat(segment)).ino).toBe(segmentInode);
+      expect(b.stderr()).not.toContain('restored acknowledged items');
 
-    // The first server goes on acknowledging into files that exist.
-    upload.write(Buffer.concat(encodeFrame(FrameKind.Data, Buffer.alloc(64 * 1024 - 1024, 5))));
-    upload.write(encodeControlFrame({ type: 'file_end', id: 'slow-upload', bytes: 64 * 1024, sha256: sha256(Buffer.alloc(64 * 1024, 5)) }));
-    expect(await upload.until(() => upload.messages.some((m) => m.type === 'receipt' || m.type === 'error'), 10_000)).toBe(true);
-    const fileReceipt = upload.messages.find((m) => m.type === 'receipt') as Receipt | undefined;
-    expect(fileReceipt).toMatchObject({ id: 'slow-upload', duplicate: false });
-    acked.push(fileReceipt as Receipt);
-    upload.socket.destroy();
-    acked.push(await ca.sendDict({ after: true }, { id: 'after-b' }));
-    expect(await idsInSegment(segment)).toEqual(['before-0', 'before-1', 'before-2', 'slow-upload', 'after-b']);
-    await ca.close();
+      // The first server goes on acknowledging into files that exist.
+      upload.write(Buffer.concat(encodeFrame(FrameKind.Data, Buffer.alloc(64 * 1024 - 1024, 5))));
+      upload.write(
+        encodeControlFrame({
+          type: 'file_end',
+          id: 'slow-upload',
+          bytes: 64 * 1024,
+          sha256: sha256(Buffer.alloc(64 * 1024, 5)),
+        }),
+      );
+      expect(
+        await upload.until(() => upload.messages.some((m) => m.type === 'receipt' || m.type === 'error'), 10_000),
+      ).toBe(true);
+      const fileReceipt = upload.messages.find((m) => m.type === 'receipt') as Receipt | undefined;
+      expect(fileReceipt).toMatchObject({ id: 'slow-upload', duplicate: false });
+      acked.push(fileReceipt as Receipt);
+      upload.socket.destroy();
+      acked.push(await ca.sendDict({ after: true }, { id: 'after-b' }));
+      expect(await idsInSegment(segment)).toEqual(['before-0', 'before-1', 'before-2', 'slow-upload', 'after-b']);
+      await ca.close();
 
-    // The first server dies (SIGKILL: no clean stop). A server in yet another namespace, where PID 1 is alive,
-    // finds it dead all the same and replays its journal.
-    await stopInner(a, 'SIGKILL');
-    const c = await spawnServer(dataDir, ['--log-level', 'info']);
-    running.push(c);
-    expect(existsSync(segment)).toBe(false);
-    let audit = await auditDataDir(dataDir);
-    expect(audit.problems).toEqual([]);
-    expect(checkAcknowledged(audit, acked)).toEqual([]);
-    expect(audit.temps.filter((n) => n.startsWith(`${sid}.`))).toEqual([]);
-    expect(existsSync(join(dataDir, 'locks', `${sid}.lock`))).toBe(false);
+      // The first server dies (SIGKILL: no clean stop). A server in yet another namespace, where PID 1 is alive,
+      // finds it dead all the same and replays its journal.
+      await stopInner(a, 'SIGKILL');
+      const c = await spawnServer(dataDir, ['--log-level', 'info']);
+      running.push(c);
+      expect(existsSync(segment)).toBe(false);
+      let audit = await auditDataDir(dataDir);
+      expect(audit.problems).toEqual([]);
+      expect(checkAcknowledged(audit, acked)).toEqual([]);
+      expect(audit.temps.filter((n) => n.startsWith(`${sid}.`))).toEqual([]);
+      expect(existsSync(join(dataDir, 'locks', `${sid}.lock`))).toBe(false);
 
-    await stopInner(b, 'SIGTERM');
-    await c.kill('SIGTERM');
-    audit = await auditDataDir(dataDir);
-    expect(audit.problems).toEqual([]);
-    expect(audit.journal).toEqual([]);
-    expect(await readdir(join(dataDir, 'locks'))).toEqual([]);
-  }, 60_000);
+      await stopInner(b, 'SIGTERM');
+      await c.kill('SIGTERM');
+      audit = await auditDataDir(dataDir);
+      expect(audit.problems).toEqual([]);
+      expect(audit.journal).toEqual([]);
+      expect(await readdir(join(dataDir, 'locks'))).toEqual([]);
+    },
+    60_000,
+  );
 });
 
 describe('two servers in one process on one data directory (the same pid in both server ids)', () => {
@@ -137,14 +171,17 @@ describe('two servers in one process on one data directory (the same pid in both
       const segment = join(dir.path, 'journal', `${a.server.serverId}.1.log`);
       expect(existsSync(segment)).toBe(true);
       const upload = await startUpload(a.server.port, 'open-upload', 4096, 100);
-      const tempOf = async (): Promise<string[]> => (await readdir(join(dir.path, 'tmp'))).filter((n) => n.startsWith(`${a.server.serverId}.`));
+      const tempOf = async (): Promise<string[]> =>
+        (await readdir(join(dir.path, 'tmp'))).filter((n) => n.startsWith(`${a.server.serverId}.`));
       for (let i = 0; i < 200 && (await tempOf()).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect((await tempOf()).length).toBe(1);
 
       b = await startTestServer({ dataDir: dir.path, output: 'file' });
       expect((await tempOf()).length).toBe(1);
       expect(existsSync(segment)).toBe(true);
-      expect(b.logs().some((l) => l['msg'] === 'restored acknowledged items from the journal of a stopped server')).toBe(false);
+      expect(
+        b.logs().some((l) => l['msg'] === 'restored acknowledged items from the journal of a stopped server'),
+      ).toBe(false);
       const r = await ca.sendDict({ second: true }, { id: 'second' });
       expect(await idsInSegment(segment)).toEqual(['first', 'second']);
       expect(r.duplicate).toBe(false);
@@ -157,7 +194,6 @@ describe('two servers in one process on one data directory (the same pid in both
     }
   });
 });
-
 
 describe('where flock(1) is missing', () => {
   let dir: { path: string; remove: () => Promise<void> };
@@ -184,10 +220,14 @@ describe('where flock(1) is missing', () => {
     const sid = ca.welcome.serverId;
     const acked = await ca.sendDict({ unlocked: true }, { id: 'unlocked' });
     await startUpload(a.port, 'cut-by-kill', 4096, 100);
-    const tempOf = async (): Promise<string[]> => (await readdir(join(dataDir, 'tmp'))).filter((n) => n.startsWith(`${sid}.`));
+    const tempOf = async (): Promise<string[]> =>
+      (await readdir(join(dataDir, 'tmp'))).filter((n) => n.startsWith(`${sid}.`));
     for (let i = 0; i < 200 && (await tempOf()).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect((await tempOf()).length).toBe(1);
-    expect(JSON.parse(await readFile(join(dataDir, 'locks', `${sid}.lock`), 'utf8'))).toMatchObject({ serverId: sid, held: 'none' });
+    expect(JSON.parse(await readFile(join(dataDir, 'locks', `${sid}.lock`), 'utf8'))).toMatchObject({
+      serverId: sid,
+      held: 'none',
+    });
     await a.kill('SIGKILL');
 
     // Dead, but nobody can know: a server with flock keeps everything of it, and says what to do.
@@ -199,7 +239,9 @@ describe('where flock(1) is missing', () => {
 
     // The operator, knowing it stopped, deletes its lock file: `list` replays its journal.
     await rm(join(dataDir, 'locks', `${sid}.lock`));
-    const listed = spawnSync(process.execPath, [MAIN_JS, 'list', '--json', '--data-dir', dataDir], { encoding: 'utf8' });
+    const listed = spawnSync(process.execPath, [MAIN_JS, 'list', '--json', '--data-dir', dataDir], {
+      encoding: 'utf8',
+    });
     expect(listed.status).toBe(0);
     expect(listed.stdout).toContain('"id":"unlocked"');
     expect(existsSync(join(dataDir, 'journal', `${sid}.1.log`))).toBe(false);

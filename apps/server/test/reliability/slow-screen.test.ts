@@ -112,7 +112,8 @@ describe('a screen nobody reads', () => {
     s.child.stdout?.resume();
     s.child.stderr?.resume();
     const deadline = Date.now() + 20_000;
-    while (!/\(screen behind: \d+ items? (and \d+ other lines? )?not shown/.test(shown) && Date.now() < deadline) await sleep(50);
+    while (!/\(screen behind: \d+ items? (and \d+ other lines? )?not shown/.test(shown) && Date.now() < deadline)
+      await sleep(50);
     expect(shown).toMatch(/\(screen behind: \d+ items? (and \d+ other lines? )?not shown/);
   }, 240_000);
 
@@ -136,7 +137,12 @@ describe('a screen nobody reads', () => {
     }
     const seconds = (Date.now() - started) / 1000;
     const after = s.memory();
-    recordFigures('slow-stderr', { sessions, seconds, rssBeforeMiB: Math.round(before.rssKiB / 1024), peakMiB: Math.round(after.hwmKiB / 1024) });
+    recordFigures('slow-stderr', {
+      sessions,
+      seconds,
+      rssBeforeMiB: Math.round(before.rssKiB / 1024),
+      peakMiB: Math.round(after.hwmKiB / 1024),
+    });
     expect(s.child.exitCode).toBeNull();
     expect(after.hwmKiB / 1024).toBeLessThan(CEILING_MiB);
     const audit = await auditDataDir(dir.path);

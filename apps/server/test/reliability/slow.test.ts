@@ -40,7 +40,13 @@ describe('slow and idle clients', () => {
       output: 'file',
       logLevel: 'silent',
       // All from 127.0.0.1, and all meant to wait for their hello until the timeout (admission.test.ts tests eviction).
-      limits: { idleTimeoutMs: IDLE_MS, handshakeTimeoutMs: IDLE_MS, maxConnections: HALF_OPEN + 50, maxPendingConnections: HALF_OPEN + 50, maxConnectionsPerAddress: HALF_OPEN + 50 },
+      limits: {
+        idleTimeoutMs: IDLE_MS,
+        handshakeTimeoutMs: IDLE_MS,
+        maxConnections: HALF_OPEN + 50,
+        maxPendingConnections: HALF_OPEN + 50,
+        maxConnectionsPerAddress: HALF_OPEN + 50,
+      },
     });
   });
   afterAll(async () => {
@@ -128,8 +134,15 @@ describe('slow and idle clients', () => {
     };
     try {
       const body = Buffer.from(Array.from({ length: 20_000 }, (_, i) => i & 0xff));
-      const parts = [encodeControlFrame({ type: 'hello', version: 1 }), encodeControlFrame({ type: 'put_file', id: 'tiny-frames', name: 'tiny.bin' })];
-      for (const byte of body) parts.push(...encodeFrame(FrameKind.Data, Buffer.alloc(0)), ...encodeFrame(FrameKind.Data, Buffer.from([byte])));
+      const parts = [
+        encodeControlFrame({ type: 'hello', version: 1 }),
+        encodeControlFrame({ type: 'put_file', id: 'tiny-frames', name: 'tiny.bin' }),
+      ];
+      for (const byte of body)
+        parts.push(
+          ...encodeFrame(FrameKind.Data, Buffer.alloc(0)),
+          ...encodeFrame(FrameKind.Data, Buffer.from([byte])),
+        );
       parts.push(encodeControlFrame({ type: 'file_end', id: 'tiny-frames', bytes: body.length, sha256: sha256(body) }));
       const p = await Probe.connect(t.server.port);
       p.write(Buffer.concat(parts));
@@ -159,6 +172,12 @@ describe('slow and idle clients', () => {
     const codes = new Set(probes.map((p) => p.messages.at(-1)).map((m) => (m?.type === 'error' ? m.code : 'none')));
     expect([...codes]).toEqual(['ERR_TIMEOUT']);
     const after = await goodTransfer(t.server.port, 16 * 1024 * 1024);
-    recordFigures('half-open', { connections: HALF_OPEN, allClosedWithinMs: closedIn, goodMiBpsAlone: Math.round(base), goodMiBpsDuring: Math.round(during), goodMiBpsAfter: Math.round(after) });
+    recordFigures('half-open', {
+      connections: HALF_OPEN,
+      allClosedWithinMs: closedIn,
+      goodMiBpsAlone: Math.round(base),
+      goodMiBpsDuring: Math.round(during),
+      goodMiBpsAfter: Math.round(after),
+    });
   });
 });

@@ -9,7 +9,17 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '@proj/protocol';
 import { decodeSegment } from '../../src/store/journal-record';
-import { auditDataDir, buildServer, checkAcknowledged, fillToTheByte, itWithTmpfs, mountTmpfs, spawnServer, tmpfsUnavailable, type ChildServer } from './harness';
+import {
+  auditDataDir,
+  buildServer,
+  checkAcknowledged,
+  fillToTheByte,
+  itWithTmpfs,
+  mountTmpfs,
+  spawnServer,
+  tmpfsUnavailable,
+  type ChildServer,
+} from './harness';
 
 describe('ERR_STORAGE after the journal record was durable', () => {
   let unmount: (() => void) | undefined;
@@ -22,52 +32,56 @@ describe('ERR_STORAGE after the journal record was durable', () => {
     unmount?.();
   });
 
-  itWithTmpfs('is not undone by a crash: the refused dictionary is not there after replay, and a retry stores it', async () => {
-    const fs = await mountTmpfs('storage-error-');
-    unmount = fs.unmount;
-    const mountPoint = fs.path;
-    const dataDir = join(mountPoint, 'data');
-    server = await spawnServer(dataDir, ['--log-level', 'info']);
-    const c = await connect({ port: server.port });
-    const sid = c.welcome.serverId;
-    // Stored first: the journal's first segment is allocated while there is room.
-    const kept = await c.sendDict({ kept: true }, { id: 'kept' });
+  itWithTmpfs(
+    'is not undone by a crash: the refused dictionary is not there after replay, and a retry stores it',
+    async () => {
+      const fs = await mountTmpfs('storage-error-');
+      unmount = fs.unmount;
+      const mountPoint = fs.path;
+      const dataDir = join(mountPoint, 'data');
+      server = await spawnServer(dataDir, ['--log-level', 'info']);
+      const c = await connect({ port: server.port });
+      const sid = c.welcome.serverId;
+      // Stored first: the journal's first segment is allocated while there is room.
+      const kept = await c.sendDict({ kept: true }, { id: 'kept' });
 
-    // Fill the file system, then free one page.
-    const [page] = (await fillToTheByte(mountPoint, 1)).pages as [string];
-    await rm(page);
+      // Fill the file system, then free one page.
+      const [page] = (await fillToTheByte(mountPoint, 1)).pages as [string];
+      await rm(page);
 
-    // The item takes the page, the journal record goes into the segment's allocated blocks, the receipt fails.
-    const refused = await c.sendDict({ refused: 'x'.repeat(100) }, { id: 'refused' }).then(
-      () => 'stored',
-      (e: { code?: string }) => e.code,
-    );
-    expect(refused).toBe('ERR_STORAGE');
-    // The scenario of the fault: the refused put's record was durable in the journal when it was refused.
-    const segment = await readFile(join(dataDir, 'journal', `${sid}.1.log`));
-    expect(decodeSegment(segment).records.map((r) => r.item.id)).toEqual(['kept', 'refused']);
-    await c.close().catch(() => undefined);
+      // The item takes the page, the journal record goes into the segment's allocated blocks, the receipt fails.
+      const refused = await c.sendDict({ refused: 'x'.repeat(100) }, { id: 'refused' }).then(
+        () => 'stored',
+        (e: { code?: string }) => e.code,
+      );
+      expect(refused).toBe('ERR_STORAGE');
+      // The scenario of the fault: the refused put's record was durable in the journal when it was refused.
+      const segment = await readFile(join(dataDir, 'journal', `${sid}.1.log`));
+      expect(decodeSegment(segment).records.map((r) => r.item.id)).toEqual(['kept', 'refused']);
+      await c.close().catch(() => undefined);
 
-    // A crash, room again, a restart: replay.
-    await server.kill('SIGKILL');
-    await rm(join(mountPoint, 'filler'));
-    server = await spawnServer(dataDir, ['--log-level', 'info']);
-    const audit = await auditDataDir(dataDir);
-    expect(audit.problems).toEqual([]);
-    expect(audit.byId.has('refused')).toBe(false);
-    expect(checkAcknowledged(audit, [kept])).toEqual([]);
-    expect(audit.receipts).toBe(1);
-    expect(audit.items).toBe(1);
-    expect(await readdir(join(dataDir, 'journal'))).not.toContain(`${sid}.1.log`);
+      // A crash, room again, a restart: replay.
+      await server.kill('SIGKILL');
+      await rm(join(mountPoint, 'filler'));
+      server = await spawnServer(dataDir, ['--log-level', 'info']);
+      const audit = await auditDataDir(dataDir);
+      expect(audit.problems).toEqual([]);
+      expect(audit.byId.has('refused')).toBe(false);
+      expect(checkAcknowledged(audit, [kept])).toEqual([]);
+      expect(audit.receipts).toBe(1);
+      expect(audit.items).toBe(1);
+      expect(await readdir(join(dataDir, 'journal'))).not.toContain(`${sid}.1.log`);
 
-    // The client took ERR_STORAGE at its word: its retry stores the dictionary, once.
-    const again = await connect({ port: server.port });
-    expect(await again.sendDict({ refused: 'x'.repeat(100) }, { id: 'refused' })).toMatchObject({ duplicate: false });
-    await again.close();
-    await server.kill('SIGTERM');
-    server = undefined;
-    const after = await auditDataDir(dataDir);
-    expect(after.problems).toEqual([]);
-    expect(after.receipts).toBe(2);
-  }, 60_000);
+      // The client took ERR_STORAGE at its word: its retry stores the dictionary, once.
+      const again = await connect({ port: server.port });
+      expect(await again.sendDict({ refused: 'x'.repeat(100) }, { id: 'refused' })).toMatchObject({ duplicate: false });
+      await again.close();
+      await server.kill('SIGTERM');
+      server = undefined;
+      const after = await auditDataDir(dataDir);
+      expect(after.problems).toEqual([]);
+      expect(after.receipts).toBe(2);
+    },
+    60_000,
+  );
 });

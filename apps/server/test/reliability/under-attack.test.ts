@@ -16,7 +16,19 @@ import { connect, type Client } from '@proj/protocol';
 import { encodeControlFrame, encodeFrame, FrameKind, type Receipt, type ServerMessage } from '@proj/protocol/wire';
 import { makeTempDir } from '@proj/test-utils';
 import { RawClient } from '../helpers';
-import { auditDataDir, baseSeed, buildServer, checkAcknowledged, LONG, recordFigures, Rng, scale, sleep, spawnServer, type ChildServer } from './harness';
+import {
+  auditDataDir,
+  baseSeed,
+  buildServer,
+  checkAcknowledged,
+  LONG,
+  recordFigures,
+  Rng,
+  scale,
+  sleep,
+  spawnServer,
+  type ChildServer,
+} from './harness';
 
 /** How long the legitimate client works under attack. */
 const DURATION_MS = scale(8_000, 60_000);
@@ -107,8 +119,16 @@ interface FloodCounts {
 
 function startFlood(port: number): { stop: () => Promise<FloodCounts> } {
   const hello = encodeControlFrame({ type: 'hello', version: 1 });
-  const config = { port, addresses: FLOOD_ADDRESSES, perAddress: FLOOD_PER_ADDRESS, halfHello: hello.subarray(0, hello.length >> 1).toString('base64') };
-  const child = spawn(process.execPath, ['-e', FLOOD_JS], { env: { ...process.env, FLOOD_CONFIG: JSON.stringify(config) }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const config = {
+    port,
+    addresses: FLOOD_ADDRESSES,
+    perAddress: FLOOD_PER_ADDRESS,
+    halfHello: hello.subarray(0, hello.length >> 1).toString('base64'),
+  };
+  const child = spawn(process.execPath, ['-e', FLOOD_JS], {
+    env: { ...process.env, FLOOD_CONFIG: JSON.stringify(config) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
@@ -143,7 +163,14 @@ const oneByteFrame = (byte: number): Buffer => Buffer.concat(encodeFrame(FrameKi
  * One patient attacker: handshake, then a put (a 1 MiB dictionary, or a 100 MiB file, each taking what it may of
  * the input budget) whose body comes one byte every 1-2 s; when cut, it connects again at once.
  */
-async function dripper(i: number, port: number, rng: Rng, counts: DripCounts, stopped: () => boolean, live: Set<RawClient>): Promise<void> {
+async function dripper(
+  i: number,
+  port: number,
+  rng: Rng,
+  counts: DripCounts,
+  stopped: () => boolean,
+  live: Set<RawClient>,
+): Promise<void> {
   const localAddress = `127.0.0.${2 + (i % DRIP_ADDRESSES)}`;
   for (let n = 0; !stopped(); n++) {
     let c: RawClient;
@@ -213,7 +240,8 @@ async function legitimate(port: number, file: string, untilMs: number, counts: L
   while (performance.now() < untilMs) {
     const round = counts.rounds++;
     counts.attempted += 3;
-    const fail = (op: Op, err: unknown): void => bump(counts.failures, `${op}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+    const fail = (op: Op, err: unknown): void =>
+      bump(counts.failures, `${op}: ${(err as { code?: string }).code ?? (err as Error).message}`);
     const timed = async <T>(op: Op, work: () => Promise<T>): Promise<T | undefined> => {
       const t0 = performance.now();
       try {
@@ -234,7 +262,9 @@ async function legitimate(port: number, file: string, untilMs: number, counts: L
       continue;
     }
     const client = c;
-    const dict = await timed('dict', () => client.sendDict({ round, note: 'small dictionary from the legitimate client' }));
+    const dict = await timed('dict', () =>
+      client.sendDict({ round, note: 'small dictionary from the legitimate client' }),
+    );
     const stored = await timed('file', () => client.sendFile(file, { name: `legit-${round}.txt` }));
     for (const r of [dict, stored]) if (r) counts.receipts.push(r);
     await client.close();
@@ -244,7 +274,14 @@ async function legitimate(port: number, file: string, untilMs: number, counts: L
 // -- figures ----------------------------------------------------------------------------------------------------------
 
 function newLegitCounts(): LegitCounts {
-  return { rounds: 0, attempted: 0, acknowledged: 0, latencyMs: { connect: [], dict: [], file: [] }, failures: {}, receipts: [] };
+  return {
+    rounds: 0,
+    attempted: 0,
+    acknowledged: 0,
+    latencyMs: { connect: [], dict: [], file: [] },
+    failures: {},
+    receipts: [],
+  };
 }
 
 function legitFigures(legit: LegitCounts): Record<string, unknown> {
@@ -253,7 +290,11 @@ function legitFigures(legit: LegitCounts): Record<string, unknown> {
     attempted: legit.attempted,
     acknowledged: legit.acknowledged,
     successRate: legit.attempted === 0 ? 0 : legit.acknowledged / legit.attempted,
-    latencyMs: { connectAndHello: percentiles(legit.latencyMs.connect), dict: percentiles(legit.latencyMs.dict), file: percentiles(legit.latencyMs.file) },
+    latencyMs: {
+      connectAndHello: percentiles(legit.latencyMs.connect),
+      dict: percentiles(legit.latencyMs.dict),
+      file: percentiles(legit.latencyMs.file),
+    },
     failures: legit.failures,
   };
 }
@@ -261,7 +302,9 @@ function legitFigures(legit: LegitCounts): Record<string, unknown> {
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 1/100 s on Linux). */
 function cpuSeconds(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
@@ -275,7 +318,8 @@ function bump(counts: Record<string, number>, key: string): void {
 /** p50, p99 and max in ms, rounded to 0.1 ms; zeros when there is nothing to measure. */
 function percentiles(values: number[]): { n: number; p50: number; p99: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number): number => (sorted.length === 0 ? 0 : Math.round((sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] as number) * 10) / 10);
+  const at = (p: number): number =>
+    sorted.length === 0 ? 0 : Math.round((sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] as number) * 10) / 10;
   return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: at(1) };
 }
 
@@ -292,83 +336,97 @@ describe('a legitimate client while slow-drip clients and a pre-handshake flood 
     await dir?.remove();
   });
 
-  test(`${DRIPPERS} drippers and a flood of ${FLOOD_ADDRESSES.length * FLOOD_PER_ADDRESS} silent sockets: every operation of the client is acknowledged`, async () => {
-    const seed = baseSeed();
-    const rng = new Rng(seed);
-    const file = join(dir.path, 'small.txt');
-    await writeFile(file, 'a small file from the legitimate client\n'.repeat(100));
+  test(
+    `${DRIPPERS} drippers and a flood of ${FLOOD_ADDRESSES.length * FLOOD_PER_ADDRESS} silent sockets: every operation of the client is acknowledged`,
+    async () => {
+      const seed = baseSeed();
+      const rng = new Rng(seed);
+      const file = join(dir.path, 'small.txt');
+      await writeFile(file, 'a small file from the legitimate client\n'.repeat(100));
 
-    const baseline = newLegitCounts();
-    await legitimate(server.port, file, performance.now() + BASELINE_MS, baseline);
+      const baseline = newLegitCounts();
+      await legitimate(server.port, file, performance.now() + BASELINE_MS, baseline);
 
-    let stop = false;
-    const stopped = (): boolean => stop;
-    const drip: DripCounts = { sessions: 0, welcomeFailed: 0, bytesDripped: 0, cutsBy: [], heldMs: [], sinceLastByteMs: [], otherEnds: {} };
-    const drippers = new Set<RawClient>();
-    const flood = startFlood(server.port);
-    const dripping = Array.from({ length: DRIPPERS }, (_, i) => dripper(i, server.port, new Rng(seed + i), drip, stopped, drippers));
-    let peakRssKiB = 0;
-    const sampler = setInterval(() => (peakRssKiB = Math.max(peakRssKiB, server.memory().hwmKiB)), 250);
-    await sleep(WARMUP_MS + rng.int(0, 200));
+      let stop = false;
+      const stopped = (): boolean => stop;
+      const drip: DripCounts = {
+        sessions: 0,
+        welcomeFailed: 0,
+        bytesDripped: 0,
+        cutsBy: [],
+        heldMs: [],
+        sinceLastByteMs: [],
+        otherEnds: {},
+      };
+      const drippers = new Set<RawClient>();
+      const flood = startFlood(server.port);
+      const dripping = Array.from({ length: DRIPPERS }, (_, i) =>
+        dripper(i, server.port, new Rng(seed + i), drip, stopped, drippers),
+      );
+      let peakRssKiB = 0;
+      const sampler = setInterval(() => (peakRssKiB = Math.max(peakRssKiB, server.memory().hwmKiB)), 250);
+      await sleep(WARMUP_MS + rng.int(0, 200));
 
-    const legit = newLegitCounts();
-    const cpuBefore = cpuSeconds(server.pid);
-    const startedAt = performance.now();
-    await legitimate(server.port, file, startedAt + DURATION_MS, legit);
-    const elapsedMs = performance.now() - startedAt;
-    const serverCpu = cpuSeconds(server.pid) - cpuBefore;
+      const legit = newLegitCounts();
+      const cpuBefore = cpuSeconds(server.pid);
+      const startedAt = performance.now();
+      await legitimate(server.port, file, startedAt + DURATION_MS, legit);
+      const elapsedMs = performance.now() - startedAt;
+      const serverCpu = cpuSeconds(server.pid) - cpuBefore;
 
-    stop = true;
-    const floodCounts = await flood.stop();
-    for (const c of drippers) c.destroy();
-    await Promise.all(dripping);
-    clearInterval(sampler);
-    peakRssKiB = Math.max(peakRssKiB, server.memory().hwmKiB);
-    const alive = server.child.exitCode === null && server.child.signalCode === null;
+      stop = true;
+      const floodCounts = await flood.stop();
+      for (const c of drippers) c.destroy();
+      await Promise.all(dripping);
+      clearInterval(sampler);
+      peakRssKiB = Math.max(peakRssKiB, server.memory().hwmKiB);
+      const alive = server.child.exitCode === null && server.child.signalCode === null;
 
-    const cutDrippers = drip.cutsBy.filter((n) => n > 0).length;
-    recordFigures('under-attack', {
-      seed,
-      serverArgs: SERVER_ARGS,
-      seconds: Math.round(elapsedMs / 100) / 10,
-      alone: legitFigures(baseline),
-      legit: legitFigures(legit),
-      drippers: {
-        count: DRIPPERS,
-        sessions: drip.sessions,
-        welcomeFailed: drip.welcomeFailed,
-        bytesDripped: drip.bytesDripped,
-        cutTooSlow: drip.heldMs.length,
-        drippersCut: cutDrippers,
-        heldMs: percentiles(drip.heldMs),
-        sinceLastByteMs: percentiles(drip.sinceLastByteMs),
-        otherEnds: drip.otherEnds,
-      },
-      flood: floodCounts,
-      /** Share of one core the server used while the client worked under attack. */
-      serverCpuShare: Math.round((serverCpu / (elapsedMs / 1000)) * 100) / 100,
-      serverPeakRssMiB: Math.round(peakRssKiB / 102.4) / 10,
-      serverAlive: alive,
-    });
+      const cutDrippers = drip.cutsBy.filter((n) => n > 0).length;
+      recordFigures('under-attack', {
+        seed,
+        serverArgs: SERVER_ARGS,
+        seconds: Math.round(elapsedMs / 100) / 10,
+        alone: legitFigures(baseline),
+        legit: legitFigures(legit),
+        drippers: {
+          count: DRIPPERS,
+          sessions: drip.sessions,
+          welcomeFailed: drip.welcomeFailed,
+          bytesDripped: drip.bytesDripped,
+          cutTooSlow: drip.heldMs.length,
+          drippersCut: cutDrippers,
+          heldMs: percentiles(drip.heldMs),
+          sinceLastByteMs: percentiles(drip.sinceLastByteMs),
+          otherEnds: drip.otherEnds,
+        },
+        flood: floodCounts,
+        /** Share of one core the server used while the client worked under attack. */
+        serverCpuShare: Math.round((serverCpu / (elapsedMs / 1000)) * 100) / 100,
+        serverPeakRssMiB: Math.round(peakRssKiB / 102.4) / 10,
+        serverAlive: alive,
+      });
 
-    expect(alive).toBe(true);
-    expect(baseline.failures).toEqual({});
-    expect(legit.failures).toEqual({});
-    expect(legit.acknowledged).toBe(legit.attempted);
-    expect(legit.rounds).toBeGreaterThan(0);
-    // The admission decided about every flood socket (each was told why it was closed): none was dropped at accept
-    // by the raw socket cap, which cannot tell a flood's sockets from the client's.
-    expect(floodCounts.droppedWithoutWord).toBe(0);
-    // Every dripper was cut at least once: none holds its place by sending a byte now and then.
-    expect(cutDrippers).toBe(DRIPPERS);
-    expect(drip.otherEnds).toEqual({});
-    expect(peakRssKiB / 1024).toBeLessThan(256);
+      expect(alive).toBe(true);
+      expect(baseline.failures).toEqual({});
+      expect(legit.failures).toEqual({});
+      expect(legit.acknowledged).toBe(legit.attempted);
+      expect(legit.rounds).toBeGreaterThan(0);
+      // The admission decided about every flood socket (each was told why it was closed): none was dropped at accept
+      // by the raw socket cap, which cannot tell a flood's sockets from the client's.
+      expect(floodCounts.droppedWithoutWord).toBe(0);
+      // Every dripper was cut at least once: none holds its place by sending a byte now and then.
+      expect(cutDrippers).toBe(DRIPPERS);
+      expect(drip.otherEnds).toEqual({});
+      expect(peakRssKiB / 1024).toBeLessThan(256);
 
-    // What the client was told is stored is stored, and the drippers left nothing behind.
-    const audit = await auditDataDir(join(dir.path, 'data'));
-    expect(audit.problems).toEqual([]);
-    const receipts = [...baseline.receipts, ...legit.receipts];
-    expect(checkAcknowledged(audit, receipts)).toEqual([]);
-    expect(audit.receipts).toBe(receipts.length);
-  }, scale(60_000, 180_000));
+      // What the client was told is stored is stored, and the drippers left nothing behind.
+      const audit = await auditDataDir(join(dir.path, 'data'));
+      expect(audit.problems).toEqual([]);
+      const receipts = [...baseline.receipts, ...legit.receipts];
+      expect(checkAcknowledged(audit, receipts)).toEqual([]);
+      expect(audit.receipts).toBe(receipts.length);
+    },
+    scale(60_000, 180_000),
+  );
 });

@@ -240,7 +240,10 @@ export class Client {
             hash.update(piece);
             sent += piece.length;
             // A file's buffers are read into again once the socket has written the chunk's last piece.
-            const written = iterable instanceof FileChunks && offset + chunkBytes >= chunk.length ? () => iterable.recycle(chunk) : undefined;
+            const written =
+              iterable instanceof FileChunks && offset + chunkBytes >= chunk.length
+                ? () => iterable.recycle(chunk)
+                : undefined;
             if (!this.#connection.data(piece, written)) await this.#connection.drain();
             options.onProgress?.({ sent, ...(options.size !== undefined ? { total: options.size } : {}) });
           }
@@ -338,4 +341,3 @@ function checkReceipt(reply: ServerMessage, id: string, bytes: number, sha256: s
   }
   return reply;
 }
-

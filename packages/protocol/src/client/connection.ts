@@ -29,7 +29,12 @@ export async function openSocket(
   timeoutMs: number,
 ): Promise<net.Socket> {
   const socket = tlsOptions
-    ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...(tlsOptions === true ? {} : tlsOptions) })
+    ? tls.connect({
+        host,
+        port,
+        servername: net.isIP(host) ? undefined : host,
+        ...(tlsOptions === true ? {} : tlsOptions),
+      })
     : net.connect({ host, port });
   const ready = tlsOptions ? 'secureConnect' : 'connect';
   const timer = setTimeout(() => socket.destroy(new TimeoutError('response', timeoutMs)), timeoutMs);
@@ -73,7 +78,9 @@ export class Connection {
     this.#timeoutMs = timeoutMs;
     this.#writer = new FrameWriter(socket, 1024 * 1024);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('error', (err) => this.#fail(new ConnectionClosedError(`connection error: ${err.message}`, { cause: err })));
+    socket.on('error', (err) =>
+      this.#fail(new ConnectionClosedError(`connection error: ${err.message}`, { cause: err })),
+    );
     socket.on('close', () => this.#fail(new ConnectionClosedError()));
   }
 

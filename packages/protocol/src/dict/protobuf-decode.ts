@@ -78,7 +78,8 @@ function readStruct(bytes: Uint8Array, maxDepth: number): Dict {
         fail(`unexpected field ${field} (wire type ${wireType}) in ${f.type === 'struct' ? 'Struct' : 'ListValue'}`);
       }
       const end = sub(f);
-      if (f.type === 'struct') stack.push({ type: 'entry', end, parent: f.obj, key: undefined, value: undefined, done: false });
+      if (f.type === 'struct')
+        stack.push({ type: 'entry', end, parent: f.obj, key: undefined, value: undefined, done: false });
       else stack.push({ type: 'value', end, result: null, hasKind: false });
     } else if (f.type === 'entry') {
       if (wireType !== WireType.LEN || (field !== ENTRY_KEY && field !== ENTRY_VALUE)) {

@@ -11,7 +11,14 @@
 import { DecodeError, DictTooDeepError, XmlForbiddenError } from '../errors';
 import { checkByteSize, decodeUtf8, toDecodeError } from './bytes';
 import { checkTree, resolveDictLimits, setOwn, type Dict, type DictLimits, type DictValue } from './model';
-import { ESCAPED_TRUE, NUMBER_SYNTAX, XML_ELEMENTS, backslashUnescape, hasNonXmlChar, type XmlElement } from './xml-layout';
+import {
+  ESCAPED_TRUE,
+  NUMBER_SYNTAX,
+  XML_ELEMENTS,
+  backslashUnescape,
+  hasNonXmlChar,
+  type XmlElement,
+} from './xml-layout';
 
 const FORMAT = 'xml';
 

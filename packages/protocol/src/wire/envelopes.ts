@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { BadMessageError } from '../errors';
 
 /** A client-chosen put id: 1-128 characters of `[A-Za-z0-9._:-]`, starting with a letter or digit. */
-export const putIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'put id must be 1-128 of [A-Za-z0-9._:-]');
+export const putIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'put id must be 1-128 of [A-Za-z0-9._:-]');
 
 /** Lowercase hex SHA-256. */
 export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits');
@@ -111,7 +113,10 @@ export const welcomeSchema = z.strictObject({
     /** Encryption the server takes; unknown names are ignored likewise. */
     accepts: z.array(z.string().max(32)).max(32),
     /** The server's age X25519 recipient (`age1…`), when it has an identity. */
-    recipient: z.string().regex(/^age1[0-9a-z]+$/).optional(),
+    recipient: z
+      .string()
+      .regex(/^age1[0-9a-z]+$/)
+      .optional(),
     /** Whether the server can open what it receives (it holds an identity or a passphrase). */
     canDecrypt: z.boolean(),
   }),

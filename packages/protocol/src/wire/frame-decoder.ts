@@ -121,7 +121,10 @@ export class FrameDecoder {
       const length = header.readUInt32BE(0);
       const kind = header[4] as number;
       if (!isFrameKind(kind)) return this.#fail(new FrameKindError(kind));
-      const limit = kind === FrameKind.Control ? Math.min(this.#maxFrameBytes, this.#maxControlBytes ?? Infinity) : this.#maxFrameBytes;
+      const limit =
+        kind === FrameKind.Control
+          ? Math.min(this.#maxFrameBytes, this.#maxControlBytes ?? Infinity)
+          : this.#maxFrameBytes;
       if (length > limit) return this.#fail(new FrameTooLargeError(length, limit));
       this.#kind = kind;
       this.#length = length;

@@ -117,7 +117,10 @@ describe('client library', () => {
         reply({ type: 'ready', id: event.message.id, offset: 0 });
       } else if (event.kind === 'data' && event.payload.toString() === 'first chunk') {
         // The refusal of the file put is still in flight when the client gives up on its own.
-        setTimeout(() => reply({ type: 'error', code: 'ERR_STORAGE', message: 'disk full', id: 'file-a', fatal: false }), 50);
+        setTimeout(
+          () => reply({ type: 'error', code: 'ERR_STORAGE', message: 'disk full', id: 'file-a', fatal: false }),
+          50,
+        );
       } else if (event.kind === 'control' && event.message.type === 'put_dict') {
         // Hold the dictionary's answer until the stale error has gone out first.
         setTimeout(() => answerDicts(event, reply, undefined as never), 100);
@@ -130,7 +133,9 @@ describe('client library', () => {
       yield Buffer.from('first chunk');
       throw Object.assign(new Error('read failed'), { code: 'EIO' });
     }
-    await expect(client.sendStream(failingSource(), { id: 'file-a', name: 'a.txt' })).rejects.toMatchObject({ code: 'EIO' });
+    await expect(client.sendStream(failingSource(), { id: 'file-a', name: 'a.txt' })).rejects.toMatchObject({
+      code: 'EIO',
+    });
     const receipt = await client.sendDict({ b: 2 }, { id: 'dict-b' });
     expect(receipt).toMatchObject({ id: 'dict-b', kind: 'dict' });
     const next = await client.sendDict({ c: 3 }, { id: 'dict-c' });
@@ -146,7 +151,9 @@ describe('client library', () => {
       }
     });
     const client = await connect({ port, timeoutMs: 2000 });
-    await expect(client.sendStream([Buffer.from('hel'), Buffer.from('lo')], { id: 'same', name: 'a.txt' })).resolves.toMatchObject({
+    await expect(
+      client.sendStream([Buffer.from('hel'), Buffer.from('lo')], { id: 'same', name: 'a.txt' }),
+    ).resolves.toMatchObject({
       duplicate: true,
       sha256: sha(stored),
     });
@@ -170,7 +177,9 @@ describe('client library', () => {
       }
     });
     const first = await connect({ port, timeoutMs: 2000 });
-    await expect(first.sendStream([Buffer.from('first encryption')], { id: 'enc', name: 'a.age', onSent: (d) => (digest = d) })).rejects.toMatchObject({
+    await expect(
+      first.sendStream([Buffer.from('first encryption')], { id: 'enc', name: 'a.age', onSent: (d) => (digest = d) }),
+    ).rejects.toMatchObject({
       code: 'ERR_CONNECTION_CLOSED',
     });
     expect(digest).toEqual({ bytes: 16, sha256: sha(Buffer.from('first encryption')) });
@@ -178,12 +187,20 @@ describe('client library', () => {
     const never = (): Iterable<Uint8Array> => {
       throw new Error('the source must not be read');
     };
-    await expect(retry.sendStream(never, { id: 'enc', name: 'a.age', earlierAttempts: [digest as { bytes: number; sha256: string }] })).resolves.toMatchObject({
+    await expect(
+      retry.sendStream(never, {
+        id: 'enc',
+        name: 'a.age',
+        earlierAttempts: [digest as { bytes: number; sha256: string }],
+      }),
+    ).resolves.toMatchObject({
       duplicate: true,
       sha256: sha(Buffer.from('first encryption')),
     });
     // Without it, the new source is hashed and does not match.
-    await expect(retry.sendStream([Buffer.from('second encryption')], { id: 'enc', name: 'a.age', earlierAttempts: [] })).rejects.toMatchObject({
+    await expect(
+      retry.sendStream([Buffer.from('second encryption')], { id: 'enc', name: 'a.age', earlierAttempts: [] }),
+    ).rejects.toMatchObject({
       code: 'ERR_RECEIPT_MISMATCH',
     });
     await retry.close();

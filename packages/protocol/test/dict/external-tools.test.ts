@@ -40,13 +40,16 @@ describe('xmllint', () => {
   it('reads the same text and keys we do', () => {
     const file = join(dir, 'text.xml');
     writeFileSync(file, encodeXml({ 'k\t"<&>\n': ' a\r\nb ' }));
-    const out = execFileSync('xmllint', ['--xpath', 'concat(/dict/string/@key, "|", /dict/string)', file], { encoding: 'utf8' });
+    const out = execFileSync('xmllint', ['--xpath', 'concat(/dict/string/@key, "|", /dict/string)', file], {
+      encoding: 'utf8',
+    });
     expect(out).toBe('k\t"<&>\n| a\r\nb \n'); // xmllint ends its output with a newline
   });
 });
 
 describe('protoc', () => {
-  const decodeWithProtoc = (bytes: Uint8Array): string => execFileSync('protoc', PROTOC_ARGS, { input: bytes, encoding: 'utf8' });
+  const decodeWithProtoc = (bytes: Uint8Array): string =>
+    execFileSync('protoc', PROTOC_ARGS, { input: bytes, encoding: 'utf8' });
 
   it('decodes the golden binary vector as a Struct', () => {
     const out = decodeWithProtoc(readFileSync(join(VECTORS_DIR, 'sample.pb')));
@@ -68,9 +71,13 @@ describe('protoc', () => {
     const textFormat =
       'fields { key: "n" value { number_value: -0.5 } } fields { key: "l" value { list_value { values { string_value: "é" } values { null_value: NULL_VALUE } } } } ' +
       'fields { key: "o" value { struct_value { fields { key: "t" value { bool_value: true } } } } }';
-    const bytes = execFileSync('protoc', ['-I/usr/include', '--encode=google.protobuf.Struct', 'google/protobuf/struct.proto'], {
-      input: textFormat,
-    });
+    const bytes = execFileSync(
+      'protoc',
+      ['-I/usr/include', '--encode=google.protobuf.Struct', 'google/protobuf/struct.proto'],
+      {
+        input: textFormat,
+      },
+    );
     const decoded = decodeProtobuf(new Uint8Array(bytes));
     expect(decoded).toEqual({ n: -0.5, l: ['é', null], o: { t: true } });
   });

@@ -41,6 +41,8 @@ describe('decodeJson', () => {
   });
 
   it('does not count brackets inside strings as nesting', () => {
-    expect(decodeJson(utf8(`{"a":"${'['.repeat(100)}\\"{"}`), { maxDictDepth: 1 })).toEqual({ a: `${'['.repeat(100)}"{` });
+    expect(decodeJson(utf8(`{"a":"${'['.repeat(100)}\\"{"}`), { maxDictDepth: 1 })).toEqual({
+      a: `${'['.repeat(100)}"{`,
+    });
   });
 });

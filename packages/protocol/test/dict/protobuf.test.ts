@@ -8,9 +8,9 @@ import { codeOf } from '@proj/test-utils';
 import { VECTORS_DIR, dictArb, expectSameDict, safeNumberArb } from './dict-helpers';
 
 // protobufjs bundles struct.proto as a "common" type: the reference this encoder must agree with.
-const Struct = protobuf.Root.fromJSON(protobuf.common.get('google/protobuf/struct.proto') as protobuf.INamespace).lookupType(
-  'google.protobuf.Struct',
-);
+const Struct = protobuf.Root.fromJSON(
+  protobuf.common.get('google/protobuf/struct.proto') as protobuf.INamespace,
+).lookupType('google.protobuf.Struct');
 
 /** The message object protobufjs's Struct type expects for `value`. */
 function toMessage(v: DictValue): Record<string, unknown> {

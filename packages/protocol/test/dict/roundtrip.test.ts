@@ -3,7 +3,16 @@ import fc from 'fast-check';
 import { DEFAULT_LIMITS } from '../../src/limits';
 import { decodeDict, encodeDict } from '../../src/dict/index';
 import { codeOf } from '@proj/test-utils';
-import { FORMATS, dictArb, expectSameDict, isUnsafeInteger, keyArb, nested, roundTrip, safeNumberArb } from './dict-helpers';
+import {
+  FORMATS,
+  dictArb,
+  expectSameDict,
+  isUnsafeInteger,
+  keyArb,
+  nested,
+  roundTrip,
+  safeNumberArb,
+} from './dict-helpers';
 
 const RUNS = 300;
 
@@ -64,7 +73,10 @@ describe.each(FORMATS)('%s nesting', (format) => {
 describe.each(FORMATS)('%s named corners', (format) => {
   it.each([
     ['negative zero', { z: -0, a: [-0, 0] }],
-    ['extreme numbers', { big: 1e308, tiny: 5e-324, max: Number.MAX_VALUE, safe: Number.MAX_SAFE_INTEGER, neg: -Number.MAX_SAFE_INTEGER }],
+    [
+      'extreme numbers',
+      { big: 1e308, tiny: 5e-324, max: Number.MAX_VALUE, safe: Number.MAX_SAFE_INTEGER, neg: -Number.MAX_SAFE_INTEGER },
+    ],
     ['empty containers and strings', { o: {}, a: [], s: '', n: null, aa: [[], {}, '', null] }],
     ['odd keys', { ['__proto__']: { ['__proto__']: 1 }, '': '', constructor: 'c', 'a b': 1, '🔑\u0000\t\r\n': 2 }],
   ])('%s', (_name, literal) => {

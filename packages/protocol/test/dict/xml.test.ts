@@ -24,7 +24,9 @@ describe('encodeXml', () => {
     expect(text(encodeXml({ 'k\u0001\\': 'a\u0000\\b\uFFFE' }))).toBe(
       `${DECL}<dict><string key="k\\u0001\\\\" escaped="true">a\\u0000\\\\b\\uFFFE</string></dict>`,
     );
-    expect(text(encodeXml({ 'k\u0001': 'plain\\' }))).toContain('<string key="k\\u0001" escaped="true">plain\\\\</string>');
+    expect(text(encodeXml({ 'k\u0001': 'plain\\' }))).toContain(
+      '<string key="k\\u0001" escaped="true">plain\\\\</string>',
+    );
     expect(text(encodeXml({ k: 'plain\\' }))).toContain('<string key="k">plain\\</string>');
   });
 });
@@ -83,7 +85,10 @@ describe('decodeXml refuses forbidden markup before parsing', () => {
     '<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]><dict><string key="a">&lol2;</string></dict>';
   it.each([
     ['billion laughs', billionLaughs],
-    ['an external entity', `${DECL}<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><dict><string key="a">&xxe;</string></dict>`],
+    [
+      'an external entity',
+      `${DECL}<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><dict><string key="a">&xxe;</string></dict>`,
+    ],
     ['a plain DOCTYPE', `${DECL}<!DOCTYPE dict><dict/>`],
     ['a DOCTYPE with an external DTD', '<!DOCTYPE dict SYSTEM "http://example.invalid/d.dtd"><dict/>'],
     ['a lower-case doctype', '<!doctype dict><dict/>'],

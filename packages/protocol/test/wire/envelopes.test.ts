@@ -57,7 +57,7 @@ describe('server envelopes', () => {
 });
 
 test('a byte-order mark before the JSON is ERR_BAD_MESSAGE', () => {
-  expect(codeOf(() => parseClientMessage(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json({ type: 'bye' })])))).toBe(
-    'ERR_BAD_MESSAGE',
-  );
+  expect(
+    codeOf(() => parseClientMessage(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json({ type: 'bye' })]))),
+  ).toBe('ERR_BAD_MESSAGE');
 });

@@ -161,10 +161,7 @@ describe('FrameDecoder', () => {
 const hostileBytes = fc.oneof(
   fc.uint8Array({ maxLength: 256 }),
   fc
-    .array(
-      fc.tuple(fc.nat({ max: 160 }), fc.nat({ max: 3 }), fc.uint8Array({ maxLength: 160 })),
-      { maxLength: 6 },
-    )
+    .array(fc.tuple(fc.nat({ max: 160 }), fc.nat({ max: 3 }), fc.uint8Array({ maxLength: 160 })), { maxLength: 6 })
     .map((parts) =>
       Buffer.concat(
         parts.map(([length, kind, payload]) => {
@@ -242,7 +239,11 @@ describe('frame encoder', () => {
         });
         if (code !== undefined) break;
       }
-      expect({ label, seen, code }).toEqual({ label, seen: ['{"type":"ping"}', '{"type":"bye"}'], code: 'ERR_FRAME_KIND' });
+      expect({ label, seen, code }).toEqual({
+        label,
+        seen: ['{"type":"ping"}', '{"type":"bye"}'],
+        code: 'ERR_FRAME_KIND',
+      });
     }
   });
 
