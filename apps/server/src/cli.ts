@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
 import { listCommand } from './commands/list';
 import { serveCommand } from './commands/serve';
-import { SETTINGS, envName } from './config';
+import { SETTINGS, envName } from './settings';
 
 export async function runCli(io: CliIo): Promise<number> {
   let exitCode = EXIT_OK;

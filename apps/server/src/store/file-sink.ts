@@ -25,7 +25,7 @@ import {
   writeFailure,
   type FileWrites,
 } from './file-writes';
-import type { CommitInput } from './group-commit';
+import type { CommitInput } from './commit-input';
 import type { CommitResult, FileCommitResult, FileMeta, FileSink, FileSinkOptions } from './item-store';
 
 /** Bytes of a file kept to recognise an age header. */

@@ -29,32 +29,12 @@ import { join } from 'node:path';
 import { StorageError } from '@proj/protocol';
 import type { Logger } from '../logger';
 import { createFile, fsyncFd, mkdirDurable, unlinkAll } from './durable';
+import { storedItem, type CommitInput } from './commit-input';
 import { StorageInDoubtError, type CommitResult } from './item-store';
 import { JournalInDoubtError, type Journal } from './journal';
 import { encodeAbort, encodeRecord } from './journal-record';
-import { ITEMS_DIR, itemFileName, placeUnique, receiptFileName, utcStamp } from './paths';
+import { itemFileName, placeUnique, receiptFileName, utcStamp } from './paths';
 import { readReceiptFile, receiptText, type StoredItem } from './receipts';
-
-/** One item to commit, as the store hands it over (./store.ts, ./file-sink.ts). */
-export interface CommitInput {
-  id: string;
-  kind: 'dict' | 'file';
-  /** A complete, fsynced temporary holding exactly the client's bytes (or `data` instead). */
-  tempPath?: string;
-  /** The client's bytes, written to a temporary and fsynced as part of the commit (small items). */
-  data?: Uint8Array;
-  /** Cleaned name with its extension, e.g. `report.txt.age` or `dict.json`. */
-  fileName: string;
-  bytes: number;
-  sha256: string;
-  format?: 'json' | 'xml' | 'protobuf';
-  encrypted: boolean;
-  sender: string;
-  /** The client's file name as sent. */
-  name?: string;
-  /** A fsynced temporary with the decrypted plaintext, to store beside the item. */
-  plaintext?: { tempPath: string; fileName: string };
-}
 
 /** Most commits in one batch. */
 const MAX_BATCH = 256;
@@ -243,7 +223,7 @@ export class GroupCommit {
           );
           e.linked.push(join(e.dir, plainName));
         }
-        e.item = this.#describe(e, itemName, plainName);
+        e.item = storedItem(e.input, { day: e.day, at: e.now, serverId: this.serverId, itemName, plainName });
       } catch (err) {
         e.error ??= err;
       }
@@ -364,24 +344,6 @@ export class GroupCommit {
         e.resolve({ item: e.item as StoredItem, duplicate: false });
       }
     }
-  }
-
-  #describe(e: Entry, itemName: string, plainName: string | undefined): StoredItem {
-    const { input } = e;
-    return {
-      id: input.id,
-      kind: input.kind,
-      path: `${ITEMS_DIR}/${e.day}/${itemName}`,
-      bytes: input.bytes,
-      sha256: input.sha256,
-      ...(input.format !== undefined ? { format: input.format } : {}),
-      encrypted: input.encrypted,
-      receivedAt: e.now.toISOString(),
-      sender: input.sender,
-      ...(input.name !== undefined ? { name: input.name } : {}),
-      serverId: this.serverId,
-      ...(plainName !== undefined ? { plaintextPath: `${ITEMS_DIR}/${e.day}/${plainName}` } : {}),
-    };
   }
 }
 
