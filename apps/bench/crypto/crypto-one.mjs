@@ -15,4 +15,4 @@ if (mode === 'encrypt') {
   await decryptFile(inPath, outPath, { identities, durable });
 }
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-process.stdout.write(JSON.stringify({ seconds, maxRssKiB: process.resourceUsage().maxRSS }) + '\n');
+process.stdout.write(`${JSON.stringify({ seconds, maxRssKiB: process.resourceUsage().maxRSS })}\n`);

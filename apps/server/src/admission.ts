@@ -47,7 +47,10 @@ export class Admission<T extends Admitted> {
     this.#perAddress.set(key, (this.#perAddress.get(key) ?? 0) + 1);
     if (this.#pendingCount >= this.#limits.maxPending) this.#evictOne();
     let set = this.#pending.get(key);
-    if (!set) this.#pending.set(key, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#pending.set(key, set);
+    }
     set.add(conn);
     this.#pendingCount++;
   }
@@ -89,7 +92,7 @@ export function addressKey(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return mapped[1] as string;
   if (!isIPv6(address)) return address;
-  return expandIPv6(address).slice(0, 4).join(':') + '::/64';
+  return `${expandIPv6(address).slice(0, 4).join(':')}::/64`;
 }
 
 function expandIPv6(address: string): string[] {

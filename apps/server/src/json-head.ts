@@ -38,7 +38,10 @@ export function jsonHead(value: Dict | DictValue, maxChars: number, indent = 2):
       return;
     }
     if (Array.isArray(v)) {
-      if (v.length === 0) return emit('[]');
+      if (v.length === 0) {
+        emit('[]');
+        return;
+      }
       emit('[');
       v.forEach((item, i) => {
         if (i > 0) emit(',');
@@ -46,10 +49,14 @@ export function jsonHead(value: Dict | DictValue, maxChars: number, indent = 2):
         walk(item, depth + 1);
       });
       newline(depth);
-      return emit(']');
+      emit(']');
+      return;
     }
     const keys = Object.keys(v);
-    if (keys.length === 0) return emit('{}');
+    if (keys.length === 0) {
+      emit('{}');
+      return;
+    }
     emit('{');
     keys.forEach((key, i) => {
       if (i > 0) emit(',');

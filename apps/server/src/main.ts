@@ -47,7 +47,7 @@ runCli({
   env: process.env,
   // pnpm runs scripts in the package directory; INIT_CWD is where the user typed the command, so a relative
   // --data-dir means what the user meant. The default data directory stays ./data of the package (README).
-  cwd: process.env['INIT_CWD'] || process.cwd(),
+  cwd: process.env.INIT_CWD || process.cwd(),
   defaultDataDir: resolve(process.cwd(), 'data'),
   stdin: process.stdin,
   stdout: process.stdout,

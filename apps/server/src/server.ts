@@ -175,7 +175,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
       shuttingDown = true;
       const closed = new Promise<void>((done) => server.close(() => done()));
       for (const s of sessions) s.shutdown();
-      const all = (): Promise<void[]> => Promise.all([...sessions].map((s) => s.done));
+      const all = (): Promise<unknown[]> => Promise.all([...sessions].map((s) => s.done));
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         all().then(() => false),

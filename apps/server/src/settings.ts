@@ -286,4 +286,3 @@ export const SETTINGS: readonly Setting[] = [
 export function envName(setting: Setting): string {
   return `PROJ_SERVER_${setting.flag.slice(2).replace(/-/g, '_').toUpperCase()}`;
 }
-

@@ -6,4 +6,4 @@
  */
 export const THREADPOOL_SIZE = 64;
 
-if (!process.env['UV_THREADPOOL_SIZE']) process.env['UV_THREADPOOL_SIZE'] = String(THREADPOOL_SIZE);
+if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(THREADPOOL_SIZE);

@@ -80,15 +80,15 @@ describe('damaged receipts', () => {
         const logged = second.logs();
         expect(
           logged
-            .filter((l) => l['msg'] === 'rebuilt a damaged receipt from its item')
-            .map((l) => l['id'])
+            .filter((l) => l.msg === 'rebuilt a damaged receipt from its item')
+            .map((l) => l.id)
             .sort(),
         ).toEqual(['d-empty', 'f-cut']);
-        expect(logged.find((l) => String(l['msg']).startsWith('damaged receipt: kept as it is'))).toMatchObject({
+        expect(logged.find((l) => String(l.msg).startsWith('damaged receipt: kept as it is'))).toMatchObject({
           id: 'd-wrong',
           items: [r.wrong?.path],
         });
-        expect(logged.some((l) => l['msg'] === 'removing an unacknowledged item')).toBe(false);
+        expect(logged.some((l) => l.msg === 'removing an unacknowledged item')).toBe(false);
         // A retry of a rebuilt id is answered from the rebuilt receipt.
         const again = await connect({ port: second.server.port });
         expect(await again.sendDict({ n: 1 }, { id: 'd-empty' })).toMatchObject({
@@ -111,11 +111,11 @@ describe('damaged receipts', () => {
         .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(
         lines
-          .filter((l) => !l['damaged'])
-          .map((l) => l['id'])
+          .filter((l) => !l.damaged)
+          .map((l) => l.id)
           .sort(),
       ).toEqual(['d-empty', 'd-ok', 'f-cut']);
-      expect(lines.find((l) => l['damaged'])).toMatchObject({ id: 'd-wrong', items: [r.wrong?.path] });
+      expect(lines.find((l) => l.damaged)).toMatchObject({ id: 'd-wrong', items: [r.wrong?.path] });
       const table = list(dir.path, false);
       expect(table.status).toBe(0);
       expect(table.stdout).toMatch(/damaged\s+\?\s+\?\s+\?\s+d-wrong\s+items\//);
@@ -125,7 +125,7 @@ describe('damaged receipts', () => {
       const third = await startTestServer({ dataDir: dir.path, output: 'file' });
       await third.server.close();
       expect(sha256Hex(await readFile(join(dir.path, r.wrong?.path as string)))).toBe(
-        sha256Hex(bytesOf['wrong'] as Buffer),
+        sha256Hex(bytesOf.wrong as Buffer),
       );
     } finally {
       await dir.remove();

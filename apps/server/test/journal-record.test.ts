@@ -33,7 +33,10 @@ function segment(list: JournalRecord[]): { bytes: Buffer; ends: number[] } {
   const parts = list.map(encodeRecord);
   const ends: number[] = [];
   let at = JOURNAL_MAGIC.length;
-  for (const p of parts) ends.push((at += p.length));
+  for (const p of parts) {
+    at += p.length;
+    ends.push(at);
+  }
   return { bytes: Buffer.concat([JOURNAL_MAGIC, ...parts]), ends };
 }
 

@@ -93,7 +93,7 @@ describe('journal replay after a crash', () => {
         expect(await readdir(join(dir.path, 'receipts'))).not.toContain('torn.json');
         expect(await readdir(join(dir.path, 'journal'))).toEqual([]);
         expect(
-          t.logs().find((l) => l['msg'] === 'restored acknowledged items from the journal of a stopped server'),
+          t.logs().find((l) => l.msg === 'restored acknowledged items from the journal of a stopped server'),
         ).toMatchObject({ restored: 5 });
         // The restored receipts answer repeated puts as before.
         const client = await connect({ port: t.server.port });

@@ -98,7 +98,7 @@ describe('limits and protocol errors', () => {
     await fatal(c, 'ERR_SIZE_MISMATCH');
   });
 
-  const deep = (n: number): string => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+  const deep = (n: number): string => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
   it.each([
     ['ERR_DICT_TOO_DEEP', 'json', deep(9)],
     ['ERR_DECODE', 'json', '{"a": '],

@@ -70,7 +70,7 @@ describe('path tricks over the wire', () => {
     expect(receipt.path).toMatch(/^items\/\d{4}-\d{2}-\d{2}\/[^/\\]+$/);
     expect(receipt.path).not.toContain('..');
     const full = resolve(t.dataDir, receipt.path);
-    expect(full.startsWith(join(t.dataDir, 'items') + '/')).toBe(true);
+    expect(full.startsWith(`${join(t.dataDir, 'items')}/`)).toBe(true);
     const base = receipt.path.split('/')[2] as string;
     expect(Buffer.byteLength(base)).toBeLessThan(255);
     expect(base).not.toMatch(/[\u0000-\u001f\\:*?"<>|]/);

@@ -15,11 +15,11 @@ import { replayJournals } from '../store/recovery';
 
 export async function listCommand(flags: Record<string, unknown>, io: CliIo): Promise<number> {
   const { options } = await gatherOptions({
-    flags: { dataDir: flags['dataDir'] },
+    flags: { dataDir: flags.dataDir },
     env: io.env,
     cwd: io.cwd,
     defaultDataDir: io.defaultDataDir,
-    ...(typeof flags['config'] === 'string' ? { configFile: flags['config'] } : {}),
+    ...(typeof flags.config === 'string' ? { configFile: flags.config } : {}),
   });
   await recoverForList(options.dataDir);
   const { items, damaged } = await findDamaged(options.dataDir);
@@ -29,7 +29,7 @@ export async function listCommand(flags: Record<string, unknown>, io: CliIo): Pr
       `${damaged.length} damaged receipt${damaged.length === 1 ? '' : 's'} (shown as damaged): their items are kept; the server log says what to do (docs/SERVER.md §5)\n`,
     );
   }
-  if (flags['json']) {
+  if (flags.json) {
     // Names and senders came from clients: escaped (still valid JSON, same values) so a terminal shows them inert.
     for (const item of items) io.stdout.write(`${jsonSafe(JSON.stringify(item))}\n`);
     for (const d of damaged) {

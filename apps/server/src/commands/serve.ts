@@ -17,9 +17,9 @@ export async function serveCommand(flags: Record<string, unknown>, io: CliIo): P
     env: io.env,
     cwd: io.cwd,
     defaultDataDir: io.defaultDataDir,
-    ...(typeof flags['config'] === 'string' ? { configFile: flags['config'] } : {}),
+    ...(typeof flags.config === 'string' ? { configFile: flags.config } : {}),
   });
-  const interactive = Boolean(io.stdin.isTTY && io.stdout.isTTY) && flags['prompt'] !== false;
+  const interactive = Boolean(io.stdin.isTTY && io.stdout.isTTY) && flags.prompt !== false;
   const missing = STARTUP_QUESTIONS.filter((q) => !set.has(q));
   if (interactive && missing.length > 0) {
     const answers = await askStartup(missing, {

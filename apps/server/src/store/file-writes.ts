@@ -74,7 +74,8 @@ export interface FileWrites {
 export function gather(put: FileWrites, payload: Buffer): number {
   let offset = 0;
   while (offset < payload.length) {
-    const buffer = (put.gather ??= writeBuffer(put, payload.length - offset));
+    put.gather ??= writeBuffer(put, payload.length - offset);
+    const buffer = put.gather;
     if (buffer === undefined) break;
     const copied = payload.copy(buffer, put.gathered, offset);
     put.gathered += copied;
@@ -135,7 +136,7 @@ export function startWrite(put: FileWrites): void {
     })
     .finally(() => {
       put.writingBytes -= bytes;
-      put.writes.shift();
+      void put.writes.shift(); // this write's own promise, settling now: nothing to wait for
       if (put.reserved === 0) return; // released: the put is over
       if (buffer.length === WRITE_BATCH_BYTES) put.spare.push(buffer);
       else put.free += buffer.length;

@@ -71,13 +71,12 @@ export function isStoredItem(value: unknown): value is StoredItem {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return (
-    typeof v['id'] === 'string' &&
-    typeof v['path'] === 'string' &&
-    ITEM_PATH.test(v['path']) &&
-    (v['plaintextPath'] === undefined ||
-      (typeof v['plaintextPath'] === 'string' && ITEM_PATH.test(v['plaintextPath']))) &&
-    typeof v['bytes'] === 'number' &&
-    typeof v['sha256'] === 'string'
+    typeof v.id === 'string' &&
+    typeof v.path === 'string' &&
+    ITEM_PATH.test(v.path) &&
+    (v.plaintextPath === undefined || (typeof v.plaintextPath === 'string' && ITEM_PATH.test(v.plaintextPath))) &&
+    typeof v.bytes === 'number' &&
+    typeof v.sha256 === 'string'
   );
 }
 

@@ -6,7 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect } from '@proj/protocol';
+import { type Client, connect } from '@proj/protocol';
 import { encodeControlFrame, encodeFrame, FrameKind, type Receipt } from '@proj/protocol/wire';
 import { makeTempDir } from '@proj/test-utils';
 import { chunks, startTestServer, waitFor, type TestServer } from '../helpers';
@@ -128,7 +128,7 @@ describe('the server SIGKILLed mid-load and restarted', () => {
         const inflight = new Map<string, { kind: 'dict' | 'file'; body: Buffer }>();
         let stop = false;
         const worker = async (w: number): Promise<void> => {
-          let c;
+          let c: Client;
           try {
             c = await connect({ port: server.port, timeoutMs: 10_000 });
           } catch {

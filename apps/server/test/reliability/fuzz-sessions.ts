@@ -138,7 +138,10 @@ export class Builder {
         off += n;
       }
     };
-    if (framing === 'chunks') return chunks(0, body.length);
+    if (framing === 'chunks') {
+      chunks(0, body.length);
+      return;
+    }
     const from = body.length <= window ? 0 : rng.int(0, body.length - window);
     const to = Math.min(body.length, from + window);
     // One PRNG draw a frame would cost more than the rest of the generator: the choices come from seeded bytes.

@@ -38,8 +38,8 @@ import {
   scale,
 } from './harness';
 
-const SESSIONS = Number(process.env['RELIABILITY_FUZZ_SESSIONS'] ?? scale(600, 12_000));
-const CONCURRENCY = Number(process.env['RELIABILITY_FUZZ_CONCURRENCY'] ?? scale(64, 64));
+const SESSIONS = Number(process.env.RELIABILITY_FUZZ_SESSIONS ?? scale(600, 12_000));
+const CONCURRENCY = Number(process.env.RELIABILITY_FUZZ_CONCURRENCY ?? scale(64, 64));
 const BATCH = scale(200, 1000);
 /** Every DRIP_EVERY-th session is a dripping sender. */
 const DRIP_EVERY = 50;
@@ -327,7 +327,7 @@ describe('fuzzed sessions at the socket', () => {
           if (r.type !== 'receipt') failures.push('health check failed');
           allAcked.set(r.id, r);
           if (unhandled.length > 0) failures.push(`unhandled rejections: ${unhandled.map(String).join('; ')}`);
-          if (process.env['RELIABILITY_DEBUG'])
+          if (process.env.RELIABILITY_DEBUG)
             console.log(
               `batch ${b}: ${Date.now() - started} ms, loop delay max ${(lag.max / 1e6).toFixed(0)} ms p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms`,
               Object.fromEntries(endings),

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { FrameDecoder, parseServerMessage, type ServerMessage } from '@proj/protocol/wire';
 
 /** `RELIABILITY_LONG=1` selects the long form (bigger counts and durations). */
-export const LONG = process.env['RELIABILITY_LONG'] === '1';
+export const LONG = process.env.RELIABILITY_LONG === '1';
 
 /** Picks the short or the long figure. */
 export function scale<T>(short: T, long: T): T {
@@ -57,7 +57,7 @@ export class Rng {
 
 /** The base seed: `RELIABILITY_SEED` replays a failing run; otherwise a fresh one, printed on failure. */
 export function baseSeed(): number {
-  const env = process.env['RELIABILITY_SEED'];
+  const env = process.env.RELIABILITY_SEED;
   return env ? Number(env) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 }
 
@@ -67,7 +67,7 @@ export const sha256 = sha256Hex;
 // -- figures ----------------------------------------------------------------------------------------------------------
 
 /** Where figures go: `RELIABILITY_FIGURES`, or a file in the temp dir. One JSON object per line. */
-export const FIGURES_FILE = process.env['RELIABILITY_FIGURES'] ?? join(tmpdir(), 'proj-reliability-figures.jsonl');
+export const FIGURES_FILE = process.env.RELIABILITY_FIGURES ?? join(tmpdir(), 'proj-reliability-figures.jsonl');
 
 export function recordFigures(test: string, figures: Record<string, unknown>): void {
   appendFileSync(FIGURES_FILE, `${JSON.stringify({ test, long: LONG, at: new Date().toISOString(), ...figures })}\n`);

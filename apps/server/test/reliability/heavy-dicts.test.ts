@@ -164,7 +164,7 @@ describe('heavy dictionaries', () => {
   it(`${SENDERS} clients sending dense 1 MiB dictionaries for ${SECONDS} s: all stored, every ping answered, decoding off the event loop`, async () => {
     for (const { bytes } of bodies) expect(bytes.length).toBeGreaterThan(MAX_DICT - 1024);
     // `HEAVY_DICTS_POOL_ARGS` replaces the pool run's arguments (`--dict-workers 0` shows the test failing).
-    const poolArgs = process.env['HEAVY_DICTS_POOL_ARGS']?.split(' ').filter(Boolean) ?? [];
+    const poolArgs = process.env.HEAVY_DICTS_POOL_ARGS?.split(' ').filter(Boolean) ?? [];
     const onLoop = await run('on-loop', ['--dict-workers', '0'], bodies);
     await sleep(200);
     const pooled = await run('pool', poolArgs, bodies);

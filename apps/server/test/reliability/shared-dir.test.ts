@@ -179,9 +179,9 @@ describe('two servers in one process on one data directory (the same pid in both
       b = await startTestServer({ dataDir: dir.path, output: 'file' });
       expect((await tempOf()).length).toBe(1);
       expect(existsSync(segment)).toBe(true);
-      expect(
-        b.logs().some((l) => l['msg'] === 'restored acknowledged items from the journal of a stopped server'),
-      ).toBe(false);
+      expect(b.logs().some((l) => l.msg === 'restored acknowledged items from the journal of a stopped server')).toBe(
+        false,
+      );
       const r = await ca.sendDict({ second: true }, { id: 'second' });
       expect(await idsInSegment(segment)).toEqual(['first', 'second']);
       expect(r.duplicate).toBe(false);

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect, type Client } from '@proj/protocol';
+import { connect } from '@proj/protocol';
 import { encodeControlFrame, encodeFrame, FrameKind, type Receipt, type ServerMessage } from '@proj/protocol/wire';
 import { makeTempDir } from '@proj/test-utils';
 import { RawClient } from '../helpers';

@@ -12,7 +12,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ConnectError, ConnectionClosedError, RemoteError, TimeoutError, UnexpectedMessageError } from '../errors';
 import { parseServerMessage, type ClientMessageInput, type ServerMessage } from '../wire/envelopes';
-import { FrameKind } from '../wire/frame';
+import { type Frame, FrameKind } from '../wire/frame';
 import { FrameDecoder } from '../wire/frame-decoder';
 import { FrameWriter } from '../wire/frame-writer';
 
@@ -175,7 +175,7 @@ export class Connection {
 
   #onData(chunk: Buffer): void {
     this.#lastActivity = Date.now();
-    let frames;
+    let frames: Frame[];
     try {
       frames = this.#decoder.push(chunk);
     } catch (err) {

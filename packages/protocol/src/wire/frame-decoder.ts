@@ -10,7 +10,7 @@
  * Memory is bounded by the bytes a frame may legally hold, not by how they arrive: a payload that arrives in many
  * small chunks is gathered into one buffer of its declared length, instead of keeping every chunk.
  */
-import { FrameKindError, FrameTooLargeError, FrameTruncatedError, ProtocolError } from '../errors';
+import { FrameKindError, FrameTooLargeError, FrameTruncatedError, type ProtocolError } from '../errors';
 import { FRAME_HEADER_BYTES, FrameKind, isFrameKind, type Frame } from './frame';
 
 export interface FrameDecoderOptions {
