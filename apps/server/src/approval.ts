@@ -6,7 +6,7 @@
 
 /**
  * What the operator is asked about. `id`, `detail` and `preview` are the client's text as sent: an approver that
- * shows them must make them safe first (./printable.ts; the terminal approver does, ./prompts.ts).
+ * shows them must make them safe first (./output/printable.ts; the terminal approver does, ./prompts.ts).
  */
 export interface ApprovalRequest {
   kind: 'dict' | 'file';

@@ -2,7 +2,7 @@
  * The server's age keys: its identity (generated on first start, its recipient announced in the welcome) and an
  * optional passphrase, and the two ways the server opens what it received: a stream that decrypts a whole file
  * (the store keeps the plaintext through it, ./store/file-sink.ts), or only the head of one (to show it on
- * screen, ./screen-preview.ts).
+ * screen, ./output/screen-preview.ts).
  */
 import { join, resolve } from 'node:path';
 import type { Readable, Transform } from 'node:stream';

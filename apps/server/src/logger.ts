@@ -1,11 +1,11 @@
 /**
  * Structured logs: pino JSON lines on standard error (or a stream the caller passes). Human-readable lines for
- * the operator go to standard output through ./output.ts instead. Secrets (token, passphrase, identity) are never
+ * the operator go to standard output through ./output/output.ts instead. Secrets (token, passphrase, identity) are never
  * logged: nothing here receives them.
  *
  * Two guards sit between pino and the stream. Log fields carry client strings (a hello's `agent`, error messages
  * quoting a file name) and pino escapes C0 but not DEL, C1 or the bidi controls, which a terminal showing the log
- * acts on: each line is made safe (./printable.ts `jsonSafe`; still valid JSON, the same values). And the log
+ * acts on: each line is made safe (./output/printable.ts `jsonSafe`; still valid JSON, the same values). And the log
  * must not hold the server up or fill its memory when standard error is a pipe nobody reads: pino's synchronous
  * destination retried a full pipe forever with the event loop stopped (the server stopped answering everyone),
  * and an asynchronous one queues without limit. Lines go to Node's own stream instead (synchronous for files and
@@ -14,8 +14,8 @@
  */
 import pino from 'pino';
 import type { Writable } from 'node:stream';
-import { Backlog } from './backlog';
-import { jsonSafe } from './printable';
+import { Backlog } from './output/backlog';
+import { jsonSafe } from './output/printable';
 
 export type Logger = pino.Logger;
 

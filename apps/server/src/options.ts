@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { UsageError } from '@proj/cli-kit';
 import { DEFAULT_LIMITS, DEFAULT_PORT } from '@proj/protocol';
 import { DEFAULT_MAX_SCRYPT_WORK_FACTOR } from '@proj/crypto';
-import { defaultPoolSize } from './dict-decoder-pool';
+import { defaultPoolSize } from './dict-check/dict-decoder-pool';
 import type { Logger } from './logger';
 import type { Approver } from './approval';
 
@@ -82,7 +82,7 @@ export interface ServerOptions {
   decrypt: boolean;
   /**
    * Worker threads that decode large dictionaries, so that a dense one does not stall every other client
-   * (./dict-decoder-pool.ts). 0 decodes every dictionary on the event loop. Default: one per core, at most 2.
+   * (./dict-check/dict-decoder-pool.ts). 0 decodes every dictionary on the event loop. Default: one per core, at most 2.
    */
   dictWorkers: number;
   /** Also store the plaintext of encrypted files the server can open, next to the `.age` file. */

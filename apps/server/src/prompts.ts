@@ -7,8 +7,8 @@ import Enquirer from 'enquirer';
 import { parsePort } from '@proj/cli-kit';
 import type { ApprovalRequest, Approver } from './approval';
 import { DEFAULTS, LISTEN_PORT, UsageError, type OutputMode } from './options';
-import { formatBytes } from './output';
-import { jsonSafe, printable, quoted } from './printable';
+import { formatBytes } from './output/output';
+import { jsonSafe, printable, quoted } from './output/printable';
 
 /** Answers of the start-up questions; only the keys asked about are present. */
 export interface StartupAnswers {
@@ -124,7 +124,7 @@ export function terminalApprover(): Approver {
 
 /**
  * The text of the `--ask` question. Every field but the kind and the size came from the client: each is shown
- * escaped (./printable.ts), the file name quoted, and the preview on one line of its own, indented, so that
+ * escaped (./output/printable.ts), the file name quoted, and the preview on one line of its own, indented, so that
  * nothing a client sends can move the cursor, restyle the terminal or add a line of its own to the question.
  */
 export function approvalQuestion(request: ApprovalRequest): string {

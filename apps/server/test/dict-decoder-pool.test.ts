@@ -1,5 +1,5 @@
 /**
- * The dictionary decoder pool (src/dict-decoder-pool.ts): real worker threads give exactly what decoding on the
+ * The dictionary decoder pool (src/dict-check/dict-decoder-pool.ts): real worker threads give exactly what decoding on the
  * main thread gives (`validateDict(decodeDict(...))` as the session does today, then the preview and the screen's
  * head of the JSON): the same texts, or an error of the same class, code, message and fields. A worker that dies
  * mid-job fails that job with ERR_INTERNAL and is replaced; a closed pool fails what it holds and leaves nothing
@@ -18,10 +18,10 @@ import {
   type DictFormat,
   type DictLimits,
 } from '@proj/protocol/dict';
-import type { DictViews } from '../src/dict-check';
-import { DictDecoderPool, type DecodeOptions } from '../src/dict-decoder-pool';
-import { jsonHead } from '../src/json-head';
-import { SCREEN_MAX_BYTES } from '../src/output';
+import type { DictViews } from '../src/dict-check/dict-check';
+import { DictDecoderPool, type DecodeOptions } from '../src/dict-check/dict-decoder-pool';
+import { jsonHead } from '../src/output/json-head';
+import { SCREEN_MAX_BYTES } from '../src/output/output';
 import { buildServer, Rng, SERVER_DIR } from './reliability/harness';
 
 const VECTORS = join(__dirname, '../../../packages/protocol/test/vectors/dict');

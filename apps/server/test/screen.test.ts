@@ -7,12 +7,12 @@ import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import type { Dict, DictValue } from '@proj/protocol';
 import type { StoredItem } from '../src/store/receipts';
-import { Backlog } from '../src/backlog';
-import { jsonHead } from '../src/json-head';
+import { Backlog } from '../src/output/backlog';
+import { jsonHead } from '../src/output/json-head';
 import { approvalQuestion } from '../src/prompts';
-import { Output, SCREEN_MAX_BYTES } from '../src/output';
-import { jsonSafe, printable, printableText, quoted } from '../src/printable';
-import { GUTTER, screenText } from '../src/screen-text';
+import { Output, SCREEN_MAX_BYTES } from '../src/output/output';
+import { jsonSafe, printable, printableText, quoted } from '../src/output/printable';
+import { GUTTER, screenText } from '../src/output/screen-text';
 
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;

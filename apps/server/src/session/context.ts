@@ -5,12 +5,12 @@
 import type { ServerMessage } from '@proj/protocol/wire';
 import type { Admitted } from '../admission';
 import type { ApprovalQueue, ApprovalRequest } from '../approval';
-import type { DictDecoderPool } from '../dict-decoder-pool';
+import type { DictDecoderPool } from '../dict-check/dict-decoder-pool';
 import type { InputBudget } from '../input-budget';
 import type { Keys } from '../keys';
 import type { Logger } from '../logger';
 import type { ServerOptions } from '../options';
-import type { Output, SessionStats } from '../output';
+import type { Output, SessionStats } from '../output/output';
 import type { ItemStore } from '../store/item-store';
 import type { StoredItem } from '../store/receipts';
 

@@ -5,7 +5,7 @@
  */
 import { ShuttingDownError, SizeMismatchError } from '@proj/protocol';
 import type { PutDict } from '@proj/protocol/wire';
-import { SCREEN_MAX_BYTES } from '../output';
+import { SCREEN_MAX_BYTES } from '../output/output';
 import { toReceipt } from '../store/receipts';
 import type { PutHost } from './context';
 

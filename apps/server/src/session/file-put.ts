@@ -13,7 +13,7 @@ import {
 } from '@proj/protocol';
 import type { FileEnd, PutFile } from '@proj/protocol/wire';
 import { decryptStream } from '../keys';
-import { filePreview } from '../screen-preview';
+import { filePreview } from '../output/screen-preview';
 import type { FileSink } from '../store/item-store';
 import { cleanName } from '../store/paths';
 import { toReceipt } from '../store/receipts';

@@ -18,7 +18,7 @@ import {
 import { FrameKind, parseClientMessage, type ClientMessage, type FileEnd, type PutFile } from '@proj/protocol/wire';
 import type { ApprovalRequest } from '../approval';
 import { toProtocolError } from '../error-code';
-import type { SessionStats } from '../output';
+import type { SessionStats } from '../output/output';
 import { toReceipt, type StoredItem } from '../store/receipts';
 import { Connection } from './connection';
 import type { PutHost, SessionContext } from './context';

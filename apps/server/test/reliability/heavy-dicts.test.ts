@@ -1,7 +1,7 @@
 /**
  * Heavy dictionaries (issue 11, fault 10; docs/RELIABILITY.md). A 1 MiB dictionary dense with nodes costs 100-300
  * ms of CPU to decode; on the event loop, every other client waits that long. Large dictionaries are decoded by a
- * pool of worker threads (src/dict-decoder-pool.ts), so the event loop's share of that work is the I/O around it.
+ * pool of worker threads (src/dict-check/dict-decoder-pool.ts), so the event loop's share of that work is the I/O around it.
  *
  * Four clients send dense 1 MiB dictionaries (the three formats in turn) as fast as they are acknowledged while
  * another pings every 10 ms. The server runs as a child process, once with `--dict-workers 0` (decoding on the

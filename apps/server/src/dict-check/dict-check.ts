@@ -6,10 +6,10 @@
  *
  * Only text leaves this module, never the value tree: a dense 1 MiB dictionary is hundreds of thousands of
  * objects, and rebuilding them on the main thread from a worker's structured clone costs 40-45% of decoding them
- * there. The texts are bounded (./json-head.ts stops writing once it has enough), so they cost little to pass.
+ * there. The texts are bounded (../output/json-head.ts stops writing once it has enough), so they cost little to pass.
  */
 import { decodeDict, type DictFormat, type DictLimits } from '@proj/protocol/dict';
-import { jsonHead, type JsonHead } from './json-head';
+import { jsonHead, type JsonHead } from '../output/json-head';
 
 /** Characters of compact JSON shown to the operator when asked to approve a dictionary. */
 export const PREVIEW_CHARS = 200;

@@ -3,11 +3,11 @@
  * store and decrypted when the server can, as text; or a note saying why not (binary, not decryptable, not
  * readable).
  */
-import { decryptHead, type Keys } from './keys';
-import { codeOf } from './error-code';
+import { decryptHead, type Keys } from '../keys';
+import { codeOf } from '../error-code';
 import { SCREEN_MAX_BYTES, type FileContent } from './output';
-import type { ItemReader } from './store/item-store';
-import type { StoredItem } from './store/receipts';
+import type { ItemReader } from '../store/item-store';
+import type { StoredItem } from '../store/receipts';
 
 /** An age file is read back in pieces of this size to decrypt its head. */
 const DECRYPT_READ_BYTES = 256 * 1024;

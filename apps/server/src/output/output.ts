@@ -12,10 +12,10 @@ import type { Writable } from 'node:stream';
 import { formatBytes as formatBytesWith } from '@proj/cli-kit';
 import { Backlog } from './backlog';
 import type { JsonHead } from './json-head';
-import type { OutputMode } from './options';
+import type { OutputMode } from '../options';
 import { printable, quoted } from './printable';
 import { screenText } from './screen-text';
-import type { StoredItem } from './store/receipts';
+import type { StoredItem } from '../store/receipts';
 
 /** Text content is shown up to this many bytes, then cut with a note; a dictionary's pretty print likewise. */
 export const SCREEN_MAX_BYTES = 64 * 1024;
