@@ -33,8 +33,8 @@ let xmlbuilder2: typeof Xmlbuilder2 | undefined;
  * and a server, which never encodes XML, should not carry it.
  */
 function loadXmlbuilder2(): typeof Xmlbuilder2 {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (xmlbuilder2 ??= require('xmlbuilder2') as typeof Xmlbuilder2);
+  xmlbuilder2 ??= require('xmlbuilder2') as typeof Xmlbuilder2;
+  return xmlbuilder2;
 }
 
 /**
