@@ -5,6 +5,7 @@
  */
 import {
   ChecksumMismatchError,
+  EncryptionMismatchError,
   FileTooLargeError,
   OffsetError,
   ShuttingDownError,
@@ -83,13 +84,20 @@ export class FilePut {
     return this.sink.failure;
   }
 
-  /** Why the file is refused at its end (a count or a checksum other than the client's), if so. */
+  /**
+   * Why the file is refused at its end, if so, in this order: a count other than the client's (ERR_SIZE_MISMATCH),
+   * a checksum other than the client's (ERR_CHECKSUM_MISMATCH), bytes declared `age` that are not an age file
+   * (ERR_ENCRYPTION_MISMATCH).
+   */
   endRefusal(end: FileEnd): ProtocolError | undefined {
     const { msg, sink } = this;
     const sha256 = sink.sha256();
     if (end.bytes !== sink.received) return new SizeMismatchError(end.bytes, sink.received);
     if (msg.size !== undefined && msg.size !== sink.received) return new SizeMismatchError(msg.size, sink.received);
     if (end.sha256 !== sha256) return new ChecksumMismatchError(end.sha256, sha256);
+    // Declared ciphertext that is not: the client's encryption failed, and what arrived may be plaintext the
+    // sender meant the server never to read. Stored (and shown) it would be exposed; refused, nothing is kept.
+    if (msg.encryption === 'age' && !sink.isAge) return new EncryptionMismatchError();
     return undefined;
   }
 
