@@ -49,6 +49,9 @@ describe('cleanName', () => {
   it('an extension is at most 17 characters with its dot; a longer one is part of the stem', () => {
     expect(cleanName(`${'a'.repeat(200)}.${'b'.repeat(16)}`)).toBe(`${'a'.repeat(83)}.${'b'.repeat(16)}`);
     expect(cleanName(`${'a'.repeat(200)}.${'b'.repeat(17)}`)).toBe('a'.repeat(100));
+    // Counted in code points: 16 letters above U+FFFF (4 UTF-8 bytes, 2 UTF-16 code units each) are an extension.
+    const wide = '\u{1D400}'.repeat(16);
+    expect(cleanName(`${'a'.repeat(200)}.${wide}`)).toBe(`${'a'.repeat(35)}.${wide}`);
   });
 
   it('a cut never leaves a dot or an underscore at the end of the stem (no `..`, no trailing dot)', () => {

@@ -102,7 +102,8 @@ export function cleanName(name: string): string {
   const dot = clean.lastIndexOf('.');
   let stem = dot > 0 ? clean.slice(0, dot) : clean;
   let ext = dot > 0 ? clean.slice(dot) : '';
-  if (ext.length > 17) {
+  // At most 17 characters (code points, as every length in docs/PROTOCOL.md §3), its dot included.
+  if ([...ext].length > 17) {
     stem = clean;
     ext = '';
   }
