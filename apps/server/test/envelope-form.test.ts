@@ -118,6 +118,13 @@ describe('the byte form of envelopes (docs/PROTOCOL.md §3)', () => {
     });
   });
 
+  it.each(['binary', 'PROTOBUF', 'Json', 'yaml'])(
+    'the wire knows json, xml and protobuf only: format %j is ERR_BAD_MESSAGE (docs/PROTOCOL.md §5.2)',
+    async (format) => {
+      expect(await answer(JSON.stringify({ type: 'put_dict', id: 'fmt', format, bytes: 2 }))).toMatchObject(BAD);
+    },
+  );
+
   it('a dictionary in JSON is stored as the bytes sent: 2.0 stays 2.0 (docs/PROTOCOL.md §5.3)', async () => {
     const body = Buffer.from('{ "n" : 2.0, "m": 1E2 }');
     const m = (await answer(`{"type":"put_dict","id":"j1","format":"json","bytes":${body.length}}`, body)) as {
