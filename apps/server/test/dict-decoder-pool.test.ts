@@ -342,7 +342,7 @@ describe('from the build (node dist/…)', () => {
 
   it('decodes in a worker, and a process whose pool is idle and never closed exits by itself', () => {
     const script = `
-      const { DictDecoderPool } = require('./dist/dict-decoder-pool.js');
+      const { DictDecoderPool } = require('./dist/dict-check/dict-decoder-pool.js');
       const pool = new DictDecoderPool({ size: 1, inlineBelowBytes: 0 });
       pool.decode(Buffer.from('{"a":[1,{}]}'), { format: 'json', limits: {}, wanted: { preview: true, screenChars: 0 } })
         .then((v) => console.log(JSON.stringify({ views: v, workers: pool.workers })));
