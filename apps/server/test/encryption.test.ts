@@ -3,9 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encryptFile } from '@proj/crypto';
 import { connect } from '@proj/protocol';
-import { makeTempDir, sha256File } from '@proj/test-utils';
+import { listFiles, makeTempDir, sha256File, sha256Hex } from '@proj/test-utils';
 import { listReceived } from '../src/index';
-import { startTestServer, type TestServer } from './helpers';
+import { RawClient, startTestServer, type TestServer } from './helpers';
 
 /** Encrypts `plain` with the age CLI to `recipient`. */
 function ageEncrypt(recipient: string, input: string, output: string, armor = false): void {
@@ -138,5 +138,54 @@ describe('encrypted files', () => {
     expect(receipt.path).toMatch(/-enc-7-p\.txt\.age$/);
     expect(await readFile(join(t.dataDir, item?.plaintextPath as string), 'utf8')).toBe(plaintext);
     expect(JSON.stringify(t.logs())).not.toContain('correct horse');
+  });
+
+  it('refuses bytes declared age that are not an age file (ERR_ENCRYPTION_MISMATCH): nothing stored or shown', async () => {
+    t = await startTestServer({ output: 'both' });
+    const client = await connect({ port: t.server.port });
+    await expect(
+      client.sendFile(join(tmp.path, 'secret.txt'), { id: 'enc-8', encryption: 'age' }),
+    ).rejects.toMatchObject({ code: 'ERR_ENCRYPTION_MISMATCH', remote: true });
+    // Not fatal: the connection goes on.
+    await expect(client.sendDict({ after: true }, { id: 'after-8' })).resolves.toMatchObject({ type: 'receipt' });
+    await client.close();
+    expect((await listFiles(join(t.dataDir, 'items'))).some((f) => f.includes('-enc-8-'))).toBe(false);
+    expect(t.stdout()).not.toContain('top secret line');
+  });
+
+  it('checks the declaration last, on the bytes themselves: an age line cut short is not an age file', async () => {
+    t = await startTestServer({ output: 'file' });
+    const c = await RawClient.welcomed(t.server.port);
+    const cases: Array<[string, Buffer, string]> = [
+      ['empty', Buffer.alloc(0), 'ERR_ENCRYPTION_MISMATCH'],
+      ['no-newline', Buffer.from('age-encryption.org/v1'), 'ERR_ENCRYPTION_MISMATCH'],
+      ['other-version', Buffer.from('age-encryption.org/v2\n-> X25519 x\n'), 'ERR_ENCRYPTION_MISMATCH'],
+    ];
+    for (const [id, body, code] of cases) {
+      c.control({ type: 'put_file', id, name: 'x.bin', encryption: 'age' });
+      expect(await c.next()).toMatchObject({ type: 'ready', id });
+      c.data(body);
+      c.control({ type: 'file_end', id, bytes: body.length, sha256: sha256Hex(body) });
+      expect(await c.next()).toEqual(expect.objectContaining({ type: 'error', id, code, fatal: false }));
+    }
+    // A wrong checksum is reported before the declaration is looked at.
+    c.control({ type: 'put_file', id: 'sum', name: 'x.bin', encryption: 'age' });
+    expect(await c.next()).toMatchObject({ type: 'ready', id: 'sum' });
+    c.data(Buffer.from('plain'));
+    c.control({ type: 'file_end', id: 'sum', bytes: 5, sha256: '0'.repeat(64) });
+    expect(await c.next()).toMatchObject({ type: 'error', id: 'sum', code: 'ERR_CHECKSUM_MISMATCH' });
+    c.destroy();
+    expect(await listFiles(join(t.dataDir, 'items'))).toEqual([]);
+  });
+
+  it('stores an age file sent as plain bytes as the age file it is; a name ending .age in any case keeps it', async () => {
+    t = await startTestServer({ output: 'file' });
+    const enc = join(tmp.path, 'backup.AGE');
+    ageEncrypt(t.server.recipient as string, join(tmp.path, 'secret.txt'), enc);
+    const client = await connect({ port: t.server.port });
+    const receipt = await client.sendFile(enc, { id: 'enc-9', encryption: 'none' });
+    await client.close();
+    expect(receipt).toMatchObject({ encrypted: true, sha256: await sha256File(enc) });
+    expect(receipt.path).toMatch(/-enc-9-backup\.AGE$/);
   });
 });

@@ -182,6 +182,29 @@ describe('limits and protocol errors', () => {
     c.destroy();
   });
 
+  it('past a declared size, ERR_SIZE_MISMATCH even when the same bytes pass maxFileBytes too', async () => {
+    // The size is at most maxFileBytes, so the bytes pass it first: the code cannot depend on how they are split.
+    const c = await RawClient.welcomed(t.server.port);
+    c.control({ type: 'put_file', id: 'm1', name: 'a.bin', size: 100_000 });
+    expect(await c.next()).toMatchObject({ type: 'ready', id: 'm1' });
+    c.data(Buffer.alloc(50_000));
+    c.data(Buffer.alloc(50_000));
+    c.data(Buffer.alloc(1));
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'ERR_SIZE_MISMATCH', id: 'm1', fatal: false });
+    c.control({ type: 'cancel', id: 'm1' });
+    // Without a declared size, passing maxFileBytes is ERR_FILE_TOO_LARGE.
+    c.control({ type: 'put_file', id: 'm2', name: 'a.bin' });
+    expect(await c.next()).toMatchObject({ type: 'ready', id: 'm2' });
+    c.data(Buffer.alloc(50_000));
+    c.data(Buffer.alloc(50_000));
+    c.data(Buffer.alloc(1));
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'ERR_FILE_TOO_LARGE', id: 'm2', fatal: false });
+    c.control({ type: 'cancel', id: 'm2' });
+    c.control({ type: 'ping', nonce: 'after' });
+    expect(await c.next()).toEqual({ type: 'pong', nonce: 'after' });
+    c.destroy();
+  });
+
   it('ERR_CHECKSUM_MISMATCH, and nothing stored', async () => {
     const c = await RawClient.welcomed(t.server.port);
     c.control({ type: 'put_file', id: 'c1', name: 'a.bin' });

@@ -23,8 +23,15 @@ describe('cleanName', () => {
     ['naïve-résumé.txt', 'naïve-résumé.txt'],
     ['new\nline\r.txt', 'new_line_.txt'],
     ['a..b...txt', 'a.b.txt'],
+    ['C:\\Users\\me\\My Report (final).PDF', 'My_Report_final_.PDF'],
+    ['e\u0301t\u00e9.txt', '\u00e9t\u00e9.txt'],
+    ['a\ud800b', 'a_b'],
+    ['__init__.py', 'init_.py'],
+    ['-.-', undefined],
   ])('%j -> %j', (input, expected) => {
-    expect(cleanName(input)).toBe(expected);
+    if (expected === undefined)
+      expect(() => cleanName(input)).toThrow(expect.objectContaining({ code: 'ERR_NAME_INVALID' }));
+    else expect(cleanName(input)).toBe(expected);
   });
 
   it.each(['.', '..', '/', '\\', '../..', '...', '\u0000', ' ', '*?'])('refuses %j with ERR_NAME_INVALID', (input) => {
@@ -37,6 +44,20 @@ describe('cleanName', () => {
     expect(long.endsWith('.txt')).toBe(true);
     expect(long.startsWith('éé')).toBe(true);
     expect(cleanName('x'.repeat(1024))).toBe('x'.repeat(100));
+  });
+
+  it('an extension is at most 17 characters with its dot; a longer one is part of the stem', () => {
+    expect(cleanName(`${'a'.repeat(200)}.${'b'.repeat(16)}`)).toBe(`${'a'.repeat(83)}.${'b'.repeat(16)}`);
+    expect(cleanName(`${'a'.repeat(200)}.${'b'.repeat(17)}`)).toBe('a'.repeat(100));
+    // Counted in code points: 16 letters above U+FFFF (4 UTF-8 bytes, 2 UTF-16 code units each) are an extension.
+    const wide = '\u{1D400}'.repeat(16);
+    expect(cleanName(`${'a'.repeat(200)}.${wide}`)).toBe(`${'a'.repeat(35)}.${wide}`);
+  });
+
+  it('a cut never leaves a dot or an underscore at the end of the stem (no `..`, no trailing dot)', () => {
+    expect(cleanName(`${'x'.repeat(95)}.yyy.txt`)).toBe(`${'x'.repeat(95)}.txt`);
+    expect(cleanName(`${'x'.repeat(95)}_yyy.txt`)).toBe(`${'x'.repeat(95)}.txt`);
+    expect(cleanName(`${'x'.repeat(99)}.${'y'.repeat(30)}`)).toBe('x'.repeat(99));
   });
 });
 
@@ -61,6 +82,8 @@ describe('path tricks over the wire', () => {
     'back\\slash\\file.txt',
     '~/.ssh/authorized_keys',
     'dots..in..the..middle',
+    `${'x'.repeat(95)}.yyy.txt`,
+    `${'x'.repeat(99)}.${'y'.repeat(30)}`,
   ];
 
   it.each(tricky)('stores %j inside items/ of the data directory', async (name) => {

@@ -198,6 +198,16 @@ export class ChecksumMismatchError extends ProtocolError {
   }
 }
 
+/**
+ * A file put declared `encryption: "age"` and its bytes are not an age file (docs/PROTOCOL.md §4): the client
+ * believes it sent ciphertext, so the server stores nothing rather than keep (and show) what may be plaintext.
+ */
+export class EncryptionMismatchError extends ProtocolError {
+  constructor() {
+    super('ERR_ENCRYPTION_MISMATCH', 'the file was declared age-encrypted but its bytes are not an age file');
+  }
+}
+
 /** A resume offset the receiver cannot honour (resume is reserved: version 1 accepts offset 0 only). */
 export class OffsetError extends ProtocolError {
   constructor(readonly offset: number) {
@@ -351,6 +361,7 @@ const CLASS_BY_CODE: ReadonlyMap<string, ProtocolErrorClass> = new Map<string, P
   ['ERR_FILE_TOO_LARGE', FileTooLargeError],
   ['ERR_SIZE_MISMATCH', SizeMismatchError],
   ['ERR_CHECKSUM_MISMATCH', ChecksumMismatchError],
+  ['ERR_ENCRYPTION_MISMATCH', EncryptionMismatchError],
   ['ERR_OFFSET', OffsetError],
   ['ERR_TOO_MANY_CONNECTIONS', TooManyConnectionsError],
   ['ERR_TIMEOUT', TimeoutError],

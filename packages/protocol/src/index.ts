@@ -53,6 +53,7 @@ export {
   FileTooLargeError,
   SizeMismatchError,
   ChecksumMismatchError,
+  EncryptionMismatchError,
   OffsetError,
   TooManyConnectionsError,
   TimeoutError,

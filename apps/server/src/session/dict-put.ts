@@ -94,6 +94,8 @@ export class DictPut {
     blocks.length = 0;
     try {
       if (this.refused) throw new ShuttingDownError();
+      // The first answer is the answer (docs/PROTOCOL.md §4, Idempotency): a stored id gets its receipt before
+      // this body is decoded, whatever it holds.
       const first = await ctx.store.findReceipt(id);
       if (first) return host.sendDuplicate(first);
       const limits = { maxDictBytes: ctx.options.limits.maxDictBytes, maxDictDepth: ctx.options.limits.maxDictDepth };

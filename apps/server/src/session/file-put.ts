@@ -5,6 +5,7 @@
  */
 import {
   ChecksumMismatchError,
+  EncryptionMismatchError,
   FileTooLargeError,
   OffsetError,
   ShuttingDownError,
@@ -45,12 +46,14 @@ export class FilePut {
     const limits = ctx.options.limits;
     try {
       if (refused) throw new ShuttingDownError();
-      if (msg.offset !== 0) throw new OffsetError(msg.offset);
+      // The first answer is the answer (docs/PROTOCOL.md §4, Idempotency): a stored id gets its receipt whatever
+      // this put says, before anything in it is checked.
       const first = await ctx.store.findReceipt(id);
       if (first) {
         host.sendDuplicate(first);
         return undefined;
       }
+      if (msg.offset !== 0) throw new OffsetError(msg.offset);
       if (msg.size !== undefined && msg.size > limits.maxFileBytes)
         throw new FileTooLargeError(msg.size, limits.maxFileBytes);
       const cleaned = cleanName(msg.name);
@@ -74,22 +77,33 @@ export class FilePut {
     }
   }
 
-  /** Why the next `bytes` of the file are refused (too large, beyond the size announced, a failed write), if so. */
+  /**
+   * Why the next `bytes` of the file are refused, if so: beyond the size announced (ERR_SIZE_MISMATCH), else
+   * beyond maxFileBytes (ERR_FILE_TOO_LARGE), else a failed write. The size is checked first: it is at most
+   * maxFileBytes, so the bytes always pass it first, and the code does not depend on how the stream was split.
+   */
   refusal(bytes: number): ProtocolError | undefined {
     const total = this.sink.received + bytes;
     const { maxFileBytes } = this.#host.ctx.options.limits;
-    if (total > maxFileBytes) return new FileTooLargeError(total, maxFileBytes);
     if (this.msg.size !== undefined && total > this.msg.size) return new SizeMismatchError(this.msg.size, total);
+    if (total > maxFileBytes) return new FileTooLargeError(total, maxFileBytes);
     return this.sink.failure;
   }
 
-  /** Why the file is refused at its end (a count or a checksum other than the client's), if so. */
+  /**
+   * Why the file is refused at its end, if so, in this order: a count other than the client's (ERR_SIZE_MISMATCH),
+   * a checksum other than the client's (ERR_CHECKSUM_MISMATCH), bytes declared `age` that are not an age file
+   * (ERR_ENCRYPTION_MISMATCH).
+   */
   endRefusal(end: FileEnd): ProtocolError | undefined {
     const { msg, sink } = this;
     const sha256 = sink.sha256();
     if (end.bytes !== sink.received) return new SizeMismatchError(end.bytes, sink.received);
     if (msg.size !== undefined && msg.size !== sink.received) return new SizeMismatchError(msg.size, sink.received);
     if (end.sha256 !== sha256) return new ChecksumMismatchError(end.sha256, sha256);
+    // Declared ciphertext that is not: the client's encryption failed, and what arrived may be plaintext the
+    // sender meant the server never to read. Stored (and shown) it would be exposed; refused, nothing is kept.
+    if (msg.encryption === 'age' && !sink.isAge) return new EncryptionMismatchError();
     return undefined;
   }
 

@@ -133,6 +133,10 @@ export class LocalFileSink implements FileSink {
     while (put.writingBytes > WRITE_WINDOW_BYTES && put.writes.length > 0) await put.writes[0];
   }
 
+  get isAge(): boolean {
+    return detectAge(this.#head) !== null;
+  }
+
   sha256(): string {
     this.#sha256 ??= this.#hash.digest('hex');
     return this.#sha256;
@@ -159,12 +163,9 @@ export class LocalFileSink implements FileSink {
       throw writeFailure(err);
     }
     try {
-      const encrypted = detectAge(this.#head) !== null;
-      if (encrypted !== (meta.declared === 'age')) {
-        log.warn(
-          { sender, id, declared: meta.declared, detected: encrypted ? 'age' : 'none' },
-          'declared encryption differs from the bytes; recording what the bytes are',
-        );
+      const encrypted = this.isAge;
+      if (encrypted && meta.declared !== 'age') {
+        log.info({ sender, id, declared: meta.declared }, 'an age file sent as plain bytes; stored as an age file');
       }
       const cleaned = meta.cleanedName;
       const fileName = encrypted && !cleaned.toLowerCase().endsWith('.age') ? `${cleaned}.age` : cleaned;

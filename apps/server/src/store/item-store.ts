@@ -65,6 +65,11 @@ export interface FileSink {
   /** The SHA-256 of the bytes taken, in hex; once they are all in. */
   sha256(): string;
   /**
+   * True when the bytes taken begin as an age file does (docs/PROTOCOL.md §4, what an age file is: the binary
+   * header line, or the armor line after optional whitespace, within the first 64 bytes).
+   */
+  readonly isAge: boolean;
+  /**
    * Stores the file: finishes its writes and makes them durable, keeps the plaintext of an age file beside it
    * when asked, then commits it (resolves once it is durable). Throws ERR_STORAGE when it cannot be stored; the
    * sink is finished either way.
@@ -80,8 +85,9 @@ export interface FileMeta {
   /** The client's name made safe (../store/paths.ts cleanName): the stored name is made of it. */
   cleanedName: string;
   /**
-   * What the client said the bytes are. The store records what they are (an age header or not) and logs a
-   * difference.
+   * What the client said the bytes are. The store records what they are (an age file or not); the session has
+   * refused `age` for bytes that are not one (ERR_ENCRYPTION_MISMATCH), and `none` for an age file is stored as
+   * the age file it is.
    */
   declared: Encryption;
   sender: string;

@@ -78,10 +78,11 @@ export function idForName(id: string): string {
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
 
 /**
- * Turns a client's file name into one safe path segment: the last component of the path it may contain (both
- * `/` and `\` separate), with runs of dots made one, control characters, NUL and anything outside letters, digits, `.`, `_`, `-` and
- * `+` replaced by `_`, no leading or trailing dots, no Windows device names, at most 100 UTF-8 bytes with the
- * extension kept. Throws ERR_NAME_INVALID when nothing is left (`.`, `..`, `/`, only punctuation).
+ * Turns a client's file name into one safe path segment, by the steps of docs/PROTOCOL.md §4 (Stored names): NFC;
+ * the last component of the path it may contain (both `/` and `\` separate); runs of anything outside letters,
+ * digits, `.`, `_`, `-` and `+` replaced by one `_`, runs of `_` and of dots made one; no `.` or `_` at either
+ * end; no Windows device name as the stem; at most 100 UTF-8 bytes with the extension kept. Throws
+ * ERR_NAME_INVALID when no letter or digit is left (`.`, `..`, `/`, only punctuation).
  */
 export function cleanName(name: string): string {
   const parts = name
@@ -101,12 +102,15 @@ export function cleanName(name: string): string {
   const dot = clean.lastIndexOf('.');
   let stem = dot > 0 ? clean.slice(0, dot) : clean;
   let ext = dot > 0 ? clean.slice(dot) : '';
-  if (ext.length > 17) {
+  // At most 17 characters (code points, as every length in docs/PROTOCOL.md §3), its dot included.
+  if ([...ext].length > 17) {
     stem = clean;
     ext = '';
   }
   if (RESERVED.test(stem)) stem = `_${stem}`;
-  stem = truncateUtf8(stem, MAX_CLEAN_NAME_BYTES - Buffer.byteLength(ext));
+  const cut = truncateUtf8(stem, MAX_CLEAN_NAME_BYTES - Buffer.byteLength(ext));
+  // A cut stem may end on a dot or an underscore: `x.` + `.txt` (or + `.age` later) would hold `..`.
+  if (cut !== stem) stem = cut.replace(/[._]+$/, '');
   clean = `${stem}${ext}`;
   return clean;
 }

@@ -29,6 +29,12 @@ describe('encodeXml', () => {
     );
     expect(text(encodeXml({ k: 'plain\\' }))).toContain('<string key="k">plain\\</string>');
   });
+
+  it('writes the empty dictionary as an empty root element, always after the declaration (§5.4 grammar)', () => {
+    expect(text(encodeXml({}))).toBe(`${DECL}<dict/>`);
+    expect(decode('<dict></dict>')).toEqual({});
+    expect(decode(`${DECL}<dict><object key="o"></object><array key="a"></array></dict>`)).toEqual({ o: {}, a: [] });
+  });
 });
 
 describe('decodeXml accepts', () => {
