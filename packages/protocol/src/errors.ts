@@ -303,6 +303,22 @@ export class RemoteError extends ProtocolError {
   }
 }
 
+/**
+ * The server's ERR_VERSION: it does not speak the version the client asked for. `supported` lists the versions it
+ * speaks, from the error envelope, so that a program can pick one without reading the message; it is empty when
+ * the server did not send the list (servers from before it existed).
+ */
+export class RemoteVersionError extends RemoteError {
+  constructor(
+    message: string,
+    readonly supported: readonly number[],
+    id?: string,
+    fatal = true,
+  ) {
+    super('ERR_VERSION', message, id, fatal);
+  }
+}
+
 /** True when `err` is a ProtocolError, optionally with the given code. */
 export function isProtocolError(err: unknown, code?: string): err is ProtocolError {
   return err instanceof ProtocolError && (code === undefined || err.code === code);

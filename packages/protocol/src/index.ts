@@ -65,6 +65,7 @@ export {
   ConnectionClosedError,
   ReceiptMismatchError,
   RemoteError,
+  RemoteVersionError,
   isProtocolError,
   protocolErrorData,
   reviveProtocolError,
