@@ -3,11 +3,15 @@
  * the capability grammar and the negotiated set, the hello read version first, `welcome.capabilities`,
  * `error.supported`, and the server's messages read by a client that negotiated.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { codeOf } from '@proj/test-utils';
 import { AuthError, VersionError } from '../../src/errors';
 import { isCapabilityName, negotiate } from '../../src/wire/capabilities';
 import { parseClientMessage, parseFirstClientMessage, parseServerMessage } from '../../src/wire/envelopes';
 import { errorEnvelope } from '../../src/wire/error-envelope';
+import { encodeControlFrame } from '../../src/wire/frame-encoder';
+import { SUPPORTED_VERSIONS } from '../../src/limits';
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
@@ -241,5 +245,38 @@ describe('server messages read by a client that negotiated', () => {
 
   test('a client message is never a server message', () => {
     expect(codeOf(() => parseServerMessage(json({ type: 'hello', version: 1 }), tolerant))).toBe('ERR_BAD_MESSAGE');
+  });
+});
+
+describe('the negotiation vectors (test/vectors/frames, docs/PROTOCOL.md §8)', () => {
+  const dir = join(__dirname, '..', 'vectors', 'frames');
+  const hex = (name: string): string => readFileSync(join(dir, `${name}.hex`), 'utf8').trim();
+  const payload = (name: string): Buffer => Buffer.from(hex(name), 'hex').subarray(5);
+  const message = (name: string): Record<string, unknown> =>
+    (JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as { message: Record<string, unknown> }).message;
+
+  test('hello-version-2 is answered by exactly error-version', () => {
+    let thrown: unknown;
+    try {
+      parseFirstClientMessage(payload('hello-version-2'), SUPPORTED_VERSIONS);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(VersionError);
+    expect(encodeControlFrame(errorEnvelope(thrown as VersionError, { fatal: true })).toString('hex')).toBe(
+      hex('error-version'),
+    );
+  });
+
+  test('welcome (the answer to a hello without capabilities) has no capabilities; welcome-capabilities adds them last', () => {
+    const plain = message('welcome');
+    const negotiated = message('welcome-capabilities');
+    expect(plain).not.toHaveProperty('capabilities');
+    expect(negotiated).toEqual({ ...plain, capabilities: [] });
+    expect(Object.keys(negotiated)).toEqual([...Object.keys(plain), 'capabilities']);
+    expect(parseClientMessage(payload('hello'))).toMatchObject({ capabilities: [] });
+    expect(parseClientMessage(payload('hello-capabilities'))).toMatchObject({
+      capabilities: ['x-example', 'x-example/2'],
+    });
   });
 });
