@@ -303,19 +303,13 @@ export class RemoteError extends ProtocolError {
   }
 }
 
-/**
- * The server's ERR_VERSION: it does not speak the version the client asked for. `supported` lists the versions it
- * speaks, from the error envelope, so that a program can pick one without reading the message; it is empty when
- * the server did not send the list (servers from before it existed).
- */
+/** The server's ERR_VERSION: it does not speak the version the client asked for. */
 export class RemoteVersionError extends RemoteError {
-  constructor(
-    message: string,
-    readonly supported: readonly number[],
-    id?: string,
-    fatal = true,
-  ) {
+  /** The versions the server speaks (the envelope's `supported`); empty when it sent none (servers before the list). */
+  readonly supported: readonly number[];
+  constructor(message: string, supported: readonly number[], id?: string, fatal = true) {
     super('ERR_VERSION', message, id, fatal);
+    this.supported = supported;
   }
 }
 
