@@ -19,6 +19,7 @@ import { resolveOptions, UsageError, type ServerOptions, type StartOptions } fro
 import { Output } from './output/output';
 import { terminalApprover } from './prompts';
 import type { SessionContext } from './session/context';
+import { serverCapabilities } from './session/handshake';
 import { Session } from './session/session';
 import { newServerId } from './store/paths';
 import { Store } from './store/store';
@@ -90,6 +91,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   const ctx: SessionContext = {
     options,
     serverId,
+    capabilities: serverCapabilities(options),
     store,
     keys,
     ...(token !== undefined ? { token } : {}),

@@ -313,6 +313,16 @@ export class RemoteError extends ProtocolError {
   }
 }
 
+/** The server's ERR_VERSION: it does not speak the version the client asked for. */
+export class RemoteVersionError extends RemoteError {
+  /** The versions the server speaks (the envelope's `supported`); empty when it sent none (servers before the list). */
+  readonly supported: readonly number[];
+  constructor(message: string, supported: readonly number[], id?: string, fatal = true) {
+    super('ERR_VERSION', message, id, fatal);
+    this.supported = supported;
+  }
+}
+
 /** True when `err` is a ProtocolError, optionally with the given code. */
 export function isProtocolError(err: unknown, code?: string): err is ProtocolError {
   return err instanceof ProtocolError && (code === undefined || err.code === code);

@@ -66,6 +66,7 @@ export {
   ConnectionClosedError,
   ReceiptMismatchError,
   RemoteError,
+  RemoteVersionError,
   isProtocolError,
   protocolErrorData,
   reviveProtocolError,

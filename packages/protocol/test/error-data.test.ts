@@ -28,6 +28,7 @@ import {
   ReceiptMismatchError,
   RejectedError,
   RemoteError,
+  RemoteVersionError,
   ShuttingDownError,
   SizeMismatchError,
   StorageError,
@@ -89,10 +90,14 @@ function viaPort<T>(value: T): T {
 const fieldsOf = (err: Error): Record<string, unknown> => ({ ...err });
 
 describe('protocolErrorData and reviveProtocolError', () => {
-  it('cover every exported ProtocolError subclass but RemoteError', () => {
+  it('cover every exported ProtocolError subclass but RemoteError and its own', () => {
+    // A remote error's code is the peer's: it comes back as the class of that code (next tests).
     const exported = Object.values(protocol).filter(
       (v): v is typeof ProtocolError =>
-        typeof v === 'function' && v.prototype instanceof ProtocolError && v !== RemoteError,
+        typeof v === 'function' &&
+        v.prototype instanceof ProtocolError &&
+        v !== RemoteError &&
+        !(v.prototype instanceof RemoteError),
     );
     expect(new Set(INSTANCES.map((e) => e.constructor))).toEqual(new Set(exported));
   });
@@ -114,6 +119,13 @@ describe('protocolErrorData and reviveProtocolError', () => {
     const revived = reviveProtocolError(viaPort(protocolErrorData(new RemoteError('ERR_FUTURE', 'from a newer peer'))));
     expect(revived).toBeInstanceOf(ProtocolError);
     expect(revived).toMatchObject({ code: 'ERR_FUTURE', message: 'from a newer peer', remote: true });
+  });
+
+  it("the server's ERR_VERSION comes back with its list of versions, as the class of its code", () => {
+    const err = new RemoteVersionError('protocol version 2 is not supported; supported: 1', [1]);
+    const revived = reviveProtocolError(viaPort(protocolErrorData(err)));
+    expect(revived).toBeInstanceOf(VersionError);
+    expect(revived).toMatchObject({ code: 'ERR_VERSION', message: err.message, supported: [1], remote: true });
   });
 
   it('a plain structured clone would not do: it loses the class and the code', () => {

@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import { ShuttingDownError, TimeoutError, TooSlowError, type ProtocolError } from '@proj/protocol';
-import { FrameDecoder, FrameWriter, type FrameKind, type ServerMessage } from '@proj/protocol/wire';
+import { errorEnvelope, FrameDecoder, FrameWriter, type FrameKind, type ServerMessage } from '@proj/protocol/wire';
 import { toProtocolError } from '../error-code';
 import type { Logger } from '../logger';
 import type { ServerLimits } from '../options';
@@ -313,7 +313,7 @@ export class Connection {
     const coded = toProtocolError(err, this.#log, this.sender);
     this.#log.info({ sender: this.sender, code: coded.code }, 'closing the connection on a fatal error');
     this.#closeReason ??= coded.code;
-    this.send({ type: 'error', code: coded.code, message: coded.message.slice(0, 4096), fatal: true });
+    this.send(errorEnvelope(coded, { fatal: true }));
     this.#end();
   }
 

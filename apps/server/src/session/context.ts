@@ -20,6 +20,8 @@ export interface SessionContext {
   serverId: string;
   store: ItemStore;
   keys: Keys;
+  /** The capabilities this server supports (./handshake.ts `serverCapabilities`), offered in the welcome. */
+  capabilities: readonly string[];
   /** The token clients must present, when one is configured. */
   token?: string;
   log: Logger;
@@ -41,6 +43,8 @@ export interface PutHost {
   readonly ctx: SessionContext;
   readonly sender: string;
   readonly stats: SessionStats;
+  /** The capabilities this connection negotiated: listed in the client's hello and supported by the server. */
+  readonly capabilities: ReadonlySet<string>;
   /** Aborted when the connection ends: whatever a put waits for (the budget, a decoder, the operator) stops waiting. */
   readonly signal: AbortSignal;
   /** True once the socket is closed. */

@@ -1,20 +1,29 @@
 /**
  * The handshake (docs/PROTOCOL.md §4): the checks a hello must pass, in order (version, token, shutdown,
- * connection limit), and the welcome that answers it: the server's limits, formats and age recipient.
+ * connection limit), and the welcome that answers it: the server's limits, formats and age recipient, and, to a
+ * hello that lists capabilities, the server's own (§4, "Capabilities").
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   AuthError,
-  PROTOCOL_VERSION,
   ShuttingDownError,
   SUPPORTED_VERSIONS,
   TooManyConnectionsError,
   VersionError,
 } from '@proj/protocol';
 import type { Hello, Welcome } from '@proj/protocol/wire';
+import type { ServerOptions } from '../options';
 import type { SessionContext } from './context';
 
 const AGENT = 'proj-server/0.1.0';
+
+/**
+ * The capabilities this server supports with `options`, listed in the welcome to a client that negotiates. Version
+ * 1 defines none yet; a feature that depends on an option (notices only with `--ask`) is added here under it.
+ */
+export function serverCapabilities(_options: ServerOptions): readonly string[] {
+  return [];
+}
 
 /** The welcome for `hello` from `sender`; throws the coded error of the first check it fails. */
 export function welcomeFor(hello: Hello, ctx: SessionContext, sender: string): Welcome {
@@ -31,7 +40,7 @@ export function welcomeFor(hello: Hello, ctx: SessionContext, sender: string): W
   const { limits } = options;
   return {
     type: 'welcome',
-    version: PROTOCOL_VERSION,
+    version: hello.version,
     agent: AGENT,
     serverId: ctx.serverId,
     limits: {
@@ -47,6 +56,8 @@ export function welcomeFor(hello: Hello, ctx: SessionContext, sender: string): W
       recipient: ctx.keys.recipient,
       canDecrypt: ctx.keys.canDecrypt,
     },
+    // Only to a hello that lists capabilities: a peer from before negotiation refuses an unknown field.
+    ...(hello.capabilities.length > 0 ? { capabilities: [...ctx.capabilities] } : {}),
   };
 }
 

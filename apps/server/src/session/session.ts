@@ -11,11 +11,21 @@ import type { Socket } from 'node:net';
 import {
   DictTooLargeError,
   RejectedError,
+  SUPPORTED_VERSIONS,
   TooManyConnectionsError,
   UnexpectedMessageError,
   type ProtocolError,
 } from '@proj/protocol';
-import { FrameKind, parseClientMessage, type ClientMessage, type FileEnd, type PutFile } from '@proj/protocol/wire';
+import {
+  errorEnvelope,
+  FrameKind,
+  negotiate,
+  parseClientMessage,
+  parseFirstClientMessage,
+  type ClientMessage,
+  type FileEnd,
+  type PutFile,
+} from '@proj/protocol/wire';
 import type { ApprovalRequest } from '../approval';
 import { toProtocolError } from '../error-code';
 import type { SessionStats } from '../output/output';
@@ -49,6 +59,7 @@ export class Session {
   readonly #host: PutHost;
   #state: State = State.Hello;
   #welcomed = false;
+  #capabilities: ReadonlySet<string> = new Set();
   #dict: DictPut | undefined;
   #file: FilePut | undefined;
   /** The id of a failed file put whose data frames are skipped until its file_end or cancel. */
@@ -69,10 +80,14 @@ export class Session {
     this.address = this.#conn.address;
     this.done = this.#conn.done;
     const conn = this.#conn;
+    const negotiated = (): ReadonlySet<string> => this.#capabilities;
     this.#host = {
       ctx,
       sender: this.sender,
       stats: this.stats,
+      get capabilities() {
+        return negotiated();
+      },
       get signal() {
         return conn.signal;
       },
@@ -89,6 +104,11 @@ export class Session {
   /** True once the client completed its handshake. */
   get welcomed(): boolean {
     return this.#welcomed;
+  }
+
+  /** The capabilities this connection negotiated (docs/PROTOCOL.md §4, "Capabilities"); empty before the welcome. */
+  get capabilities(): ReadonlySet<string> {
+    return this.#capabilities;
   }
 
   /**
@@ -112,7 +132,9 @@ export class Session {
   /** Handles one frame (or a piece of a data frame); returns a promise only when the handling has to wait. */
   #handle(kind: FrameKind, payload: Buffer): Promise<void> | void {
     if (kind === FrameKind.Data) return this.#onDataFrame(payload);
-    const msg = parseClientMessage(payload);
+    // The first frame is read version first: a hello of a version we do not speak is ERR_VERSION, whatever it holds.
+    const msg =
+      this.#state === State.Hello ? parseFirstClientMessage(payload, SUPPORTED_VERSIONS) : parseClientMessage(payload);
     // Before the handshake only a hello is allowed (docs/PROTOCOL.md §4): a ping there is unexpected.
     if (msg.type === 'ping' && this.#state !== State.Hello) {
       this.#conn.send({ type: 'pong', ...(msg.nonce !== undefined ? { nonce: msg.nonce } : {}) });
@@ -149,12 +171,13 @@ export class Session {
   #onHello(msg: ClientMessage): void {
     if (msg.type !== 'hello') throw new UnexpectedMessageError(msg.type, 'hello');
     const welcome = welcomeFor(msg, this.#ctx, this.sender);
+    this.#capabilities = new Set(negotiate(msg.capabilities, this.#ctx.capabilities));
     this.#welcomed = true;
     this.#ctx.onWelcomed(this);
     this.#state = State.Idle;
     this.#conn.welcome();
     this.#conn.send(welcome);
-    this.#ctx.log.info({ sender: this.sender, agent: msg.agent }, 'welcome');
+    this.#ctx.log.info({ sender: this.sender, agent: msg.agent, capabilities: [...this.#capabilities] }, 'welcome');
     this.#ctx.output.connected(this.sender);
   }
 
@@ -325,7 +348,7 @@ export class Session {
     } else {
       this.#ctx.log.info({ sender: this.sender, id, code: coded.code }, 'put refused');
     }
-    this.#conn.send({ type: 'error', code: coded.code, message: coded.message.slice(0, 4096), id, fatal: false });
+    this.#conn.send(errorEnvelope(coded, { id, fatal: false }));
   }
 
   // -- the end ----------------------------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as tls from 'node:tls';
 import { encodeDict, type Dict, type DictFormat } from '../dict/index';
-import { IdInvalidError, ReceiptMismatchError, UnexpectedMessageError, VersionError } from '../errors';
+import { BadMessageError, IdInvalidError, ReceiptMismatchError, UnexpectedMessageError, VersionError } from '../errors';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_PORT, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from '../limits';
+import { isCapabilityName, MAX_CAPABILITIES, negotiate } from '../wire/capabilities';
 import { putIdSchema, type Encryption, type Receipt, type ServerMessage, type Welcome } from '../wire/envelopes';
 import { Connection, openSocket, remoteError } from './connection';
 import { FileChunks } from './file-chunks';
@@ -32,6 +33,14 @@ export interface ConnectOptions {
   agent?: string;
   /** Send a ping when the connection has been quiet for a third of the server's idle timeout; default true. */
   keepAlive?: boolean;
+  /**
+   * Capabilities to ask the server for (docs/PROTOCOL.md §4, "Capabilities"); default none, and version 1 defines
+   * none. Those the server also supports are the connection's `capabilities`. Listing any makes the hello a
+   * negotiating one: the welcome then lists the server's capabilities, and fields this version does not define in
+   * the server's messages are ignored instead of refused. The library itself implements no capability: list only
+   * those your program implements on top of it. Names must match the capability grammar (else ERR_BAD_MESSAGE).
+   */
+  capabilities?: readonly string[];
 }
 
 export interface SendDictOptions {
@@ -93,6 +102,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Client> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? DEFAULT_PORT;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  checkCapabilities(options.capabilities ?? []);
   const socket = await openSocket(host, port, options.tls, timeoutMs);
   const client = new Client(new Connection(socket, timeoutMs), `${host}:${port}`);
   try {
@@ -109,6 +119,7 @@ export class Client {
   #connection: Connection;
   #queue: Promise<unknown> = Promise.resolve();
   #welcome: Welcome | undefined;
+  #capabilities: readonly string[] = [];
   /** `host:port` this client connected to. */
   readonly address: string;
 
@@ -124,6 +135,19 @@ export class Client {
     return this.#welcome;
   }
 
+  /**
+   * The capabilities this connection uses: those asked for in `ConnectOptions.capabilities` that the server's
+   * welcome lists too, in the order asked. Empty against a server that lists none or predates negotiation.
+   */
+  get capabilities(): readonly string[] {
+    return this.#capabilities;
+  }
+
+  /** True when this connection uses capability `name` (both sides support it). */
+  has(name: string): boolean {
+    return this.#capabilities.includes(name);
+  }
+
   /** The server's age recipient (`age1…`), when it has one. */
   get recipient(): string | undefined {
     return this.#welcome?.encryption.recipient;
@@ -136,17 +160,21 @@ export class Client {
 
   /** @internal */
   async _handshake(options: ConnectOptions): Promise<void> {
+    const asked = [...new Set(options.capabilities ?? [])];
+    // A negotiating hello: the server may send it fields this version does not define (docs/PROTOCOL.md §4).
+    this.#connection.ignoreUnknownFields = asked.length > 0;
     this.#connection.send({
       type: 'hello',
       version: PROTOCOL_VERSION,
-      capabilities: [],
+      capabilities: asked,
       ...(options.agent ? { agent: options.agent } : {}),
       ...(options.token ? { token: options.token } : {}),
     });
     const reply = await this.#connection.next();
     if (reply.type !== 'welcome') throw new UnexpectedMessageError(reply.type, 'welcome');
-    if (!SUPPORTED_VERSIONS.includes(reply.version)) throw new VersionError(reply.version, SUPPORTED_VERSIONS);
+    if (reply.version !== PROTOCOL_VERSION) throw new VersionError(reply.version, SUPPORTED_VERSIONS);
     this.#welcome = reply;
+    this.#capabilities = negotiate(asked, reply.capabilities ?? []);
     this.#connection.maxFrameBytes = reply.limits.maxFrameBytes;
   }
 
@@ -323,6 +351,17 @@ async function hashSource(source: ByteSource): Promise<{ bytes: number; sha256: 
 function discardSource(source: ByteSource): void {
   const maybe = source as Partial<Readable>;
   if (typeof maybe.destroy === 'function') maybe.destroy();
+}
+
+/** Refuses, before connecting, a capability list the hello could not carry. */
+function checkCapabilities(names: readonly string[]): void {
+  const bad = names.find((name) => !isCapabilityName(name));
+  if (bad !== undefined) {
+    throw new BadMessageError(`capability ${JSON.stringify(bad.slice(0, 70))} is not a capability name`);
+  }
+  if (names.length > MAX_CAPABILITIES) {
+    throw new BadMessageError(`${names.length} capabilities; a hello lists at most ${MAX_CAPABILITIES}`);
+  }
 }
 
 function checkId(id: string): void {

@@ -10,7 +10,14 @@
 import { once } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { ConnectError, ConnectionClosedError, RemoteError, TimeoutError, UnexpectedMessageError } from '../errors';
+import {
+  ConnectError,
+  ConnectionClosedError,
+  RemoteError,
+  RemoteVersionError,
+  TimeoutError,
+  UnexpectedMessageError,
+} from '../errors';
 import { parseServerMessage, type ClientMessageInput, type ServerMessage } from '../wire/envelopes';
 import { type Frame, FrameKind } from '../wire/frame';
 import { FrameDecoder } from '../wire/frame-decoder';
@@ -53,8 +60,11 @@ export async function openSocket(
   return socket;
 }
 
-/** The server's `error` envelope as the error a caller sees. */
+/** The server's `error` envelope as the error a caller sees; ERR_VERSION keeps the server's list of versions. */
 export function remoteError(message: Extract<ServerMessage, { type: 'error' }>): RemoteError {
+  if (message.code === 'ERR_VERSION') {
+    return new RemoteVersionError(message.message, message.supported ?? [], message.id, message.fatal);
+  }
   return new RemoteError(message.code, message.message, message.id, message.fatal);
 }
 
@@ -71,6 +81,11 @@ export class Connection {
   #pendingPongs = 0;
   /** Put ids the client gave up on (cancelled or failed locally): late answers for them are dropped. */
   #abandoned = new Set<string>();
+  /**
+   * Whether fields this version does not define are dropped from the server's messages instead of refused: set
+   * before the hello when it lists capabilities (docs/PROTOCOL.md §4, "Capabilities").
+   */
+  ignoreUnknownFields = false;
 
   /** Takes over `socket`; `timeoutMs` bounds the wait for each answer. */
   constructor(socket: net.Socket, timeoutMs: number) {
@@ -191,7 +206,7 @@ export class Connection {
       }
       let message: ServerMessage;
       try {
-        message = parseServerMessage(frame.payload);
+        message = parseServerMessage(frame.payload, { ignoreUnknownFields: this.ignoreUnknownFields });
       } catch (err) {
         this.#fail(err as Error);
         this.#socket.destroy();

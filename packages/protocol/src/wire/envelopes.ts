@@ -1,10 +1,13 @@
 /**
  * Control envelopes (docs/PROTOCOL.md §3): every control frame carries one UTF-8 JSON object with a `type`.
- * Each envelope is a strict zod schema; unknown fields are refused so that a typo never passes silently.
- * The protocol version is agreed once per connection, in `hello` and `welcome`.
+ * Each envelope is a strict zod schema; unknown fields are refused so that a typo never passes silently, with one
+ * exception: a client that listed capabilities in its hello ignores fields it does not know in server messages
+ * (§4, "Capabilities"). The protocol version and the capabilities are agreed once per connection, in `hello` and
+ * `welcome`.
  */
 import { z } from 'zod';
-import { BadMessageError } from '../errors';
+import { BadMessageError, VersionError } from '../errors';
+import { CAPABILITY_NAME_PATTERN, MAX_CAPABILITIES, MAX_CAPABILITY_CHARS } from './capabilities';
 
 /** A client-chosen put id: 1-128 characters of `[A-Za-z0-9._:-]`, starting with a letter or digit. */
 export const putIdSchema = z
@@ -15,6 +18,15 @@ export const putIdSchema = z
 export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits');
 
 const byteCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** A protocol version as a hello names it: any *int*. Whether the server speaks it is ERR_VERSION's business. */
+const versionSchema = byteCount;
+
+/** A capability name as a server lists it (./capabilities.ts). */
+const capabilityNameSchema = z
+  .string()
+  .max(MAX_CAPABILITY_CHARS)
+  .regex(CAPABILITY_NAME_PATTERN, 'capability name must match ^[a-z][a-z0-9-]*(/[1-9][0-9]*)?$');
 
 export const dictFormatSchema = z.enum(['json', 'xml', 'protobuf']);
 
@@ -33,10 +45,13 @@ export const limitsSchema = z.strictObject({
 
 export const helloSchema = z.strictObject({
   type: z.literal('hello'),
-  /** Protocol version the client speaks. */
-  version: z.number().int().positive(),
-  /** Optional features the client understands (none are defined in version 1; unknown ones are ignored). */
-  capabilities: z.array(z.string().max(64)).max(64).default([]),
+  /** Protocol version the client speaks. Any int parses; one the server does not speak is ERR_VERSION. */
+  version: versionSchema,
+  /**
+   * Capabilities the client asks for (none are defined in version 1). The server ignores names it does not
+   * support, and strings that are not capability names: version 1 allowed any string here.
+   */
+  capabilities: z.array(z.string().max(MAX_CAPABILITY_CHARS)).max(MAX_CAPABILITIES).default([]),
   /** Name and version of the client software, for the server's log. */
   agent: z.string().max(128).optional(),
   /** The shared token, when the server requires one. */
@@ -60,7 +75,10 @@ export const putFileSchema = z.strictObject({
   size: byteCount.optional(),
   /** Where the client starts sending. Version 1 servers accept 0 only (resume is reserved). */
   offset: byteCount.default(0),
-  /** What the client says it sends. The server checks the bytes themselves (an age header) and records both. */
+  /**
+   * What the client says it sends. The server checks the bytes (an age header, §4): `age` over bytes that are not an
+   * age file is refused with ERR_ENCRYPTION_MISMATCH; an age file declared `none` is stored as the age file it is.
+   */
   encryption: encryptionSchema.default('none'),
 });
 
@@ -99,8 +117,21 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
 
 // -- server to client -------------------------------------------------------------------------------------------
 
+const welcomeEncryptionSchema = z.strictObject({
+  /** Encryption the server takes; unknown names are ignored likewise. */
+  accepts: z.array(z.string().max(32)).max(32),
+  /** The server's age X25519 recipient (`age1…`), when it has an identity. */
+  recipient: z
+    .string()
+    .regex(/^age1[0-9a-z]+$/)
+    .optional(),
+  /** Whether the server can open what it receives (it holds an identity or a passphrase). */
+  canDecrypt: z.boolean(),
+});
+
 export const welcomeSchema = z.strictObject({
   type: z.literal('welcome'),
+  /** The hello's version: the server speaks it. */
   version: z.number().int().positive(),
   /** Name and version of the server software. */
   agent: z.string().max(128),
@@ -109,17 +140,12 @@ export const welcomeSchema = z.strictObject({
   limits: limitsSchema,
   /** Dictionary formats the server takes. Names a client does not know are for later versions: ignore them. */
   formats: z.array(z.string().max(32)).max(32),
-  encryption: z.strictObject({
-    /** Encryption the server takes; unknown names are ignored likewise. */
-    accepts: z.array(z.string().max(32)).max(32),
-    /** The server's age X25519 recipient (`age1…`), when it has an identity. */
-    recipient: z
-      .string()
-      .regex(/^age1[0-9a-z]+$/)
-      .optional(),
-    /** Whether the server can open what it receives (it holds an identity or a passphrase). */
-    canDecrypt: z.boolean(),
-  }),
+  encryption: welcomeEncryptionSchema,
+  /**
+   * Every capability the server supports; sent only to a client whose hello listed at least one, so that a peer
+   * that predates negotiation never sees the field. Both peers use the names both lists hold.
+   */
+  capabilities: z.array(capabilityNameSchema).max(MAX_CAPABILITIES).optional(),
 });
 
 /** The server takes a file put: send data from `offset` on. */
@@ -149,16 +175,23 @@ export const receiptSchema = z.strictObject({
   duplicate: z.boolean(),
 });
 
-export const errorSchema = z.strictObject({
-  type: z.literal('error'),
-  /** Stable code from docs/PROTOCOL.md §7. */
-  code: z.string().regex(/^ERR_[A-Z0-9_]+$/),
-  message: z.string().max(4096),
-  /** The put this error ends, if any. */
-  id: putIdSchema.optional(),
-  /** True when the server closes the connection after this error. */
-  fatal: z.boolean(),
-});
+export const errorSchema = z
+  .strictObject({
+    type: z.literal('error'),
+    /** Stable code from docs/PROTOCOL.md §7. */
+    code: z.string().regex(/^ERR_[A-Z0-9_]+$/),
+    message: z.string().max(4096),
+    /** The put this error ends, if any. */
+    id: putIdSchema.optional(),
+    /** True when the server closes the connection after this error. */
+    fatal: z.boolean(),
+    /** ERR_VERSION only: the protocol versions the server speaks, so that a client can pick one it speaks too. */
+    supported: z.array(versionSchema.min(1)).min(1).max(16).optional(),
+  })
+  .refine((m) => m.supported === undefined || m.code === 'ERR_VERSION', {
+    message: 'supported is only sent with ERR_VERSION',
+    path: ['supported'],
+  });
 
 export const pongSchema = z.strictObject({
   type: z.literal('pong'),
@@ -172,6 +205,20 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   errorSchema,
   pongSchema,
   byeSchema,
+]);
+
+/**
+ * The server's messages as a client that listed capabilities reads them: fields it does not know, at any depth,
+ * are dropped instead of refused (docs/PROTOCOL.md §4, "Capabilities"). Types stay strict: an unknown message type
+ * is still ERR_BAD_MESSAGE.
+ */
+const tolerantServerMessageSchema = z.discriminatedUnion('type', [
+  welcomeSchema.extend({ limits: limitsSchema.strip(), encryption: welcomeEncryptionSchema.strip() }).strip(),
+  readySchema.strip(),
+  receiptSchema.strip(),
+  errorSchema.strip(),
+  pongSchema.strip(),
+  byeSchema.strip(),
 ]);
 
 export type PutId = z.infer<typeof putIdSchema>;
@@ -198,13 +245,15 @@ export type ClientMessageInput = z.input<typeof clientMessageSchema>;
 // ignoreBOM keeps a byte-order mark in the text, so JSON.parse refuses it: the spec says no BOM.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function parseWith<S extends z.ZodType>(schema: S, payload: Uint8Array, side: string): z.infer<S> {
-  let json: unknown;
+function decodeJson(payload: Uint8Array): unknown {
   try {
-    json = JSON.parse(utf8.decode(payload));
+    return JSON.parse(utf8.decode(payload));
   } catch (cause) {
     throw new BadMessageError(`control frame is not UTF-8 JSON: ${preview(payload)}`, { cause });
   }
+}
+
+function parseWith<S extends z.ZodType>(schema: S, json: unknown, side: string): z.infer<S> {
   const result = schema.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -218,12 +267,38 @@ function parseWith<S extends z.ZodType>(schema: S, payload: Uint8Array, side: st
 
 /** Parses a control frame payload sent by a client. Throws ERR_BAD_MESSAGE. */
 export function parseClientMessage(payload: Uint8Array): ClientMessage {
-  return parseWith(clientMessageSchema, payload, 'client');
+  return parseWith(clientMessageSchema, decodeJson(payload), 'client');
+}
+
+/** What a hello says first: the version, which decides how to read the rest. */
+const helloVersionSchema = z.object({ type: z.literal('hello'), version: versionSchema });
+
+/**
+ * Parses the first control frame of a session, as a server does (docs/PROTOCOL.md §4, "Handshake"): a hello whose
+ * `version` is an int missing from `versions` is ERR_VERSION, whatever else it holds, since a later version's hello
+ * may carry fields this one does not define. Anything else is parsed as by `parseClientMessage`.
+ * Throws ERR_VERSION or ERR_BAD_MESSAGE.
+ */
+export function parseFirstClientMessage(payload: Uint8Array, versions: readonly number[]): ClientMessage {
+  const json = decodeJson(payload);
+  const head = helloVersionSchema.safeParse(json);
+  if (head.success && !versions.includes(head.data.version)) throw new VersionError(head.data.version, versions);
+  return parseWith(clientMessageSchema, json, 'client');
+}
+
+export interface ServerMessageOptions {
+  /**
+   * Drop fields this version does not define instead of refusing them: what a client does once its hello listed
+   * at least one capability (docs/PROTOCOL.md §4, "Capabilities"). Default false: every object is strict.
+   */
+  ignoreUnknownFields?: boolean;
 }
 
 /** Parses a control frame payload sent by a server. Throws ERR_BAD_MESSAGE. */
-export function parseServerMessage(payload: Uint8Array): ServerMessage {
-  return parseWith(serverMessageSchema, payload, 'server');
+export function parseServerMessage(payload: Uint8Array, options: ServerMessageOptions = {}): ServerMessage {
+  const json = decodeJson(payload);
+  if (options.ignoreUnknownFields) return parseWith(tolerantServerMessageSchema, json, 'server') as ServerMessage;
+  return parseWith(serverMessageSchema, json, 'server');
 }
 
 function preview(payload: Uint8Array): string {

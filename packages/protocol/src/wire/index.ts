@@ -16,8 +16,10 @@ export { encodeFrame, encodeFrameHeader, encodeControlFrame } from './frame-enco
 export { FrameWriter } from './frame-writer';
 
 // Envelopes (docs/PROTOCOL.md §3)
-export { parseClientMessage, parseServerMessage, putIdSchema } from './envelopes';
+export { parseClientMessage, parseFirstClientMessage, parseServerMessage, putIdSchema } from './envelopes';
+export { errorEnvelope } from './error-envelope';
 export type {
+  ServerMessageOptions,
   PutId,
   Encryption,
   WireLimits,
@@ -37,3 +39,12 @@ export type {
   Pong,
   ServerMessage,
 } from './envelopes';
+
+// Capabilities (docs/PROTOCOL.md §4)
+export {
+  CAPABILITY_NAME_PATTERN,
+  MAX_CAPABILITIES,
+  MAX_CAPABILITY_CHARS,
+  isCapabilityName,
+  negotiate,
+} from './capabilities';
