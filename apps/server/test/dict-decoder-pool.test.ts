@@ -24,7 +24,7 @@ import { jsonHead } from '../src/output/json-head';
 import { SCREEN_MAX_BYTES } from '../src/output/output';
 import { buildServer, Rng, SERVER_DIR } from './reliability/harness';
 
-const VECTORS = join(__dirname, '../../../packages/protocol/test/vectors/dict');
+const VECTORS = join(__dirname, '../../../spec/vectors/dict');
 const FILES: Record<DictFormat, string> = { json: 'sample.json', xml: 'sample.xml', protobuf: 'sample.pb' };
 const LIMITS: DictLimits = { maxDictBytes: 1024 * 1024, maxDictDepth: 32 };
 const WANT_ALL = { preview: true, screenChars: SCREEN_MAX_BYTES };
@@ -342,7 +342,7 @@ describe('from the build (node dist/…)', () => {
 
   it('decodes in a worker, and a process whose pool is idle and never closed exits by itself', () => {
     const script = `
-      const { DictDecoderPool } = require('./dist/dict-decoder-pool.js');
+      const { DictDecoderPool } = require('./dist/dict-check/dict-decoder-pool.js');
       const pool = new DictDecoderPool({ size: 1, inlineBelowBytes: 0 });
       pool.decode(Buffer.from('{"a":[1,{}]}'), { format: 'json', limits: {}, wanted: { preview: true, screenChars: 0 } })
         .then((v) => console.log(JSON.stringify({ views: v, workers: pool.workers })));

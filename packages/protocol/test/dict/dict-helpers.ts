@@ -5,7 +5,7 @@ import type { Dict, DictValue } from '../../src/dict/index';
 import { decodeDict, encodeDict, type DictFormat } from '../../src/dict/index';
 
 /** The committed golden vectors. */
-export const VECTORS_DIR = join(__dirname, '..', 'vectors', 'dict');
+export const VECTORS_DIR = join(__dirname, '..', '..', '..', '..', 'spec', 'vectors', 'dict');
 
 export const FORMATS: readonly DictFormat[] = ['json', 'xml', 'protobuf'];
 

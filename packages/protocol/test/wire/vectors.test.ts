@@ -11,7 +11,7 @@ import { decodePieces, splits } from './helpers';
 
 type Expected = { kind: 1; message: Record<string, unknown> } | { kind: 2; payloadHex: string };
 
-const dir = join(__dirname, '..', 'vectors');
+const dir = join(__dirname, '..', '..', '..', '..', 'spec', 'vectors');
 const readHex = (path: string): Buffer => Buffer.from(readFileSync(path, 'utf8').replace(/\s+/g, ''), 'hex');
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 
@@ -59,8 +59,8 @@ describe('session vectors', () => {
     ['server-to-client', 'server'],
   ] as const) {
     test(`${name}: encodes to the committed bytes and decodes back under every split`, () => {
-      const bytes = readHex(join(dir, 'session', `${name}.hex`));
-      const expected = readJson<Expected[]>(join(dir, 'session', `${name}.json`));
+      const bytes = readHex(join(dir, 'sessions', `${name}.hex`));
+      const expected = readJson<Expected[]>(join(dir, 'sessions', `${name}.json`));
       expect(Buffer.concat(expected.map(encode)).toString('hex')).toBe(bytes.toString('hex'));
       for (const { label, pieces } of splits(bytes)) {
         expect({ label, frames: decodeAll(pieces, side) }).toEqual({ label, frames: expected });
