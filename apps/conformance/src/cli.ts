@@ -9,8 +9,8 @@ import { parseOptions, USAGE, type Options } from './options';
 import { caseLines, exitCodeOf, summarize, summaryLine, type Report } from './report';
 import { picked } from './runner';
 import { runServerCases } from './server/run-server-cases';
-import { SERVER_SECTIONS } from './server/sections';
-import { readVectors } from './vectors';
+import { serverSections } from './server/sections';
+import { readVectors, type Vectors } from './vectors';
 
 export interface CliIo {
   argv: readonly string[];
@@ -24,11 +24,11 @@ export async function runCli(io: CliIo): Promise<number> {
     io.stdout.write(USAGE);
     return 0;
   }
+  const vectors = readVectors(options.specDir);
   if (options.mode === 'list') {
-    io.stdout.write(listing(options));
+    io.stdout.write(listing(options, vectors));
     return 0;
   }
-  const vectors = readVectors(options.specDir);
   const startedAt = new Date();
   const onResult = options.json ? undefined : (r: CaseResult) => io.stdout.write(caseLines(r));
   let target: string;
@@ -73,9 +73,9 @@ export async function runCli(io: CliIo): Promise<number> {
 }
 
 /** The case lists, as `--list` prints them. */
-function listing(options: Options): string {
+function listing(options: Options, vectors: Vectors): string {
   const lists: [string, readonly Section<never>[]][] = [
-    ['server cases (--server)', SERVER_SECTIONS as readonly Section<never>[]],
+    ['server cases (--server)', serverSections(vectors) as readonly Section<never>[]],
     ['client cases (--client-dict, --client-file)', CLIENT_SECTIONS as readonly Section<never>[]],
   ];
   const out: string[] = [];

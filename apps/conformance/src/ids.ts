@@ -16,6 +16,12 @@ export class PutIds {
     this.#n += 1;
     return `cf-${this.run}-${label}-${this.#n}`;
   }
+
+  /** A fresh id whose length does not depend on how many came before (so that a stream keeps its byte offsets). */
+  fixed(label = 'put'): string {
+    this.#n += 1;
+    return `cf-${this.run}-${label}-${String(this.#n).padStart(7, '0')}`;
+  }
 }
 
 function randomRun(): string {

@@ -10,7 +10,7 @@ import { PutIds } from '../ids';
 import type { ServerContext, ServerTarget } from './context';
 import { expectMessage } from './expect';
 import { RawConnection } from './raw-connection';
-import { SERVER_SECTIONS } from './sections';
+import { serverSections } from './sections';
 import { hello } from './steps';
 
 /** The server could not be checked at all: nobody listens, or the first hello was refused. */
@@ -34,7 +34,7 @@ export async function runServerCases(run: ServerRun): Promise<CaseResult[]> {
   const partial: Omit<ServerContext, 'welcome'> = { target, vectors: run.vectors, ids: new PutIds() };
   const welcome = await firstWelcome({ ...partial, welcome: undefined as never });
   const ctx: ServerContext = { ...partial, welcome };
-  return runSections(SERVER_SECTIONS, ctx, {
+  return runSections(serverSections(run.vectors), ctx, {
     only: run.only,
     caseTimeoutMs: run.caseTimeoutMs ?? options.maxWaitMs + 60_000,
     ...(run.onResult ? { onResult: run.onResult } : {}),
