@@ -15,7 +15,7 @@ export const encodings: Section<ClientContext> = {
     (format, i): Case<ClientContext> => ({
       id: `5.7.${i + 1}`,
       title: `the sample dictionary sent as ${format} is byte for byte spec/vectors/dict/sample.${format === 'protobuf' ? 'pb' : format}`,
-      spec: 'The tests encode the value to exactly these bytes',
+      spec: 'encode the value to exactly these bytes',
       run: async (ctx) => {
         const job = { id: ctx.ids.next('client'), format, file: ctx.sampleValueFile };
         const o = await scenario(ctx, {}, (port) => ctx.driver.sendDict('127.0.0.1', port, job));

@@ -99,7 +99,7 @@ export const handshake: Section<ServerContext> = {
     {
       id: '4.1.9',
       title: 'a second hello is ERR_UNEXPECTED_MESSAGE (fatal)',
-      spec: '§7 `ERR_UNEXPECTED_MESSAGE`: a valid message in the wrong place (fatal)',
+      spec: '| `ERR_UNEXPECTED_MESSAGE` | … | a valid message in the wrong place (fatal) |',
       run: (ctx) =>
         withSession(ctx, async (conn) => {
           await conn.send(hello(ctx));

@@ -78,7 +78,7 @@ export const filePut: Section<ServerContext> = {
     {
       id: '4.4.6',
       title: 'a name that cleans to nothing (.., /, ...) is ERR_NAME_INVALID for the put',
-      spec: 'a name it cannot clean into a safe one (`ERR_NAME_INVALID`); §7: a file name that cleans to nothing',
+      spec: 'a name it cannot clean into a safe one (`ERR_NAME_INVALID`) … a file name that cleans to nothing',
       reconcile: 'issue #13 item 13: how a name is cleaned is in SERVER.md, not in the wire contract',
       run: (ctx) =>
         withSession(ctx, async (conn) => {

@@ -36,7 +36,7 @@ const overLimit = FORMATS.map(
   (format, i): Case<ServerContext> => ({
     id: `5.1.${i + 4}`,
     title: `a ${format} dictionary one level deeper is ERR_DICT_TOO_DEEP for the put`,
-    spec: '§5.6 `ERR_DICT_TOO_DEEP`: nesting beyond `maxDictDepth` (encode, decode, validate)',
+    spec: '| `ERR_DICT_TOO_DEEP` | nesting beyond `maxDictDepth` (encode, decode, validate)',
     run: (ctx) =>
       withSession(ctx, async (conn) => {
         const body = nested(ctx.welcome.limits.maxDictDepth + 1, format);

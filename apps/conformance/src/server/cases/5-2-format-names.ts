@@ -14,7 +14,7 @@ export const formatNames: Section<ServerContext> = {
     {
       id: '5.2.1',
       title: 'put_dict with the alias binary is ERR_BAD_MESSAGE (fatal)',
-      spec: 'The alias is accepted on input and never sent. (§7: on the wire, an envelope with another format is `ERR_BAD_MESSAGE`)',
+      spec: 'The alias is accepted on input and never sent. … on the wire, an envelope with another format is `ERR_BAD_MESSAGE`',
       reconcile: 'issue #13 item 11: §5.2 and §5.6 say the alias is accepted, §3 and §7 refuse it on the wire',
       run: (ctx) =>
         withSession(ctx, async (conn) => {

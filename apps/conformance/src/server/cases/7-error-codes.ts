@@ -225,7 +225,7 @@ export const errorCodes: Section<ServerContext> = {
     ([code, when, provoke, reconcile], i): Case<ServerContext> => ({
       id: `7.${i + 1}`,
       title: `${code}: ${when.replace(/`/g, '')}`,
-      spec: `| \`${code}\` | … | ${when} |`,
+      spec: `| \`${code}\` | … | ${when}`,
       ...(reconcile !== undefined ? { reconcile } : {}),
       run: provoke,
     }),
