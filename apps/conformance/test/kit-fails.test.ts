@@ -12,10 +12,10 @@ import { runClientCases } from '../src/client/run-client-cases';
 import { ScriptedServer } from '../src/client/scripted-server';
 import { RawConnection } from '../src/server/raw-connection';
 import { runServerCases } from '../src/server/run-server-cases';
-import { readVectors } from '../src/vectors';
+import { readVectors, vector } from '../src/vectors';
 
 const vectors = readVectors();
-const welcome = (vectors.frames.get('welcome')?.frames[0] as { message: Record<string, unknown> }).message;
+const welcome = (vector(vectors.frames, 'welcome').frames[0] as { message: Record<string, unknown> }).message;
 const byId = (results: CaseResult[]): Record<string, CaseResult> => Object.fromEntries(results.map((r) => [r.id, r]));
 
 test('a server that welcomes any version and sends receipts with a wrong SHA-256 fails those cases', async () => {
