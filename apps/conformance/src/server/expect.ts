@@ -14,7 +14,7 @@ type Of<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
 /** The next answer, which must be an envelope of `type`. */
 export async function expectMessage<T extends ServerMessage['type']>(
   conn: RawConnection,
-  ctx: ServerContext,
+  ctx: Pick<ServerContext, 'target'>,
   type: T,
   waitingFor: string = type,
   waitMs = ctx.target.answerMs,

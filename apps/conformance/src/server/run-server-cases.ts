@@ -2,6 +2,7 @@
  * Server mode: a first handshake (its welcome gives the limits the cases test), then every server case in the
  * order of docs/PROTOCOL.md, one line each as it ends.
  */
+import type { Welcome } from '@proj/protocol/wire';
 import type { CaseResult } from '../case';
 import type { ServerModeOptions } from '../options';
 import { runSections } from '../runner';
@@ -31,9 +32,8 @@ export interface ServerRun {
 export async function runServerCases(run: ServerRun): Promise<CaseResult[]> {
   const { options } = run;
   const target: ServerTarget = { ...options, answerMs: run.answerMs };
-  const partial: Omit<ServerContext, 'welcome'> = { target, vectors: run.vectors, ids: new PutIds() };
-  const welcome = await firstWelcome({ ...partial, welcome: undefined as never });
-  const ctx: ServerContext = { ...partial, welcome };
+  const welcome = await firstWelcome(target);
+  const ctx: ServerContext = { target, vectors: run.vectors, ids: new PutIds(), welcome };
   return runSections(serverSections(run.vectors), ctx, {
     only: run.only,
     caseTimeoutMs: run.caseTimeoutMs ?? options.maxWaitMs + 60_000,
@@ -41,9 +41,10 @@ export async function runServerCases(run: ServerRun): Promise<CaseResult[]> {
   });
 }
 
-async function firstWelcome(ctx: ServerContext) {
-  const { host, port } = ctx.target;
-  const conn = await RawConnection.open(host, port, ctx.target.answerMs).catch((err: unknown) => {
+async function firstWelcome(target: ServerTarget): Promise<Welcome> {
+  const ctx = { target };
+  const { host, port } = target;
+  const conn = await RawConnection.open(host, port, target.answerMs).catch((err: unknown) => {
     throw new TargetError((err as Error).message);
   });
   try {

@@ -16,7 +16,10 @@ export function open(ctx: ServerContext): Promise<RawConnection> {
 }
 
 /** A valid hello (with the token, when one was given), with `extra` fields set or replaced. */
-export function hello(ctx: ServerContext, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function hello(
+  ctx: Pick<ServerContext, 'target'>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     type: 'hello',
     version: 1,

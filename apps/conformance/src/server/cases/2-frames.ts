@@ -3,10 +3,11 @@
  * TCP segments (the session vector written at every split), the 64 KiB control frame limit, and frames handled in
  * order before a bad header.
  */
-import { FrameKind, encodeControlFrame, encodeFrameHeader } from '@proj/protocol/wire';
-import type { Case, Section } from '../../case';
+import { FrameKind, encodeControlFrame, encodeFrameHeader, parseServerMessage } from '@proj/protocol/wire';
+import { check, show, type Case, type Section } from '../../case';
 import { vector } from '../../vectors';
 import type { ServerContext } from '../context';
+import type { RawConnection } from '../raw-connection';
 import { expectError, expectMessage, expectReceipt } from '../expect';
 import { describeAnswer, sameAnswersAtEverySplit, type SplitStream } from '../splits';
 import { hello, jsonDict, withConnection, withSession } from '../steps';
@@ -36,7 +37,7 @@ function badHeader(
   code: string,
   handshake = true,
 ): Case<ServerContext> {
-  const body = (ctx: ServerContext) => async (conn: Parameters<Parameters<typeof withSession>[1]>[0]) => {
+  const body = (ctx: ServerContext) => async (conn: RawConnection) => {
     await conn.write(header(ctx));
     await expectError(conn, ctx, code, { fatal: true });
   };
@@ -70,7 +71,11 @@ function sessionStream(ctx: ServerContext): SplitStream {
 /** The answers the server-to-client session vector gives. */
 function sessionAnswers(ctx: ServerContext): string[] {
   const v = vector(ctx.vectors.sessions, 'server-to-client');
-  return v.frames.map((f) => (f.kind === FrameKind.Control ? describeAnswer(f.message as never, new Map()) : 'data'));
+  return v.frames.map((f) =>
+    f.kind === FrameKind.Control
+      ? describeAnswer(parseServerMessage(Buffer.from(JSON.stringify(f.message))), new Map())
+      : 'data',
+  );
 }
 
 /** hello, ping, then the header `bad`: all in the stream, however it is split. */
@@ -143,7 +148,7 @@ export const frames: Section<ServerContext> = {
           await expectMessage(conn, ctx, 'welcome');
           for (const nonce of ['a', 'b']) {
             const pong = await expectMessage(conn, ctx, 'pong');
-            if (pong.nonce !== nonce) throw new Error(`expected the pong of ${nonce}, got ${JSON.stringify(pong)}`);
+            check(pong.nonce === nonce, () => `expected the pong of ${nonce}, got ${show(pong)}`);
           }
         }),
     },

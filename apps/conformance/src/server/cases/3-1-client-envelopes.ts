@@ -5,6 +5,7 @@
  */
 import type { Case, Section } from '../../case';
 import type { ServerContext } from '../context';
+import type { RawConnection } from '../raw-connection';
 import { expectError, expectMessage } from '../expect';
 import { hello, jsonDict, putDict, startFile, withConnection, withSession } from '../steps';
 
@@ -24,7 +25,7 @@ interface Refusal {
 }
 
 function refused(r: Refusal): Case<ServerContext> {
-  const send = async (conn: Parameters<Parameters<typeof withSession>[1]>[0], ctx: ServerContext) => {
+  const send = async (conn: RawConnection, ctx: ServerContext) => {
     await conn.sendJson(r.json(ctx));
     await expectError(conn, ctx, 'ERR_BAD_MESSAGE', { fatal: true });
   };
