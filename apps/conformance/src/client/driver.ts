@@ -69,7 +69,8 @@ export class CommandDriver implements ClientDriver {
 
   #run(command: string): Promise<DriverResult> {
     return new Promise((resolve) => {
-      const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Its own process group, so that a client that hangs is killed with whatever sh started for it.
+      const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let output = '';
       const keep = (chunk: Buffer): void => {
         output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEEP);
@@ -78,7 +79,7 @@ export class CommandDriver implements ClientDriver {
       child.stderr.on('data', keep);
       const timer = setTimeout(() => {
         output += `\n(the client did not finish within ${this.#timeoutMs} ms: killed)`;
-        child.kill('SIGKILL');
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       }, this.#timeoutMs);
       child.on('error', (err) => {
         clearTimeout(timer);
