@@ -24,7 +24,7 @@ import { jsonHead } from '../src/output/json-head';
 import { SCREEN_MAX_BYTES } from '../src/output/output';
 import { buildServer, Rng, SERVER_DIR } from './reliability/harness';
 
-const VECTORS = join(__dirname, '../../../packages/protocol/test/vectors/dict');
+const VECTORS = join(__dirname, '../../../spec/vectors/dict');
 const FILES: Record<DictFormat, string> = { json: 'sample.json', xml: 'sample.xml', protobuf: 'sample.pb' };
 const LIMITS: DictLimits = { maxDictBytes: 1024 * 1024, maxDictDepth: 32 };
 const WANT_ALL = { preview: true, screenChars: SCREEN_MAX_BYTES };

@@ -4,22 +4,15 @@
  * written as raw frames; the client library against the server.
  */
 import * as net from 'node:net';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { connect } from '@proj/protocol';
 import { encodeControlFrame, FrameDecoder, parseServerMessage } from '@proj/protocol/wire';
+import { specWireVector } from '@proj/test-utils';
 import { expectError, RawClient, startTestServer, type TestServer } from './helpers';
 
-const VECTORS = join(__dirname, '..', '..', '..', 'packages', 'protocol', 'test', 'vectors');
-const readHex = (path: string): Buffer =>
-  Buffer.from(readFileSync(join(VECTORS, path), 'utf8').replace(/\s+/g, ''), 'hex');
+const readHex = (path: string): Buffer => specWireVector(path).bytes;
 type Message = Record<string, unknown>;
-const vectorMessages = (path: string): Message[] =>
-  (JSON.parse(readFileSync(join(VECTORS, path), 'utf8')) as Array<{ message?: Message }>)
-    .filter((v) => v.message !== undefined)
-    .map((v) => v.message as Message);
-const frameMessage = (name: string): Message =>
-  (JSON.parse(readFileSync(join(VECTORS, 'frames', `${name}.json`), 'utf8')) as { message: Message }).message;
+const vectorMessages = (path: string): Message[] => specWireVector(path).messages;
+const frameMessage = (name: string): Message => specWireVector(`frames/${name}.json`).messages[0] as Message;
 
 /** Splits a byte stream into its whole frames (header and payload together). */
 function frames(bytes: Buffer): Buffer[] {
@@ -117,8 +110,8 @@ describe('negotiation', () => {
     afterEach(async () => {
       await fresh.stop();
     });
-    const clientBytes = readHex('session/client-to-server.hex');
-    const serverVector = vectorMessages('session/server-to-client.json');
+    const clientBytes = readHex('sessions/client-to-server.json');
+    const serverVector = vectorMessages('sessions/server-to-client.json');
 
     test('sent turn by turn, as a client waits for each answer', async () => {
       const [hello, putDict, dictData, putFile, ...rest] = frames(clientBytes);
@@ -162,7 +155,7 @@ describe('negotiation', () => {
   describe('hello variants, as raw frames', () => {
     test('frames/hello-capabilities is answered by exactly frames/welcome-capabilities (capabilities [] last)', async () => {
       const c = new ByteClient(t.server.port);
-      c.socket.write(readHex('frames/hello-capabilities.hex'));
+      c.socket.write(readHex('frames/hello-capabilities.json'));
       await c.framesIn(1);
       expect(c.received.toString('hex')).toBe(expectedBytes([frameMessage('welcome-capabilities')], c.received, t));
       c.socket.destroy();
@@ -183,9 +176,9 @@ describe('negotiation', () => {
 
     test('frames/hello-version-2 is answered by exactly frames/error-version, and the connection closes', async () => {
       const c = new ByteClient(t.server.port);
-      c.socket.write(readHex('frames/hello-version-2.hex'));
+      c.socket.write(readHex('frames/hello-version-2.json'));
       await c.closed();
-      expect(c.received.toString('hex')).toBe(readHex('frames/error-version.hex').toString('hex'));
+      expect(c.received.toString('hex')).toBe(readHex('frames/error-version.json').toString('hex'));
     });
 
     test.each([

@@ -1,17 +1,15 @@
 /**
  * Frames are handled strictly in order, each as if it had arrived alone, however TCP splits the stream
- * (docs/PROTOCOL.md §2). The real server is sent the session vector (packages/protocol/test/vectors/session), and
+ * (docs/PROTOCOL.md §2). The real server is sent the session vector (spec/vectors/sessions), and
  * hello + ping + a bad frame header, in one write, split in two at every offset, and one byte per write: the
  * answers must be the same every time. Frames before a fatal framing error are answered before the error.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { encodeControlFrame, encodeFrameHeader, FrameKind, type ServerMessage } from '@proj/protocol/wire';
+import { specWireVector } from '@proj/test-utils';
 import { Probe } from './reliability/harness';
 import { sleep, startTestServer, type TestServer } from './helpers';
 
-const VECTORS = join(__dirname, '../../../packages/protocol/test/vectors/session');
-const SESSION = Buffer.from(readFileSync(join(VECTORS, 'client-to-server.hex'), 'utf8').replace(/\s+/g, ''), 'hex');
+const SESSION = specWireVector('sessions/client-to-server.json').bytes;
 /** The put ids in the session vector; each run writes them with a tag of the same length instead (same frames). */
 const IDS = ['d-0001', 'f-0001'];
 

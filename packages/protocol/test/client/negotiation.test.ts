@@ -3,10 +3,9 @@
  * "Capabilities"), against scripted servers on real sockets: what the hello lists, the negotiated set, unknown
  * fields once negotiated, and ERR_VERSION with the server's versions.
  */
-import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { join } from 'node:path';
-import { codeOfRejection } from '@proj/test-utils';
+
+import { codeOfRejection, specWireVector } from '@proj/test-utils';
 import { connect } from '../../src/client/client';
 import { RemoteError, RemoteVersionError, VersionError } from '../../src/errors';
 import { DEFAULT_LIMITS } from '../../src/limits';
@@ -69,8 +68,7 @@ function welcoming(extra: object = {}, pongExtra: object = {}): Answer {
   };
 }
 
-const hexFrame = (name: string): string =>
-  readFileSync(join(__dirname, '..', 'vectors', 'frames', `${name}.hex`), 'utf8').replace(/\s+/g, '');
+const hexFrame = (name: string): string => specWireVector(`frames/${name}.json`).bytes.toString('hex');
 
 describe('the hello', () => {
   test('without capabilities it is byte for byte the hello of version 1 before negotiation (frames/hello)', async () => {

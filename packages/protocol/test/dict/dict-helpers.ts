@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Dict, DictValue } from '../../src/dict/index';
 import { decodeDict, encodeDict, type DictFormat } from '../../src/dict/index';
+import { VECTORS_DIR as SPEC_VECTORS_DIR } from '../spec-vectors';
 
 /** The committed golden vectors. */
-export const VECTORS_DIR = join(__dirname, '..', 'vectors', 'dict');
+export const VECTORS_DIR = join(SPEC_VECTORS_DIR, 'dict');
 
 export const FORMATS: readonly DictFormat[] = ['json', 'xml', 'protobuf'];
 

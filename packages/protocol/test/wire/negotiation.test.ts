@@ -3,9 +3,7 @@
  * the capability grammar and the negotiated set, the hello read version first, `welcome.capabilities`,
  * `error.supported`, and the server's messages read by a client that negotiated.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { codeOf } from '@proj/test-utils';
+import { codeOf, specWireVector } from '@proj/test-utils';
 import { AuthError, VersionError } from '../../src/errors';
 import { isCapabilityName, negotiate } from '../../src/wire/capabilities';
 import { parseClientMessage, parseFirstClientMessage, parseServerMessage } from '../../src/wire/envelopes';
@@ -248,12 +246,11 @@ describe('server messages read by a client that negotiated', () => {
   });
 });
 
-describe('the negotiation vectors (test/vectors/frames, docs/PROTOCOL.md §8)', () => {
-  const dir = join(__dirname, '..', 'vectors', 'frames');
-  const hex = (name: string): string => readFileSync(join(dir, `${name}.hex`), 'utf8').trim();
-  const payload = (name: string): Buffer => Buffer.from(hex(name), 'hex').subarray(5);
+describe('the negotiation vectors (spec/vectors/frames, docs/PROTOCOL.md §8)', () => {
+  const hex = (name: string): string => specWireVector(`frames/${name}.json`).bytes.toString('hex');
+  const payload = (name: string): Buffer => specWireVector(`frames/${name}.json`).bytes.subarray(5);
   const message = (name: string): Record<string, unknown> =>
-    (JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as { message: Record<string, unknown> }).message;
+    specWireVector(`frames/${name}.json`).messages[0] as Record<string, unknown>;
 
   test('hello-version-2 is answered by exactly error-version', () => {
     let thrown: unknown;
