@@ -51,9 +51,23 @@ function readStruct(bytes: Uint8Array, maxDepth: number): Dict {
   const root: Dict = {};
   const stack: Frame[] = [{ type: 'struct', end: bytes.length, obj: root }];
   let depth = 1;
+  // A varint in the fewest bytes its value needs; a longer one is not the canonical shape (§5.5).
+  const varint = (what: string): number => {
+    const start = r.pos;
+    const v = r.uint32();
+    if (r.pos - start !== varintBytes(v)) fail(`${what} written in more bytes than it needs`);
+    return v;
+  };
+  // A length-delimited field's bytes, its length a canonical varint.
+  const lenBytes = (): Uint8Array => {
+    const start = r.pos;
+    varint('a length');
+    r.pos = start;
+    return r.bytes();
+  };
   // The end of a length-delimited field that starts here, checked against the message it sits in.
   const sub = (frame: Frame): number => {
-    const len = r.uint32();
+    const len = varint('a length');
     const end = r.pos + len;
     if (end > frame.end) fail('a length runs past the end of its message');
     return end;
@@ -70,7 +84,7 @@ function readStruct(bytes: Uint8Array, maxDepth: number): Dict {
       if (f.type === 'struct' || f.type === 'list') depth--;
       continue;
     }
-    const t = r.uint32();
+    const t = varint('a tag');
     const field = t >>> 3;
     const wireType = t & 7;
     if (f.type === 'struct' || f.type === 'list') {
@@ -87,7 +101,7 @@ function readStruct(bytes: Uint8Array, maxDepth: number): Dict {
       }
       if (field === ENTRY_KEY) {
         if (f.key !== undefined) fail('a Struct entry with two keys');
-        f.key = decodeUtf8(r.bytes(), FORMAT);
+        f.key = decodeUtf8(lenBytes(), FORMAT);
       } else {
         if (f.done) fail('a Struct entry with two values');
         stack.push({ type: 'value', end: sub(f), result: null, hasKind: false });
@@ -102,9 +116,12 @@ function readStruct(bytes: Uint8Array, maxDepth: number): Dict {
       } else if (field === ValueField.NUMBER && wireType === WireType.I64) {
         f.result = r.double();
       } else if (field === ValueField.STRING && wireType === WireType.LEN) {
-        f.result = decodeUtf8(r.bytes(), FORMAT);
+        f.result = decodeUtf8(lenBytes(), FORMAT);
       } else if (field === ValueField.BOOL && wireType === WireType.VARINT) {
-        f.result = r.bool();
+        const start = r.pos;
+        const v = r.uint32();
+        if ((v !== 0 && v !== 1) || r.pos - start !== 1) fail('a bool_value other than a one-byte 0 or 1');
+        f.result = v === 1;
       } else if (field === ValueField.STRUCT && wireType === WireType.LEN) {
         const end = sub(f);
         enter();
@@ -123,6 +140,11 @@ function readStruct(bytes: Uint8Array, maxDepth: number): Dict {
     }
   }
   return root;
+}
+
+/** Bytes of the shortest varint for `v` (< 2^32). */
+function varintBytes(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
 
 /** Hands a finished message to the one it sits in. */
