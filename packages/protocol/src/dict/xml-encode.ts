@@ -19,7 +19,7 @@ import {
   escapeAttribute,
   escapeText,
   formatNumber,
-  needsBackslashEscape,
+  hasNonXmlChar,
 } from './xml-layout';
 
 /** The XML declaration every encoded document starts with. */
@@ -46,19 +46,14 @@ export function encodeXml(value: Dict, limits?: DictLimits): Uint8Array {
   walkDict(value, {
     open(key, kind, depth) {
       closeStartTag();
-      out += depth === 1 ? '<dict' : startTag(kind, key, needsBackslashEscape(key, undefined));
+      out += depth === 1 ? '<dict' : startTag(kind, key, undefined);
       startTagOpen = true;
     },
     scalar(key, v) {
       closeStartTag();
-      if (typeof v === 'string') {
-        const escaped = needsBackslashEscape(key, v);
-        out += `${startTag('string', key, escaped)}>${escapeText(escaped ? backslashEscape(v) : v)}</string>`;
-      } else if (typeof v === 'number') {
-        out += `${startTag('number', key, needsBackslashEscape(key, undefined))}>${formatNumber(v)}</number>`;
-      } else {
-        out += `${startTag(v === null ? 'null' : v ? 'true' : 'false', key, needsBackslashEscape(key, undefined))}/>`;
-      }
+      if (typeof v === 'string') out += `${startTag('string', key, v)}</string>`;
+      else if (typeof v === 'number') out += `${startTag('number', key, undefined)}>${formatNumber(v)}</number>`;
+      else out += `${startTag(v === null ? 'null' : v ? 'true' : 'false', key, undefined)}/>`;
     },
     close(kind, depth) {
       if (startTagOpen) out += '/>';
@@ -71,9 +66,24 @@ export function encodeXml(value: Dict, limits?: DictLimits): Uint8Array {
   return bytes;
 }
 
-/** `<name`, with the key attribute of a member and the escape marker when the element needs it. */
-function startTag(name: string, key: string | undefined, escaped: boolean): string {
-  if (key === undefined) return escaped ? `<${name} escaped="${ESCAPED_TRUE}"` : `<${name}`;
-  if (!escaped) return `<${name} key="${escapeAttribute(key)}"`;
-  return `<${name} key="${escapeAttribute(backslashEscape(key))}" escaped="${ESCAPED_TRUE}"`;
+// Most keys and texts hold nothing to escape and no character XML cannot carry: one test each lets them through.
+const SPECIAL_IN_KEY = /[\u0000-\u001F"&<>\uFFFE\uFFFF]/;
+const SPECIAL_IN_TEXT = /[\u0000-\u0008\u000B-\u001F&<>\uFFFE\uFFFF]/;
+
+/**
+ * `<name`, with the key attribute of a member and `escaped="true"` when the key or the text holds a character
+ * XML cannot carry; when `text` is given, also `>` and the escaped text (the caller writes the end tag).
+ */
+function startTag(name: string, key: string | undefined, text: string | undefined): string {
+  const specialKey = key !== undefined && SPECIAL_IN_KEY.test(key);
+  const specialText = text !== undefined && SPECIAL_IN_TEXT.test(text);
+  const escaped = (specialKey && hasNonXmlChar(key as string)) || (specialText && hasNonXmlChar(text as string));
+  let tag = `<${name}`;
+  if (key !== undefined) {
+    const written = escaped ? escapeAttribute(backslashEscape(key)) : specialKey ? escapeAttribute(key) : key;
+    tag += ` key="${written}"`;
+  }
+  if (escaped) tag += ` escaped="${ESCAPED_TRUE}"`;
+  if (text === undefined) return tag;
+  return `${tag}>${escaped ? escapeText(backslashEscape(text)) : specialText ? escapeText(text) : text}`;
 }
