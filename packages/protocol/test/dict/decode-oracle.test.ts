@@ -85,13 +85,13 @@ describe.each<[string, Decode, Decode, number[]]>([
 });
 
 /** Concatenates byte arrays. */
-const cat = (...parts: (number[] | Uint8Array)[]): number[] => parts.flatMap((p) => [...p]);
+const cat = (...parts: (readonly number[] | Uint8Array)[]): number[] => parts.flatMap((p) => [...p]);
 const varint = (n: number): number[] => {
   const out: number[] = [];
   for (; n > 0x7f; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
   return [...out, n];
 };
-const ld = (tag: number, body: number[]): number[] => cat([tag], varint(body.length), body);
+const ld = (tag: number, body: readonly number[]): number[] => cat([tag], varint(body.length), body);
 const double = (n: number): number[] => {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setFloat64(0, n, true);
@@ -104,13 +104,13 @@ const double = (n: number): number[] => {
  * invalid UTF-8, and now and then a field Struct does not define.
  */
 const structArb: fc.Arbitrary<number[]> = (() => {
-  const odd = fc.constantFrom([0], [1], [2], [0x80, 0x00], [0x81, 0x00], [0xff, 0xff, 0xff, 0xff, 0x0f], [...Array(9).fill(0x80), 0x00], [...Array(10).fill(0x80), 0x00]);
+  const odd = fc.constantFrom<number[]>([0], [1], [2], [0x80, 0x00], [0x81, 0x00], [0xff, 0xff, 0xff, 0xff, 0x0f], [...Array(9).fill(0x80), 0x00], [...Array(10).fill(0x80), 0x00]);
   const text = fc.oneof(
     fc.constantFrom('', 'a', 'k', '__proto__', 'é', '😀', 'x'.repeat(40)).map((s) => [...new TextEncoder().encode(s)]),
-    fc.constantFrom([0xff], [0xc3], [0xed, 0xa0, 0x80], [0xef, 0xbb, 0xbf], [0x61, 0x80]),
+    fc.constantFrom<number[]>([0xff], [0xc3], [0xed, 0xa0, 0x80], [0xef, 0xbb, 0xbf], [0x61, 0x80]),
   );
   const number = fc.oneof(safeNumberArb, fc.constantFrom(Number.NaN, Infinity, 2 ** 53, -1e308));
-  const junk = fc.constantFrom([0x38, 0x00], [0x12, 0x00], [0x09, ...double(1)], [0x1a, 0x00], [0x00], [0x0b]);
+  const junk = fc.constantFrom<number[]>([0x38, 0x00], [0x12, 0x00], [0x09, ...double(1)], [0x1a, 0x00], [0x00], [0x0b]);
   const tree = fc.letrec<{ struct: number[]; list: number[]; entry: number[]; value: number[]; kind: number[] }>((tie) => ({
     struct: fc.array(fc.oneof({ weight: 9, arbitrary: tie('entry').map((e) => ld(0x0a, e)) }, { weight: 1, arbitrary: junk }), { maxLength: 3 }).map((f) => f.flat()),
     list: fc.array(fc.oneof({ weight: 9, arbitrary: tie('value').map((v) => ld(0x0a, v)) }, { weight: 1, arbitrary: junk }), { maxLength: 3 }).map((f) => f.flat()),
@@ -120,9 +120,9 @@ const structArb: fc.Arbitrary<number[]> = (() => {
     // Mostly one kind; else none, two, or one followed by a field of an entry or a list.
     value: fc.oneof(
       { weight: 6, arbitrary: tie('kind') },
-      { weight: 1, arbitrary: fc.constant([]) },
+      { weight: 1, arbitrary: fc.constant<number[]>([]) },
       { weight: 2, arbitrary: fc.tuple(tie('kind'), tie('kind')).map(([a, b]) => cat(a, b)) },
-      { weight: 1, arbitrary: fc.tuple(tie('kind'), fc.constantFrom([0x0a, 0x01, 0x61], [0x12, 0x02, 0x08, 0x00], [0x0a, 0x00])).map(([a, b]) => cat(a, b)) },
+      { weight: 1, arbitrary: fc.tuple(tie('kind'), fc.constantFrom<number[]>([0x0a, 0x01, 0x61], [0x12, 0x02, 0x08, 0x00], [0x0a, 0x00])).map(([a, b]) => cat(a, b)) },
     ),
     kind: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
