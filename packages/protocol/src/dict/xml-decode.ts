@@ -79,9 +79,10 @@ const DECLARATION =
   /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.0\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\2)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\4)?[ \t\r\n]*\?>/y;
 
 // A key or a text with nothing to normalise or resolve: no quote, `<`, `&` or `]`, no control character (not
-// even TAB or LF), no U+FFFE or U+FFFF. Exactly what readAttributeValue and readText return unchanged.
-const PLAIN_KEY = '(?: key="[^"<&\\x00-\\x1F\\uFFFE\\uFFFF]*")?';
-const PLAIN_TEXT = '[^<&\\]\\x00-\\x1F\\uFFFE\\uFFFF]*';
+// even TAB or LF), no U+FFFE or U+FFFF. Exactly what readAttributeValue and readText return unchanged. Long ones
+// are left to the general path, whose searches are faster per character than this pattern's.
+const PLAIN_KEY = '(?: key="[^"<&\\x00-\\x1F\\uFFFE\\uFFFF]{0,256}")?';
+const PLAIN_TEXT = '[^<&\\]\\x00-\\x1F\\uFFFE\\uFFFF]{0,256}';
 
 /**
  * An element as the encoder writes it: no whitespace, at most a `key` attribute, in double quotes, a plain key

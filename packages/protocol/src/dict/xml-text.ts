@@ -3,8 +3,8 @@
  * line ends, attribute-value normalisation and references (the five predefined entities and character
  * references; no other entity exists without a DTD, and DTDs are refused before parsing).
  *
- * Each reader first scans its span of the source for anything that needs work. Most keys and texts hold none,
- * and are then sliced out as they are; the others take the full path, which refuses what XML 1.0 refuses.
+ * Each reader first tests its span of the source for anything that needs work. Most keys and texts hold none,
+ * and are returned as they are; the others take the full path, which refuses what XML 1.0 refuses.
  */
 import { DecodeError } from '../errors';
 import { hasNonXmlChar } from './xml-layout';
@@ -28,21 +28,20 @@ export function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
+// Anything a text or an attribute value needs work for: a control character (TAB and LF only ride along), a
+// reference, `]` (of `]]>`) or `<` (refused in attribute values), U+FFFE or U+FFFF.
+const TEXT_WORK = /[\u0000-\u001F&\]\uFFFE\uFFFF]/;
+const ATTRIBUTE_WORK = /[\u0000-\u001F&<\uFFFE\uFFFF]/;
+
 /**
  * Character data between markup, `src[start, end)`: refused with `]]>` or a character XML forbids; line ends
  * normalised; references resolved.
  */
 export function readText(src: string, start: number, end: number): string {
-  for (let i = start; i < end; i++) {
-    const c = src.charCodeAt(i);
-    // A control (TAB and LF are only scanned with the rest), `&`, `]` or U+FFFE/U+FFFF: the full path.
-    if (c < 0x20 || c === 0x26 || c === 0x5d || c >= 0xfffe) {
-      const raw = src.slice(start, end);
-      if (raw.includes(']]>')) fail('"]]>" in character data');
-      return decodeReferences(normalizeLines(checkXmlChars(raw)));
-    }
-  }
-  return src.slice(start, end);
+  const raw = src.slice(start, end);
+  if (!TEXT_WORK.test(raw)) return raw;
+  if (raw.includes(']]>')) fail('"]]>" in character data');
+  return decodeReferences(normalizeLines(checkXmlChars(raw)));
 }
 
 /** The content of a CDATA section: only the character rules and line ends apply. */
@@ -56,15 +55,10 @@ export function readCdata(raw: string): string {
  * characters written as references are kept); references resolved.
  */
 export function readAttributeValue(src: string, start: number, end: number, name: string): string {
-  for (let i = start; i < end; i++) {
-    const c = src.charCodeAt(i);
-    if (c < 0x20 || c === 0x26 || c === 0x3c || c >= 0xfffe) {
-      const raw = src.slice(start, end);
-      if (raw.includes('<')) fail(`"<" in the value of attribute ${name}`);
-      return decodeReferences(normalizeLines(checkXmlChars(raw)).replace(/[\t\n]/g, ' '));
-    }
-  }
-  return src.slice(start, end);
+  const raw = src.slice(start, end);
+  if (!ATTRIBUTE_WORK.test(raw)) return raw;
+  if (raw.includes('<')) fail(`"<" in the value of attribute ${name}`);
+  return decodeReferences(normalizeLines(checkXmlChars(raw)).replace(/[\t\n]/g, ' '));
 }
 
 /** Refuses a character XML 1.0 does not allow (raw, not as a reference); returns `raw`. */
