@@ -138,6 +138,19 @@ const structArb: fc.Arbitrary<number[]> = (() => {
   return tree.struct;
 })();
 
+describe('xml decoder against the one it replaced, around the one-match path', () => {
+  it('agrees on keys and texts of 255 to 257 characters, plain or with a reference at either end', () => {
+    for (const n of [255, 256, 257]) {
+      for (const s of ['x'.repeat(n), `&amp;${'x'.repeat(n)}`, `${'x'.repeat(n)}&amp;`]) {
+        for (const xml of [`<dict><string key="${s}">${s}</string></dict>`, `<dict><array key="${s}"><number>${'1'.repeat(n)}</number></array></dict>`]) {
+          const bytes = new TextEncoder().encode(xml);
+          expect(outcome(decodeXml, bytes, undefined)).toBe(outcome(decodeXmlOld, bytes, undefined));
+        }
+      }
+    }
+  });
+});
+
 describe('protobuf decoder against the one it replaced, on generated messages', () => {
   it('agrees on Struct messages built field by field', () => {
     fc.assert(
