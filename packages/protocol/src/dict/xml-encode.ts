@@ -7,8 +7,8 @@
  *
  * The bytes are those xmlbuilder2 wrote when it built and serialized a DOM of the same document (the golden
  * vector and a property test against that encoder, kept in test/dict/oracle/, check it). Writing the text
- * directly is about 30× faster and never loads xmlbuilder2; its streaming writer (`createCB`) was slower still
- * and cannot write CR as `&#13;` (docs/BENCHMARKS.md, "Serializers").
+ * directly is about 25× faster on the bench's dictionary and never loads xmlbuilder2; its streaming writer
+ * (`createCB`) was slower than the DOM and cannot write CR as `&#13;` (docs/BENCHMARKS.md, "Serializers").
  */
 import { checkByteSize } from './bytes';
 import { checkTree, resolveDictLimits, type Dict, type DictLimits } from './model';

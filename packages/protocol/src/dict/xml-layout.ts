@@ -23,11 +23,6 @@ export function hasNonXmlChar(s: string): boolean {
   return NON_XML_CHAR.test(s);
 }
 
-/** Whether an element must be written with `escaped="true"`: its key or text holds a character XML cannot carry. */
-export function needsBackslashEscape(key: string | undefined, text: string | undefined): boolean {
-  return (key !== undefined && hasNonXmlChar(key)) || (text !== undefined && hasNonXmlChar(text));
-}
-
 /** `\` becomes `\\`; a character XML cannot carry becomes `\uXXXX` (4 uppercase hex digits). */
 export function backslashEscape(s: string): string {
   return s.replace(NON_XML_CHAR_G, (c) =>

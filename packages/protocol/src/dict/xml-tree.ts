@@ -54,11 +54,6 @@ export class DictXmlTree {
     return XML_ELEMENTS[this.top().element] as string;
   }
 
-  /** The index in XML_ELEMENTS of the innermost open element. */
-  get openElement(): number {
-    return this.top().element;
-  }
-
   /** A start tag (or the start of an empty-element tag) has been read whole. */
   open(element: number, key: string | undefined, escapedValue: string | undefined): void {
     const parent = this.stack[this.stack.length - 1];

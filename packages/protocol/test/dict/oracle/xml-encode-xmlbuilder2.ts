@@ -11,7 +11,7 @@ import { create } from 'xmlbuilder2';
 import { checkByteSize } from '../../../src/dict/bytes';
 import { checkTree, resolveDictLimits, type Dict, type DictLimits } from '../../../src/dict/model';
 import { walkDict } from '../../../src/dict/walk';
-import { ESCAPED_TRUE, backslashEscape, formatNumber, needsBackslashEscape } from '../../../src/dict/xml-layout';
+import { ESCAPED_TRUE, backslashEscape, formatNumber, hasNonXmlChar } from '../../../src/dict/xml-layout';
 
 const encoder = new TextEncoder();
 
@@ -20,6 +20,8 @@ type XMLBuilder = ReturnType<typeof create>;
 const PRE_ESCAPES: Record<string, string> = { '&': '&amp;', '\r': '&#13;', '\t': '&#9;', '\n': '&#10;' };
 const preEscapeText = (s: string): string => s.replace(/[&\r]/g, (c) => PRE_ESCAPES[c] as string);
 const preEscapeAttribute = (s: string): string => s.replace(/[&\t\n\r]/g, (c) => PRE_ESCAPES[c] as string);
+const needsBackslashEscape = (key: string | undefined, text: string | undefined): boolean =>
+  (key !== undefined && hasNonXmlChar(key)) || (text !== undefined && hasNonXmlChar(text));
 
 /** The old `encodeXml`, unchanged but for where it finds its helpers. */
 export function encodeXmlWithXmlbuilder2(value: Dict, limits?: DictLimits): Uint8Array {
