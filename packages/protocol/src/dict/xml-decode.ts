@@ -125,7 +125,11 @@ function plainKey(src: string, start: number, end: number): string {
   if (length === 0 || length > KEY_CACHE_MAX_LENGTH) return src.slice(start, end);
   const slot = (length * 31 + src.charCodeAt(start) * 7 + src.charCodeAt(end - 1)) & (KEY_CACHE_SIZE - 1);
   const cached = keyCache[slot];
-  if (cached !== undefined && cached.length === length && src.startsWith(cached, start)) return cached;
+  if (cached !== undefined && cached.length === length) {
+    let i = 0;
+    while (i < length && cached.charCodeAt(i) === src.charCodeAt(start + i)) i++;
+    if (i === length) return cached;
+  }
   let key = '';
   for (let i = start; i < end; i++) key += src[i];
   keyCache[slot] = key;
@@ -209,8 +213,8 @@ class DictXmlParser {
     if (!PLAIN_ELEMENT.test(src)) return false;
     const end = PLAIN_ELEMENT.lastIndex;
     if (src.charCodeAt(pos + 1) === 0x2f) {
-      const name = this.tree.openName;
-      if (end - pos !== name.length + 3 || !src.startsWith(name, pos + 2)) return false; // the general path refuses it
+      // An end tag that does not match: the general path refuses it.
+      if (plainElementAt(src, pos + 2) !== this.tree.openElement) return false;
       this.pos = end;
       this.tree.close();
       return true;

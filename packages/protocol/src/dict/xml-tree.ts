@@ -49,6 +49,11 @@ export class DictXmlTree {
     return this.stack.length > 0;
   }
 
+  /** The index in XML_ELEMENTS of the innermost open element. */
+  get openElement(): number {
+    return this.top().element;
+  }
+
   /** The name of the innermost open element. */
   get openName(): string {
     return XML_ELEMENTS[this.top().element] as string;
