@@ -84,20 +84,21 @@ const PLAIN_KEY = '(?: key="[^"<&\\x00-\\x1F\\uFFFE\\uFFFF]{0,256}")?';
 const PLAIN_TEXT = '[^<&\\]\\x00-\\x1F\\uFFFE\\uFFFF]{0,256}';
 
 /**
- * An element as the encoder writes it: no whitespace, at most a `key` attribute, in double quotes, a plain key
- * and text. A string or number whole; the start tag or empty-element tag of any other element but `dict`; an
- * end tag but `</dict>`. Most of a document is read one match at a time; the rest goes through the general
- * parser. The pattern has no groups: `test` moves `lastIndex` without building a match, and `plainElement`
- * finds the parts by position, since their form is known.
+ * A run of up to 64 elements as the encoder writes them: no whitespace, at most a `key` attribute in double
+ * quotes, plain keys and texts. A string or number whole (start tag, text, end tag); the start tag or
+ * empty-element tag of an object, array, true, false or null, or its end tag. Most of a document is read a
+ * run at a time; whatever else comes (`<dict>`, `</dict>`, escapes, whitespace, comments, a long text) goes
+ * through the general parser. The pattern has no groups: `test` moves `lastIndex` without building a match,
+ * and `plainElements` splits the run by position, since every element in it has one of these few forms. The
+ * bound on the run keeps the expression engine's backtracking stack small.
  */
-const PLAIN_ELEMENT = new RegExp(
-  `<(?:string${PLAIN_KEY}>${PLAIN_TEXT}</string>|number${PLAIN_KEY}>${PLAIN_TEXT}</number>` +
-    `|(?:object|array|true|false|null|string|number)${PLAIN_KEY}/?>` +
-    '|/(?:object|array|string|number|true|false|null)>)',
+const PLAIN_RUN = new RegExp(
+  `(?:<(?:string${PLAIN_KEY}>${PLAIN_TEXT}</string>|number${PLAIN_KEY}>${PLAIN_TEXT}</number>` +
+    `|(?:object|array|true|false|null)${PLAIN_KEY}/?>|/(?:object|array|true|false|null)>)){1,64}`,
   'y',
 );
 
-/** The index in XML_ELEMENTS of the name at `src[i]`, which PLAIN_ELEMENT has already matched. */
+/** The index in XML_ELEMENTS of the name at `src[i]`, which PLAIN_RUN has already matched. */
 function plainElementAt(src: string, i: number): number {
   switch (src.charCodeAt(i)) {
     case 0x6f: return El.OBJECT; // o
@@ -119,7 +120,7 @@ const KEY_CACHE_MAX_LENGTH = 32;
  */
 const keyCache: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
 
-/** `src[start, end)`, a key PLAIN_ELEMENT has matched (nothing in it to normalise or resolve). */
+/** `src[start, end)`, a key PLAIN_RUN has matched (nothing in it to normalise or resolve). */
 function plainKey(src: string, start: number, end: number): string {
   const length = end - start;
   if (length === 0 || length > KEY_CACHE_MAX_LENGTH) return src.slice(start, end);
@@ -187,7 +188,7 @@ class DictXmlParser {
       const end = lt === -1 ? src.length : lt;
       this.tree.text(readText(src, pos, end));
       this.pos = end;
-    } else if (this.plainElement()) {
+    } else if (this.plainElements()) {
       // read at once
     } else if (src.charCodeAt(pos + 1) === 0x2f) {
       this.endTag();
@@ -204,39 +205,46 @@ class DictXmlParser {
   }
 
   /**
-   * An element in PLAIN_ELEMENT's form, read with one match and handed to the tree as the general path would
-   * hand it. False, having read nothing, when the text here has any other form.
+   * A run of elements in PLAIN_RUN's form, each handed to the tree as the general path would hand it. False,
+   * having read nothing, when the text here has any other form.
    */
-  private plainElement(): boolean {
-    const { src, pos } = this;
-    PLAIN_ELEMENT.lastIndex = pos;
-    if (!PLAIN_ELEMENT.test(src)) return false;
-    const end = PLAIN_ELEMENT.lastIndex;
-    if (src.charCodeAt(pos + 1) === 0x2f) {
-      // An end tag that does not match: the general path refuses it.
-      if (plainElementAt(src, pos + 2) !== this.tree.openElement) return false;
-      this.pos = end;
-      this.tree.close();
-      return true;
-    }
-    const element = plainElementAt(src, pos + 1);
-    const nameLength = (XML_ELEMENTS[element] as string).length;
-    let after = pos + 1 + nameLength; // after the name, and then after the key
-    let key: string | undefined;
-    if (src.charCodeAt(after) === 0x20) {
-      const quote = src.indexOf('"', after + 6); // after ` key="`
-      key = plainKey(src, after + 6, quote);
-      after = quote + 1;
+  private plainElements(): boolean {
+    const { src, tree } = this;
+    PLAIN_RUN.lastIndex = this.pos;
+    if (!PLAIN_RUN.test(src)) return false;
+    const end = PLAIN_RUN.lastIndex;
+    let pos = this.pos;
+    while (pos < end) {
+      if (src.charCodeAt(pos + 1) === 0x2f) {
+        const element = plainElementAt(src, pos + 2);
+        if (element !== tree.openElement) fail(`end tag </${XML_ELEMENTS[element]}> does not match <${tree.openName}>`);
+        pos += (XML_ELEMENTS[element] as string).length + 3;
+        tree.close();
+        continue;
+      }
+      const element = plainElementAt(src, pos + 1);
+      const nameLength = (XML_ELEMENTS[element] as string).length;
+      let after = pos + 1 + nameLength; // after the name, and then after the key
+      let key: string | undefined;
+      if (src.charCodeAt(after) === 0x20) {
+        const quote = src.indexOf('"', after + 6); // after ` key="`
+        key = plainKey(src, after + 6, quote);
+        after = quote + 1;
+      }
+      if (element === El.STRING || element === El.NUMBER) {
+        const lt = src.indexOf('<', after + 1);
+        pos = lt + nameLength + 3;
+        tree.scalarElement(element, key, src.slice(after + 1, lt));
+      } else if (src.charCodeAt(after) === 0x2f) {
+        pos = after + 2;
+        tree.open(element, key, undefined);
+        tree.close();
+      } else {
+        pos = after + 1;
+        tree.open(element, key, undefined);
+      }
     }
     this.pos = end;
-    if (src.charCodeAt(after) === 0x2f) {
-      this.tree.open(element, key, undefined);
-      this.tree.close();
-    } else if (after + 1 === end) {
-      this.tree.open(element, key, undefined);
-    } else {
-      this.tree.scalarElement(element, key, src.slice(after + 1, end - nameLength - 3));
-    }
     return true;
   }
 
