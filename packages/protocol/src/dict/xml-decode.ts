@@ -4,8 +4,10 @@
  * Forbidden markup (DOCTYPE, entity and other declarations, processing instructions) is refused by a scan of
  * the raw text before any parsing, so nothing is ever expanded or fetched. The document is then read by a small
  * strict parser for the subset the layout uses: elements, attributes, character data, the five predefined
- * entities, character references, comments and CDATA (character rules in xml-text.ts). It is iterative and stops
- * at `maxDictDepth`, so hostile nesting cannot reach the JS stack. xmlbuilder2's parser is not used: it accepts
+ * entities, character references, comments and CDATA (character rules in xml-text.ts; what the layout allows,
+ * and the dictionary built, in xml-tree.ts). Runs of elements written exactly as the encoder writes them are
+ * matched with one regular expression and handed to the same tree (PLAIN_RUN). It is iterative and stops at
+ * `maxDictDepth`, so hostile nesting cannot reach the JS stack. xmlbuilder2's parser is not used: it accepts
  * mismatched end tags and leaves undefined entity references as text, so it could not tell malformed input
  * from ours.
  *
