@@ -73,14 +73,16 @@ function unexpected(t: number, where: string): never {
 export function decodeProtobuf(bytes: Uint8Array, limits?: DictLimits): Dict {
   const resolved = resolveDictLimits(limits);
   checkByteSize(bytes, resolved.maxDictBytes);
-  const decoder = new StructDecoder(new WireReader(bytes), resolved);
   let root: Dict;
+  let needsModelCheck: boolean;
   try {
+    const decoder = new StructDecoder(new WireReader(bytes), resolved);
     root = decoder.read();
+    needsModelCheck = decoder.needsModelCheck;
   } catch (err) {
     throw toDecodeError(FORMAT, err);
   }
-  if (decoder.needsModelCheck) checkTree(root, resolved, { root: 'dict', safeIntegers: true });
+  if (needsModelCheck) checkTree(root, resolved, { root: 'dict', safeIntegers: true });
   return root;
 }
 

@@ -24,8 +24,12 @@ export class WireReader {
   pos = 0;
   private readonly view: DataView;
 
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  private readonly buf: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    // protobufjs's Reader also took a plain array of bytes from untyped callers; so does this one.
+    this.buf = Array.isArray(bytes) ? new Uint8Array(bytes) : bytes;
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   /** The number of bytes in the message. */
