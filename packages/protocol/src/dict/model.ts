@@ -54,8 +54,13 @@ interface Pending {
   segment: string | number | undefined;
 }
 
-// A lone surrogate cannot be written as UTF-8, which the binary format requires for strings.
-const LONE_SURROGATE = /\p{Cs}/u;
+/**
+ * Whether `s` holds a lone surrogate, which cannot be written as UTF-8 (the binary format requires UTF-8
+ * strings). `String.prototype.isWellFormed` (ES2024, in Node 20) says the same as `/\p{Cs}/u.test(s)`, faster.
+ */
+function hasLoneSurrogate(s: string): boolean {
+  return !(s as string & { isWellFormed(): boolean }).isWellFormed();
+}
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 /**
@@ -84,7 +89,7 @@ export function checkTree(value: unknown, limits: ResolvedDictLimits, options: C
         throw new UnsafeIntegerError(pathOf(node), v);
       }
     } else if (typeof v === 'string') {
-      if (LONE_SURROGATE.test(v)) throw new DictInvalidError(`string at ${pathOf(node)} holds a lone surrogate`);
+      if (hasLoneSurrogate(v)) throw new DictInvalidError(`string at ${pathOf(node)} holds a lone surrogate`);
       bytes += v.length;
     } else if (Array.isArray(v)) {
       if (node.depth > maxDictDepth) throw new DictTooDeepError(maxDictDepth);
@@ -99,7 +104,7 @@ export function checkTree(value: unknown, limits: ResolvedDictLimits, options: C
       const keys = Object.keys(v);
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i] as string;
-        if (LONE_SURROGATE.test(key)) throw new DictInvalidError(`key at ${pathOf(node)} holds a lone surrogate`);
+        if (hasLoneSurrogate(key)) throw new DictInvalidError(`key at ${pathOf(node)} holds a lone surrogate`);
         bytes += key.length;
         stack.push({ value: v[key], depth: node.depth + 1, parent: node, segment: key });
       }

@@ -23,11 +23,6 @@ export function hasNonXmlChar(s: string): boolean {
   return NON_XML_CHAR.test(s);
 }
 
-/** Whether an element must be written with `escaped="true"`: its key or text holds a character XML cannot carry. */
-export function needsBackslashEscape(key: string | undefined, text: string | undefined): boolean {
-  return (key !== undefined && hasNonXmlChar(key)) || (text !== undefined && hasNonXmlChar(text));
-}
-
 /** `\` becomes `\\`; a character XML cannot carry becomes `\uXXXX` (4 uppercase hex digits). */
 export function backslashEscape(s: string): string {
   return s.replace(NON_XML_CHAR_G, (c) =>
@@ -44,21 +39,35 @@ export function backslashUnescape(s: string): string {
 }
 
 /**
- * Escapes what xmlbuilder2's serializer would get wrong, before handing it a text: `&` (it leaves an `&` that
- * starts something shaped like a reference, such as `&#13;` or `&amp;`, unescaped, which would change the
- * text) and CR (it writes CR raw, and a parser reads a raw CR back as LF). xmlbuilder2 passes the references
- * we write through untouched and escapes `<` and `>` itself.
+ * Text content escaping (§5.4 "Escapes"): `&`, `<`, `>` as the predefined entities, CR as `&#13;` (a raw CR
+ * would be read back as LF). TAB and LF are written as themselves.
  */
-export function preEscapeText(s: string): string {
-  return s.replace(/[&\r]/g, (c) => PRE_ESCAPES[c] as string);
+export function escapeText(s: string): string {
+  return TEXT_ESCAPED.test(s) ? s.replace(TEXT_ESCAPED_G, (c) => ESCAPES[c] as string) : s;
 }
 
-/** As `preEscapeText`, for an attribute value: also TAB and LF, which attribute normalisation turns to spaces. */
-export function preEscapeAttribute(s: string): string {
-  return s.replace(/[&\t\n\r]/g, (c) => PRE_ESCAPES[c] as string);
+/**
+ * Attribute value escaping, for a value in double quotes: as `escapeText`, plus `"` as `&quot;` and TAB, LF as
+ * `&#9;`, `&#10;` (attribute-value normalisation would turn raw ones into spaces).
+ */
+export function escapeAttribute(s: string): string {
+  return ATTRIBUTE_ESCAPED.test(s) ? s.replace(ATTRIBUTE_ESCAPED_G, (c) => ESCAPES[c] as string) : s;
 }
 
-const PRE_ESCAPES: Record<string, string> = { '&': '&amp;', '\r': '&#13;', '\t': '&#9;', '\n': '&#10;' };
+// Most texts and keys have nothing to escape: a test first, so that they are returned without a copy.
+const TEXT_ESCAPED = /[&<>\r]/;
+const ATTRIBUTE_ESCAPED = /[&<>"\t\n\r]/;
+const TEXT_ESCAPED_G = /[&<>\r]/g;
+const ATTRIBUTE_ESCAPED_G = /[&<>"\t\n\r]/g;
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  '\r': '&#13;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+};
 
 /**
  * Number syntax: the JSON number grammar (RFC 8259 §6). The encoder writes the shortest round-trip form
