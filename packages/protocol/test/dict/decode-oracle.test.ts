@@ -40,7 +40,7 @@ function applyEdits(
   edits: { at: number; how: string; byte: number; len: number }[],
   alphabet: number[],
 ): Uint8Array {
-  let out = [...bytes];
+  const out = [...bytes];
   for (const { at, how, byte, len } of edits) {
     const i = out.length === 0 ? 0 : at % (out.length + 1);
     const b = alphabet[byte % alphabet.length] as number;
