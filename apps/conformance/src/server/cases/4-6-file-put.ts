@@ -1,34 +1,36 @@
 /**
- * docs/PROTOCOL.md §4, file put: put_file answered by ready (or the first receipt, or a refusal with the put's
- * id), the data and file_end checked (count, declared size, SHA-256), a put failed mid-stream whose data is then
- * ignored until its file_end or cancel, cancel, and nothing stored when a put does not end well.
+ * docs/PROTOCOL.md §4, "File put": put_file answered by the first of its numbered checks that applies (the first
+ * receipt, a refusal with the put's id, or ready), the data and file_end checked in order (count, declared size,
+ * SHA-256), cancel, and nothing stored when a put does not end well. Data past the size is part 4.7 ("Too many
+ * bytes"), the declared encryption 4.8, names 4.9, a stored id 4.10.
  */
 import type { Section } from '../../case';
-import { canSend, type ServerContext } from '../context';
+import type { ServerContext } from '../context';
 import { expectError, expectMessage, expectReceipt, sha256Hex } from '../expect';
 import { fileNotStored, finishFile, pingPong, putFile, startFile, withSession } from '../steps';
 
 const body = (text: string): Buffer => Buffer.from(`${text}\n`, 'utf8');
-const FAILED =
-  "If the server fails the put while data is still coming (more bytes than `maxFileBytes` or than the declared `size`, a storage error), it sends `error` with the put's id at once, discards the temporary file, and then ignores data frames until the client's `file_end` or `cancel` for that id, which it does not answer.";
+const AT_FILE_END =
+  'At `file_end` it checks, in this order, the byte count (`ERR_SIZE_MISMATCH` when it differs from `file_end.bytes` or from the declared `size`), the SHA-256 (`ERR_CHECKSUM_MISMATCH`)';
+const FIRST_THAT_APPLIES = 'The server takes the first that applies:';
 
 export const filePut: Section<ServerContext> = {
-  id: '4.4',
+  id: '4.6',
   title: 'File put',
   cases: [
     {
-      id: '4.4.1',
+      id: '4.6.1',
       title: 'put_file with its size, ready at offset 0, data, file_end: the receipt',
-      spec: '`ready` with the offset to send from (0 in version 1). After `ready`, the client sends the file as data frames …, then `file_end`.',
+      spec: 'otherwise, once it has memory for the first write: `ready` with the offset to send from (0 in version 1). … After `ready`, the client sends the file as data frames (any sizes up to `maxFrameBytes`; 256 KiB is a good choice), then `file_end`.',
       run: (ctx) =>
         withSession(ctx, async (conn) => {
           await putFile(conn, ctx, { id: ctx.ids.next('file'), name: 'sized.txt', body: body('a file with its size') });
         }),
     },
     {
-      id: '4.4.2',
+      id: '4.6.2',
       title: 'put_file without a size, in frames of 1, 0 and 7 bytes: the receipt',
-      spec: '`size` int (optional) … data frames (any sizes up to `maxFrameBytes`…)',
+      spec: '`size` int (optional) … data frames (any sizes up to `maxFrameBytes`',
       run: (ctx) =>
         withSession(ctx, async (conn) => {
           const p = {
@@ -42,7 +44,7 @@ export const filePut: Section<ServerContext> = {
         }),
     },
     {
-      id: '4.4.3',
+      id: '4.6.3',
       title: 'an empty file: ready, no data, file_end: the receipt of 0 bytes',
       spec: '`file_end` | `id` id; `bytes` int; `sha256` sha256',
       run: (ctx) =>
@@ -51,9 +53,9 @@ export const filePut: Section<ServerContext> = {
         }),
     },
     {
-      id: '4.4.4',
+      id: '4.6.4',
       title: 'put_file for a stored id: the first receipt at once (no ready), and the session goes on',
-      spec: '`receipt` with `duplicate: true` when it already holds this id: the client sends nothing more for this put',
+      spec: 'the id is stored: its first `receipt`, with `duplicate: true` (Idempotency, below); the client sends nothing more for this put',
       run: (ctx) =>
         withSession(ctx, async (conn) => {
           const p = { id: ctx.ids.next('file-twice'), name: 'twice.txt', body: body('twice') };
@@ -64,9 +66,9 @@ export const filePut: Section<ServerContext> = {
         }),
     },
     {
-      id: '4.4.5',
+      id: '4.6.5',
       title: 'a size over maxFileBytes is ERR_FILE_TOO_LARGE for the put, and the session goes on',
-      spec: "`error` with the put's id when it refuses: `size` over `maxFileBytes` (`ERR_FILE_TOO_LARGE`)",
+      spec: "a `size` over `maxFileBytes`: `ERR_FILE_TOO_LARGE`, before any byte moves; … Its errors carry the put's `id` and are not fatal.",
       run: (ctx) =>
         withSession(ctx, async (conn) => {
           const id = ctx.ids.next('huge');
@@ -76,23 +78,24 @@ export const filePut: Section<ServerContext> = {
         }),
     },
     {
-      id: '4.4.6',
-      title: 'a name that cleans to nothing (.., /, ...) is ERR_NAME_INVALID for the put',
-      spec: 'a name it cannot clean into a safe one (`ERR_NAME_INVALID`) … a file name that cleans to nothing',
-      reconcile: 'issue #13 item 13: how a name is cleaned is in SERVER.md, not in the wire contract',
+      id: '4.6.6',
+      title: 'an offset and a size over maxFileBytes: ERR_OFFSET; a size over it and a name .. : ERR_FILE_TOO_LARGE',
+      spec: `${FIRST_THAT_APPLIES} … an \`offset\` other than 0: \`ERR_OFFSET\` (version 1 cannot resume); … a \`size\` over \`maxFileBytes\`: \`ERR_FILE_TOO_LARGE\`, before any byte moves; … a \`name\` that cleans to nothing: \`ERR_NAME_INVALID\``,
       run: (ctx) =>
         withSession(ctx, async (conn) => {
-          for (const name of ['..', '/', '...', './/..']) {
-            const id = ctx.ids.next('noname');
-            await conn.send({ type: 'put_file', id, name, size: 1 });
-            await expectError(conn, ctx, 'ERR_NAME_INVALID', { id, fatal: false });
-          }
+          const size = ctx.welcome.limits.maxFileBytes + 1;
+          const a = ctx.ids.next('first-check');
+          await conn.send({ type: 'put_file', id: a, name: '..', size, offset: 5 });
+          await expectError(conn, ctx, 'ERR_OFFSET', { id: a, fatal: false });
+          const b = ctx.ids.next('first-check');
+          await conn.send({ type: 'put_file', id: b, name: '..', size });
+          await expectError(conn, ctx, 'ERR_FILE_TOO_LARGE', { id: b, fatal: false });
         }),
     },
     {
-      id: '4.4.7',
+      id: '4.6.7',
       title: 'file_end with another count than the data sent is ERR_SIZE_MISMATCH for the put; nothing stored',
-      spec: 'checks the byte count (`ERR_SIZE_MISMATCH` when it differs from `file_end.bytes` or from the declared `size`)',
+      spec: AT_FILE_END,
       run: async (ctx) => {
         const p = { id: ctx.ids.next('count'), name: 'count.txt', body: body('count'), declareSize: false };
         await withSession(ctx, async (conn) => {
@@ -105,9 +108,9 @@ export const filePut: Section<ServerContext> = {
       },
     },
     {
-      id: '4.4.8',
+      id: '4.6.8',
       title: 'fewer bytes than the declared size is ERR_SIZE_MISMATCH for the put',
-      spec: 'checks the byte count (`ERR_SIZE_MISMATCH` when it differs from `file_end.bytes` or from the declared `size`)',
+      spec: AT_FILE_END,
       run: (ctx) =>
         withSession(ctx, async (conn) => {
           const p = { id: ctx.ids.next('short'), name: 'short.txt', body: body('shorter than said') };
@@ -118,9 +121,9 @@ export const filePut: Section<ServerContext> = {
         }),
     },
     {
-      id: '4.4.9',
+      id: '4.6.9',
       title: 'a wrong SHA-256 is ERR_CHECKSUM_MISMATCH for the put; nothing stored',
-      spec: 'and the SHA-256 (`ERR_CHECKSUM_MISMATCH`)',
+      spec: AT_FILE_END,
       run: async (ctx) => {
         const p = { id: ctx.ids.next('sum'), name: 'sum.txt', body: body('checksum') };
         await withSession(ctx, async (conn) => {
@@ -132,63 +135,21 @@ export const filePut: Section<ServerContext> = {
       },
     },
     {
-      id: '4.4.10',
-      title: 'more bytes than the declared size: the error at once, then data and file_end ignored, unanswered',
-      spec: FAILED,
+      id: '4.6.10',
+      title: 'a wrong count and a wrong SHA-256 together: ERR_SIZE_MISMATCH (the count is checked first)',
+      spec: AT_FILE_END,
       run: (ctx) =>
         withSession(ctx, async (conn) => {
-          const p = { id: ctx.ids.next('over'), name: 'over.txt', body: body('more than declared') };
-          await conn.send({ type: 'put_file', id: p.id, name: p.name, size: 4 });
-          await expectMessage(conn, ctx, 'ready');
-          await conn.sendData(p.body);
+          const p = { id: ctx.ids.next('both'), name: 'both.txt', body: body('both wrong'), declareSize: false };
+          await startFile(conn, ctx, p);
+          await finishFile(conn, ctx, p, { bytes: p.body.length - 1, sha256: sha256Hex(Buffer.from('other')) });
           await expectError(conn, ctx, 'ERR_SIZE_MISMATCH', { id: p.id, fatal: false });
-          await conn.sendData(Buffer.from('ignored'));
-          await conn.send({ type: 'file_end', id: p.id, bytes: p.body.length + 7, sha256: sha256Hex(p.body) });
-          await pingPong(conn, ctx, 'the file_end after the error is not answered');
         }),
     },
     {
-      id: '4.4.11',
-      title: 'after such an error a cancel ends the put, unanswered',
-      spec: FAILED,
-      run: (ctx) =>
-        withSession(ctx, async (conn) => {
-          const id = ctx.ids.next('over-cancel');
-          await conn.send({ type: 'put_file', id, name: 'over.txt', size: 1 });
-          await expectMessage(conn, ctx, 'ready');
-          await conn.sendData(Buffer.from('too much'));
-          await expectError(conn, ctx, 'ERR_SIZE_MISMATCH', { id, fatal: false });
-          await conn.send({ type: 'cancel', id });
-          await pingPong(conn, ctx, 'the cancel is not answered');
-          await putFile(conn, ctx, { id: ctx.ids.next('after'), name: 'after.txt', body: body('after the cancel') });
-        }),
-    },
-    {
-      id: '4.4.12',
-      title: 'more bytes than maxFileBytes without a size: ERR_FILE_TOO_LARGE at once',
-      spec: FAILED,
-      run: async (ctx) => {
-        const max = ctx.welcome.limits.maxFileBytes;
-        canSend(ctx, max + 1, 'going past maxFileBytes');
-        await withSession(ctx, async (conn) => {
-          const id = ctx.ids.next('past-max');
-          await conn.send({ type: 'put_file', id, name: 'past-max.bin' });
-          await expectMessage(conn, ctx, 'ready');
-          const frame = Math.max(1, Math.min(ctx.welcome.limits.maxFrameBytes, 256 * 1024));
-          const chunk = Buffer.alloc(frame, 0x61);
-          for (let sent = 0; sent <= max; sent += chunk.length) {
-            await conn.sendData(chunk.subarray(0, Math.min(chunk.length, max + 1 - sent)));
-          }
-          await expectError(conn, ctx, 'ERR_FILE_TOO_LARGE', { id, fatal: false });
-          await conn.send({ type: 'cancel', id });
-          await pingPong(conn, ctx, 'after the cancel');
-        });
-      },
-    },
-    {
-      id: '4.4.13',
+      id: '4.6.11',
       title: 'cancel in the middle of a put is not answered; nothing is stored',
-      spec: 'A client may `cancel` a put at any time; the server discards what it got.',
+      spec: 'A client may `cancel` its file put at any time; the server discards what it got and does not answer.',
       run: async (ctx) => {
         const p = { id: ctx.ids.next('cancel'), name: 'cancel.txt', body: body('cancelled') };
         await withSession(ctx, async (conn) => {
@@ -201,30 +162,7 @@ export const filePut: Section<ServerContext> = {
       },
     },
     {
-      id: '4.4.14',
-      title: 'a cancel for another id during a put is ignored: the put completes',
-      spec: 'A `cancel` when no put is in progress, or for another id, is ignored.',
-      run: (ctx) =>
-        withSession(ctx, async (conn) => {
-          const p = { id: ctx.ids.next('kept'), name: 'kept.txt', body: body('kept') };
-          await startFile(conn, ctx, p);
-          await conn.send({ type: 'cancel', id: ctx.ids.next('other') });
-          await finishFile(conn, ctx, p);
-          await expectReceipt(conn, ctx, { id: p.id, kind: 'file', body: p.body, duplicate: false });
-        }),
-    },
-    {
-      id: '4.4.15',
-      title: 'a cancel with no put in progress is ignored',
-      spec: 'A `cancel` when no put is in progress, or for another id, is ignored.',
-      run: (ctx) =>
-        withSession(ctx, async (conn) => {
-          await conn.send({ type: 'cancel', id: ctx.ids.next('nothing') });
-          await pingPong(conn, ctx, 'the cancel is not answered');
-        }),
-    },
-    {
-      id: '4.4.16',
+      id: '4.6.12',
       title: 'a connection closed in the middle of a file leaves nothing stored',
       spec: 'A connection that closes during a put leaves nothing stored.',
       run: async (ctx) => {
