@@ -15,7 +15,7 @@ import { fileNotStored, hello, jsonDict, open, pingPong, putDict, putFile, start
 type State = 'before' | 'between' | 'dict' | 'file' | 'skipping';
 const STATES: readonly State[] = ['before', 'between', 'dict', 'file', 'skipping'];
 const STATE_NAMES: Record<State, string> = {
-  before: 'before the hello',
+  before: 'as the first frame (before the hello)',
   between: 'between puts',
   dict: "in a dictionary's body",
   file: "in a file's body",
@@ -122,7 +122,7 @@ const ROWS: Row[] = [
     frame: (ctx) => control(hello(ctx)),
     cells: {
       before: [
-        'the handshake: welcome',
+        'the handshake, welcome',
         async (ctx, at) => {
           await at.conn.send(hello(ctx));
           await expectMessage(at.conn, ctx, 'welcome');
