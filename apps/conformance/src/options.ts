@@ -17,10 +17,10 @@ Exit code: 0 every case passed, 1 a case failed, 2 bad flags, 3 none failed but 
 Server mode (raw bytes over TCP to a running server):
   --server <host:port>         the server to check
   --token-file <file>          the token the server requires (enables the ERR_AUTH cases)
-  --handshake-timeout <ms>     the server's handshake timeout (enables 4.1.10)
-  --transfer-timeout <ms>      the server's transfer timeout (enables the minimum rate cases, 4.7)
-  --max-per-address <n>        connections the server allows one address (enables 4.2.1)
-  --max-pending <n>            connections it lets wait for their hello (enables 4.2.2)
+  --handshake-timeout <ms>     the server's handshake timeout (enables 4.1.9 and 7.21)
+  --transfer-timeout <ms>      the server's transfer timeout (enables 4.14, minimum rate, and 7.22)
+  --max-per-address <n>        connections the server allows one address (enables 4.3.1 and 7.20)
+  --max-pending <n>            connections it lets wait for their hello (enables 4.3.2)
   --max-wait <ms>              longest a case may wait for a timeout to fire (default 15000)
   --max-send <bytes>           most bytes a case may send in one put (default 67108864)
 

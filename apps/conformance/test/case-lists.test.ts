@@ -1,7 +1,8 @@
 /**
- * The case lists themselves: numbers unique and inside their section, sections in the order of docs/PROTOCOL.md,
- * and each case's `spec` a quote of the spec: every piece between `…` (or `...`) is in docs/PROTOCOL.md, word for word (a
- * case whose sentence was reworded fails here until its quote follows).
+ * The case lists themselves: numbers unique and inside their section, counted 1, 2, 3 … in each section, sections
+ * in the order of docs/PROTOCOL.md, and each case's `spec` a quote of the spec: every piece between `…` (or `...`)
+ * is in docs/PROTOCOL.md, word for word (a case whose sentence was reworded fails here until its quote follows).
+ * And every frame vector a client sends is sent by a §8 case, so that a new vector is not forgotten.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,8 +13,9 @@ import { serverSections } from '../src/server/sections';
 import { readVectors } from '../src/vectors';
 
 const spec = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'PROTOCOL.md'), 'utf8').replace(/\s+/g, ' ');
+const vectors = readVectors();
 const lists: [string, readonly Section<unknown>[]][] = [
-  ['server', serverSections(readVectors()) as readonly Section<unknown>[]],
+  ['server', serverSections(vectors) as readonly Section<unknown>[]],
   ['client', CLIENT_SECTIONS as readonly Section<unknown>[]],
 ];
 
@@ -44,6 +46,13 @@ describe.each(lists)('%s cases', (_name, sections) => {
     expect(checkNumbering(sections)).toEqual([]);
   });
 
+  test('cases are counted 1, 2, 3 … in each section, in order', () => {
+    for (const section of sections) {
+      const numbers = section.cases.map((c) => c.id.slice(section.id.length + 1));
+      expect([section.id, numbers]).toEqual([section.id, numbers.map((_, i) => String(i + 1))]);
+    }
+  });
+
   test('sections follow the table of contents', () => {
     for (let i = 1; i < sections.length; i++) {
       const [a, b] = [sections[i - 1] as Section<unknown>, sections[i] as Section<unknown>];
@@ -61,4 +70,12 @@ describe.each(lists)('%s cases', (_name, sections) => {
     }
     expect(missing).toEqual([]);
   });
+});
+
+test('every frame vector a client sends is sent by a case of §8', () => {
+  const golden = serverSections(vectors).find((s) => s.id === '8');
+  const titles = (golden?.cases ?? []).map((c) => c.title).join('\n');
+  const sent = [...vectors.frames].filter(([, v]) => v.direction !== 'server-to-client').map(([name]) => name);
+  expect(sent.length).toBeGreaterThan(10);
+  expect(sent.filter((name) => !titles.includes(`frames/${name}.json`))).toEqual([]);
 });

@@ -1,7 +1,8 @@
 /**
  * The kit fails what breaks the spec: a server that welcomes any version and sends receipts that do not match,
- * and a client that sends file data before `ready` and takes any receipt. Real sockets both ways: the bad server
- * is the kit's own scripted server told to misbehave, the bad client a raw connection.
+ * one that sends capabilities to a hello that asked for none and stores names as they come, and a client that
+ * sends file data before `ready` and takes any receipt. Real sockets both ways: the bad server is the kit's own
+ * scripted server told to misbehave, the bad client a raw connection.
  */
 import { readFile } from 'node:fs/promises';
 import { encodeControlFrame } from '@proj/protocol/wire';
@@ -25,7 +26,7 @@ test('a server that welcomes any version and sends receipts with a wrong SHA-256
       await runServerCases({
         options: { host: '127.0.0.1', port: server.port, maxWaitMs: 1000, maxSendBytes: 1 << 20 },
         answerMs: 500,
-        only: ['4.1.2', '4.3.1', '5.7.1', '4.1.1'],
+        only: ['4.1.2', '4.5.1', '5.7.1', '4.1.1'],
         vectors,
       }),
     );
@@ -34,9 +35,34 @@ test('a server that welcomes any version and sends receipts with a wrong SHA-256
       outcome: 'fail',
       reason: expect.stringMatching(/expected error ERR_VERSION, got .*welcome/),
     });
-    for (const id of ['4.3.1', '5.7.1']) {
+    for (const id of ['4.5.1', '5.7.1']) {
       expect(results[id]).toMatchObject({ outcome: 'fail', reason: expect.stringMatching(/the receipt says/) });
     }
+  } finally {
+    await server.close();
+  }
+}, 30_000);
+
+test('a server that sends capabilities to every hello, and stores any name as it is, fails those cases', async () => {
+  const server = await ScriptedServer.start(behave({ welcome: { ...welcome, capabilities: [] }, waitMs: 2000 }));
+  try {
+    const results = byId(
+      await runServerCases({
+        options: { host: '127.0.0.1', port: server.port, maxWaitMs: 1000, maxSendBytes: 1 << 20 },
+        answerMs: 500,
+        only: ['4.2.1', '4.2.2', '4.9.1'],
+        vectors,
+      }),
+    );
+    expect(results['4.2.1']?.outcome).toBe('pass');
+    expect(results['4.2.2']).toMatchObject({
+      outcome: 'fail',
+      reason: expect.stringMatching(/got a welcome with capabilities/),
+    });
+    expect(results['4.9.1']).toMatchObject({
+      outcome: 'fail',
+      reason: expect.stringMatching(/is stored under the name/),
+    });
   } finally {
     await server.close();
   }
@@ -94,11 +120,11 @@ const careless: ClientDriver = {
 
 test('a client that sends data before ready, lies in file_end and takes any receipt fails those cases', async () => {
   const results = byId(
-    await runClientCases({ driver: careless, answerMs: 1000, only: ['3.3', '4.4.1', '3.1'], vectors }),
+    await runClientCases({ driver: careless, answerMs: 1000, only: ['3.3', '4.6.1', '3.1'], vectors }),
   );
   expect(results['3.1']?.outcome).toBe('pass');
   expect(results['3.3']).toMatchObject({ outcome: 'fail', reason: expect.stringMatching(/should have failed/) });
-  expect(results['4.4.1']).toMatchObject({
+  expect(results['4.6.1']).toMatchObject({
     outcome: 'fail',
     reason: expect.stringMatching(/before the server's ready[\s\S]*file_end says 10001 bytes/),
   });

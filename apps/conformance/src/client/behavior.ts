@@ -1,6 +1,6 @@
 /**
  * What the scripted server does on a connection (docs/PROTOCOL.md §4, from the server's side): a welcome (whole
- * or in pieces) or a refusal, then each put answered as the case says: a correct receipt, a duplicate, a receipt
+ * or in pieces, with `capabilities: []` when the hello listed some) or a refusal, then each put answered as the case says: a correct receipt, a duplicate, a receipt
  * that does not match, an error, or a close without an answer. By default it behaves as a correct server.
  */
 import { createHash } from 'node:crypto';
@@ -88,12 +88,23 @@ export function behave(b: Behavior): Script {
     const first = await conn.next(b.waitMs);
     if (first === undefined) return;
     if (b.handshakeError !== undefined) {
-      await conn.send({ type: 'error', code: b.handshakeError, message: 'scripted refusal', fatal: true });
+      // A version-1 server's ERR_VERSION lists the versions it speaks, last (§3, §4).
+      const supported = b.handshakeError === 'ERR_VERSION' ? { supported: [1] } : {};
+      await conn.send({
+        type: 'error',
+        code: b.handshakeError,
+        message: 'scripted refusal',
+        fatal: true,
+        ...supported,
+      });
       return;
     }
+    // A hello that lists capabilities gets the welcome with capabilities last: none, as version 1 defines none (§4).
+    const asked = first.kind === 1 && first.message?.type === 'hello' ? first.message.capabilities : [];
+    const welcome = asked.length > 0 ? { ...b.welcome, capabilities: [] } : b.welcome;
     const pieces = b.welcomePieces?.(conn.index);
-    if (pieces) await conn.sendInPieces(b.welcome, pieces);
-    else await conn.send(b.welcome);
+    if (pieces) await conn.sendInPieces(welcome, pieces);
+    else await conn.send(welcome);
     for (;;) {
       const frame = await conn.next(b.waitMs);
       if (frame === undefined || frame.kind !== 1 || frame.message === undefined) {

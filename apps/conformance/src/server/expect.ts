@@ -11,6 +11,23 @@ import type { RawConnection } from './raw-connection';
 
 type Of<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
 
+/** The next answer, which must be an envelope of `type`, with its payload's bytes (to see its member order). */
+export async function expectFrame<T extends ServerMessage['type']>(
+  conn: RawConnection,
+  ctx: Pick<ServerContext, 'target'>,
+  type: T,
+  waitingFor: string = type,
+  waitMs = ctx.target.answerMs,
+): Promise<{ message: Of<T>; bytes: Buffer }> {
+  const answer = await conn.next(waitMs, waitingFor);
+  if (answer.type === 'end') throw new Failure(`expected ${waitingFor}, but the server closed the connection`);
+  const { message } = answer;
+  if (message.type !== type) {
+    throw new Failure(`expected ${waitingFor}, got ${show(message)}`);
+  }
+  return { message: message as Of<T>, bytes: answer.bytes };
+}
+
 /** The next answer, which must be an envelope of `type`. */
 export async function expectMessage<T extends ServerMessage['type']>(
   conn: RawConnection,
@@ -19,13 +36,12 @@ export async function expectMessage<T extends ServerMessage['type']>(
   waitingFor: string = type,
   waitMs = ctx.target.answerMs,
 ): Promise<Of<T>> {
-  const answer = await conn.next(waitMs, waitingFor);
-  if (answer.type === 'end') throw new Failure(`expected ${waitingFor}, but the server closed the connection`);
-  const { message } = answer;
-  if (message.type !== type) {
-    throw new Failure(`expected ${waitingFor}, got ${show(message)}`);
-  }
-  return message as Of<T>;
+  return (await expectFrame(conn, ctx, type, waitingFor, waitMs)).message;
+}
+
+/** The names of an envelope's members, in the order its bytes hold them. */
+export function memberOrder(bytes: Buffer): string[] {
+  return Object.keys(JSON.parse(bytes.toString('utf8')) as object);
 }
 
 export interface ExpectedError {
@@ -46,7 +62,18 @@ export async function expectError(
   code: string,
   expected: ExpectedError,
 ): Promise<ErrorMessage> {
-  const error = await expectMessage(conn, ctx, 'error', `error ${code}`, expected.waitMs);
+  return (await expectErrorFrame(conn, ctx, code, expected)).message;
+}
+
+/** expectError, with the error's bytes. */
+export async function expectErrorFrame(
+  conn: RawConnection,
+  ctx: ServerContext,
+  code: string,
+  expected: ExpectedError,
+): Promise<{ message: ErrorMessage; bytes: Buffer }> {
+  const frame = await expectFrame(conn, ctx, 'error', `error ${code}`, expected.waitMs);
+  const error = frame.message;
   check(error.code === code, () => `expected error ${code}, got ${error.code} (${show(error.message, 120)})`);
   check(error.fatal === expected.fatal, () => `expected ${code} with fatal: ${expected.fatal}, got ${show(error)}`);
   if (expected.fatal) {
@@ -55,7 +82,26 @@ export async function expectError(
   } else if (expected.id !== undefined) {
     check(error.id === expected.id, () => `expected ${code} for put ${expected.id}, got ${show(error)}`);
   }
-  return error;
+  return frame;
+}
+
+/**
+ * The next answer must be the fatal `ERR_VERSION` of a hello for `sent`, listing in `supported`, as its last
+ * member, the versions the server speaks: 1 (the version it welcomed the kit with) and not `sent` (§3, §4).
+ */
+export async function expectVersionError(conn: RawConnection, ctx: ServerContext, sent: number): Promise<void> {
+  const { message, bytes } = await expectErrorFrame(conn, ctx, 'ERR_VERSION', { fatal: true });
+  const supported = message.supported;
+  check(
+    supported !== undefined,
+    () => `ERR_VERSION lists the versions the server speaks in supported, got ${show(message)}`,
+  );
+  check(
+    supported.includes(ctx.welcome.version) && !supported.includes(sent),
+    () => `supported must list ${ctx.welcome.version} and not ${sent}, got ${show(supported)}`,
+  );
+  const order = memberOrder(bytes);
+  check(order.at(-1) === 'supported', () => `supported is the last member of ERR_VERSION, got ${show(order)}`);
 }
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');

@@ -27,6 +27,7 @@ export class RawConnection {
   readonly #queue: (Answer | Failure)[] = [];
   #waiter: (() => void) | undefined;
   #ended = false;
+  #ignoreUnknownFields = false;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -55,6 +56,14 @@ export class RawConnection {
         reject(new Failure(`could not connect to ${host}:${port}: ${err.message}`));
       });
     });
+  }
+
+  /**
+   * Reads the server's messages as a client whose hello listed at least one capability does: fields §3 does not
+   * define are ignored, at any depth (§4, "Capabilities"). Call it before sending such a hello.
+   */
+  ignoreUnknownFields(): void {
+    this.#ignoreUnknownFields = true;
   }
 
   /** True once the server's side has ended (or the socket closed). */
@@ -159,7 +168,8 @@ export class RawConnection {
       }
       const bytes = Buffer.from(frame.payload);
       try {
-        this.#push({ type: 'message', message: parseServerMessage(bytes), bytes });
+        const message = parseServerMessage(bytes, { ignoreUnknownFields: this.#ignoreUnknownFields });
+        this.#push({ type: 'message', message, bytes });
       } catch (err) {
         this.#push(new Failure(`the server sent an envelope §3 refuses: ${(err as Error).message}`));
       }

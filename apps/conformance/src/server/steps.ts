@@ -126,13 +126,16 @@ export interface FilePutSpec {
   body: Uint8Array;
   /** Declare the size in put_file (default true). */
   declareSize?: boolean;
+  /** Declare this encryption in put_file (default: no field, which means `none`). */
+  encryption?: 'none' | 'age';
   pieces?: readonly number[];
 }
 
 /** Sends put_file and waits for `ready` at offset 0. */
 export async function startFile(conn: RawConnection, ctx: ServerContext, p: FilePutSpec): Promise<void> {
   const size = p.declareSize === false ? {} : { size: p.body.length };
-  await conn.send({ type: 'put_file', id: p.id, name: p.name, ...size });
+  const encryption = p.encryption === undefined ? {} : { encryption: p.encryption };
+  await conn.send({ type: 'put_file', id: p.id, name: p.name, ...size, ...encryption });
   const ready = await expectMessage(conn, ctx, 'ready', `ready for ${p.id}`);
   check(ready.id === p.id && ready.offset === 0, () => `expected ready for ${p.id} at offset 0, got ${show(ready)}`);
 }

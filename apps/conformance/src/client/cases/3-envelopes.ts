@@ -20,7 +20,7 @@ export const envelopes: Section<ClientContext> = {
     {
       id: '3.1',
       title: 'a dictionary put: hello, put_dict and its data are valid envelopes and frames',
-      spec: 'Objects are strict: a field not listed here is `ERR_BAD_MESSAGE`.',
+      spec: 'Objects are strict: a field not listed here (names are case-sensitive) is `ERR_BAD_MESSAGE`',
       run: async (ctx) => {
         const job = await dictJob(ctx, { name: 'Ada', n: 1815 });
         expectAcknowledged(await scenario(ctx, {}, (port) => ctx.driver.sendDict('127.0.0.1', port, job)));

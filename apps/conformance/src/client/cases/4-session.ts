@@ -1,7 +1,7 @@
 /**
- * Client mode, docs/PROTOCOL.md §4 Session, paragraph by paragraph as in the server cases (4.1 Handshake, 4.3
- * Dictionary put, 4.4 File put): how a client takes a refusal, a duplicate, an error in the middle of a file, and
- * a connection that closes before the answer.
+ * Client mode, docs/PROTOCOL.md §4 Session, paragraph by paragraph numbered as in the server cases (4.1 Handshake,
+ * 4.5 Dictionary put, 4.6 File put, 4.7 Too many bytes, 4.18 No answer): how a client takes a refusal, a
+ * duplicate, an error in the middle of a file, and a connection that closes before the answer.
  */
 import { check, show, type Case, type Section } from '../../case';
 import {
@@ -28,8 +28,8 @@ function failedOrRetried(o: Outcome): void {
 const handshake: Case<ClientContext>[] = [
   {
     id: '4.1.1',
-    title: 'a hello refused with ERR_VERSION fails the client',
-    spec: 'The server answers `error` `ERR_VERSION` (fatal) when it does not speak `version`',
+    title: 'a hello refused with ERR_VERSION (supported: [1]) fails the client',
+    spec: 'When it is an *int* the server does not speak (`0` included), the answer is `ERR_VERSION` with `supported`',
     run: async (ctx) => {
       const job = await dictJob(ctx, { refused: 'version' });
       const o = await scenario(ctx, { handshakeError: 'ERR_VERSION' }, (port) =>
@@ -41,7 +41,7 @@ const handshake: Case<ClientContext>[] = [
   {
     id: '4.1.2',
     title: 'a hello refused with ERR_AUTH fails the client',
-    spec: '`ERR_AUTH` (fatal) when it requires a token and the hello has none or the wrong one',
+    spec: 'The token: `ERR_AUTH` when the server requires one and the hello has none or the wrong one',
     run: async (ctx) => {
       const job = await dictJob(ctx, { refused: 'auth' });
       const o = await scenario(ctx, { handshakeError: 'ERR_AUTH' }, (port) =>
@@ -54,9 +54,9 @@ const handshake: Case<ClientContext>[] = [
 
 const dictPut: Case<ClientContext>[] = [
   {
-    id: '4.3.1',
+    id: '4.5.1',
     title: 'a dictionary refused with a non-fatal error fails the put',
-    spec: "or an error with the put's `id` (`ERR_DECODE`, `ERR_DICT_INVALID`, …), after which the connection goes on",
+    spec: "validates it (`ERR_DECODE`, `ERR_DICT_INVALID`, … These errors carry the put's `id` and are not fatal: the connection goes on.",
     run: async (ctx) => {
       const job = await dictJob(ctx, { refused: 'invalid' });
       const o = await scenario(ctx, { dict: () => ({ error: 'ERR_DICT_INVALID' }) }, (port) =>
@@ -66,9 +66,9 @@ const dictPut: Case<ClientContext>[] = [
     },
   },
   {
-    id: '4.3.2',
+    id: '4.5.2',
     title: 'the first receipt again, with duplicate: true, acknowledges the put',
-    spec: 'If the id was stored before, the server answers the first receipt with `duplicate: true` and stores nothing.',
+    spec: 'else the first receipt if the id is stored (Idempotency, below)',
     run: async (ctx) => {
       const job = await dictJob(ctx, { duplicate: true });
       expectAcknowledged(
@@ -77,9 +77,9 @@ const dictPut: Case<ClientContext>[] = [
     },
   },
   {
-    id: '4.3.3',
+    id: '4.5.3',
     title: 'ERR_DICT_TOO_LARGE (fatal) fails the put',
-    spec: 'When `bytes` exceeds `maxDictBytes` the server answers `ERR_DICT_TOO_LARGE` as a fatal error',
+    spec: 'at `put_dict`, refuses a `bytes` over `maxDictBytes` with `ERR_DICT_TOO_LARGE`, fatal',
     run: async (ctx) => {
       const job = await dictJob(ctx, { big: 'x'.repeat(300) });
       const o = await scenario(ctx, { dict: () => ({ error: 'ERR_DICT_TOO_LARGE', fatal: true }) }, (port) =>
@@ -89,9 +89,9 @@ const dictPut: Case<ClientContext>[] = [
     },
   },
   {
-    id: '4.3.4',
+    id: '4.18.1',
     title: 'a connection closed before the answer: the put fails, or is sent again under the same id',
-    spec: 'a put repeated with the same id (a retry after a lost connection) gets the first receipt again',
+    spec: 'In every case a client that still wants the item sends the put again under the same id',
     run: async (ctx) => {
       const job = await dictJob(ctx, { lost: 'connection' });
       const o = await scenario(ctx, { dict: (_put, connection) => (connection === 0 ? 'close' : 'receipt') }, (port) =>
@@ -104,9 +104,9 @@ const dictPut: Case<ClientContext>[] = [
 
 const filePut: Case<ClientContext>[] = [
   {
-    id: '4.4.1',
+    id: '4.6.1',
     title: 'a file put waits for ready, stays within maxFrameBytes, and ends with its true count and SHA-256',
-    spec: 'The client sends `put_file` and waits. … After `ready`, the client sends the file as data frames (any sizes up to `maxFrameBytes`…), then `file_end`.',
+    spec: 'The client sends `put_file` and waits for the answer. … After `ready`, the client sends the file as data frames (any sizes up to `maxFrameBytes`…), then `file_end`.',
     run: async (ctx) => {
       const { job } = await fileJob(ctx, 10_000);
       const o = await scenario(ctx, { welcome: welcomeWith(ctx, { maxFrameBytes: 1024 }), readyDelayMs: 300 }, (port) =>
@@ -116,9 +116,9 @@ const filePut: Case<ClientContext>[] = [
     },
   },
   {
-    id: '4.4.2',
+    id: '4.6.2',
     title: 'put_file answered by the first receipt (duplicate): nothing more is sent for it',
-    spec: '`receipt` with `duplicate: true` when it already holds this id: the client sends nothing more for this put',
+    spec: 'the id is stored: its first `receipt`, with `duplicate: true` (Idempotency, below); the client sends nothing more for this put',
     run: async (ctx) => {
       const { job, body } = await fileJob(ctx, 4000);
       const o = await scenario(ctx, { fileStart: () => ({ duplicateOf: body }) }, (port) =>
@@ -128,9 +128,9 @@ const filePut: Case<ClientContext>[] = [
     },
   },
   {
-    id: '4.4.3',
+    id: '4.6.3',
     title: 'put_file refused (ERR_FILE_TOO_LARGE): no data is sent, the put fails',
-    spec: "`error` with the put's id when it refuses: `size` over `maxFileBytes` (`ERR_FILE_TOO_LARGE`)",
+    spec: "a `size` over `maxFileBytes`: `ERR_FILE_TOO_LARGE`, before any byte moves; … Its errors carry the put's `id` and are not fatal.",
     run: async (ctx) => {
       const { job } = await fileJob(ctx, 4000);
       const o = await scenario(ctx, { fileStart: () => ({ error: 'ERR_FILE_TOO_LARGE' }) }, (port) =>
@@ -140,7 +140,7 @@ const filePut: Case<ClientContext>[] = [
     },
   },
   {
-    id: '4.4.4',
+    id: '4.7.1',
     title: 'an error while the file is sent: the client stops, ends the put, and fails',
     spec: 'A client that sees such an error stops sending and sends `cancel`.',
     run: async (ctx) => {
@@ -164,9 +164,9 @@ const filePut: Case<ClientContext>[] = [
     },
   },
   {
-    id: '4.4.5',
+    id: '4.18.2',
     title: "a connection closed before the file's receipt: the put fails, or is sent again under the same id",
-    spec: 'A connection that closes during a put leaves nothing stored.',
+    spec: 'A put gets no answer when the client cancelled it, when the connection closed first … In every case a client that still wants the item sends the put again under the same id',
     run: async (ctx) => {
       const { job } = await fileJob(ctx, 6000);
       const o = await scenario(ctx, { file: (_put, connection) => (connection === 0 ? 'close' : 'receipt') }, (port) =>
@@ -177,8 +177,19 @@ const filePut: Case<ClientContext>[] = [
   },
 ];
 
-export const session: Section<ClientContext>[] = [
-  { id: '4.1', title: 'Handshake', cases: handshake },
-  { id: '4.3', title: 'Dictionary put', cases: dictPut },
-  { id: '4.4', title: 'File put', cases: filePut },
+/** The parts of §4 these cases belong to (its paragraphs with a bold name, numbered in order). */
+const PARTS: readonly [id: string, title: string][] = [
+  ['4.1', 'Handshake'],
+  ['4.5', 'Dictionary put'],
+  ['4.6', 'File put'],
+  ['4.7', 'Too many bytes'],
+  ['4.18', 'No answer'],
 ];
+
+const all = [...handshake, ...dictPut, ...filePut];
+
+export const session: Section<ClientContext>[] = PARTS.map(([id, title]) => ({
+  id,
+  title,
+  cases: all.filter((c) => c.id.startsWith(`${id}.`)),
+}));

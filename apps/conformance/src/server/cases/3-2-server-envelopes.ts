@@ -47,7 +47,7 @@ export const serverEnvelopes: Section<ServerContext> = {
     {
       id: '3.2.4',
       title: 'a file named with .. and separators is stored under a path without .. (or refused as ERR_NAME_INVALID)',
-      spec: "In a receipt, `path` is relative to the server's data directory, uses `/` as separator, and never contains `..` (not even inside a name).",
+      spec: "In a receipt, `path` is relative to the server's data directory, uses `/` as separator, and never contains `..` (not even inside a name)",
       run: (ctx) =>
         withSession(ctx, async (conn) => {
           for (const name of ['../../up..and..out.txt', '..\\windows\\..x..', 'a..b..c']) {

@@ -1,6 +1,6 @@
 /**
- * docs/PROTOCOL.md §5.2 Format names: on the wire only `json`, `xml` and `protobuf` (§3; §7: "on the wire, an
- * envelope with another format is ERR_BAD_MESSAGE"), so the `binary` alias is refused there.
+ * docs/PROTOCOL.md §5.2 Format names: on the wire only `json`, `xml` and `protobuf`; `binary` is a name for people
+ * (a local alias of a client), and in an envelope it is ERR_BAD_MESSAGE like any other name.
  */
 import type { Section } from '../../case';
 import type { ServerContext } from '../context';
@@ -14,8 +14,7 @@ export const formatNames: Section<ServerContext> = {
     {
       id: '5.2.1',
       title: 'put_dict with the alias binary is ERR_BAD_MESSAGE (fatal)',
-      spec: 'The alias is accepted on input and never sent. … on the wire, an envelope with another format is `ERR_BAD_MESSAGE`',
-      reconcile: 'issue #13 item 11: §5.2 and §5.6 say the alias is accepted, §3 and §7 refuse it on the wire',
+      spec: 'Any other name in an envelope, `binary` included, makes the envelope invalid: `ERR_BAD_MESSAGE`, fatal (§3).',
       run: (ctx) =>
         withSession(ctx, async (conn) => {
           await conn.send({ type: 'put_dict', id: ctx.ids.next('binary'), format: 'binary', bytes: 0 });

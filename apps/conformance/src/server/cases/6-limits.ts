@@ -1,8 +1,8 @@
 /**
  * docs/PROTOCOL.md §6 Limits: the welcome announces the five limits the server enforces, and each is reached
  * without a refusal (a data frame of exactly `maxFrameBytes`, a dictionary of exactly `maxDictBytes`, a file of
- * exactly `maxFileBytes`). One past each is refused: cases 2.4, 4.3.7, 5.1.4-5.1.6, 4.4.5; silence past
- * `idleTimeoutMs`: case 4.6.1.
+ * exactly `maxFileBytes`). One past each is refused: cases 2.4, 4.5.3, 5.1.4-5.1.6, 4.6.5 and 4.7.3; silence
+ * past `idleTimeoutMs`: case 4.13.1.
  */
 import { check, show, Skip, type Section } from '../../case';
 import { canSend, type ServerContext } from '../context';

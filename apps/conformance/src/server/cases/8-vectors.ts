@@ -1,15 +1,16 @@
 /**
- * docs/PROTOCOL.md §8 Golden vectors: the frame vectors of spec/vectors/frames sent to the server as they are
- * (a put's id replaced by a fresh one, since the server keeps every receipt), and its answers held against the
- * answer vectors: the members a server does not choose itself must be as in the vector. The session vectors are
- * case 2.7, the dictionary sample cases 5.7.1-5.7.3.
+ * docs/PROTOCOL.md §8 Golden vectors: every frame vector a client sends (spec/vectors/frames) sent to the server as
+ * it is (a put's id replaced by a fresh one, since the server keeps every receipt; the kit's token added to a
+ * hello when the server needs one), and its answers held against the answer vectors: the members a server does
+ * not choose itself must be as in the vector. The session vectors are case 2.7, the dictionary sample cases
+ * 5.7.1-5.7.3.
  */
 import { encodeControlFrame } from '@proj/protocol/wire';
 import type { Receipt } from '@proj/protocol/wire';
 import { check, show, type Case, type Section } from '../../case';
 import { vector } from '../../vectors';
 import type { ServerContext } from '../context';
-import { expectError, expectMessage } from '../expect';
+import { expectErrorFrame, expectFrame, expectError, expectMessage, memberOrder } from '../expect';
 import type { RawConnection } from '../raw-connection';
 import { pingPong, withConnection, withSession } from '../steps';
 
@@ -98,7 +99,7 @@ export const vectors: Section<ServerContext> = {
     ),
     send(
       '8.5',
-      'frames/put-file.json, data-empty, data-file, file-end: ready as frames/ready.json, a receipt as frames/file-receipt.json',
+      'frames/put-file.json, frames/data-empty.json, frames/data-file.json, frames/file-end.json: ready as frames/ready.json, a receipt as frames/file-receipt.json',
       async (ctx, conn) => {
         const id = ctx.ids.next('v-file');
         await conn.write(withId(ctx, 'put-file', id));
@@ -141,5 +142,51 @@ export const vectors: Section<ServerContext> = {
       );
       await conn.closed(ctx.target.answerMs, 'bye');
     }),
+    send(
+      '8.9',
+      'frames/hello-capabilities.json (with the token, when one is given): a welcome as frames/welcome-capabilities.json',
+      async (ctx, conn) => {
+        conn.ignoreUnknownFields();
+        const message = messageOf(ctx, 'hello-capabilities');
+        const bytes =
+          ctx.target.token === undefined
+            ? bytesOf(ctx, 'hello-capabilities')
+            : encodeControlFrame({ ...message, token: ctx.target.token });
+        await conn.write(bytes);
+        const { message: welcome, bytes: payload } = await expectFrame(conn, ctx, 'welcome');
+        const v = messageOf(ctx, 'welcome-capabilities');
+        check(welcome.version === v.version, () => `expected version ${show(v.version)}, got ${welcome.version}`);
+        const asked = message.capabilities as string[];
+        const listed = welcome.capabilities;
+        check(
+          listed !== undefined && !listed.some((name) => asked.includes(name)),
+          () => `expected capabilities listing none of ${show(asked)} (no server supports them), got ${show(listed)}`,
+        );
+        const order = memberOrder(payload);
+        check(order.at(-1) === 'capabilities', () => `capabilities is the last member, got ${show(order)}`);
+      },
+      false,
+    ),
+    send(
+      '8.10',
+      'frames/hello-version-2.json: the answer of frames/error-version.json (ERR_VERSION, fatal, supported [1])',
+      async (ctx, conn) => {
+        await conn.write(bytesOf(ctx, 'hello-version-2'));
+        const v = messageOf(ctx, 'error-version');
+        const { message: error, bytes } = await expectErrorFrame(conn, ctx, String(v.code), {
+          fatal: v.fatal === true,
+        });
+        check(
+          show(error.supported) === show(v.supported),
+          () => `expected supported ${show(v.supported)}, got ${show(error.supported)}`,
+        );
+        const order = memberOrder(bytes);
+        check(
+          show(order) === show(Object.keys(v)),
+          () => `expected the members ${show(Object.keys(v))}, got ${show(order)}`,
+        );
+      },
+      false,
+    ),
   ],
 };

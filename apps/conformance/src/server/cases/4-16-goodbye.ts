@@ -5,11 +5,11 @@ import { expectMessage } from '../expect';
 import { fileNotStored, startFile, withSession } from '../steps';
 
 export const goodbye: Section<ServerContext> = {
-  id: '4.9',
+  id: '4.16',
   title: 'Goodbye',
   cases: [
     {
-      id: '4.9.1',
+      id: '4.16.1',
       title: 'bye is answered by bye, then the server closes',
       spec: '`bye` from the client is answered with `bye`; the server then closes the connection.',
       run: (ctx) =>
@@ -20,7 +20,7 @@ export const goodbye: Section<ServerContext> = {
         }),
     },
     {
-      id: '4.9.2',
+      id: '4.16.2',
       title: 'bye in the middle of a file put: bye, the close, and nothing stored',
       spec: 'A `bye` in the middle of a file put abandons that put (nothing is stored) and is answered the same way.',
       run: async (ctx) => {

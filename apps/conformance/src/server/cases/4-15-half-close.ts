@@ -10,11 +10,11 @@ import { expectError, expectMessage, expectReceipt } from '../expect';
 import { hello, jsonDict, storedNow, withConnection } from '../steps';
 
 export const halfClose: Section<ServerContext> = {
-  id: '4.8',
+  id: '4.15',
   title: 'Half-close',
   cases: [
     {
-      id: '4.8.1',
+      id: '4.15.1',
       title: 'hello, a dictionary put and a ping, then a half-close: welcome, receipt, pong, then the close',
       spec: 'The server handles and answers every frame that arrived (one receipt or error per complete put, `bye` for a `bye`), then closes.',
       run: (ctx) =>
@@ -38,7 +38,7 @@ export const halfClose: Section<ServerContext> = {
         }),
     },
     {
-      id: '4.8.2',
+      id: '4.15.2',
       title: 'a half-close with a dictionary body incomplete: no answer for the put, the close, nothing stored',
       spec: 'a put whose body or `file_end` never arrived is not stored and not answered.',
       run: async (ctx) => {
@@ -61,10 +61,9 @@ export const halfClose: Section<ServerContext> = {
       },
     },
     {
-      id: '4.8.3',
+      id: '4.15.3',
       title: 'a half-close inside a frame is answered with ERR_FRAME_TRUNCATED (fatal)',
-      spec: 'A stream that ends inside a frame is answered with `ERR_FRAME_TRUNCATED` (fatal)',
-      reconcile: 'issue #13 item 4 (which codes are local-only) may change this sentence; the server sends it today',
+      spec: 'A stream that ends inside a frame is answered with `ERR_FRAME_TRUNCATED` (fatal) … the server sends it when the stream ends (a TCP FIN) inside a frame, and only a client that half-closed reads it',
       run: (ctx) =>
         withConnection(ctx, async (conn) => {
           const ping = encodeControlFrame({ type: 'ping', nonce: 'cut' });

@@ -16,11 +16,11 @@ async function closeAll(conns: RawConnection[]): Promise<void> {
 }
 
 export const admission: Section<ServerContext> = {
-  id: '4.2',
+  id: '4.3',
   title: 'Admission',
   cases: [
     {
-      id: '4.2.1',
+      id: '4.3.1',
       title: 'one connection more than --max-per-address is ERR_TOO_MANY_CONNECTIONS (fatal)',
       spec: 'Before the `hello`, a server may close a connection with `ERR_TOO_MANY_CONNECTIONS` (fatal) when one address already holds as many connections as it allows (`--max-per-address`)',
       run: async (ctx) => {
@@ -37,7 +37,7 @@ export const admission: Section<ServerContext> = {
       },
     },
     {
-      id: '4.2.2',
+      id: '4.3.2',
       title:
         'past --max-pending silent connections, a new one that says hello is welcomed and the oldest silent one closed',
       spec: 'or, when too many connections are waiting for their hello, to make room for a newer one (the oldest waiting connection of the address with the most waiting goes first). A client that sends its `hello` as soon as it connects is not affected by sockets that never speak.',

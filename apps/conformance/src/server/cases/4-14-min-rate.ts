@@ -20,11 +20,11 @@ const SPEC =
   "While a frame is arriving, or a put's body (from `put_dict`, or from `ready` until `file_end` or `cancel`), the client must keep sending at a minimum rate … A client that runs out is closed with `ERR_TOO_SLOW` (fatal); nothing of its put is stored.";
 
 export const minRate: Section<ServerContext> = {
-  id: '4.7',
+  id: '4.14',
   title: 'Minimum rate',
   cases: [
     {
-      id: '4.7.1',
+      id: '4.14.1',
       title: 'a dictionary body that stops arriving is ERR_TOO_SLOW (fatal); nothing stored',
       spec: SPEC,
       run: async (ctx) => {
@@ -40,7 +40,7 @@ export const minRate: Section<ServerContext> = {
       },
     },
     {
-      id: '4.7.2',
+      id: '4.14.2',
       title: 'a file that stops arriving after ready is ERR_TOO_SLOW (fatal); nothing stored',
       spec: SPEC,
       run: async (ctx) => {

@@ -1,6 +1,6 @@
 /**
- * docs/PROTOCOL.md §4, "Errors": after a non-fatal error the session goes on as before the put; after a fatal
- * one the server closes, and answers nothing more.
+ * docs/PROTOCOL.md §4, "Errors": after a non-fatal error the session goes on between puts; after a fatal one the
+ * server closes, and answers nothing more.
  */
 import type { Section } from '../../case';
 import type { ServerContext } from '../context';
@@ -8,13 +8,13 @@ import { expectError } from '../expect';
 import { jsonDict, putDict, putFile, refusedDict, withSession } from '../steps';
 
 export const errors: Section<ServerContext> = {
-  id: '4.10',
+  id: '4.17',
   title: 'Errors',
   cases: [
     {
-      id: '4.10.1',
+      id: '4.17.1',
       title: 'after non-fatal errors the session goes on: a dictionary and a file are stored',
-      spec: 'After a non-fatal error the session continues in the state before the put.',
+      spec: "After a non-fatal error the session continues between puts, except after an error that ended a file put mid-stream, when it skips that put's data first",
       run: (ctx) =>
         withSession(ctx, async (conn) => {
           await refusedDict(
@@ -31,7 +31,7 @@ export const errors: Section<ServerContext> = {
         }),
     },
     {
-      id: '4.10.2',
+      id: '4.17.2',
       title: 'after a fatal error the server closes and answers nothing more',
       spec: 'After a fatal one the server closes the connection.',
       run: (ctx) =>

@@ -5,11 +5,11 @@ import { expectError, expectMessage } from '../expect';
 import { pingPong, withSession } from '../steps';
 
 export const resuming: Section<ServerContext> = {
-  id: '4.5',
+  id: '4.12',
   title: 'Resuming (reserved)',
   cases: [
     {
-      id: '4.5.1',
+      id: '4.12.1',
       title: 'put_file with offset 0 is answered ready at offset 0',
       spec: 'Version 1 servers always answer `ready` with offset 0',
       run: (ctx) =>
@@ -22,7 +22,7 @@ export const resuming: Section<ServerContext> = {
         }),
     },
     {
-      id: '4.5.2',
+      id: '4.12.2',
       title: 'put_file with offset 1 is ERR_OFFSET for the put, and the session goes on',
       spec: 'Version 1 servers … refuse any other offset with `ERR_OFFSET`.',
       run: (ctx) =>

@@ -14,11 +14,11 @@ function idleMs(ctx: ServerContext): number {
 }
 
 export const idle: Section<ServerContext> = {
-  id: '4.6',
+  id: '4.13',
   title: 'Idle and keep-alive',
   cases: [
     {
-      id: '4.6.1',
+      id: '4.13.1',
       title: 'silence for idleTimeoutMs is ERR_TIMEOUT (fatal), not before',
       spec: 'A connection that sends no whole frame for `idleTimeoutMs` is closed by the server with `ERR_TIMEOUT` (fatal)',
       run: async (ctx) => {
@@ -33,7 +33,7 @@ export const idle: Section<ServerContext> = {
       },
     },
     {
-      id: '4.6.2',
+      id: '4.13.2',
       title: 'a ping every third of idleTimeoutMs keeps the connection for twice that long',
       spec: 'A client that wants to stay connected while idle sends `ping` more often than that.',
       run: async (ctx) => {
