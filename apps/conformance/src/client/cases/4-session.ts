@@ -106,7 +106,7 @@ const filePut: Case<ClientContext>[] = [
   {
     id: '4.6.1',
     title: 'a file put waits for ready, stays within maxFrameBytes, and ends with its true count and SHA-256',
-    spec: 'The client sends `put_file` and waits for the answer. … After `ready`, the client sends the file as data frames (any sizes up to `maxFrameBytes`…), then `file_end`.',
+    spec: 'The client sends `put_file` and should wait for the answer before it sends the body … After `ready`, the client sends the file as data frames (any sizes up to `maxFrameBytes`…), then `file_end`.',
     run: async (ctx) => {
       const { job } = await fileJob(ctx, 10_000);
       const o = await scenario(ctx, { welcome: welcomeWith(ctx, { maxFrameBytes: 1024 }), readyDelayMs: 300 }, (port) =>
