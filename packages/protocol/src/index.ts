@@ -68,7 +68,6 @@ export {
   RemoteError,
   RemoteVersionError,
   isProtocolError,
-  protocolErrorData,
-  reviveProtocolError,
 } from './errors';
-export type { ProtocolErrorData } from './errors';
+export { protocolErrorData, reviveProtocolError } from './error-data';
+export type { ProtocolErrorData } from './error-data';
