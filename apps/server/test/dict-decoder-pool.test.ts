@@ -35,7 +35,7 @@ type Outcome =
   | { views: { preview?: string; screen?: { text: string; complete: boolean } } }
   | { error: { class: string; code: string; message: string; fields: Record<string, unknown> } };
 
-/** Decoding on the main thread as session.ts #finishDict does today, and the texts the screen and the prompt show. */
+/** Decoding on the main thread as session/dict-put.ts does for a small body, and the texts the screen and the prompt show. */
 function today(bytes: Uint8Array, format: DictFormat, limits: DictLimits): Outcome {
   let dict: Dict;
   try {
