@@ -1,35 +1,20 @@
 /**
  * The golden vectors of spec/vectors, read for the tests that check them (docs/PROTOCOL.md §8; their format is
- * spec/README.md, "Vector files"). Reading only: no check of our code lives here.
+ * spec/README.md, "Vector files"): the dictionary vectors here, the wire vectors through @proj/test-utils.
+ * Reading only: no check of our code lives here.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { SPEC_VECTORS_DIR, type Described } from '@proj/test-utils';
+
+export { readWireVectors, wireBytes } from '@proj/test-utils';
+export type { Described, Direction, VectorFrame, WireVector } from '@proj/test-utils';
 
 /** The repository's spec/ folder: the vectors and the reshaping script. */
 export const SPEC_DIR = join(__dirname, '..', '..', '..', 'spec');
-export const VECTORS_DIR = join(SPEC_DIR, 'vectors');
+export const VECTORS_DIR = SPEC_VECTORS_DIR;
 /** The spec text itself. */
 export const PROTOCOL_MD = join(__dirname, '..', '..', '..', 'docs', 'PROTOCOL.md');
-
-/** One frame as a wire vector shows it: a control frame's envelope, or a data frame's payload in hex. */
-export type VectorFrame = { kind: 1; message: Record<string, unknown> } | { kind: 2; payloadHex: string };
-
-export type Direction = 'client-to-server' | 'server-to-client' | 'both';
-
-/** Members every vector file has. */
-export interface Described {
-  vector: string;
-  description: string;
-  section: string;
-}
-
-export interface WireVector extends Described {
-  vector: 'wire';
-  direction: Direction;
-  /** Lowercase hex, or several strings to concatenate (a session gives one frame per string). */
-  hex: string | string[];
-  frames: VectorFrame[];
-}
 
 export interface DictEncodingsVector extends Described {
   vector: 'dict-encodings';
@@ -55,21 +40,6 @@ export interface DictDecodingVector extends Described {
 }
 
 export const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
-
-/** The wire vectors of `group` (`frames` or `sessions`), by name. */
-export function readWireVectors(group: 'frames' | 'sessions'): { name: string; vector: WireVector }[] {
-  return readdirSync(join(VECTORS_DIR, group))
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => ({ name: f.slice(0, -5), vector: readJson<WireVector>(join(VECTORS_DIR, group, f)) }));
-}
-
-/** The bytes a wire vector stands for. */
-export function wireBytes(vector: WireVector): Buffer {
-  const hex = Array.isArray(vector.hex) ? vector.hex.join('') : vector.hex;
-  if (!/^(?:[0-9a-f]{2})*$/.test(hex)) throw new Error('vector hex must be pairs of lowercase hex digits');
-  return Buffer.from(hex, 'hex');
-}
 
 /** The input bytes of a decoding case: its text as UTF-8, or its hex. */
 export function caseBytes(c: DictDecodingCase): Uint8Array {

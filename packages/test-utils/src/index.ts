@@ -8,6 +8,6 @@ export { startServerInTempDir } from './server-in-temp-dir';
 export type { ServerInTempDir } from './server-in-temp-dir';
 export { sha256File, sha256Hex, listFiles } from './files';
 export { Pty, stripAnsi } from './pty';
-export { SPEC_VECTORS_DIR, specWireVector } from './spec-vectors';
-export type { SpecWireVector } from './spec-vectors';
+export { SPEC_VECTORS_DIR, readWireVectors, specWireVector, wireBytes } from './spec-vectors';
+export type { Described, Direction, SpecWireVector, VectorFrame, WireVector } from './spec-vectors';
 export type { PtyOptions } from './pty';
