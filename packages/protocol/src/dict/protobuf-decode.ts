@@ -211,8 +211,8 @@ class StructDecoder {
     } else if (t === BOOL_KIND) {
       value = r.bool();
     } else if (t === NULL_KIND) {
-      const start = r.pos;
-      if (r.uint32() !== 0 || r.pos - start !== 1) fail('a NullValue other than NULL_VALUE (0)');
+      // uint32() takes only canonical varints, so a 0 read is the one byte 0x00.
+      if (r.uint32() !== 0) fail('a NullValue other than NULL_VALUE (0)');
       value = null;
     } else if (t === STRUCT_KIND || t === LIST_KIND) {
       const containerEnd = this.sub(end);
