@@ -170,7 +170,8 @@ export function fromDict(dict: Dict): DraftDict {
   };
 }
 
-function fromDictValue(value: DictValue): DraftValue {
+/** A draft value holding `value`. */
+export function fromDictValue(value: DictValue): DraftValue {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return { kind: 'list', items: value.map(fromDictValue) };
   return fromDict(value as Dict);
