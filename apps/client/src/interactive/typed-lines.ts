@@ -57,12 +57,17 @@ export function readTypedLines(
         afterCR = c === '\r';
         if (c === '\n' && cr) continue; // \r\n from a paste is one line end
         if (c === '\r' || c === '\n') {
-          if (endLine()) return finish(() => resolve(lines));
+          if (endLine()) {
+            finish(() => resolve(lines));
+            return;
+          }
         } else if (c === '\u0003') {
-          return finish(() => reject(new InterruptedError('cancelled at the prompt')));
+          finish(() => reject(new InterruptedError('cancelled at the prompt')));
+          return;
         } else if (c === '\u0004') {
           if (line !== '') lines.push(line);
-          return finish(() => resolve(lines));
+          finish(() => resolve(lines));
+          return;
         } else if (c === '\u007f' || c === '\b') {
           if (line !== '') {
             line = Array.from(line).slice(0, -1).join('');
