@@ -125,7 +125,7 @@ it('answers bad input with a message and a second chance, never a crash', async 
     await choose(pty, 'Type of the value of n', 1); // number
     await type(pty, 'Number for n', 'twelve');
     await pty.expect('"twelve" is not a number');
-    pty.write('\u007f'.repeat(6) + '12\r');
+    pty.write(`${'\u007f'.repeat(6)}12\r`);
     await pty.expect('Added "n": 12');
     await choose(pty, 'The dictionary (1 entry)', 0);
     await type(pty, 'Key of the new entry', 'n'); // duplicate key

@@ -13,6 +13,7 @@ import {
   checkNewKey,
   emptyDict,
   emptyList,
+  entryCount,
   getEntry,
   isDraftDict,
   isDraftList,
@@ -29,7 +30,8 @@ import {
   type DraftValue,
   type ValueKind,
 } from './draft';
-import { parseDictJson, parseValueJson } from './paste-json';
+import { pasteDict, parseValueJson } from './paste-json';
+import { childPath, pickIndex, pickKey } from './pick';
 import type { Ui } from './ui';
 
 type DictAction = 'add' | 'paste' | 'edit' | 'remove' | 'review' | 'done' | 'back' | 'discard';
@@ -77,10 +79,6 @@ function where(path: string): string {
   return path === '' ? 'the dictionary' : path;
 }
 
-function entries(n: number): string {
-  return `${n} ${n === 1 ? 'entry' : 'entries'}`;
-}
-
 /** Returns the whole dictionary with a value in one place; pasted JSON is checked against the whole tree. */
 type Place<T> = (value: T) => DraftDict;
 
@@ -96,7 +94,7 @@ async function editRoot(prompter: Prompter, ui: Ui, start: DraftDict): Promise<D
     const sure = await orBack(
       prompter.confirm({
         name: 'dict.discard',
-        message: `Discard the dictionary and its ${entries(dict.entries.length)}? Nothing will be sent.`,
+        message: `Discard the dictionary and its ${entryCount(dict.entries.length)}? Nothing will be sent.`,
         initial: false,
       }),
     );
@@ -131,7 +129,7 @@ async function editDict(
       choices.splice(1, 0, {
         name: 'paste',
         message: 'Paste the whole dictionary as JSON',
-        ...(empty ? {} : { hint: `replaces the ${entries(dict.entries.length)}` }),
+        ...(empty ? {} : { hint: `replaces the ${entryCount(dict.entries.length)}` }),
       });
       choices.push(
         { name: 'back', message: 'Back to the main menu', hint: 'the draft is kept' },
@@ -141,7 +139,7 @@ async function editDict(
     const action = await orBack(
       prompter.select({
         name: root ? 'dict.action' : 'dict.nested.action',
-        message: `${capitalize(where(path))} (${entries(dict.entries.length)}): what next?`,
+        message: `${capitalize(where(path))} (${entryCount(dict.entries.length)}): what next?`,
         choices,
       }),
     );
@@ -163,7 +161,7 @@ async function editDict(
         const current = getEntry(dict, key) as DraftValue;
         const at = dict;
         const value = await orBack(
-          editValue(prompter, ui, current, join(path, key), (v) => place(setEntry(at, key, v))),
+          editValue(prompter, ui, current, childPath(path, key), (v) => place(setEntry(at, key, v))),
         );
         if (value === BACK) break;
         dict = setEntry(dict, key, value);
@@ -214,44 +212,13 @@ async function addEntry(
       ),
     );
     if (key === BACK) return BACK;
-    const value = await orBack(askValue(prompter, ui, join(path, key), (v) => place(setEntry(dict, key, v))));
+    const value = await orBack(askValue(prompter, ui, childPath(path, key), (v) => place(setEntry(dict, key, v))));
     if (value === BACK) {
       initial = key;
       continue;
     }
     ui.info(`Added ${JSON.stringify(key)}: ${summarize(value)}`);
     return setEntry(dict, key, value);
-  }
-}
-
-/** The whole dictionary pasted as JSON; replacing entries already there is confirmed. */
-async function pasteDict(prompter: Prompter, ui: Ui, dict: DraftDict): Promise<DraftDict | Back> {
-  for (;;) {
-    const lines = await orBack(
-      prompter.lines({ name: 'dict.paste', message: 'Paste or type the dictionary as JSON (an object: {…})' }),
-    );
-    if (lines === BACK || lines.join('').trim() === '') return BACK;
-    const parsed = parseDictJson(lines.join('\n'));
-    if ('error' in parsed) {
-      ui.warn(`${parsed.error}. Paste it again, or press Esc to go back.`);
-      continue;
-    }
-    const pasted = parsed.value;
-    if (dict.entries.length > 0) {
-      const sure = await orBack(
-        prompter.confirm({
-          name: 'dict.paste.replace',
-          message: `Replace the ${entries(dict.entries.length)} with the ${entries(pasted.entries.length)} pasted?`,
-          initial: true,
-        }),
-      );
-      if (sure !== true) {
-        ui.info('Kept the dictionary as it was.');
-        return BACK;
-      }
-    }
-    ui.info(`Pasted ${entries(pasted.entries.length)}.`);
-    return pasted;
   }
 }
 
@@ -413,28 +380,6 @@ async function editValue(
   }
   ui.info(`${path} is ${summarize(current)} (${kindOf(current)})`);
   return askValue(prompter, ui, path, place);
-}
-
-async function pickKey(prompter: Prompter, dict: DraftDict, name: string, message: string): Promise<string> {
-  // Choice names must be unique strings; keys are, within one dictionary. An index keeps odd keys (empty
-  // after trimming, control characters) unambiguous on screen.
-  const choices = dict.entries.map((e, i) => ({
-    name: String(i),
-    message: JSON.stringify(e.key),
-    hint: summarize(e.value),
-  }));
-  const picked = await prompter.select({ name, message, choices });
-  return (dict.entries[Number(picked)] as { key: string }).key;
-}
-
-async function pickIndex(prompter: Prompter, list: DraftList, name: string, message: string): Promise<number> {
-  const choices = list.items.map((v, i) => ({ name: String(i), message: `[${i}]`, hint: summarize(v) }));
-  return Number(await prompter.select({ name, message, choices }));
-}
-
-function join(path: string, key: string): string {
-  const segment = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : JSON.stringify(key);
-  return path === '' ? segment : /^[A-Za-z_$]/.test(segment) ? `${path}.${segment}` : `${path}[${segment}]`;
 }
 
 function capitalize(text: string): string {

@@ -190,6 +190,11 @@ export function summarize(value: DraftValue, max = 40): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** `1 entry`, `3 entries`. */
+export function entryCount(n: number): string {
+  return plural(n, 'entry', 'entries');
+}
+
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }

@@ -15,7 +15,7 @@ import { isRetryable, type Link, type RetryPolicy, type Target } from '../link';
 import { BACK, orBack } from './back';
 import { connectLoop, ensureConnected } from './connect';
 import { buildDictionary, chooseFormat } from './dict-builder';
-import { emptyDict, toDict, type DraftDict } from './draft';
+import { emptyDict, entryCount, toDict, type DraftDict } from './draft';
 import { chooseEncryption, chooseTextFile, type TextDraft } from './text-file';
 import type { Ui } from './ui';
 
@@ -32,10 +32,6 @@ export interface MenuOptions {
 }
 
 type MenuChoice = 'dict' | 'file' | 'ping' | 'disconnect';
-
-function entries(n: number): string {
-  return `${n} ${n === 1 ? 'entry' : 'entries'}`;
-}
 
 /** Runs the whole session; returns the exit code. */
 export async function runInteractive(options: MenuOptions): Promise<ExitCode> {
@@ -55,7 +51,7 @@ export async function runInteractive(options: MenuOptions): Promise<ExitCode> {
           choices: [
             {
               name: 'dict',
-              message: draft ? `Continue the dictionary (${entries(kept)})` : 'Create a dictionary and send it',
+              message: draft ? `Continue the dictionary (${entryCount(kept)})` : 'Create a dictionary and send it',
             },
             { name: 'file', message: 'Create a text file (or pick one) and send it' },
             { name: 'ping', message: 'Check the connection' },
@@ -91,7 +87,7 @@ async function confirmLeave(prompter: Prompter, kept: number): Promise<boolean> 
   const sure = await orBack(
     prompter.confirm({
       name: 'quit.confirm',
-      message: `Quit and lose the dictionary draft (${entries(kept)})? It was not sent.`,
+      message: `Quit and lose the dictionary draft (${entryCount(kept)})? It was not sent.`,
       initial: false,
     }),
   );

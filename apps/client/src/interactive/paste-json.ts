@@ -1,15 +1,50 @@
 /**
- * JSON typed or pasted at the prompt: a whole dictionary, or one value for an entry or a list item. Both are read
- * by the protocol's own JSON decoder and checked by its dictionary rules (@proj/protocol/dict), so a paste is
- * refused with the same codes and messages as `send-dict --data` (docs/PROTOCOL.md §5).
+ * JSON typed or pasted at the prompt: a whole dictionary (asked here), or one value for an entry or a list item
+ * (asked by dict-builder.ts). Both are read by the protocol's own JSON decoder and checked by its dictionary
+ * rules (@proj/protocol/dict), so a paste is refused with the same codes and messages as `send-dict --data`
+ * (docs/PROTOCOL.md §5).
  */
 import { isProtocolError } from '@proj/protocol';
 import { decodeJson, validateDict } from '@proj/protocol/dict';
 import { describeError } from '../errors';
+import type { Prompter } from '../prompts';
 import type { CheckResult } from './ask';
-import { fromDict, fromDictValue, toDict, type DraftDict, type DraftValue } from './draft';
+import { BACK, type Back, orBack } from './back';
+import { entryCount, fromDict, fromDictValue, toDict, type DraftDict, type DraftValue } from './draft';
+import type { Ui } from './ui';
 
 const encoder = new TextEncoder();
+
+/** The whole dictionary pasted as JSON; replacing entries already there is confirmed. */
+export async function pasteDict(prompter: Prompter, ui: Ui, dict: DraftDict): Promise<DraftDict | Back> {
+  for (;;) {
+    const lines = await orBack(
+      prompter.lines({ name: 'dict.paste', message: 'Paste or type the dictionary as JSON (an object: {…})' }),
+    );
+    if (lines === BACK || lines.join('').trim() === '') return BACK;
+    const parsed = parseDictJson(lines.join('\n'));
+    if ('error' in parsed) {
+      ui.warn(`${parsed.error}. Paste it again, or press Esc to go back.`);
+      continue;
+    }
+    const pasted = parsed.value;
+    if (dict.entries.length > 0) {
+      const sure = await orBack(
+        prompter.confirm({
+          name: 'dict.paste.replace',
+          message: `Replace the ${entryCount(dict.entries.length)} with the ${entryCount(pasted.entries.length)} pasted?`,
+          initial: true,
+        }),
+      );
+      if (sure !== true) {
+        ui.info('Kept the dictionary as it was.');
+        return BACK;
+      }
+    }
+    ui.info(`Pasted ${entryCount(pasted.entries.length)}.`);
+    return pasted;
+  }
+}
 
 /** Reads a whole dictionary (an object at the root). */
 export function parseDictJson(text: string): CheckResult<DraftDict> {
