@@ -124,6 +124,7 @@ it('confirms discarding a dictionary, quitting with a draft and sending an empty
     await choose(pty, 'Type of the value of k', 4); // null
     await choose(pty, 'The dictionary (1 entry)', ROOT.discard);
     await choose(pty, 'Discard the dictionary and its 1 entry?'); // No (the default)
+    await pty.expect('(y/N) · no'); // the answer in words, not `false`
     await pty.expect('Kept.');
     await choose(pty, 'The dictionary (1 entry)', ROOT.discard);
     await yes(pty, 'Discard the dictionary and its 1 entry?');
@@ -253,6 +254,31 @@ it('shows typed text back, edits it in $EDITOR and lets it be typed again before
   const items = await storedItems();
   expect(items).toHaveLength(1);
   expect(await readFile(items[0] as string, 'utf8')).toBe('the final text\n\tcontrol\n');
+});
+
+it('while typing lines: Esc before any text goes back, Ctrl-C leaves with 130 and the draft is said lost', async () => {
+  const pty = client();
+  try {
+    await connect(pty);
+    await choose(pty, 'What would you like to do?', MENU.dict);
+    await choose(pty, 'The dictionary (0 entries)', ROOT_EMPTY.add);
+    await type(pty, 'Key of the new entry', 'kept');
+    await choose(pty, 'Type of the value of kept', 2); // true
+    await choose(pty, 'The dictionary (1 entry)', ROOT.paste);
+    await esc(pty, '1 │'); // nothing typed yet: back to the menu, the entry untouched
+    await choose(pty, 'The dictionary (1 entry)', ROOT.back);
+    await choose(pty, 'What would you like to do?', MENU.file);
+    await choose(pty, 'Where does the text come from?', 0);
+    await type(pty, 'Name of the file', 'never.txt');
+    await pty.expect('1 │');
+    pty.write('some text');
+    pty.write('\u0003');
+    await pty.expect('Interrupted: connection closed. The dictionary draft was not sent. Goodbye.');
+    expect(await pty.exited).toBe(130);
+  } finally {
+    await pty.stop();
+  }
+  expect(await storedItems()).toEqual([]);
 });
 
 // Select Graphic Rendition: the escape sequences that colour and embolden text.
