@@ -1,11 +1,11 @@
 import { buildDictionary, chooseFormat } from '../src/interactive/dict-builder';
 import { toDict } from '../src/interactive/draft';
-import { CANCEL, ScriptedPrompter } from './helpers/scripted-prompter';
+import { CANCEL, ESC, ScriptedPrompter } from './helpers/scripted-prompter';
 
 async function build(p: ScriptedPrompter) {
-  const draft = await buildDictionary(p, p);
+  const outcome = await buildDictionary(p, p);
   p.assertDone();
-  return draft && toDict(draft);
+  return outcome.kind === 'done' ? toDict(outcome.draft) : undefined;
 }
 
 describe('building a dictionary at the prompt', () => {
@@ -65,7 +65,7 @@ describe('building a dictionary at the prompt', () => {
     expect(p.warned).toEqual([]);
   });
 
-  it('gives a second chance after an empty key, a duplicate key and a number that is not one', async () => {
+  it('gives a second chance after a blank key, a duplicate key and a number that is not one', async () => {
     const p = new ScriptedPrompter([
       ['dict.action', 'add'],
       ['dict.key', 'a'],
@@ -74,18 +74,106 @@ describe('building a dictionary at the prompt', () => {
       ['value.number', '0x0C'],
       ['value.number', '12'],
       ['dict.action', 'add'],
-      ['dict.key', ''],
       ['dict.key', 'a'],
       ['dict.key', 'b'],
       ['value.kind', 'null'],
       ['dict.action', 'done'],
     ]);
     expect(await build(p)).toEqual({ a: 12, b: null });
-    expect(p.warned).toHaveLength(4);
+    expect(p.warned).toHaveLength(3);
     expect(p.warned[0]).toMatch(/"twelve" is not a number/);
     expect(p.warned[1]).toMatch(/"0x0C" is not a number/);
-    expect(p.warned[2]).toMatch(/cannot be empty/);
-    expect(p.warned[3]).toMatch(/"a" is already in this dictionary/);
+    expect(p.warned[2]).toMatch(/"a" is already in this dictionary/);
+  });
+
+  it('goes back one step on Esc or an empty key, and keeps the draft when leaving the menu', async () => {
+    const p = new ScriptedPrompter([
+      ['dict.action', 'add'],
+      ['dict.key', ''], // empty: back to the menu
+      ['dict.action', 'add'],
+      ['dict.key', ESC], // Esc: back to the menu
+      ['dict.action', 'add'],
+      ['dict.key', 'k'],
+      ['value.kind', ESC], // back to the key, offered again as the default
+      ['dict.key', ''],
+      ['value.kind', 'number'],
+      ['value.number', ESC], // back to the kind
+      ['value.kind', 'list'],
+      ['list.action', 'add'],
+      ['value.kind', 'json'],
+      ['value.json', '[1, 2'], // refused in place
+      ['value.json', '{"deep": [true]}'],
+      ['list.action', ESC], // a nested menu: Esc is "Done"
+      ['dict.action', ESC], // the root menu: back, draft kept
+    ]);
+    const outcome = await buildDictionary(p, p);
+    p.assertDone();
+    expect(outcome.kind).toBe('back');
+    expect(outcome.kind !== 'discard' && toDict(outcome.draft)).toEqual({ k: [{ deep: [true] }] });
+    expect(p.warned).toEqual([expect.stringMatching(/^ERR_DECODE: json: /)]);
+  });
+
+  it('pastes a whole dictionary, refusing what the protocol refuses with its codes, and confirms replacing', async () => {
+    const p = new ScriptedPrompter([
+      ['dict.action', 'add'],
+      ['dict.key', 'old'],
+      ['value.kind', 'true'],
+      ['dict.action', 'paste'],
+      ['dict.paste', ['[1, 2]']],
+      ['dict.paste', [`{"a": ${'['.repeat(40)}${']'.repeat(40)}}`]],
+      ['dict.paste', ['{', '  "name": "Ada",', '  "tags": ["x", 1e3]', '}']],
+      ['dict.paste.replace', false],
+      ['dict.action', 'paste'],
+      ['dict.paste', ['{"name": "Ada", "tags": ["x", 1e3]}']],
+      ['dict.paste.replace', true],
+      ['dict.action', 'done'],
+    ]);
+    expect(await build(p)).toEqual({ name: 'Ada', tags: ['x', 1000] });
+    expect(p.warned).toEqual([
+      expect.stringMatching(/^ERR_DICT_INVALID: a dictionary must be an object at the root/),
+      expect.stringMatching(/^ERR_DICT_TOO_DEEP: /),
+    ]);
+  });
+
+  it('checks a JSON value where it goes: nesting counted from the root, errors with the full path', async () => {
+    const p = new ScriptedPrompter([
+      ['dict.action', 'add'],
+      ['dict.key', 'outer'],
+      ['value.kind', 'dictionary'],
+      ['dict.nested.action', 'add'],
+      ['dict.key', 'v'],
+      ['value.kind', 'json'],
+      ['value.json', '"\\ud800"'],
+      ['value.json', `${'['.repeat(31)}${']'.repeat(31)}`],
+      ['value.json', '1e999'],
+      ['value.json', '1, "w": 2'],
+      ['value.json', '-0'],
+      ['dict.nested.action', 'done'],
+      ['dict.action', 'done'],
+    ]);
+    const dict = await build(p);
+    expect(Object.is(dict?.outer && (dict.outer as { v: number }).v, -0)).toBe(true);
+    expect(p.warned).toEqual([
+      expect.stringMatching(/^ERR_DICT_INVALID: string at \$\.outer\.v holds a lone surrogate/),
+      expect.stringMatching(/^ERR_DICT_TOO_DEEP: /),
+      expect.stringMatching(/^ERR_DICT_INVALID: number at \$\.outer\.v is not finite/),
+      expect.stringMatching(/^ERR_DECODE: json: /),
+    ]);
+  });
+
+  it('asks before discarding a dictionary that has entries', async () => {
+    const p = new ScriptedPrompter([
+      ['dict.action', 'add'],
+      ['dict.key', 'a'],
+      ['value.kind', 'null'],
+      ['dict.action', 'discard'],
+      ['dict.discard', false],
+      ['dict.action', 'discard'],
+      ['dict.discard', ESC],
+      ['dict.action', 'discard'],
+      ['dict.discard', true],
+    ]);
+    expect(await build(p)).toBeUndefined();
   });
 
   it('edits a value, edits inside a nested dictionary, replaces a list, and removes an entry', async () => {

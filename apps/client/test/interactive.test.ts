@@ -67,9 +67,9 @@ it('builds a nested dictionary, sends it as XML, creates and encrypts a text fil
     await choose(pty, 'Type of the value of address.zip', 1); // number
     await type(pty, 'Number for address.zip', '12345');
     await choose(pty, 'Address (1 entry)', 4); // Done with address
-    await choose(pty, 'The dictionary (2 entries)', 3); // Review
+    await choose(pty, 'The dictionary (2 entries)', 4); // Review
     await pty.expect('"zip": 12345');
-    await choose(pty, 'The dictionary (2 entries)', 4); // Done: choose the format and send
+    await choose(pty, 'The dictionary (2 entries)', 5); // Done: choose the format and send
     await choose(pty, 'Send it in which format?', 1); // from JSON (initial) down to XML
     await pty.expect('Receipt');
     await pty.expect('size and checksum match what was sent');
@@ -80,6 +80,8 @@ it('builds a nested dictionary, sends it as XML, creates and encrypts a text fil
     await type(pty, '1 │', 'Hello,');
     await type(pty, '2 │', 'terminal.');
     await type(pty, '3 │', '.');
+    await pty.expect('hello.txt: 2 lines, 17 bytes'); // shown back for review
+    await choose(pty, 'Send hello.txt?', 0); // Send it
     await choose(pty, 'Encrypt the file?', 0); // to the server's key (the default)
     await pty.expect('Receipt');
     await pty.expect("to the server's key");
@@ -112,38 +114,46 @@ it('answers bad input with a message and a second chance, never a crash', async 
     await choose(pty, 'Server host');
     await type(pty, 'Server port', '\u0015x'); // Ctrl-U clears the default, then a port that is not one
     await pty.expect('must be a port number');
-    await type(pty, 'Server port', String(server.port));
+    pty.write(`\u007f${server.port}${ENTER}`); // the question stayed, with the refused answer still typed
     await pty.expect('Connected to');
 
     await choose(pty, 'What would you like to do?', 0);
     await choose(pty, 'The dictionary (0 entries)', 0);
-    await type(pty, 'Key of the new entry', ''); // empty key
-    await pty.expect('A key cannot be empty');
+    await type(pty, 'Key of the new entry', ' '); // a blank key goes back to the menu
+    await choose(pty, 'The dictionary (0 entries)', 0);
     await type(pty, 'Key of the new entry', 'n');
     await choose(pty, 'Type of the value of n', 1); // number
     await type(pty, 'Number for n', 'twelve');
     await pty.expect('"twelve" is not a number');
-    await type(pty, 'Number for n', '12');
+    pty.write(`${'\u007f'.repeat(6)}12\r`);
+    await pty.expect('Added "n": 12');
     await choose(pty, 'The dictionary (1 entry)', 0);
     await type(pty, 'Key of the new entry', 'n'); // duplicate key
     await pty.expect('The key "n" is already in this dictionary');
-    await type(pty, 'Key of the new entry', 'm');
+    pty.write('\u007fm\r'); // the error shows under the question, which stays: Backspace, then another key
     await choose(pty, 'Type of the value of m', 4); // null
-    await choose(pty, 'The dictionary (2 entries)', 4); // Done
+    await choose(pty, 'The dictionary (2 entries)', 5); // Done
     await pty.expect('Send it in which format?');
     pty.write(UP + ENTER); // from JSON (initial) up to binary
     await pty.expect('size and checksum match');
 
     await choose(pty, 'What would you like to do?', 1);
     await choose(pty, 'Where does the text come from?', 1); // the editor is disabled: enquirer skips to "disk"
-    await type(pty, 'Path of the file', join(tmp.path, 'missing.txt'));
+    const missing = join(tmp.path, 'missing.txt');
+    await type(pty, 'Path of the file', missing);
     await pty.expect('There is no file at');
-    await type(pty, 'Path of the file', join(CLIENT_DIR, 'package.json'));
+    pty.write('\u007f'.repeat(missing.length) + join(CLIENT_DIR, 'package.json') + ENTER);
     await choose(pty, 'Encrypt the file?', 2); // Do not encrypt
     await pty.expect('size and checksum match');
 
     await choose(pty, 'What would you like to do?', 3);
     expect(await pty.exited).toBe(0);
+    // A refused answer never got the tick of an accepted one.
+    const screen = pty.screen;
+    expect(screen).not.toMatch(/✔ Server port.* · x/);
+    expect(screen).not.toMatch(/✔ Number for n · twelve/);
+    expect(screen).not.toMatch(/✔ Path of the file.*missing/);
+    expect(screen.match(/✔ Key of the new entry in the dictionary .* · n\b/g)).toHaveLength(1);
   } finally {
     await pty.stop();
     await tmp.remove();
@@ -165,7 +175,7 @@ it('says so when nobody listens, offers to retry, and leaves with 130 on Ctrl-C'
     await choose(pty, 'Server host');
     await choose(pty, 'Server port');
     await pty.expect('Nobody is listening at 127.0.0.1:1');
-    await choose(pty, 'Try again?'); // yes
+    await choose(pty, 'Not connected. What now?', 1); // Change the host or port
     await choose(pty, 'Server host');
     await type(pty, 'Server port', `\u0015${server.port}`);
     await pty.expect('Connected to');

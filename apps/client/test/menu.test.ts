@@ -113,11 +113,13 @@ it("creates a text file, encrypts it to the server's key, sends it; then a passp
     ['file.source', 'type'],
     ['file.name', 'hello.txt'],
     ['file.lines', ['hello', 'world']],
+    ['file.review', 'send'],
     ['file.encrypt', 'server'],
     ['menu', 'file'],
     ['file.source', 'type'],
     ['file.name', 'pp.txt'],
     ['file.lines', ['by passphrase']],
+    ['file.review', 'send'],
     ['file.encrypt', 'passphrase'],
     ['passphrase', 'pw'],
     ['passphrase.again', 'pw'],
@@ -150,7 +152,7 @@ it('says clearly when nobody listens, and connects on the second try', async () 
   const p = new ScriptedPrompter([
     ['connect.host', ''],
     ['connect.port', '1'],
-    ['connect.retry', true],
+    ['connect.retry', 'change'],
     ['connect.host', ''],
     ['connect.port', 'abc'],
     ['connect.port', String(server.port)],
@@ -163,13 +165,17 @@ it('says clearly when nobody listens, and connects on the second try', async () 
   expect(p.said.some((s) => s.startsWith(`Connected to 127.0.0.1:${server.port}`))).toBe(true);
 });
 
-it('gives up with exit code 3 when the person does not retry', async () => {
+it('gives up with exit code 3, and says so, when the person quits instead of retrying', async () => {
   const p = new ScriptedPrompter([
     ['connect.host', ''],
     ['connect.port', '1'],
-    ['connect.retry', false],
+    ['connect.retry', 'again'],
+    ['connect.retry', 'quit'],
   ]);
   expect(await session(p, 1)).toBe(ExitCode.Connection);
+  p.assertDone();
+  expect(p.warned).toHaveLength(2);
+  expect(p.said.at(-1)).toBe('Not connected: quitting with exit status 3. Nothing was sent.');
 });
 
 it('asks for the token when the server requires one', async () => {
@@ -205,12 +211,12 @@ it('reports a dropped connection and reconnects when asked', async () => {
   let restarted: TestServer | undefined;
   const steps: Step[] = [
     ['menu', 'dict'],
-    ['reconnect', true],
     ['dict.action', 'add'],
     ['dict.key', 'after'],
     ['value.kind', 'true'],
     ['dict.action', 'done'],
     ['dict.format', 'json'],
+    ['reconnect', true],
     ['menu', 'disconnect'],
   ];
   // While the session waits at its second menu, the server stops (dropping the connection) and a new one

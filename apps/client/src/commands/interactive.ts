@@ -2,14 +2,14 @@
 import type { Io } from '../cli-io';
 import type { ExitCode } from '../errors';
 import { runInteractive } from '../interactive/menu';
-import { streamUi } from '../interactive/ui';
+import { streamUi, useColor } from '../interactive/ui';
 import { resolveRetry, resolveTarget, type ConnectionFlags } from '../options';
 
 export async function interactiveCommand(flags: ConnectionFlags, io: Io): Promise<ExitCode> {
   const target = await resolveTarget(flags, io.env);
   return runInteractive({
     prompter: io.prompter(),
-    ui: streamUi(io.stdout),
+    ui: streamUi(io.stdout, useColor(io.env, io.stdout)),
     defaults: target,
     policy: resolveRetry(flags, io.env),
     signal: io.signal,

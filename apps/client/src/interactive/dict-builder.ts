@@ -1,15 +1,19 @@
 /**
  * Building a dictionary at the prompt: entries one by one, values of every kind, nested dictionaries and lists
- * in sub-menus, review, edit, remove. The changes themselves are the pure functions of `draft.ts`.
+ * in sub-menus, JSON pasted for a value or the whole dictionary, review, edit, remove. Esc goes back one step
+ * everywhere (a nested menu back to its parent, the root menu back to the main menu with the draft kept). The
+ * changes themselves are the pure functions of `draft.ts`.
  */
 import type { DictFormat } from '@proj/protocol';
 import type { Choice, Prompter } from '../prompts';
 import { askUntilValid } from './ask';
+import { BACK, type Back, orBack } from './back';
 import {
   appendItem,
   checkNewKey,
   emptyDict,
   emptyList,
+  entryCount,
   getEntry,
   isDraftDict,
   isDraftList,
@@ -26,22 +30,32 @@ import {
   type DraftValue,
   type ValueKind,
 } from './draft';
+import { pasteDict, parseValueJson } from './paste-json';
+import { childPath, pickIndex, pickKey } from './pick';
 import type { Ui } from './ui';
 
-type DictAction = 'add' | 'edit' | 'remove' | 'review' | 'done' | 'discard';
+type DictAction = 'add' | 'paste' | 'edit' | 'remove' | 'review' | 'done' | 'back' | 'discard';
 type ListAction = 'add' | 'edit' | 'remove' | 'review' | 'done';
 
+/** How the dictionary menu ended: done (send it), back to the main menu with the draft kept, or discarded. */
+export type DictOutcome = { kind: 'done'; draft: DraftDict } | { kind: 'back'; draft: DraftDict } | { kind: 'discard' };
+
 /**
- * Runs the dictionary menu until the person is done (returns the draft) or discards it (returns undefined).
- * `start` lets a caller resume a draft.
+ * Runs the dictionary menu until the person is done, goes back to the main menu (Esc or "Back"; the draft is
+ * returned to be kept), or discards the draft (after confirming when it has entries). `start` resumes a draft.
  */
 export async function buildDictionary(
   prompter: Prompter,
   ui: Ui,
   start: DraftDict = emptyDict(),
-): Promise<DraftDict | undefined> {
-  ui.info('New dictionary. Add entries one by one; choose "Done" to pick a format and send it.');
-  return editDict(prompter, ui, start, '', true);
+): Promise<DictOutcome> {
+  if (start.entries.length === 0) {
+    ui.info(
+      'New dictionary. Add entries one by one (or paste JSON); choose "Done" to pick a format and send it. ' +
+        'Esc goes back one step.',
+    );
+  }
+  return editRoot(prompter, ui, start);
 }
 
 /** The three formats, by the names people know. `binary` is protobuf (google.protobuf.Struct) on the wire. */
@@ -51,10 +65,11 @@ export const FORMAT_CHOICES: readonly Choice<DictFormat>[] = [
   { name: 'xml', message: 'XML' },
 ];
 
+/** Asks the format; Esc rejects with GoBack (the caller goes back to the dictionary). */
 export async function chooseFormat(prompter: Prompter): Promise<DictFormat> {
   return prompter.select({
     name: 'dict.format',
-    message: 'Send it in which format?',
+    message: 'Send it in which format? (Esc: back to the dictionary)',
     choices: FORMAT_CHOICES,
     initial: 'json',
   });
@@ -64,13 +79,42 @@ function where(path: string): string {
   return path === '' ? 'the dictionary' : path;
 }
 
+/** Returns the whole dictionary with a value in one place; pasted JSON is checked against the whole tree. */
+type Place<T> = (value: T) => DraftDict;
+
+async function editRoot(prompter: Prompter, ui: Ui, start: DraftDict): Promise<DictOutcome> {
+  let dict = start;
+  for (;;) {
+    const outcome = await editDict(prompter, ui, dict, '', (d) => d, true);
+    dict = outcome.draft;
+    if (outcome.action === 'done') return { kind: 'done', draft: dict };
+    if (outcome.action === 'back') return { kind: 'back', draft: dict };
+    // discard
+    if (dict.entries.length === 0) return { kind: 'discard' };
+    const sure = await orBack(
+      prompter.confirm({
+        name: 'dict.discard',
+        message: `Discard the dictionary and its ${entryCount(dict.entries.length)}? Nothing will be sent.`,
+        initial: false,
+      }),
+    );
+    if (sure === true) return { kind: 'discard' };
+    ui.info('Kept.');
+  }
+}
+
+/**
+ * One dictionary's menu. A nested one ends with "Done" or Esc, both back to its parent with the changes kept;
+ * the root one also ends with "Back", Esc (both keep the draft) or "Discard" (confirmed by the caller).
+ */
 async function editDict(
   prompter: Prompter,
   ui: Ui,
   start: DraftDict,
   path: string,
+  place: Place<DraftDict>,
   root: boolean,
-): Promise<DraftDict | undefined> {
+): Promise<{ action: 'done' | 'back' | 'discard'; draft: DraftDict }> {
   let dict = start;
   for (;;) {
     const empty = dict.entries.length === 0;
@@ -81,39 +125,52 @@ async function editDict(
       { name: 'review', message: 'Review' },
       { name: 'done', message: root ? 'Done: choose the format and send' : `Done with ${path}` },
     ];
-    if (root) choices.push({ name: 'discard', message: 'Discard this dictionary' });
-    const count = `${dict.entries.length} ${dict.entries.length === 1 ? 'entry' : 'entries'}`;
-    const action = await prompter.select({
-      name: root ? 'dict.action' : 'dict.nested.action',
-      message: `${capitalize(where(path))} (${count}): what next?`,
-      choices,
-    });
+    if (root) {
+      choices.splice(1, 0, {
+        name: 'paste',
+        message: 'Paste the whole dictionary as JSON',
+        ...(empty ? {} : { hint: `replaces the ${entryCount(dict.entries.length)}` }),
+      });
+      choices.push(
+        { name: 'back', message: 'Back to the main menu', hint: 'the draft is kept' },
+        { name: 'discard', message: 'Discard this dictionary' },
+      );
+    }
+    const action = await orBack(
+      prompter.select({
+        name: root ? 'dict.action' : 'dict.nested.action',
+        message: `${capitalize(where(path))} (${entryCount(dict.entries.length)}): what next?`,
+        choices,
+      }),
+    );
+    if (action === BACK) return { action: root ? 'back' : 'done', draft: dict };
     switch (action) {
       case 'add': {
-        const key = await askUntilValid<string>(
-          prompter,
-          ui,
-          { name: 'dict.key', message: `Key of the new entry in ${where(path)}` },
-          (k) => {
-            const error = checkNewKey(dict, k);
-            return error === undefined ? { value: k } : { error };
-          },
-        );
-        const value = await askValue(prompter, ui, join(path, key));
-        dict = setEntry(dict, key, value);
-        ui.info(`Added ${JSON.stringify(key)}: ${summarize(value)}`);
+        const added = await addEntry(prompter, ui, dict, path, place);
+        if (added !== BACK) dict = added;
+        break;
+      }
+      case 'paste': {
+        const pasted = await pasteDict(prompter, ui, dict);
+        if (pasted !== BACK) dict = pasted;
         break;
       }
       case 'edit': {
-        const key = await pickKey(prompter, dict, 'dict.edit.key', 'Edit which entry?');
+        const key = await orBack(pickKey(prompter, dict, 'dict.edit.key', 'Edit which entry?'));
+        if (key === BACK) break;
         const current = getEntry(dict, key) as DraftValue;
-        const value = await editValue(prompter, ui, current, join(path, key));
+        const at = dict;
+        const value = await orBack(
+          editValue(prompter, ui, current, childPath(path, key), (v) => place(setEntry(at, key, v))),
+        );
+        if (value === BACK) break;
         dict = setEntry(dict, key, value);
         ui.info(`${JSON.stringify(key)} is now ${summarize(value)}`);
         break;
       }
       case 'remove': {
-        const key = await pickKey(prompter, dict, 'dict.remove.key', 'Remove which entry?');
+        const key = await orBack(pickKey(prompter, dict, 'dict.remove.key', 'Remove which entry?'));
+        if (key === BACK) break;
         dict = removeEntry(dict, key);
         ui.info(`Removed ${JSON.stringify(key)}`);
         break;
@@ -122,14 +179,56 @@ async function editDict(
         ui.info(renderDraft(dict));
         break;
       case 'done':
-        return dict;
+      case 'back':
       case 'discard':
-        return undefined;
+        return { action, draft: dict };
     }
   }
 }
 
-async function editList(prompter: Prompter, ui: Ui, start: DraftList, path: string): Promise<DraftList> {
+/** Key, then value; Esc (or an empty key) at the key goes back to the menu, Esc at the value to the key. */
+async function addEntry(
+  prompter: Prompter,
+  ui: Ui,
+  dict: DraftDict,
+  path: string,
+  place: Place<DraftDict>,
+): Promise<DraftDict | Back> {
+  let initial: string | undefined;
+  for (;;) {
+    const key = await orBack(
+      askUntilValid<string>(
+        prompter,
+        {
+          name: 'dict.key',
+          message: `Key of the new entry in ${where(path)} (empty or Esc: back)`,
+          ...(initial !== undefined ? { initial } : {}),
+        },
+        (k) => {
+          const error = checkNewKey(dict, k);
+          return error === undefined ? { value: k } : { error };
+        },
+        { emptyGoesBack: true },
+      ),
+    );
+    if (key === BACK) return BACK;
+    const value = await orBack(askValue(prompter, ui, childPath(path, key), (v) => place(setEntry(dict, key, v))));
+    if (value === BACK) {
+      initial = key;
+      continue;
+    }
+    ui.info(`Added ${JSON.stringify(key)}: ${summarize(value)}`);
+    return setEntry(dict, key, value);
+  }
+}
+
+async function editList(
+  prompter: Prompter,
+  ui: Ui,
+  start: DraftList,
+  path: string,
+  place: Place<DraftList>,
+): Promise<DraftList> {
   let list = start;
   for (;;) {
     const empty = list.items.length === 0;
@@ -141,26 +240,40 @@ async function editList(prompter: Prompter, ui: Ui, start: DraftList, path: stri
       { name: 'done', message: `Done with ${path}` },
     ];
     const count = `${list.items.length} ${list.items.length === 1 ? 'item' : 'items'}`;
-    const action = await prompter.select({
-      name: 'list.action',
-      message: `List ${path} (${count}): what next?`,
-      choices,
-    });
+    const action = await orBack(
+      prompter.select({
+        name: 'list.action',
+        message: `List ${path} (${count}): what next?`,
+        choices,
+      }),
+    );
+    if (action === BACK) return list;
+    const at = list;
     switch (action) {
       case 'add': {
-        const value = await askValue(prompter, ui, `${path}[${list.items.length}]`);
+        const value = await orBack(
+          askValue(prompter, ui, `${path}[${list.items.length}]`, (v) => place(appendItem(at, v))),
+        );
+        if (value === BACK) break;
         list = appendItem(list, value);
         ui.info(`Added ${path}[${list.items.length - 1}]: ${summarize(value)}`);
         break;
       }
       case 'edit': {
-        const index = await pickIndex(prompter, list, 'list.edit.index', 'Edit which item?');
-        const value = await editValue(prompter, ui, list.items[index] as DraftValue, `${path}[${index}]`);
+        const index = await orBack(pickIndex(prompter, list, 'list.edit.index', 'Edit which item?'));
+        if (index === BACK) break;
+        const value = await orBack(
+          editValue(prompter, ui, list.items[index] as DraftValue, `${path}[${index}]`, (v) =>
+            place(setItem(at, index, v)),
+          ),
+        );
+        if (value === BACK) break;
         list = setItem(list, index, value);
         break;
       }
       case 'remove': {
-        const index = await pickIndex(prompter, list, 'list.remove.index', 'Remove which item?');
+        const index = await orBack(pickIndex(prompter, list, 'list.remove.index', 'Remove which item?'));
+        if (index === BACK) break;
         list = removeItem(list, index);
         ui.info(`Removed ${path}[${index}]`);
         break;
@@ -174,7 +287,9 @@ async function editList(prompter: Prompter, ui: Ui, start: DraftList, path: stri
   }
 }
 
-const KIND_CHOICES: readonly Choice<ValueKind>[] = [
+type KindChoice = ValueKind | 'json';
+
+const KIND_CHOICES: readonly Choice<KindChoice>[] = [
   { name: 'text', message: 'text' },
   { name: 'number', message: 'number' },
   { name: 'true', message: 'true' },
@@ -182,23 +297,49 @@ const KIND_CHOICES: readonly Choice<ValueKind>[] = [
   { name: 'null', message: 'null' },
   { name: 'dictionary', message: 'dictionary', hint: 'nested, with its own entries' },
   { name: 'list', message: 'list', hint: 'a sequence of values' },
+  { name: 'json', message: 'JSON', hint: 'type or paste any value at once: [1, 2], {"a": 1}, "text"' },
 ];
 
-/** Asks for a new value: its kind, then what that kind needs. */
-export async function askValue(prompter: Prompter, ui: Ui, path: string): Promise<DraftValue> {
-  const kind = await prompter.select({
-    name: 'value.kind',
-    message: `Type of the value of ${path}`,
-    choices: KIND_CHOICES,
-  });
+/**
+ * Asks for a new value: its kind, then what that kind needs. Esc at the kind rejects with GoBack (the caller
+ * steps back); Esc at the text, number or JSON question comes back to the kind.
+ */
+export async function askValue(
+  prompter: Prompter,
+  ui: Ui,
+  path: string,
+  place: Place<DraftValue> = () => emptyDict(),
+): Promise<DraftValue> {
+  for (;;) {
+    const kind = await prompter.select({
+      name: 'value.kind',
+      message: `Type of the value of ${path}`,
+      choices: KIND_CHOICES,
+    });
+    const value = await orBack(askOfKind(prompter, ui, kind, path, place));
+    if (value !== BACK) return value;
+  }
+}
+
+async function askOfKind(
+  prompter: Prompter,
+  ui: Ui,
+  kind: KindChoice,
+  path: string,
+  place: Place<DraftValue>,
+): Promise<DraftValue> {
   switch (kind) {
     case 'text':
       return prompter.text({ name: 'value.text', message: `Text for ${path}` });
     case 'number':
-      return askUntilValid<number>(prompter, ui, { name: 'value.number', message: `Number for ${path}` }, (answer) => {
+      return askUntilValid<number>(prompter, { name: 'value.number', message: `Number for ${path}` }, (answer) => {
         const parsed = parseNumber(answer);
         return parsed.ok ? { value: parsed.value } : { error: parsed.message };
       });
+    case 'json':
+      return askUntilValid<DraftValue>(prompter, { name: 'value.json', message: `JSON for ${path}` }, (answer) =>
+        parseValueJson(answer, place),
+      );
     case 'true':
       return true;
     case 'false':
@@ -206,14 +347,23 @@ export async function askValue(prompter: Prompter, ui: Ui, path: string): Promis
     case 'null':
       return null;
     case 'dictionary':
-      return (await editDict(prompter, ui, emptyDict(), path, false)) as DraftDict;
+      return (await editDict(prompter, ui, emptyDict(), path, place, false)).draft;
     case 'list':
-      return editList(prompter, ui, emptyList(), path);
+      return editList(prompter, ui, emptyList(), path, place);
   }
 }
 
-/** A nested dictionary or list opens in its sub-menu (or is replaced); anything else is asked again. */
-async function editValue(prompter: Prompter, ui: Ui, current: DraftValue, path: string): Promise<DraftValue> {
+/**
+ * A nested dictionary or list opens in its sub-menu (or is replaced); anything else is asked again. Esc before
+ * anything changed rejects with GoBack.
+ */
+async function editValue(
+  prompter: Prompter,
+  ui: Ui,
+  current: DraftValue,
+  path: string,
+  place: Place<DraftValue>,
+): Promise<DraftValue> {
   if (isDraftDict(current) || isDraftList(current)) {
     const how = await prompter.select({
       name: 'edit.mode',
@@ -223,35 +373,13 @@ async function editValue(prompter: Prompter, ui: Ui, current: DraftValue, path: 
         { name: 'replace', message: 'Replace it with another value' },
       ] as const,
     });
-    if (how === 'replace') return askValue(prompter, ui, path);
+    if (how === 'replace') return askValue(prompter, ui, path, place);
     return isDraftDict(current)
-      ? ((await editDict(prompter, ui, current, path, false)) as DraftDict)
-      : editList(prompter, ui, current, path);
+      ? (await editDict(prompter, ui, current, path, place, false)).draft
+      : editList(prompter, ui, current, path, place);
   }
   ui.info(`${path} is ${summarize(current)} (${kindOf(current)})`);
-  return askValue(prompter, ui, path);
-}
-
-async function pickKey(prompter: Prompter, dict: DraftDict, name: string, message: string): Promise<string> {
-  // Choice names must be unique strings; keys are, within one dictionary. An index keeps odd keys (empty
-  // after trimming, control characters) unambiguous on screen.
-  const choices = dict.entries.map((e, i) => ({
-    name: String(i),
-    message: JSON.stringify(e.key),
-    hint: summarize(e.value),
-  }));
-  const picked = await prompter.select({ name, message, choices });
-  return (dict.entries[Number(picked)] as { key: string }).key;
-}
-
-async function pickIndex(prompter: Prompter, list: DraftList, name: string, message: string): Promise<number> {
-  const choices = list.items.map((v, i) => ({ name: String(i), message: `[${i}]`, hint: summarize(v) }));
-  return Number(await prompter.select({ name, message, choices }));
-}
-
-function join(path: string, key: string): string {
-  const segment = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : JSON.stringify(key);
-  return path === '' ? segment : /^[A-Za-z_$]/.test(segment) ? `${path}.${segment}` : `${path}[${segment}]`;
+  return askValue(prompter, ui, path, place);
 }
 
 function capitalize(text: string): string {

@@ -170,7 +170,8 @@ export function fromDict(dict: Dict): DraftDict {
   };
 }
 
-function fromDictValue(value: DictValue): DraftValue {
+/** A draft value holding `value`. */
+export function fromDictValue(value: DictValue): DraftValue {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return { kind: 'list', items: value.map(fromDictValue) };
   return fromDict(value as Dict);
@@ -187,6 +188,11 @@ export function summarize(value: DraftValue, max = 40): string {
   if (isDraftList(value)) return `[${plural(value.items.length, 'item', 'items')}]`;
   const text = JSON.stringify(value);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** `1 entry`, `3 entries`. */
+export function entryCount(n: number): string {
+  return plural(n, 'entry', 'entries');
 }
 
 function plural(n: number, one: string, many: string): string {

@@ -1,21 +1,22 @@
 /**
- * The interactive session's menu loop: connect (asking host and port), then a menu until the person disconnects.
- * Ctrl-C at any prompt closes the connection politely and ends with exit code 130; a lost connection is told
- * and the person may reconnect.
+ * The interactive session's menu loop: connect (connect.ts), then a menu until the person leaves. Esc goes back
+ * one step everywhere; at this menu it leaves, after confirming when a dictionary draft would be lost. A draft
+ * left with Esc (or not sent) is kept and offered again here. Ctrl-C at any prompt closes the connection politely
+ * and ends with exit code 130; a lost connection is told and the person may reconnect.
  */
 import { randomUUID } from 'node:crypto';
-import { parsePort } from '@proj/cli-kit';
-import { isProtocolError, type DictFormat } from '@proj/protocol';
+import type { DictFormat } from '@proj/protocol';
 import type { EncryptTuning } from '../encrypt';
 import { describeError, ExitCode, exitCodeFor, InterruptedError } from '../errors';
 import type { Prompter } from '../prompts';
-import { putDict, putFile, type FileEncryption, type PutResult } from '../put';
+import { putDict, putFile, type PutResult } from '../put';
 import { receiptBlock } from '../receipt-format';
-import { isRetryable, Link, type RetryPolicy, type Target } from '../link';
-import { askUntilValid } from './ask';
+import { isRetryable, type Link, type RetryPolicy, type Target } from '../link';
+import { BACK, orBack } from './back';
+import { connectLoop, ensureConnected } from './connect';
 import { buildDictionary, chooseFormat } from './dict-builder';
-import { toDict } from './draft';
-import { chooseEncryption, chooseTextFile } from './text-file';
+import { emptyDict, entryCount, toDict, type DraftDict } from './draft';
+import { chooseEncryption, chooseTextFile, type TextDraft } from './text-file';
 import type { Ui } from './ui';
 
 export interface MenuOptions {
@@ -34,36 +35,46 @@ type MenuChoice = 'dict' | 'file' | 'ping' | 'disconnect';
 
 /** Runs the whole session; returns the exit code. */
 export async function runInteractive(options: MenuOptions): Promise<ExitCode> {
-  const { ui } = options;
+  const { ui, prompter } = options;
   let link: Link | undefined;
+  let draft: DraftDict | undefined;
   try {
-    link = await connectLoop(options);
-    if (!link) return ExitCode.Connection;
+    const connected = await connectLoop(options);
+    if (typeof connected === 'number') return connected;
+    link = connected;
     for (;;) {
-      const choice = await options.prompter.select<MenuChoice>({
-        name: 'menu',
-        message: 'What would you like to do?',
-        choices: [
-          { name: 'dict', message: 'Create a dictionary and send it' },
-          { name: 'file', message: 'Create a text file (or pick one) and send it' },
-          { name: 'ping', message: 'Check the connection' },
-          { name: 'disconnect', message: 'Disconnect and quit' },
-        ],
-      });
-      if (choice === 'disconnect') {
+      const kept = draft?.entries.length ?? 0;
+      const choice = await orBack(
+        prompter.select<MenuChoice>({
+          name: 'menu',
+          message: 'What would you like to do?',
+          choices: [
+            {
+              name: 'dict',
+              message: draft ? `Continue the dictionary (${entryCount(kept)})` : 'Create a dictionary and send it',
+            },
+            { name: 'file', message: 'Create a text file (or pick one) and send it' },
+            { name: 'ping', message: 'Check the connection' },
+            { name: 'disconnect', message: 'Disconnect and quit' },
+          ],
+        }),
+      );
+      if (choice === BACK || choice === 'disconnect') {
+        if (kept > 0 && !(await confirmLeave(prompter, kept))) continue;
         await link.close();
         ui.info('Disconnected. Goodbye.');
         return ExitCode.Ok;
       }
-      if (!(await ensureConnected(options, link))) return ExitCode.Connection;
-      if (choice === 'ping') await pingOnce(options, link);
-      else if (choice === 'dict') await dictionaryFlow(options, link);
+      if (choice === 'ping') {
+        if (await ensureConnected(options, link)) await pingOnce(options, link);
+      } else if (choice === 'dict') draft = await dictionaryFlow(options, link, draft);
       else await fileFlow(options, link);
     }
   } catch (err) {
     if (err instanceof InterruptedError || options.signal?.aborted) {
       await link?.close().catch(() => undefined);
-      ui.info('\nInterrupted: connection closed. Goodbye.');
+      const lost = draft && draft.entries.length > 0 ? ' The dictionary draft was not sent.' : '';
+      ui.info(`\nInterrupted: connection closed.${lost} Goodbye.`);
       return ExitCode.Interrupted;
     }
     link?.destroy();
@@ -71,95 +82,16 @@ export async function runInteractive(options: MenuOptions): Promise<ExitCode> {
   }
 }
 
-/** Asks host and port until a connection is made, or the person gives up (returns undefined). */
-async function connectLoop(options: MenuOptions): Promise<Link | undefined> {
-  const { prompter, ui } = options;
-  let target: Target = { ...options.defaults };
-  for (;;) {
-    const host = await askUntilValid<string>(
-      prompter,
-      ui,
-      { name: 'connect.host', message: 'Server host', initial: target.host },
-      (t) => (t.trim() === '' ? { error: 'Type a host name or address, for example 127.0.0.1.' } : { value: t.trim() }),
-    );
-    const port = await askUntilValid<number>(
-      prompter,
-      ui,
-      { name: 'connect.port', message: 'Server port', initial: String(target.port) },
-      (t) => {
-        try {
-          return { value: parsePort(t.trim(), 'The port') };
-        } catch (err) {
-          return { error: `${(err as Error).message}. Type a number such as 5050.` };
-        }
-      },
-    );
-    target = { ...target, host, port };
-    for (;;) {
-      const link = newLink(options, target);
-      try {
-        ui.info(`Connecting to ${link.address}…`);
-        const client = await link.open();
-        const w = client.welcome;
-        ui.info(
-          `Connected to ${link.address}: ${w.agent}. ` +
-            (w.encryption.recipient
-              ? 'Files can be encrypted to its key.'
-              : 'It has no encryption key; a passphrase still works.'),
-        );
-        return link;
-      } catch (err) {
-        if (err instanceof InterruptedError) throw err;
-        if (isProtocolError(err, 'ERR_AUTH')) {
-          ui.warn(target.token ? 'The server refused the token.' : 'The server requires a token.');
-          const token = await prompter.secret({ name: 'connect.token', message: 'Token' });
-          if (token !== '') target = { ...target, token };
-          continue;
-        }
-        ui.warn(connectProblem(err, link.address));
-      }
-      const again = await prompter.confirm({ name: 'connect.retry', message: 'Try again?', initial: true });
-      if (!again) return undefined;
-      break;
-    }
-  }
-}
-
-function connectProblem(err: unknown, address: string): string {
-  if (isProtocolError(err, 'ERR_CONNECT')) {
-    return `Nobody is listening at ${address}. Is the server running, and are host and port right? (${(err as Error).message})`;
-  }
-  if (isProtocolError(err, 'ERR_TIMEOUT')) return `No answer from ${address} in time. (${(err as Error).message})`;
-  return `Could not connect to ${address}: ${describeError(err)}`;
-}
-
-function newLink(options: MenuOptions, target: Target): Link {
-  return new Link(target, {
-    policy: options.policy,
-    agent: 'proj-client (interactive)',
-    ...(options.signal ? { signal: options.signal } : {}),
-    onRetry: ({ attempt, retries, delayMs, error }) =>
-      options.ui.warn(
-        `Connection lost (${describeError(error)}). Retry ${attempt} of ${retries} in ${(delayMs / 1000).toFixed(1)} s…`,
-      ),
-  });
-}
-
-/** When the connection dropped while the person was at the menu, says so and offers to reconnect. */
-async function ensureConnected(options: MenuOptions, link: Link): Promise<boolean> {
-  while (!link.connected) {
-    options.ui.warn(`The connection to ${link.address} was lost.`);
-    const again = await options.prompter.confirm({ name: 'reconnect', message: 'Reconnect?', initial: true });
-    if (!again) return false;
-    try {
-      await link.open();
-      options.ui.info(`Reconnected to ${link.address}.`);
-    } catch (err) {
-      if (err instanceof InterruptedError) throw err;
-      options.ui.warn(connectProblem(err, link.address));
-    }
-  }
-  return true;
+/** Leaving would lose a draft that has entries: asked, with No as the answer to Enter and to Esc. */
+async function confirmLeave(prompter: Prompter, kept: number): Promise<boolean> {
+  const sure = await orBack(
+    prompter.confirm({
+      name: 'quit.confirm',
+      message: `Quit and lose the dictionary draft (${entryCount(kept)})? It was not sent.`,
+      initial: false,
+    }),
+  );
+  return sure === true;
 }
 
 async function pingOnce(options: MenuOptions, link: Link): Promise<void> {
@@ -175,50 +107,99 @@ async function pingOnce(options: MenuOptions, link: Link): Promise<void> {
   }
 }
 
-async function dictionaryFlow(options: MenuOptions, link: Link): Promise<void> {
-  const draft = await buildDictionary(options.prompter, options.ui);
-  if (!draft) {
-    options.ui.info('Dictionary discarded.');
-    return;
+/**
+ * Builds (or continues) the dictionary and sends it. Returns the draft to keep: the one the person went back
+ * from, or one that was not sent; undefined once it was sent or discarded.
+ */
+async function dictionaryFlow(
+  options: MenuOptions,
+  link: Link,
+  start: DraftDict | undefined,
+): Promise<DraftDict | undefined> {
+  const { prompter, ui } = options;
+  let draft = start ?? emptyDict();
+  for (;;) {
+    const outcome = await buildDictionary(prompter, ui, draft);
+    if (outcome.kind === 'discard') {
+      ui.info('Dictionary discarded.');
+      return undefined;
+    }
+    draft = outcome.draft;
+    if (outcome.kind === 'back') {
+      ui.info('Back at the main menu. The dictionary draft is kept: choose "Continue the dictionary" to go on.');
+      return draft;
+    }
+    const chosen = await orBack(chooseFormat(prompter));
+    if (chosen === BACK) continue;
+    let format: DictFormat = chosen;
+    if (!(await ensureConnected(options, link))) return keep(ui, draft);
+    const dict = toDict(draft);
+    const id = randomUUID();
+    const sent = await sendWithSecondChance(
+      options,
+      link,
+      'dictionary',
+      () => putDict(link, dict, format, id),
+      async (err) => {
+        // A dictionary the format cannot carry (an integer too large for binary…) may go in another format.
+        if (!isRetryable(err) && exitCodeFor(err) !== ExitCode.Refused) {
+          const other = await orBack(chooseFormat(prompter));
+          if (other !== BACK) format = other;
+        }
+      },
+    );
+    return sent ? undefined : keep(ui, draft);
   }
-  const dict = toDict(draft);
-  let format: DictFormat = await chooseFormat(options.prompter);
-  const id = randomUUID();
-  await sendWithSecondChance(
-    options,
-    link,
-    'dictionary',
-    () => putDict(link, dict, format, id),
-    async (err) => {
-      // A dictionary the format cannot carry (an integer too large for binary…) may go in another format.
-      if (!isRetryable(err) && exitCodeFor(err) !== ExitCode.Refused) format = await chooseFormat(options.prompter);
-    },
-  );
 }
 
+function keep(ui: Ui, draft: DraftDict): DraftDict {
+  ui.info('The dictionary draft is kept: choose "Continue the dictionary" to change it or send it again.');
+  return draft;
+}
+
+/** Makes or picks the file, asks how to encrypt it ("Back" returns to the text's review), sends it. */
 async function fileFlow(options: MenuOptions, link: Link): Promise<void> {
-  const file = await chooseTextFile(options.prompter, options.ui, options.env);
-  try {
-    const client = await link.open();
-    const encryption: FileEncryption = await chooseEncryption(options.prompter, options.ui, client.recipient);
-    const id = randomUUID();
-    await sendWithSecondChance(options, link, file.name, () =>
-      putFile(link, file.path, {
-        id,
-        name: file.name,
-        encryption,
-        ...(options.progressStream ? { progressStream: options.progressStream } : {}),
-        ...(options.tuning ? { tuning: options.tuning } : {}),
-      }),
-    );
-  } finally {
-    await file.remove();
+  const { prompter, ui } = options;
+  let resume: TextDraft | undefined;
+  for (;;) {
+    const file = await chooseTextFile(prompter, ui, options.env, resume);
+    if (!file) return;
+    try {
+      if (!(await ensureConnected(options, link))) return;
+      let recipient: string | undefined;
+      try {
+        recipient = (await link.open()).recipient;
+      } catch (err) {
+        if (err instanceof InterruptedError) throw err;
+        ui.warn(`Not sent. ${describeError(err)}`);
+        return;
+      }
+      const encryption = await chooseEncryption(prompter, ui, recipient);
+      if (encryption === BACK) {
+        resume = file.text;
+        continue;
+      }
+      const id = randomUUID();
+      await sendWithSecondChance(options, link, file.name, () =>
+        putFile(link, file.path, {
+          id,
+          name: file.name,
+          encryption,
+          ...(options.progressStream ? { progressStream: options.progressStream } : {}),
+          ...(options.tuning ? { tuning: options.tuning } : {}),
+        }),
+      );
+      return;
+    } finally {
+      await file.remove();
+    }
   }
 }
 
 /**
  * Sends, shows the receipt; on failure tells why and offers to try again (reconnecting first when the
- * connection is gone). The put id stays the same, so a put that did arrive is not stored twice.
+ * connection is gone). The put id stays the same, so a put that did arrive is not stored twice. Returns whether
+ * it was sent.
  */
 async function sendWithSecondChance(
   options: MenuOptions,
@@ -226,26 +207,31 @@ async function sendWithSecondChance(
   what: string,
   send: () => Promise<PutResult>,
   beforeRetry?: (err: unknown) => Promise<void>,
-): Promise<void> {
+): Promise<boolean> {
   const { ui, prompter } = options;
   for (;;) {
     try {
       ui.info(`Sending ${what}…`);
       const { receipt, sent } = await send();
       ui.info(receiptBlock(receipt, sent));
-      return;
+      return true;
     } catch (err) {
       if (err instanceof InterruptedError || options.signal?.aborted) throw err;
       const lost = isRetryable(err);
       ui.warn(
         lost ? `The connection to ${link.address} was lost: ${describeError(err)}` : `Not sent. ${describeError(err)}`,
       );
-      const again = await prompter.confirm({
-        name: 'send.again',
-        message: lost ? 'Reconnect and send it again?' : 'Try again?',
-        initial: lost,
-      });
-      if (!again) return;
+      const again = await orBack(
+        prompter.confirm({
+          name: 'send.again',
+          message: lost ? 'Reconnect and send it again?' : 'Try again?',
+          initial: lost,
+        }),
+      );
+      if (again !== true) {
+        ui.info(`Not sent: ${what}.`);
+        return false;
+      }
       await beforeRetry?.(err);
     }
   }

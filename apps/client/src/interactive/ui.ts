@@ -1,4 +1,4 @@
-/** Where the interactive flows write what they tell the person. Tests collect it instead. */
+/** Where the interactive flows write what they tell the person (tests collect it instead), and the colour rule. */
 export interface Ui {
   /** A line of information. */
   info(text: string): void;
@@ -6,10 +6,26 @@ export interface Ui {
   warn(text: string): void;
 }
 
-/** Writes to a stream (the terminal). */
-export function streamUi(out: NodeJS.WritableStream = process.stdout): Ui {
+/**
+ * Whether to draw colours on `stream`: only at a terminal, never when NO_COLOR is set to anything but the empty
+ * string (no-color.org), when TERM is `dumb`, or when FORCE_COLOR is `0`. The prompts (prompts.ts) and the lines
+ * of `streamUi` read this one rule.
+ */
+export function useColor(env: NodeJS.ProcessEnv, stream: NodeJS.WritableStream): boolean {
+  if (!(stream as { isTTY?: boolean }).isTTY) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.TERM === 'dumb') return false;
+  return env.FORCE_COLOR !== '0';
+}
+
+const YELLOW = '\u001b[33m';
+const RESET = '\u001b[39m';
+
+/** Writes to a stream (the terminal); with `color`, the mark of a warning is yellow. */
+export function streamUi(out: NodeJS.WritableStream = process.stdout, color = false): Ui {
+  const mark = color ? `${YELLOW}!${RESET}` : '!';
   return {
     info: (text) => out.write(`${text}\n`),
-    warn: (text) => out.write(`! ${text}\n`),
+    warn: (text) => out.write(`${mark} ${text}\n`),
   };
 }

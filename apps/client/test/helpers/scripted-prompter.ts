@@ -3,13 +3,15 @@
  * expected (the changesets `add.test.ts` way). What the flow tells the person is collected in `said`/`warned`.
  */
 import { InterruptedError } from '../../src/errors';
-import type { Choice, Prompter, Question } from '../../src/prompts';
+import { GoBack } from '../../src/interactive/back';
+import type { Choice, Prompter, Question, Validate } from '../../src/prompts';
 import type { Ui } from '../../src/interactive/ui';
 
-/** An answer; `CANCEL` stands for Ctrl-C at that prompt. */
+/** An answer; `CANCEL` stands for Ctrl-C at that prompt, `ESC` for Esc. */
 export type Answer = string | boolean | string[];
 export const CANCEL = Symbol('cancel');
-export type Step = [name: string, answer: Answer | typeof CANCEL];
+export const ESC = Symbol('esc');
+export type Step = [name: string, answer: Answer | typeof CANCEL | typeof ESC];
 
 export class ScriptedPrompter implements Prompter, Ui {
   readonly said: string[] = [];
@@ -44,17 +46,33 @@ export class ScriptedPrompter implements Prompter, Ui {
     const [name, answer] = step;
     if (name !== q.name) throw new Error(`unexpected question ${q.name} (${q.message}); the script expected ${name}`);
     if (answer === CANCEL) throw new InterruptedError('cancelled at the prompt');
+    if (answer === ESC) throw new GoBack();
     return answer;
   }
 
-  async text(q: Question & { initial?: string }): Promise<string> {
-    const a = this.#next(q);
-    if (typeof a !== 'string') throw new Error(`${q.name}: scripted answer must be a string`);
-    return a === '' && q.initial !== undefined ? q.initial : a;
+  /**
+   * As at the terminal, a rule runs inside the question: a refused answer is told (in `warned`) and the same
+   * question is asked again, so the script's next step must answer it.
+   */
+  async #validated(q: Question & { validate?: Validate }, read: () => string): Promise<string> {
+    for (;;) {
+      const a = read();
+      const error = await q.validate?.(a);
+      if (error === undefined) return a;
+      this.warned.push(error);
+    }
   }
 
-  async secret(q: Question): Promise<string> {
-    return String(this.#next(q));
+  async text(q: Question & { initial?: string; validate?: Validate }): Promise<string> {
+    return this.#validated(q, () => {
+      const a = this.#next(q);
+      if (typeof a !== 'string') throw new Error(`${q.name}: scripted answer must be a string`);
+      return a === '' && q.initial !== undefined ? q.initial : a;
+    });
+  }
+
+  async secret(q: Question & { validate?: Validate }): Promise<string> {
+    return this.#validated(q, () => String(this.#next(q)));
   }
 
   async select<T extends string>(q: Question & { choices: readonly Choice<T>[]; initial?: T }): Promise<T> {
