@@ -94,6 +94,11 @@ export interface ServerOptions {
   /** PEM certificate and key files: both enable TLS. */
   tlsCert?: string;
   tlsKey?: string;
+  /**
+   * Every connection starts with a PROXY protocol v2 header (a balancer's `send-proxy-v2`, ./proxy-accept.ts): the
+   * client named there is the sender; a connection without a valid header is closed. Default false.
+   */
+  proxyProtocol: boolean;
   /** Ask the operator to accept or reject each item. */
   ask: boolean;
   /** Who answers approval questions; default an enquirer prompt on the terminal. */
@@ -125,6 +130,7 @@ export const DEFAULTS = {
   maxScryptWorkFactor: DEFAULT_MAX_SCRYPT_WORK_FACTOR,
   dictWorkers: defaultPoolSize(),
   savePlaintext: false,
+  proxyProtocol: false,
   ask: false,
   graceMs: 10_000,
   logLevel: 'info' as LogLevel,

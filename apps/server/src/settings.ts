@@ -129,6 +129,15 @@ export const SETTINGS: readonly Setting[] = [
     description: 'PEM private key for --tls-cert',
   },
   {
+    key: 'proxyProtocol',
+    flag: '--proxy-protocol',
+    kind: 'bool',
+    target: 'proxyProtocol',
+    shownDefault: 'false',
+    description:
+      'expect a PROXY protocol v2 header (HAProxy send-proxy-v2) on every connection; receipts and logs name the client it gives',
+  },
+  {
     key: 'ask',
     flag: '--ask',
     kind: 'bool',
