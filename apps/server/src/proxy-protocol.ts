@@ -66,8 +66,8 @@ export interface ProxyHeader {
   rest: Buffer;
 }
 
-/** Address bytes each family needs: AF_INET 4+4+2+2, AF_INET6 16+16+2+2, AF_UNIX 108+108. */
-const FAMILY_BYTES: Readonly<Record<number, number>> = { 0x0: 0, 0x1: 12, 0x2: 36, 0x3: 216 };
+/** Address bytes per family (the high nibble): UNSPEC 0, AF_INET 4+4+2+2, AF_INET6 16+16+2+2, AF_UNIX 108+108. */
+const FAMILY_BYTES: Readonly<Record<number, number>> = { 0: 0, 1: 12, 2: 36, 3: 216 };
 
 export class ProxyHeaderDecoder {
   readonly #maxPayloadBytes: number;

@@ -44,5 +44,5 @@ function writeIp(out: Buffer, at: number, address: string, v6: boolean): void {
   const a = head === '' ? [] : head.split(':');
   const b = tail === undefined || tail === '' ? [] : tail.split(':');
   const groups = [...a, ...Array<string>(8 - a.length - b.length).fill('0'), ...b];
-  groups.forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), at + 2 * i));
+  for (const [i, g] of groups.entries()) out.writeUInt16BE(Number.parseInt(g, 16), at + 2 * i);
 }
