@@ -66,6 +66,13 @@ export interface ServerOptions {
   port: number;
   /** Where items, receipts, temporaries and the identity live. */
   dataDir: string;
+  /**
+   * Where items and receipts are kept: undefined for the data directory, or `nats://host:port[,host:port...]` for
+   * a NATS JetStream cluster (./store/open-store.ts). The data directory still holds the identity.
+   */
+  store?: string;
+  /** The credentials file of a `nats://` store (./store/jetstream/options.ts lists its forms). */
+  storeCredentials?: string;
   /** What the operator sees per item: its content (`screen`), a one-line notice (`file`), or both. */
   output: OutputMode;
   /** age identity file; default `<dataDir>/identity.txt`, generated (mode 0600) when missing. */

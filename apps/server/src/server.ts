@@ -25,7 +25,8 @@ import type { SessionContext } from './session/context';
 import { serverCapabilities } from './session/handshake';
 import { Session } from './session/session';
 import { newServerId } from './store/paths';
-import { Store } from './store/store';
+import { isNatsStore } from './store/jetstream/options';
+import { openItemStore } from './store/open-store';
 
 /** A started server. */
 export interface RunningServer {
@@ -64,7 +65,13 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     // The header comes before the TLS handshake; node's TLS server would read it as a ClientHello.
     throw new UsageError('--proxy-protocol does not work with TLS yet: terminate TLS at the balancer instead');
   }
-  const store = await Store.open(dataDir, serverId, log);
+  if (options.savePlaintext && isNatsStore(options.store)) {
+    throw new UsageError('--save-plaintext keeps plaintext in the data directory only; not with a nats:// store');
+  }
+  const store = await openItemStore(
+    { store: options.store, storeCredentials: options.storeCredentials, dataDir },
+    { serverId, log, maxDictBytes: options.limits.maxDictBytes },
+  );
   const keys = await loadKeys(
     {
       dataDir,
@@ -211,7 +218,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   const address = server.address() as net.AddressInfo;
   const shown =
     address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
-  output.line(`listening on ${shown}${useTls ? ' (TLS)' : ''}; data in ${dataDir}; recipient ${keys.recipient}`);
+  output.line(`listening on ${shown}${useTls ? ' (TLS)' : ''}; data in ${store.where}; recipient ${keys.recipient}`);
   log.info(
     { host: address.address, port: address.port, dataDir, serverId, tls: useTls, output: options.output },
     'listening',

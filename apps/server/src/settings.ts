@@ -53,6 +53,24 @@ export const SETTINGS: readonly Setting[] = [
     description: 'where received items, receipts and the identity are kept',
   },
   {
+    key: 'store',
+    flag: '--store',
+    arg: 'url',
+    kind: 'string',
+    target: 'store',
+    shownDefault: 'the data directory',
+    description:
+      'where items and receipts are kept: nats://host:port[,host:port...] for a NATS JetStream cluster shared by several servers (docs/SCALE-OUT.md)',
+  },
+  {
+    key: 'storeCredentials',
+    flag: '--store-credentials',
+    arg: 'file',
+    kind: 'path',
+    target: 'storeCredentials',
+    description: 'credentials for a nats:// store: a NATS .creds file, or user=/password= lines, or a token= line',
+  },
+  {
     key: 'output',
     flag: '--output',
     arg: 'mode',
