@@ -34,6 +34,8 @@ export interface ClusterProcess {
   /** The port it serves clients on (nats: client port; HAProxy: the frontend). */
   port: number;
   log: string;
+  /** How it was started, so that it can be started again (`restartProcess`). */
+  launch: Launch;
 }
 
 export interface ClusterState {
@@ -147,7 +149,7 @@ export async function up(options: UpOptions): Promise<ClusterState> {
   const timeout = options.readyTimeoutMs ?? 20_000;
   const launch = async (role: ClusterProcess['role'], port: number, spec: Launch): Promise<void> => {
     const pid = startDetached(spec);
-    state.processes.push({ name: spec.name, role, pid, port, log: spec.log });
+    state.processes.push({ name: spec.name, role, pid, port, log: spec.log, launch: spec });
     await writeState(state);
   };
 
@@ -284,6 +286,17 @@ export async function status(runDir: string): Promise<ClusterStatus | undefined>
     }),
   );
   return { state, processes };
+}
+
+/** Starts a process of the cluster again, as it was started (after `signalProcess`); returns its new pid. */
+export async function restartProcess(runDir: string, name: string): Promise<number> {
+  const state = await readState(runDir);
+  const p = state?.processes.find((q) => q.name === name);
+  if (!state || !p) throw new ClusterError('ERR_CLUSTER_PROCESS', `no process ${name} in ${runDir}`);
+  if (isAlive(p.pid)) throw new ClusterError('ERR_CLUSTER_RUNNING', `${name} is running (pid ${p.pid})`);
+  p.pid = startDetached(p.launch);
+  await writeState(state);
+  return p.pid;
 }
 
 /** Sends `signal` to one process of the cluster by name (`server-2`, `nats-1`): failover tests. */

@@ -70,6 +70,20 @@ export async function natsMetaLeader(monitorPort: number): Promise<string | unde
   return jsz?.meta_cluster?.leader || undefined;
 }
 
+/** Each JetStream stream's leader (`KV_proj_receipts` → `n2`), as the node with this monitoring port sees it. */
+export async function natsStreamLeaders(monitorPort: number): Promise<Record<string, string>> {
+  const jsz = (await getJson(`http://127.0.0.1:${monitorPort}/jsz?accounts=true&streams=true`)) as
+    | { account_details?: Array<{ stream_detail?: Array<{ name: string; cluster?: { leader?: string } }> }> }
+    | undefined;
+  const leaders: Record<string, string> = {};
+  for (const account of jsz?.account_details ?? []) {
+    for (const stream of account.stream_detail ?? []) {
+      if (stream.cluster?.leader) leaders[stream.name] = stream.cluster.leader;
+    }
+  }
+  return leaders;
+}
+
 /** A server as HAProxy sees it. */
 export interface BackendState {
   /** `s1`, `s2`, `s3`. */
