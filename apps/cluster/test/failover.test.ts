@@ -31,8 +31,16 @@ const CLIENTS = 32;
 /** Load before the kill, and after it. */
 const BEFORE_MS = 5_000;
 const AFTER_MS = 20_000;
-/** The aim of the issue: no pause in acknowledgements longer than this. Measured and reported, and asserted. */
+/** The aim of the issue: no pause in acknowledgements longer than this. Measured, reported, asserted where it can hold. */
 const PAUSE_AIM_MS = 3_000;
+/**
+ * When a stream's leader dies without a word, nothing of that stream can be acknowledged until a follower stops
+ * waiting for its heartbeats and wins an election: nats-server waits 4-9 s (minElectionTimeoutDefault and
+ * maxElectionTimeoutDefault in server/raft.go, fixed, not configurable), then campaigns for up to 0.8 s; the
+ * store's request to the dead leader times out after its 2 s attempt. The aim of 3 s cannot hold for this kill:
+ * the bound is what the election allows, 9 + 0.8 + 2 s, rounded up.
+ */
+const LEADER_PAUSE_BOUND_MS = 12_000;
 /** The receipts stream: every acknowledgement goes through its leader. */
 const RECEIPTS_STREAM = 'KV_proj_receipts';
 
@@ -97,7 +105,10 @@ async function scenario(
     pauseBeforeKillMs: longestPause(load.acked, started + 1000, killedAt).ms,
   };
   console.log(`failover ${name}: ${JSON.stringify(figures)}`);
-  appendFileSync(FIGURES_FILE, `${JSON.stringify({ test: `failover ${name}`, long: LONG, at: new Date().toISOString(), ...figures })}\n`);
+  appendFileSync(
+    FIGURES_FILE,
+    `${JSON.stringify({ test: `failover ${name}`, long: LONG, at: new Date().toISOString(), ...figures })}\n`,
+  );
   return { load, figures };
 }
 
@@ -162,7 +173,7 @@ describeFailover('failover under 32 clients', () => {
     });
     await audit(cluster, load, 'leader-');
     expect(figures.acked).toBeGreaterThan(CLIENTS);
-    expect(figures.pauseAfterKillMs).toBeLessThan(PAUSE_AIM_MS);
+    expect(figures.pauseAfterKillMs).toBeLessThan(LEADER_PAUSE_BOUND_MS);
   }, 240_000);
 
   test('kill -9 a follower', async () => {
