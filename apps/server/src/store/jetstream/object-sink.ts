@@ -13,7 +13,13 @@ import { createHash, type Hash } from 'node:crypto';
 import { detectAge } from '@proj/crypto';
 import { StorageError } from '@proj/protocol';
 import type { Logger } from '../../logger';
-import { type FileCommitResult, type FileMeta, type FileSink, type FileSinkOptions, StorageInDoubtError } from '../item-store';
+import {
+  type FileCommitResult,
+  type FileMeta,
+  type FileSink,
+  type FileSinkOptions,
+  StorageInDoubtError,
+} from '../item-store';
 import type { StoredItem } from '../receipts';
 import type { JsConnection } from './connection';
 import { filePath, ITEMS_BUCKET } from './names';
@@ -199,7 +205,10 @@ export class ObjectFileSink implements FileSink {
       await this.#flush();
       const encrypted = this.isAge;
       if (encrypted && meta.declared !== 'age') {
-        log.info({ sender: meta.sender, id, declared: meta.declared }, 'an age file sent as plain bytes; stored as an age file');
+        log.info(
+          { sender: meta.sender, id, declared: meta.declared },
+          'an age file sent as plain bytes; stored as an age file',
+        );
       }
       const cleaned = meta.cleanedName;
       const fileName = encrypted && !cleaned.toLowerCase().endsWith('.age') ? `${cleaned}.age` : cleaned;
@@ -252,7 +261,10 @@ export class ObjectFileSink implements FileSink {
       this.#finished = true;
       if (outcome.created) return { item, duplicate: false };
       await purgeObject(conn, this.#nuid, name).catch((err) =>
-        log.warn({ id, object: name, err: (err as Error).message }, 'could not remove the object of a put that lost its id; cleanup will'),
+        log.warn(
+          { id, object: name, err: (err as Error).message },
+          'could not remove the object of a put that lost its id; cleanup will',
+        ),
       );
       return { item: outcome.winner.item, duplicate: true };
     } catch (err) {
@@ -273,7 +285,10 @@ export class ObjectFileSink implements FileSink {
     }
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
     await purgeObject(this.#store.conn, this.#nuid, undefined).catch((err) =>
-      this.#store.log.warn({ id: this.#options.id, err: (err as Error).message }, 'could not remove a discarded put\'s chunks; cleanup will'),
+      this.#store.log.warn(
+        { id: this.#options.id, err: (err as Error).message },
+        "could not remove a discarded put's chunks; cleanup will",
+      ),
     );
   }
 }
