@@ -71,18 +71,21 @@ export class ObjectFileSink implements FileSink {
     this.#chunkBytes = chunkBytes;
   }
 
-  /** Takes the first chunk's share of the budget (waiting for it in turn). */
+  /** Takes the first chunk's share of the budget (waiting for it in turn), as the local sink does. */
   static async open(store: ObjectSinkStore, options: FileSinkOptions): Promise<ObjectFileSink> {
     const chunkBytes = Math.min(CHUNK_BYTES, store.conn.maxPayload - 4096);
     const sink = new ObjectFileSink(store, options, chunkBytes);
-    await sink.#takeChunk();
+    // An empty file takes nothing; bytes it was not announced to have take a chunk when they come.
+    if (options.size !== 0) await sink.#takeChunk();
     return sink;
   }
 
   /** Bytes the next chunk takes from the budget: a chunk, or what is left of an announced size. */
   #nextChunkBytes(): number {
     const { size } = this.#options;
-    return size === undefined ? this.#chunkBytes : Math.max(1, Math.min(this.#chunkBytes, size - this.#sent));
+    // Past the announced size (the session refuses such a put, but the sink does not rely on it) a whole chunk.
+    if (size === undefined || this.#sent >= size) return this.#chunkBytes;
+    return Math.min(this.#chunkBytes, size - this.#sent);
   }
 
   async #takeChunk(): Promise<void> {
