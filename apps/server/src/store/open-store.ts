@@ -36,7 +36,10 @@ export async function openItemStore(
 }
 
 /** Opens the store for an operator's command that reads (`list`): it collects nothing and holds no lock. */
-export async function openItemCatalog(setting: StoreSetting, context: { serverId: string; log: Logger }): Promise<ItemCatalog> {
+export async function openItemCatalog(
+  setting: StoreSetting,
+  context: { serverId: string; log: Logger },
+): Promise<ItemCatalog> {
   if (!isNatsStore(setting.store)) return LocalCatalog.open(setting.dataDir);
   const servers = parseNatsServers(setting.store);
   const credentials = setting.storeCredentials ? await readNatsCredentials(setting.storeCredentials) : undefined;

@@ -83,7 +83,12 @@ export class JetStreamStore implements ItemStore {
         `the store's max_payload (${conn.maxPayload} bytes) cannot hold a dictionary of --max-dict-bytes (${options.maxDictBytes}) and its receipt: set max_payload to at least ${need} in every nats-server's configuration`,
       );
     }
-    const store = new JetStreamStore(conn, options.serverId, `nats://${options.servers.map((s) => s.replace(/^\w+:\/\//, '')).join(',')}`, options.log);
+    const store = new JetStreamStore(
+      conn,
+      options.serverId,
+      `nats://${options.servers.map((s) => s.replace(/^\w+:\/\//, '')).join(',')}`,
+      options.log,
+    );
     if (options.clean ?? true) {
       const age = options.orphanAgeMs ?? ORPHAN_AGE_MS;
       store.#clean(age);
@@ -138,7 +143,8 @@ export class JetStreamStore implements ItemStore {
       return created ? { item, duplicate: false } : { item: winner.item, duplicate: true };
     } catch (err) {
       // The entry may have landed with its answer lost: no honest answer but none (the client retries the id).
-      if (err instanceof DeadlineError) throw new StorageInDoubtError(`receipt of ${id}: ${err.message}`, { cause: err });
+      if (err instanceof DeadlineError)
+        throw new StorageInDoubtError(`receipt of ${id}: ${err.message}`, { cause: err });
       throw asStorageError(err);
     }
   }
@@ -171,7 +177,8 @@ export class JetStreamStore implements ItemStore {
       (async function* (conn: JsConnection) {
         const id = named === undefined ? undefined : idOfKey(named.key);
         const entry = id === undefined ? undefined : await getReceipt(conn, id);
-        if (entry?.data === undefined || entry.item.path !== path) throw new StorageError(`no item ${path} in the store`);
+        if (entry?.data === undefined || entry.item.path !== path)
+          throw new StorageError(`no item ${path} in the store`);
         yield entry.data;
       })(this.conn),
       { objectMode: false },

@@ -54,7 +54,9 @@ export function filePath(at: Date, serverId: string, attempt: number, id: string
 }
 
 /** What a stored path names: a file's object, or the receipt key a dictionary lives in. */
-export function parseItemPath(path: string): { kind: 'file'; object: string } | { kind: 'dict'; key: string } | undefined {
+export function parseItemPath(
+  path: string,
+): { kind: 'file'; object: string } | { kind: 'dict'; key: string } | undefined {
   const m = /^items\/\d{4}-\d{2}-\d{2}\/\d{6}-[0-9a-f]{8}-\d+-(\d+~)?(.+)$/.exec(path);
   if (!m) return undefined;
   if (m[1] !== undefined) return { kind: 'file', object: path };

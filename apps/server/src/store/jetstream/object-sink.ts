@@ -13,7 +13,13 @@ import { createHash, type Hash } from 'node:crypto';
 import { detectAge } from '@proj/crypto';
 import { StorageError } from '@proj/protocol';
 import type { Logger } from '../../logger';
-import { type FileCommitResult, type FileMeta, type FileSink, type FileSinkOptions, StorageInDoubtError } from '../item-store';
+import {
+  type FileCommitResult,
+  type FileMeta,
+  type FileSink,
+  type FileSinkOptions,
+  StorageInDoubtError,
+} from '../item-store';
 import type { StoredItem } from '../receipts';
 import type { JsConnection } from './connection';
 import { filePath, ITEMS_BUCKET } from './names';
@@ -65,18 +71,21 @@ export class ObjectFileSink implements FileSink {
     this.#chunkBytes = chunkBytes;
   }
 
-  /** Takes the first chunk's share of the budget (waiting for it in turn). */
+  /** Takes the first chunk's share of the budget (waiting for it in turn), as the local sink does. */
   static async open(store: ObjectSinkStore, options: FileSinkOptions): Promise<ObjectFileSink> {
     const chunkBytes = Math.min(CHUNK_BYTES, store.conn.maxPayload - 4096);
     const sink = new ObjectFileSink(store, options, chunkBytes);
-    await sink.#takeChunk();
+    // An empty file takes nothing; bytes it was not announced to have take a chunk when they come.
+    if (options.size !== 0) await sink.#takeChunk();
     return sink;
   }
 
   /** Bytes the next chunk takes from the budget: a chunk, or what is left of an announced size. */
   #nextChunkBytes(): number {
     const { size } = this.#options;
-    return size === undefined ? this.#chunkBytes : Math.max(1, Math.min(this.#chunkBytes, size - this.#sent));
+    // Past the announced size (the session refuses such a put, but the sink does not rely on it) a whole chunk.
+    if (size === undefined || this.#sent >= size) return this.#chunkBytes;
+    return Math.min(this.#chunkBytes, size - this.#sent);
   }
 
   async #takeChunk(): Promise<void> {
@@ -199,7 +208,10 @@ export class ObjectFileSink implements FileSink {
       await this.#flush();
       const encrypted = this.isAge;
       if (encrypted && meta.declared !== 'age') {
-        log.info({ sender: meta.sender, id, declared: meta.declared }, 'an age file sent as plain bytes; stored as an age file');
+        log.info(
+          { sender: meta.sender, id, declared: meta.declared },
+          'an age file sent as plain bytes; stored as an age file',
+        );
       }
       const cleaned = meta.cleanedName;
       const fileName = encrypted && !cleaned.toLowerCase().endsWith('.age') ? `${cleaned}.age` : cleaned;
@@ -252,7 +264,10 @@ export class ObjectFileSink implements FileSink {
       this.#finished = true;
       if (outcome.created) return { item, duplicate: false };
       await purgeObject(conn, this.#nuid, name).catch((err) =>
-        log.warn({ id, object: name, err: (err as Error).message }, 'could not remove the object of a put that lost its id; cleanup will'),
+        log.warn(
+          { id, object: name, err: (err as Error).message },
+          'could not remove the object of a put that lost its id; cleanup will',
+        ),
       );
       return { item: outcome.winner.item, duplicate: true };
     } catch (err) {
@@ -273,7 +288,10 @@ export class ObjectFileSink implements FileSink {
     }
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
     await purgeObject(this.#store.conn, this.#nuid, undefined).catch((err) =>
-      this.#store.log.warn({ id: this.#options.id, err: (err as Error).message }, 'could not remove a discarded put\'s chunks; cleanup will'),
+      this.#store.log.warn(
+        { id: this.#options.id, err: (err as Error).message },
+        "could not remove a discarded put's chunks; cleanup will",
+      ),
     );
   }
 }

@@ -90,7 +90,11 @@ export function objectReader(conn: JsConnection, name: string): Readable {
 
 /** Removes an object's chunks and its meta; nothing of it is left in the stream. */
 export async function purgeObject(conn: JsConnection, nuid: string, name: string | undefined): Promise<void> {
-  await retry('object purge', () => conn.jsm.streams.purge(conn.itemsStream, { filter: chunkSubject(conn, nuid) }), conn.deadline);
+  await retry(
+    'object purge',
+    () => conn.jsm.streams.purge(conn.itemsStream, { filter: chunkSubject(conn, nuid) }),
+    conn.deadline,
+  );
   if (name !== undefined) {
     const filter = metaSubject(conn, name);
     await retry('object purge', () => conn.jsm.streams.purge(conn.itemsStream, { filter }), conn.deadline);

@@ -129,7 +129,11 @@ export async function listReceiptEntries(
     );
   }
   entries.sort((a, b) =>
-    a.item.receivedAt < b.item.receivedAt ? -1 : a.item.receivedAt > b.item.receivedAt ? 1 : a.item.id.localeCompare(b.item.id),
+    a.item.receivedAt < b.item.receivedAt
+      ? -1
+      : a.item.receivedAt > b.item.receivedAt
+        ? 1
+        : a.item.id.localeCompare(b.item.id),
   );
   return { entries, damaged };
 }
