@@ -39,6 +39,8 @@ describeCluster('a local cluster', () => {
   };
 
   test('every part is up, and status says so', async () => {
+    // The servers store into the nats-server nodes (the server has --store).
+    expect(cluster.state.store).toBe('nats');
     expect(cluster.state.processes.map((p) => p.name)).toEqual([
       'nats-1',
       'nats-2',
