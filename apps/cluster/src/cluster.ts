@@ -200,15 +200,11 @@ export async function up(options: UpOptions): Promise<ClusterState> {
     });
     // The first server creates the shared age identity (and, with the nats store, its buckets); then the others.
     await launch('server', ports.servers[0] as number, serverSpec(0));
-    await waitUntil(
-      'server-1 welcomes',
-      async () => (await probeServer(ports.servers[0] as number)) !== undefined,
-      timeout,
-    );
+    await waitUntil('server-1 welcomes', async () => await probeServer(ports.servers[0] as number), timeout);
     for (let i = 1; i < SIZE; i++) await launch('server', ports.servers[i] as number, serverSpec(i));
     for (let i = 1; i < SIZE; i++) {
       const port = ports.servers[i] as number;
-      await waitUntil(`server-${i + 1} welcomes`, async () => (await probeServer(port)) !== undefined, timeout);
+      await waitUntil(`server-${i + 1} welcomes`, () => probeServer(port), timeout);
     }
 
     await launch('haproxy', ports.balancer, {
@@ -280,7 +276,7 @@ export async function status(runDir: string): Promise<ClusterStatus | undefined>
       }
       if (p.role === 'server') {
         const balancer = backends.find((b) => b.name === `s${index + 1}`)?.status ?? 'unknown';
-        return { ...p, alive, ready: alive && (await probeServer(p.port)) !== undefined, balancer };
+        return { ...p, alive, ready: alive && (await probeServer(p.port)), balancer };
       }
       return { ...p, alive, ready: alive && backends.length > 0 };
     }),

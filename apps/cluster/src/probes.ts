@@ -8,22 +8,25 @@ import { encodeControlFrame, FrameDecoder, parseServerMessage } from '@proj/prot
 /** The 16 bytes of a PROXY protocol v2 header with the LOCAL command and no addresses. */
 const PROXY_V2_LOCAL = Buffer.from('0d0a0d0a000d0a515549540a20000000', 'hex');
 
-/** The server's id when the server on `port` (started with --proxy-protocol) welcomes a hello; else undefined. */
-export function probeServer(port: number, timeoutMs = 1000): Promise<string | undefined> {
+/**
+ * Whether the server on `port` (started with --proxy-protocol) answers a hello as HAProxy's check expects: a
+ * welcome, or ERR_AUTH from a server that requires a token (the probe has none).
+ */
+export function probeServer(port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const decoder = new FrameDecoder({ maxFrameBytes: 1 << 20 });
     let done = false;
-    const finish = (serverId: string | undefined): void => {
+    const finish = (ready: boolean): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve(serverId);
+      resolve(ready);
     };
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
-    socket.on('error', () => finish(undefined));
-    socket.on('close', () => finish(undefined));
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.on('error', () => finish(false));
+    socket.on('close', () => finish(false));
     socket.on('connect', () => {
       socket.write(
         Buffer.concat([
@@ -37,11 +40,11 @@ export function probeServer(port: number, timeoutMs = 1000): Promise<string | un
       try {
         for (const frame of decoder.push(chunk)) {
           const message = parseServerMessage(frame.payload);
-          finish(message.type === 'welcome' ? message.serverId : undefined);
+          finish(message.type === 'welcome' || (message.type === 'error' && message.code === 'ERR_AUTH'));
           return;
         }
       } catch {
-        finish(undefined);
+        finish(false);
       }
     });
   });

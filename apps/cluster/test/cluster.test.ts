@@ -5,8 +5,10 @@
  * servers' logs; `status` sees a killed server, and HAProxy takes it out; `down` leaves no process behind.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { connect, type Receipt } from '@proj/protocol';
+import { makeTempDir } from '@proj/test-utils';
 import { isAlive, sleep, waitUntil } from '../src/processes';
 import { down, signalProcess, status } from '../src/cluster';
 import { runPaths } from '../src/layout';
@@ -138,5 +140,33 @@ describeCluster('a local cluster', () => {
     await down(cluster.runDir);
     expect(pids.filter(isAlive)).toEqual([]);
     expect(await status(cluster.runDir)).toBeUndefined();
+  });
+});
+
+describeCluster('a local cluster whose servers require a token', () => {
+  let cluster: TestCluster;
+  let dir: { path: string; remove(): Promise<void> };
+  beforeAll(async () => {
+    dir = await makeTempDir('proj-cluster-token-');
+    const tokenFile = join(dir.path, 'token.txt');
+    await writeFile(tokenFile, 'cluster-secret\n', { mode: 0o600 });
+    cluster = await startTestCluster({ serverArgs: ['--token-file', tokenFile] });
+  }, 90_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    await dir?.remove();
+  }, 60_000);
+
+  test('HAProxy’s check (no token) still sees the servers up, and nothing of it is logged', async () => {
+    const s = await status(cluster.runDir);
+    expect(s?.processes.filter((p) => p.role === 'server').map((p) => p.balancer)).toEqual(['UP', 'UP', 'UP']);
+    const c = await connect({ port: cluster.state.ports.balancer, token: 'cluster-secret', keepAlive: false });
+    expect((await c.sendDict({ with: 'token' })).duplicate).toBe(false);
+    await c.close();
+    await sleep(1500);
+    for (let i = 1; i <= 3; i++) {
+      const log = await readFile(runPaths(cluster.runDir).log(`server-${i}`), 'utf8');
+      expect(log).not.toMatch(/authentication failed|haproxy-check|healthCheck/);
+    }
   });
 });
