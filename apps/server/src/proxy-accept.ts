@@ -26,8 +26,10 @@ export function readProxyHeader(socket: Socket, timeoutMs: number): Promise<Prox
       socket.off('close', onEnd);
       socket.off('error', onError);
     };
-    const fail = (err: unknown): void => {
+    const fail = (err: ProxyHeaderError, closedByPeer = false): void => {
       finish();
+      err.received = decoder.received;
+      err.closedByPeer = closedByPeer;
       reject(err);
     };
     const onData = (chunk: Buffer): void => {
@@ -35,7 +37,7 @@ export function readProxyHeader(socket: Socket, timeoutMs: number): Promise<Prox
       try {
         header = decoder.feed(chunk);
       } catch (err) {
-        fail(err);
+        fail(err as ProxyHeaderError);
         return;
       }
       if (!header) return;
@@ -48,10 +50,13 @@ export function readProxyHeader(socket: Socket, timeoutMs: number): Promise<Prox
       try {
         decoder.end();
       } catch (err) {
-        fail(err);
+        fail(err as ProxyHeaderError, true);
       }
     };
-    const onError = (err: Error): void => fail(err);
+    const onError = (err: Error): void => {
+      const why = (err as NodeJS.ErrnoException).code ?? err.message;
+      fail(new ProxyHeaderError('ERR_PROXY_TRUNCATED', `the connection failed (${why}) in its PROXY header`), true);
+    };
     const timer = setTimeout(
       () =>
         fail(

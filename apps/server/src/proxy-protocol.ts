@@ -38,6 +38,10 @@ export type ProxyHeaderCode =
 
 export class ProxyHeaderError extends Error {
   readonly code: ProxyHeaderCode;
+  /** Bytes the connection had sent when it was refused, when the reader of a socket knows (./proxy-accept.ts). */
+  received: number | undefined;
+  /** The peer closed (or reset) the connection before its header was complete (./proxy-accept.ts). */
+  closedByPeer = false;
   constructor(code: ProxyHeaderCode, message: string) {
     super(message);
     this.name = 'ProxyHeaderError';

@@ -19,7 +19,7 @@ import { resolveOptions, UsageError, type ServerOptions, type StartOptions } fro
 import { Output } from './output/output';
 import { terminalApprover } from './prompts';
 import { healthCheckLogger, readProxyHeader } from './proxy-accept';
-import { ProxyHeaderError } from './proxy-protocol';
+import type { ProxyHeaderError } from './proxy-protocol';
 import type { Peer } from './session/connection';
 import type { SessionContext } from './session/context';
 import { serverCapabilities } from './session/handshake';
@@ -143,9 +143,13 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     try {
       header = await readProxyHeader(socket, limits.handshakeTimeoutMs);
     } catch (err) {
-      const code = err instanceof ProxyHeaderError ? err.code : 'ERR_PROXY_SOCKET';
+      const e = err as ProxyHeaderError;
       const sender = `${socket.remoteAddress}:${socket.remotePort}`;
-      log.warn({ sender, code, err: (err as Error).message }, 'no valid PROXY protocol header: closing');
+      // Closed by its peer before its first byte: a port probe (a plain TCP health check), not worth a warning.
+      const probe = e.closedByPeer && e.received === 0;
+      const line = { sender, code: e.code, err: e.message };
+      if (probe) log.debug(line, 'closed before a PROXY protocol header');
+      else log.warn(line, 'no valid PROXY protocol header: closing');
       socket.on('error', () => undefined);
       socket.destroy();
       return;

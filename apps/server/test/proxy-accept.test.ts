@@ -112,6 +112,20 @@ describe('with --proxy-protocol', () => {
     await waitFor(() => t.logs().some((l) => l.code === 'ERR_PROXY_TRUNCATED'));
   });
 
+  test('a connection closed before its first byte (a port probe) is no warning, and reset ones neither', async () => {
+    const quiet = await RawClient.connect(t.server.port);
+    quiet.socket.end();
+    await quiet.closed();
+    const reset = await RawClient.connect(t.server.port);
+    reset.socket.resetAndDestroy();
+    // A late one that does send a bad byte: its warning shows the earlier two are not merely late.
+    const bad = await RawClient.connect(t.server.port);
+    bad.raw(Buffer.from('x'));
+    await bad.closed();
+    await waitFor(() => t.logs().some((l) => l.code === 'ERR_PROXY_SIGNATURE'));
+    expect(t.logs().filter((l) => l.level === 40)).toHaveLength(1);
+  });
+
   test('a health check (LOCAL) is served, but stays out of the info log and off the screen', async () => {
     const c = await RawClient.connect(t.server.port);
     c.raw(encodeProxyHeader({ command: 'local' }));
@@ -133,9 +147,13 @@ describe('with --proxy-protocol', () => {
   });
 });
 
-test('at debug level, health checks are logged', async () => {
+test('at debug level, health checks and port probes are logged', async () => {
   const t = await startTestServer({ proxyProtocol: true, logLevel: 'debug' });
   try {
+    const probe = await RawClient.connect(t.server.port);
+    probe.socket.end();
+    await probe.closed();
+    await waitFor(() => t.logs().some((l) => l.msg === 'closed before a PROXY protocol header' && l.level === 20));
     const c = await RawClient.connect(t.server.port);
     c.raw(encodeProxyHeader({ command: 'local' }));
     c.control({ type: 'hello', version: 1 });
