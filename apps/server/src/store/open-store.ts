@@ -5,13 +5,13 @@
  */
 import type { Logger } from '../logger';
 import type { ItemCatalog, ItemStore } from './item-store';
-import { isNatsStore, parseNatsServers, readNatsCredentials } from './jetstream/options';
+import { parseNatsServers, readNatsCredentials } from './jetstream/options';
 import { JetStreamStore } from './jetstream/jetstream-store';
 import { LocalCatalog } from './local-catalog';
 import { Store } from './store';
 
 export interface StoreSetting {
-  /** `nats://…`, or undefined for the data directory. */
+  /** `nats://…` (anything else is a usage error), or undefined for the data directory. */
   store?: string;
   /** The credentials file of a `nats://` store. */
   storeCredentials?: string;
@@ -23,7 +23,7 @@ export async function openItemStore(
   setting: StoreSetting,
   context: { serverId: string; log: Logger; maxDictBytes: number },
 ): Promise<ItemStore> {
-  if (!isNatsStore(setting.store)) return Store.open(setting.dataDir, context.serverId, context.log);
+  if (!setting.store) return Store.open(setting.dataDir, context.serverId, context.log);
   const servers = parseNatsServers(setting.store);
   const credentials = setting.storeCredentials ? await readNatsCredentials(setting.storeCredentials) : undefined;
   return JetStreamStore.open({
@@ -40,7 +40,7 @@ export async function openItemCatalog(
   setting: StoreSetting,
   context: { serverId: string; log: Logger },
 ): Promise<ItemCatalog> {
-  if (!isNatsStore(setting.store)) return LocalCatalog.open(setting.dataDir);
+  if (!setting.store) return LocalCatalog.open(setting.dataDir);
   const servers = parseNatsServers(setting.store);
   const credentials = setting.storeCredentials ? await readNatsCredentials(setting.storeCredentials) : undefined;
   return JetStreamStore.open({

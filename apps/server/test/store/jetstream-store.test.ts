@@ -3,14 +3,17 @@
  * JetStream store has: id encoding, orphan objects whose receipt never came, the age that protects uploads under
  * way, the cluster's max_payload checked against the dictionary limit.
  */
-import { findNatsServer, type NatsCluster, startNatsCluster } from '@proj/test-utils';
+import { PassThrough } from 'node:stream';
+import { findNatsServer, makeTempDir, type NatsCluster, startNatsCluster } from '@proj/test-utils';
+import { runCli } from '../../src/cli';
 import { createLogger } from '../../src/logger';
 import { UsageError } from '../../src/options';
 import { JetStreamStore } from '../../src/store/jetstream/jetstream-store';
 import { idOfKey, ITEMS_BUCKET, keyOfId, parseItemPath } from '../../src/store/jetstream/names';
 import { type ObjectMeta, chunkSubject, metaSubject } from '../../src/store/jetstream/objects';
 import { parseNatsCredentials, parseNatsServers } from '../../src/store/jetstream/options';
-import { listReceiptEntries } from '../../src/store/jetstream/receipts';
+import { decodeEntry, encodeEntry, listReceiptEntries } from '../../src/store/jetstream/receipts';
+import { DeadlineError, isTransient, retry } from '../../src/store/jetstream/retry';
 import { newServerId } from '../../src/store/paths';
 import { storeSuite } from './store-suite';
 
@@ -112,6 +115,61 @@ describe('JetStream store names and options', () => {
   });
 });
 
+describe('JetStream store retries and receipt entries', () => {
+  const coded = (name: string, code?: number): Error => Object.assign(new Error(name), { name, code });
+
+  test('what is retried: no answer, no responders, no leader; not an answer such as "the key exists"', () => {
+    expect(isTransient(coded('TimeoutError'))).toBe(true);
+    expect(isTransient(coded('NoRespondersError'))).toBe(true);
+    expect(isTransient(coded('JetStreamApiError', 10008))).toBe(true);
+    expect(isTransient(coded('JetStreamApiError', 10071))).toBe(false);
+    expect(isTransient(coded('ClosedConnectionError'))).toBe(false);
+    expect(isTransient(new RangeError('bad'))).toBe(false);
+  });
+
+  test('a call is tried again until it answers, an answer ends it, and the deadline ends the trying', async () => {
+    let calls = 0;
+    const answer = await retry('t', async () => {
+      calls += 1;
+      if (calls < 3) throw coded('TimeoutError');
+      return 'ok';
+    });
+    expect({ answer, calls }).toEqual({ answer: 'ok', calls: 3 });
+
+    const refused = coded('JetStreamApiError', 10071);
+    await expect(retry('t', () => Promise.reject(refused))).rejects.toBe(refused);
+
+    const timeout = coded('TimeoutError');
+    const failure = await retry('t', () => Promise.reject(timeout), { totalMs: 200, attemptMs: 50 }).catch((e) => e);
+    expect(failure).toBeInstanceOf(DeadlineError);
+    expect((failure as DeadlineError).code).toBe('ERR_STORE_DEADLINE');
+    expect((failure as DeadlineError).cause).toBe(timeout);
+  });
+
+  test('a receipt entry holds the receipt, its attempt and a dictionary; damage is named, never thrown', () => {
+    const item = {
+      id: 'a:b',
+      kind: 'dict' as const,
+      path: 'items/2026-12-03/150203-3fa9c2d1-42-a=3Ab-dict.json',
+      bytes: 3,
+      sha256: 'f'.repeat(64),
+      format: 'json' as const,
+      encrypted: false,
+      receivedAt: '2026-12-03T15:02:03.000Z',
+      sender: '127.0.0.1:1',
+      serverId: '3fa9c2d1-42',
+    };
+    const bytes = encodeEntry({ item, attempt: 'x.1', data: Buffer.from('[1]') });
+    expect(decodeEntry(bytes, 'a:b')).toEqual({ item, attempt: 'x.1', data: Buffer.from('[1]') });
+    expect(decodeEntry(bytes, 'other')).toEqual({ problem: 'holds id "a:b"' });
+    expect(decodeEntry(bytes.subarray(0, 10), 'a:b')).toEqual({ problem: 'truncated' });
+    expect(decodeEntry(new Uint8Array(0), 'a:b')).toEqual({ problem: 'empty' });
+    expect(decodeEntry(Buffer.from('\0\0\0\x02{x'), 'a:b')).toMatchObject({
+      problem: expect.stringMatching(/^not JSON/),
+    });
+  });
+});
+
 (program === undefined ? describe.skip : describe)('the JetStream store on a cluster', () => {
   beforeAll(async () => {
     cluster = await startNatsCluster();
@@ -121,6 +179,35 @@ describe('JetStream store names and options', () => {
     await inspector?.close();
     await cluster?.stop();
   }, 60_000);
+
+  test('`list --store nats://…` prints what the cluster holds, as it does for a data directory', async () => {
+    const store = inspector as JetStreamStore;
+    await store.storeDict({ id: 'cli:list.1', format: 'json', data: Buffer.from('{"a":1}'), sender: '127.0.0.1:7' });
+    const home = await makeTempDir('store-list-');
+    try {
+      const out = new PassThrough();
+      let printed = '';
+      out.on('data', (c: Buffer) => (printed += c.toString()));
+      const io = {
+        argv: ['list', '--json'],
+        env: { PROJ_SERVER_STORE: (cluster as NatsCluster).url },
+        cwd: home.path,
+        defaultDataDir: home.path,
+        stdin: {},
+        stdout: out,
+        stderr: new PassThrough(),
+        waitForSignal: () => new Promise<string>(() => undefined),
+      };
+      expect(await runCli(io)).toBe(0);
+      const lines = printed
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id: string; path: string });
+      expect(lines.find((l) => l.id === 'cli:list.1')?.path).toMatch(/-cli=3Alist=2E1-dict\.json$/);
+    } finally {
+      await home.remove();
+    }
+  });
 
   test('receipts and items are kept on 3 replicas, readable by Direct Get', async () => {
     const { conn } = inspector as JetStreamStore;
