@@ -9,6 +9,7 @@ import { describeMachine, machineLines } from './machine';
 import { repoRoot, tempDir } from './paths';
 import { BenchError } from './proc';
 import { resultsSection, writeResults } from './report';
+import { clusterRows } from './rows/cluster';
 import { dictRows } from './rows/dicts';
 import { fileRows } from './rows/files';
 import { memoryRows } from './rows/memory';
@@ -92,6 +93,7 @@ export async function runBench(io: CliIo): Promise<number> {
     }
     if (only.includes('dicts')) rows.push(...(await dictRows(config)));
     if (only.includes('memory')) rows.push(...(await memoryRows(config)));
+    if (only.includes('cluster')) rows.push(...(await clusterRows(config)));
   } finally {
     await work.remove();
   }

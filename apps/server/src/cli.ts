@@ -37,6 +37,8 @@ export async function runCli(io: CliIo): Promise<number> {
     .command('list')
     .description('list what was received, oldest first')
     .option('--data-dir <dir>', 'data directory (default: ./data)')
+    .option('--store <url>', 'a NATS JetStream store, nats://host:port[,host:port...] (default: the data directory)')
+    .option('--store-credentials <file>', 'credentials for a nats:// store')
     .option('--config <file>', 'JSON config file')
     .option('--json', 'print JSON, one item per line')
     .action(async (flags: Record<string, unknown>) => {

@@ -66,6 +66,13 @@ export interface ServerOptions {
   port: number;
   /** Where items, receipts, temporaries and the identity live. */
   dataDir: string;
+  /**
+   * Where items and receipts are kept: undefined for the data directory, or `nats://host:port[,host:port...]` for
+   * a NATS JetStream cluster (./store/open-store.ts). The data directory still holds the identity.
+   */
+  store?: string;
+  /** The credentials file of a `nats://` store (./store/jetstream/options.ts lists its forms). */
+  storeCredentials?: string;
   /** What the operator sees per item: its content (`screen`), a one-line notice (`file`), or both. */
   output: OutputMode;
   /** age identity file; default `<dataDir>/identity.txt`, generated (mode 0600) when missing. */
@@ -94,6 +101,11 @@ export interface ServerOptions {
   /** PEM certificate and key files: both enable TLS. */
   tlsCert?: string;
   tlsKey?: string;
+  /**
+   * Every connection starts with a PROXY protocol v2 header (a balancer's `send-proxy-v2`, ./proxy-accept.ts): the
+   * client named there is the sender; a connection without a valid header is closed. Default false.
+   */
+  proxyProtocol: boolean;
   /** Ask the operator to accept or reject each item. */
   ask: boolean;
   /** Who answers approval questions; default an enquirer prompt on the terminal. */
@@ -125,6 +137,7 @@ export const DEFAULTS = {
   maxScryptWorkFactor: DEFAULT_MAX_SCRYPT_WORK_FACTOR,
   dictWorkers: defaultPoolSize(),
   savePlaintext: false,
+  proxyProtocol: false,
   ask: false,
   graceMs: 10_000,
   logLevel: 'info' as LogLevel,

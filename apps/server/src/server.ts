@@ -18,11 +18,15 @@ import { createLogger } from './logger';
 import { resolveOptions, UsageError, type ServerOptions, type StartOptions } from './options';
 import { Output } from './output/output';
 import { terminalApprover } from './prompts';
+import { healthCheckLogger, readProxyHeader } from './proxy-accept';
+import type { ProxyHeaderError } from './proxy-protocol';
+import type { Peer } from './session/connection';
 import type { SessionContext } from './session/context';
 import { serverCapabilities } from './session/handshake';
 import { Session } from './session/session';
 import { newServerId } from './store/paths';
-import { Store } from './store/store';
+import { isNatsStore } from './store/jetstream/options';
+import { openItemStore } from './store/open-store';
 
 /** A started server. */
 export interface RunningServer {
@@ -57,7 +61,17 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     throw new UsageError('TLS needs both a certificate (--tls-cert) and a key (--tls-key)');
   }
   checkLimits(options);
-  const store = await Store.open(dataDir, serverId, log);
+  if (options.proxyProtocol && options.tlsCert !== undefined) {
+    // The header comes before the TLS handshake; node's TLS server would read it as a ClientHello.
+    throw new UsageError('--proxy-protocol does not work with TLS yet: terminate TLS at the balancer instead');
+  }
+  if (options.savePlaintext && isNatsStore(options.store)) {
+    throw new UsageError('--save-plaintext keeps plaintext in the data directory only; not with a nats:// store');
+  }
+  const store = await openItemStore(
+    { store: options.store, storeCredentials: options.storeCredentials, dataDir },
+    { serverId, log, maxDictBytes: options.limits.maxDictBytes },
+  );
   const keys = await loadKeys(
     {
       dataDir,
@@ -109,16 +123,59 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     isShuttingDown: () => shuttingDown,
   };
 
+  // A health check's session: its log quiet (./proxy-accept.ts), nothing on the operator's screen.
+  const healthCheckCtx: SessionContext = {
+    ...ctx,
+    log: healthCheckLogger(log),
+    output: new Output(null, options.output),
+  };
+  /** Sockets still sending their PROXY protocol header: closed at shutdown, as they have no session yet. */
+  const beforeHeader = new Set<net.Socket>();
+
   const onSocket = (socket: net.Socket): void => {
-    const address = socket.remoteAddress ?? 'unknown';
+    if (options.proxyProtocol) void acceptProxied(socket);
+    else accept(socket);
+  };
+
+  const acceptProxied = async (socket: net.Socket): Promise<void> => {
+    beforeHeader.add(socket);
+    let header: Awaited<ReturnType<typeof readProxyHeader>>;
+    try {
+      header = await readProxyHeader(socket, limits.handshakeTimeoutMs);
+    } catch (err) {
+      const e = err as ProxyHeaderError;
+      const sender = `${socket.remoteAddress}:${socket.remotePort}`;
+      // Closed by its peer before its first byte: a port probe (a plain TCP health check), not worth a warning.
+      const probe = e.closedByPeer && e.received === 0;
+      const line = { sender, code: e.code, err: e.message };
+      if (probe) log.debug(line, 'closed before a PROXY protocol header');
+      else log.warn(line, 'no valid PROXY protocol header: closing');
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    } finally {
+      beforeHeader.delete(socket);
+    }
+    if (shuttingDown || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    if (header.command === 'local') accept(socket, undefined, healthCheckCtx);
+    else accept(socket, header.source);
+    socket.resume();
+  };
+
+  const accept = (socket: net.Socket, peer?: Peer, context = ctx): void => {
+    const address = peer?.address ?? socket.remoteAddress ?? 'unknown';
     if (!admission.allows(address)) {
-      log.info({ sender: `${address}:${socket.remotePort}` }, 'too many connections from one address: refused');
+      const port = peer?.port ?? socket.remotePort;
+      log.info({ sender: `${address}:${port}` }, 'too many connections from one address: refused');
       socket.on('error', () => undefined);
       // Gone as soon as the refusal is written: a refused socket must not count against the raw cap below.
       socket.end(refusalFrame(limits.maxConnectionsPerAddress), () => socket.destroy());
       return;
     }
-    const session = new Session(socket, ctx);
+    const session = new Session(socket, context, peer);
     sessions.add(session);
     admission.admit(session);
     void session.done.then(() => {
@@ -165,7 +222,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   const address = server.address() as net.AddressInfo;
   const shown =
     address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
-  output.line(`listening on ${shown}${useTls ? ' (TLS)' : ''}; data in ${dataDir}; recipient ${keys.recipient}`);
+  output.line(`listening on ${shown}${useTls ? ' (TLS)' : ''}; data in ${store.where}; recipient ${keys.recipient}`);
   log.info(
     { host: address.address, port: address.port, dataDir, serverId, tls: useTls, output: options.output },
     'listening',
@@ -176,6 +233,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     closing ??= (async () => {
       shuttingDown = true;
       const closed = new Promise<void>((done) => server.close(() => done()));
+      for (const socket of beforeHeader) socket.destroy();
       for (const s of sessions) s.shutdown();
       const all = (): Promise<unknown[]> => Promise.all([...sessions].map((s) => s.done));
       let timer: NodeJS.Timeout | undefined;

@@ -53,6 +53,24 @@ export const SETTINGS: readonly Setting[] = [
     description: 'where received items, receipts and the identity are kept',
   },
   {
+    key: 'store',
+    flag: '--store',
+    arg: 'url',
+    kind: 'string',
+    target: 'store',
+    shownDefault: 'the data directory',
+    description:
+      'where items and receipts are kept: nats://host:port[,host:port...] for a NATS JetStream cluster shared by several servers (docs/SCALE-OUT.md)',
+  },
+  {
+    key: 'storeCredentials',
+    flag: '--store-credentials',
+    arg: 'file',
+    kind: 'path',
+    target: 'storeCredentials',
+    description: 'credentials for a nats:// store: a NATS .creds file, or user=/password= lines, or a token= line',
+  },
+  {
     key: 'output',
     flag: '--output',
     arg: 'mode',
@@ -127,6 +145,15 @@ export const SETTINGS: readonly Setting[] = [
     kind: 'path',
     target: 'tlsKey',
     description: 'PEM private key for --tls-cert',
+  },
+  {
+    key: 'proxyProtocol',
+    flag: '--proxy-protocol',
+    kind: 'bool',
+    target: 'proxyProtocol',
+    shownDefault: 'false',
+    description:
+      'expect a PROXY protocol v2 header (HAProxy send-proxy-v2) on every connection; receipts and logs name the client it gives',
   },
   {
     key: 'ask',

@@ -1,28 +1,32 @@
 /**
- * `list`: what was received, oldest first, as a table or as JSON lines. Before listing, it restores what a
- * server's start would (journals replayed, damaged receipts rebuilt) when it may write to the data directory.
+ * `list`: what was received, oldest first, as a table or as JSON lines, from whichever store the settings name
+ * (../store/open-store.ts): the data directory (restored first as a server's start would, where it may write) or
+ * a NATS JetStream cluster.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { EXIT_OK, type CliIo } from '../cli-io';
 import { gatherOptions } from '../config';
 import { createLogger } from '../logger';
 import { formatBytes } from '../output/output';
 import { jsonSafe, printable } from '../output/printable';
-import { Owners, ServerLock } from '../store/liveness';
-import { layout, newServerId } from '../store/paths';
-import { findDamaged, repairReceipts } from '../store/receipt-repair';
-import { replayJournals } from '../store/recovery';
+import { openItemCatalog } from '../store/open-store';
+import { newServerId } from '../store/paths';
 
 export async function listCommand(flags: Record<string, unknown>, io: CliIo): Promise<number> {
   const { options } = await gatherOptions({
-    flags: { dataDir: flags.dataDir },
+    flags: { dataDir: flags.dataDir, store: flags.store, storeCredentials: flags.storeCredentials },
     env: io.env,
     cwd: io.cwd,
     defaultDataDir: io.defaultDataDir,
     ...(typeof flags.config === 'string' ? { configFile: flags.config } : {}),
   });
-  await recoverForList(options.dataDir);
-  const { items, damaged } = await findDamaged(options.dataDir);
+  const catalog = await openItemCatalog(options, { serverId: newServerId(), log: createLogger('warn') });
+  let listed: Awaited<ReturnType<typeof catalog.list>>;
+  try {
+    listed = await catalog.list();
+  } finally {
+    await catalog.close();
+  }
+  const { items, damaged } = listed;
   const rebuilt = items.filter((i) => i.rebuilt !== undefined).length;
   if (damaged.length > 0) {
     io.stderr.write(
@@ -34,13 +38,13 @@ export async function listCommand(flags: Record<string, unknown>, io: CliIo): Pr
     for (const item of items) io.stdout.write(`${jsonSafe(JSON.stringify(item))}\n`);
     for (const d of damaged) {
       io.stdout.write(
-        `${jsonSafe(JSON.stringify({ id: d.id, damaged: true, receipt: d.file, problem: d.problem, items: d.candidates }))}\n`,
+        `${jsonSafe(JSON.stringify({ id: d.id, damaged: true, receipt: d.receipt, problem: d.problem, items: d.candidates }))}\n`,
       );
     }
     return EXIT_OK;
   }
   if (items.length === 0 && damaged.length === 0) {
-    io.stdout.write(`nothing received yet in ${options.dataDir}\n`);
+    io.stdout.write(`nothing received yet in ${catalog.where}\n`);
     return EXIT_OK;
   }
   const rows = items.map((i) => [
@@ -67,31 +71,4 @@ export async function listCommand(flags: Record<string, unknown>, io: CliIo): Pr
   if (damaged.length > 0) io.stdout.write(`, ${damaged.length} damaged receipt${damaged.length === 1 ? '' : 's'}`);
   io.stdout.write('\n');
   return EXIT_OK;
-}
-
-/**
- * What a server's start would restore before it serves: the journals of stopped servers are replayed, damaged
- * receipts rebuilt where they can be. `list` holds a lock of its own meanwhile (its temporaries are live), and
- * where it cannot (a data directory it may only read, or none yet), it only lists.
- */
-async function recoverForList(dataDir: string): Promise<void> {
-  const log = createLogger('warn');
-  const id = newServerId();
-  let lock: ServerLock;
-  try {
-    if (!existsSync(dataDir)) return;
-    mkdirSync(layout(dataDir).locks, { mode: 0o700, recursive: true });
-    lock = ServerLock.acquire(dataDir, id, log);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EROFS' || code === 'EPERM') return;
-    throw err;
-  }
-  try {
-    const owners = new Owners(dataDir, id, log);
-    await replayJournals(dataDir, id, log, 'syncfs', owners);
-    if (existsSync(layout(dataDir).tmp)) await repairReceipts(dataDir, id, owners, log);
-  } finally {
-    lock.release();
-  }
 }

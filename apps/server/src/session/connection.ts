@@ -42,6 +42,12 @@ export interface FrameHandler {
   release(): Promise<void>;
 }
 
+/** Who is at the other end, when the socket's own address is a balancer's (../proxy-accept.ts). */
+export interface Peer {
+  address: string;
+  port: number;
+}
+
 export class Connection {
   /** The client's address and port, as logs and the screen show it. */
   readonly sender: string;
@@ -82,14 +88,14 @@ export class Connection {
   readonly #withdraw = new AbortController();
   #resolveDone!: () => void;
 
-  constructor(socket: Socket, limits: ServerLimits, log: Logger, handler: FrameHandler) {
+  constructor(socket: Socket, limits: ServerLimits, log: Logger, handler: FrameHandler, peer?: Peer) {
     this.#socket = socket;
     this.#limits = limits;
     this.#log = log;
     this.#handler = handler;
     this.#writer = new FrameWriter(socket, Number.MAX_SAFE_INTEGER);
-    this.sender = formatAddress(socket.remoteAddress, socket.remotePort);
-    this.address = socket.remoteAddress ?? 'unknown';
+    this.sender = formatAddress(peer?.address ?? socket.remoteAddress, peer?.port ?? socket.remotePort);
+    this.address = peer?.address ?? socket.remoteAddress ?? 'unknown';
     const { minRateBytesPerSec, transferTimeoutMs } = limits;
     this.#guard = new RateGuard(minRateBytesPerSec, transferTimeoutMs, () => {
       this.#closeReason ??= 'too slow';

@@ -30,7 +30,7 @@ import type { ApprovalRequest } from '../approval';
 import { toProtocolError } from '../error-code';
 import type { SessionStats } from '../output/output';
 import { toReceipt, type StoredItem } from '../store/receipts';
-import { Connection } from './connection';
+import { Connection, type Peer } from './connection';
 import type { PutHost, SessionContext } from './context';
 import { DictPut } from './dict-put';
 import { FilePut } from './file-put';
@@ -65,17 +65,24 @@ export class Session {
   /** The id of a failed file put whose data frames are skipped until its file_end or cancel. */
   #discardId: string | undefined;
 
-  constructor(socket: Socket, ctx: SessionContext) {
+  /** `peer`: the client, when a PROXY protocol header named it (the socket's address is then the balancer's). */
+  constructor(socket: Socket, ctx: SessionContext, peer?: Peer) {
     this.#ctx = ctx;
-    this.#conn = new Connection(socket, ctx.options.limits, ctx.log, {
-      handle: (kind, payload) => this.#handle(kind, payload),
-      welcomed: () => this.#welcomed,
-      inPut: () =>
-        this.#state === State.DictBody || this.#state === State.FileBody || this.#state === State.FileDiscard,
-      idle: () => this.#state === State.Idle || this.#state === State.Hello,
-      closed: (reason) => this.#onClose(reason),
-      release: () => this.#release(),
-    });
+    this.#conn = new Connection(
+      socket,
+      ctx.options.limits,
+      ctx.log,
+      {
+        handle: (kind, payload) => this.#handle(kind, payload),
+        welcomed: () => this.#welcomed,
+        inPut: () =>
+          this.#state === State.DictBody || this.#state === State.FileBody || this.#state === State.FileDiscard,
+        idle: () => this.#state === State.Idle || this.#state === State.Hello,
+        closed: (reason) => this.#onClose(reason),
+        release: () => this.#release(),
+      },
+      peer,
+    );
     this.sender = this.#conn.sender;
     this.address = this.#conn.address;
     this.done = this.#conn.done;

@@ -1,15 +1,45 @@
 /**
- * What a session asks of the storage it puts items in, and nothing of how it is kept: look up a put id, store a
- * dictionary, take a file's bytes through a sink, read a stored item back. The data directory (./store.ts)
- * implements it; nothing here names a directory or a temporary, so another kind of storage can stand behind the
- * same session (modelled on tusd's DataStore and Upload).
+ * What a session and the operator's commands ask of the storage items are put in, and nothing of how it is kept:
+ * look up a put id, store a dictionary, take a file's bytes through a sink, read a stored item back, list what
+ * was received. Two kinds stand behind it: the data directory (./store.ts; `list` reads it through
+ * ./local-catalog.ts) and a NATS JetStream cluster (./jetstream/jetstream-store.ts); ./open-store.ts picks one
+ * from the `--store` setting. Nothing here names a directory or a temporary (modelled on tusd's DataStore and
+ * Upload).
  */
 import type { Readable, Transform } from 'node:stream';
 import type { DictFormat, Encryption, StorageError } from '@proj/protocol';
 import type { InputBudget } from '../input-budget';
 import type { StoredItem } from './receipts';
 
-export interface ItemStore extends ItemReader {
+/** What the operator's commands read: the received items. */
+export interface ItemCatalog {
+  /** Where the items are, for people: the data directory, or the `nats://` address. */
+  readonly where: string;
+  /**
+   * Every item with a readable receipt, oldest first, and every receipt that cannot be read (its id was
+   * acknowledged: what may be its item is kept and named).
+   */
+  list(): Promise<ItemList>;
+  /** Gives up what the store holds (its lock, its connection) once nothing is pending. */
+  close(): Promise<void>;
+}
+
+export interface ItemList {
+  items: StoredItem[];
+  damaged: DamagedReceiptInfo[];
+}
+
+/** A receipt that cannot be read as the receipt of its id. */
+export interface DamagedReceiptInfo {
+  id: string;
+  /** Where the receipt is: a file's absolute path, or `kv:<bucket>/<key>`. */
+  receipt: string;
+  problem: string;
+  /** Stored items that may be its (paths). */
+  candidates: string[];
+}
+
+export interface ItemStore extends ItemReader, ItemCatalog {
   /** The item stored under `id`, if any: a put of that id is answered with its first receipt. */
   findReceipt(id: string): Promise<StoredItem | undefined>;
   /** Stores a dictionary's bytes (decoded and checked already); resolves once it is durable. */

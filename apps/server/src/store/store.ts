@@ -17,8 +17,9 @@ import { cleanStale } from './cleanup';
 import { mkdirDurable } from './durable';
 import { LocalFileSink, type SinkStore } from './file-sink';
 import { GroupCommit } from './group-commit';
-import type { CommitResult, DictToStore, FileSink, FileSinkOptions, ItemStore } from './item-store';
+import type { CommitResult, DictToStore, FileSink, FileSinkOptions, ItemList, ItemStore } from './item-store';
 import { Journal, type JournalOptions } from './journal';
+import { listDataDir } from './local-catalog';
 import { Owners, ServerLock } from './liveness';
 import { layout, receiptFileName } from './paths';
 import { repairReceipts } from './receipt-repair';
@@ -81,6 +82,14 @@ export class Store implements ItemStore {
     await this.#journal.close();
     this.#lock?.release();
     this.#lock = undefined;
+  }
+
+  get where(): string {
+    return this.dataDir;
+  }
+
+  list(): Promise<ItemList> {
+    return listDataDir(this.dataDir);
   }
 
   /** A fresh temporary path, unique to this process (`tmp/<serverId>.<n>.<purpose>`), for a file sink. */

@@ -1,0 +1,53 @@
+/**
+ * Picks the store from the `--store` setting (docs/SERVER.md, "Where items are kept"): the data directory by
+ * default, or a NATS JetStream cluster for `nats://h1:4222,h2:4222,…`. The NATS libraries are loaded only then
+ * (./jetstream/connection.ts loadNats, a dynamic import), so a server with the local store never loads them.
+ */
+import type { Logger } from '../logger';
+import type { ItemCatalog, ItemStore } from './item-store';
+import { parseNatsServers, readNatsCredentials } from './jetstream/options';
+import { JetStreamStore } from './jetstream/jetstream-store';
+import { LocalCatalog } from './local-catalog';
+import { Store } from './store';
+
+export interface StoreSetting {
+  /** `nats://…` (anything else is a usage error), or undefined for the data directory. */
+  store?: string;
+  /** The credentials file of a `nats://` store. */
+  storeCredentials?: string;
+  dataDir: string;
+}
+
+/** Opens a server's store: the data directory (locked, recovered), or the cluster (connected, buckets made). */
+export async function openItemStore(
+  setting: StoreSetting,
+  context: { serverId: string; log: Logger; maxDictBytes: number },
+): Promise<ItemStore> {
+  if (!setting.store) return Store.open(setting.dataDir, context.serverId, context.log);
+  const servers = parseNatsServers(setting.store);
+  const credentials = setting.storeCredentials ? await readNatsCredentials(setting.storeCredentials) : undefined;
+  return JetStreamStore.open({
+    servers,
+    ...(credentials ? { credentials } : {}),
+    serverId: context.serverId,
+    log: context.log,
+    maxDictBytes: context.maxDictBytes,
+  });
+}
+
+/** Opens the store for an operator's command that reads (`list`): it collects nothing and holds no lock. */
+export async function openItemCatalog(
+  setting: StoreSetting,
+  context: { serverId: string; log: Logger },
+): Promise<ItemCatalog> {
+  if (!setting.store) return LocalCatalog.open(setting.dataDir);
+  const servers = parseNatsServers(setting.store);
+  const credentials = setting.storeCredentials ? await readNatsCredentials(setting.storeCredentials) : undefined;
+  return JetStreamStore.open({
+    servers,
+    ...(credentials ? { credentials } : {}),
+    serverId: context.serverId,
+    log: context.log,
+    clean: false,
+  });
+}
