@@ -19,14 +19,16 @@ const file = join(dir, 'source.bin');
 {
   const block = Buffer.alloc(MIB);
   const parts = [];
-  for (let i = 0; i < size / MIB; i++) parts.push(createHash('sha256').update(String(i)).digest().copy(block) && Buffer.from(block.fill(i & 255, 32)));
+  for (let i = 0; i < size / MIB; i++)
+    parts.push(createHash('sha256').update(String(i)).digest().copy(block) && Buffer.from(block.fill(i & 255, 32)));
   writeFileSync(file, Buffer.concat(parts));
 }
 const whole = createHash('sha256');
 for await (const c of createReadStream(file, { highWaterMark: MIB })) whole.update(c);
 const sha = whole.digest('hex');
 
-const start = (dataDir) => startServer({ dataDir, port: 0, stdout: new PassThrough(), logLevel: 'silent', output: 'file' });
+const start = (dataDir) =>
+  startServer({ dataDir, port: 0, stdout: new PassThrough(), logLevel: 'silent', output: 'file' });
 
 async function client(port) {
   const socket = connect({ port, host: '127.0.0.1' });
@@ -49,7 +51,8 @@ async function client(port) {
 
 async function send(c, from, to) {
   for await (const chunk of createReadStream(file, { start: from, end: to - 1, highWaterMark: 256 * 1024 })) {
-    if (!c.socket.write(Buffer.concat([encodeFrameHeader(FrameKind.Data, chunk.length), chunk]))) await once(c.socket, 'drain');
+    if (!c.socket.write(Buffer.concat([encodeFrameHeader(FrameKind.Data, chunk.length), chunk])))
+      await once(c.socket, 'drain');
   }
 }
 
@@ -91,5 +94,7 @@ await readPrefix(file, size / 2);
 row.readBackHalfS = (performance.now() - t0) / 1000;
 row.ratioInProcess = row.resumedInProcessS / row.wholeS;
 row.ratioAfterRestart = row.resumedAfterRestartS / row.wholeS;
-console.log(JSON.stringify({ sizeMiB: size / MIB, ...row }, (k, v) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v)));
+console.log(
+  JSON.stringify({ sizeMiB: size / MIB, ...row }, (k, v) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v)),
+);
 rmSync(dir, { recursive: true, force: true });
