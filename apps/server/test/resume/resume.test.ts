@@ -7,8 +7,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeFrameHeader, FrameKind } from '@proj/protocol/wire';
-import { listFiles } from '@proj/test-utils';
+import { connect, type Socket } from 'node:net';
+import { encodeControlFrame, encodeFrameHeader, FrameKind, parseServerMessage } from '@proj/protocol/wire';
+import { listFiles, specWireVector } from '@proj/test-utils';
 import { listReceived } from '../../src/index';
 import { startTestServer, waitFor, type TestServer } from '../helpers';
 import { partialFiles, partialRecords, ResumeClient } from './resume-client';
@@ -314,5 +315,68 @@ describe('what discards a partial', () => {
     expect(await c.next()).toMatchObject({ type: 'error', code: 'ERR_SIZE_MISMATCH', id: 'over' });
     await c.cut();
     await waitFor(() => partialFiles(ts.dataDir).length === 0);
+  });
+});
+
+describe('the golden session vectors of a resumed put (spec/vectors/sessions/resume-*.json)', () => {
+  /** The server's bytes must be the vector's, but for what is its own: its id, recipient, stored path and time. */
+  function expectedHex(vector: Record<string, unknown>[], got: Record<string, unknown>[]): string {
+    expect(got.map((m) => m.type)).toEqual(vector.map((m) => m.type));
+    return Buffer.concat(
+      vector.map((m, i) => {
+        const actual = got[i] as Record<string, unknown>;
+        const copy = JSON.parse(JSON.stringify(m)) as Record<string, unknown>;
+        if (m.type === 'welcome') {
+          copy.serverId = actual.serverId;
+          (copy.encryption as Record<string, unknown>).recipient = (
+            actual.encryption as Record<string, unknown>
+          ).recipient;
+        }
+        if (m.type === 'receipt') {
+          copy.path = actual.path;
+          copy.receivedAt = actual.receivedAt;
+        }
+        return encodeControlFrame(copy);
+      }),
+    ).toString('hex');
+  }
+
+  /** Writes `bytes`, then reads `n` frames as raw bytes. */
+  async function exchange(bytes: Buffer, n: number): Promise<{ socket: Socket; frames: Buffer[] }> {
+    const socket = connect({ host: '127.0.0.1', port: ts.server.port });
+    socket.on('error', () => undefined);
+    const frames: Buffer[] = [];
+    let buffered = Buffer.alloc(0);
+    const done = new Promise<void>((resolve) => {
+      socket.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        while (buffered.length >= 5 && buffered.length >= 5 + buffered.readUInt32BE(0)) {
+          const end = 5 + buffered.readUInt32BE(0);
+          frames.push(buffered.subarray(0, end));
+          buffered = buffered.subarray(end);
+        }
+        if (frames.length >= n) resolve();
+      });
+    });
+    socket.write(bytes);
+    await done;
+    return { socket, frames };
+  }
+
+  test('the cut connection and the resume are answered with exactly the bytes of the vectors', async () => {
+    const parse = (f: Buffer): Record<string, unknown> =>
+      parseServerMessage(f.subarray(5), { capabilities: new Set(['resume']) }) as Record<string, unknown>;
+    const cut = await exchange(specWireVector('sessions/resume-cut-client-to-server.json').bytes, 2);
+    const cutWant = specWireVector('sessions/resume-cut-server-to-client.json').messages;
+    expect(Buffer.concat(cut.frames).toString('hex')).toBe(expectedHex(cutWant, cut.frames.map(parse)));
+    cut.socket.destroy();
+    await partialHeld('f-0002', 6);
+
+    const resumed = await exchange(specWireVector('sessions/resume-client-to-server.json').bytes, 4);
+    const want = specWireVector('sessions/resume-server-to-client.json').messages;
+    expect(Buffer.concat(resumed.frames).toString('hex')).toBe(expectedHex(want, resumed.frames.map(parse)));
+    resumed.socket.destroy();
+    const receipt = parse(resumed.frames[2] as Buffer);
+    expect(readFileSync(join(ts.dataDir, receipt.path as string), 'utf8')).toBe('hello, world\n');
   });
 });
