@@ -1,7 +1,7 @@
 // Measures what docs/SERVER.md "Resume" reports: a 1 GiB file sent whole, and resumed after a cut at 50 %, with the
 // prefix's hash state kept in memory (same process) or read back from the partial (a restarted server); and the
 // read-back alone. Run after `pnpm --filter server build`: node apps/server/scripts/measure-resume.mjs [MiB]
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -16,13 +16,7 @@ const MIB = 1024 * 1024;
 const size = Number(process.argv[2] ?? 1024) * MIB;
 const dir = mkdtempSync(join(tmpdir(), 'measure-resume-'));
 const file = join(dir, 'source.bin');
-{
-  const block = Buffer.alloc(MIB);
-  const parts = [];
-  for (let i = 0; i < size / MIB; i++)
-    parts.push(createHash('sha256').update(String(i)).digest().copy(block) && Buffer.from(block.fill(i & 255, 32)));
-  writeFileSync(file, Buffer.concat(parts));
-}
+writeFileSync(file, Buffer.concat(Array.from({ length: size / MIB }, () => randomBytes(MIB))));
 const whole = createHash('sha256');
 for await (const c of createReadStream(file, { highWaterMark: MIB })) whole.update(c);
 const sha = whole.digest('hex');
@@ -95,6 +89,6 @@ row.readBackHalfS = (performance.now() - t0) / 1000;
 row.ratioInProcess = row.resumedInProcessS / row.wholeS;
 row.ratioAfterRestart = row.resumedAfterRestartS / row.wholeS;
 console.log(
-  JSON.stringify({ sizeMiB: size / MIB, ...row }, (k, v) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v)),
+  JSON.stringify({ sizeMiB: size / MIB, ...row }, (_k, v) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v)),
 );
 rmSync(dir, { recursive: true, force: true });

@@ -17,38 +17,23 @@
  * the new owner's name first), so whatever a race does, a file's bytes come from one writer, in order.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { lstat, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Encryption } from '@proj/protocol';
 import type { Logger } from '../logger';
 import { readdirOrEmpty } from './cleanup';
 import { mkdirDurable } from './durable';
+import { changedAt, claim } from './partial-claims';
 import { Owners } from './liveness';
 import { serverIdOfTempName } from './paths';
 import { readPrefix } from './partial-prefix';
+import { idToKey, keyToId, parseRecord, type PartialRecord } from './partial-record';
 
 export const PARTIALS_DIR = 'partials';
 /** Default `--partial-ttl`: a day since the partial was last written (tusd's expiration is the model). */
 export const DEFAULT_PARTIAL_TTL_MS = 24 * 3600_000;
 /** Hash states kept in memory for in-process resumes (a SHA-256 state is a few hundred bytes). */
 const MAX_CACHED_HASHES = 256;
-
-/** What `<key>.json` holds. */
-export interface PartialRecord {
-  id: string;
-  /** The size the put declared, if it declared one; a resume must declare the same. */
-  size?: number;
-  /** The encryption the put declared; a resume must declare the same. */
-  encryption: Encryption;
-  /** The bytes file, in `partials/`. */
-  file: string;
-  /** Bytes of `file` fdatasynced before this record was written: what a resume continues from. */
-  durable: number;
-  createdAt: string;
-  touchedAt: string;
-  /** The server that wrote this record. */
-  owner: string;
-}
 
 /** What a put asks of its partial when it opens (docs/PROTOCOL.md §4, "Resuming"). */
 export interface PartialRequest {
@@ -96,6 +81,8 @@ export class Partials {
   #counter = 0;
   /** Claims this process holds, by put id. */
   readonly #active = new Map<string, Active>();
+  /** Bytes files held by puts of this process. */
+  readonly #files = new Set<string>();
   /** Hash states of suspended partials, by bytes file (in insertion order, oldest first). */
   readonly #hashes = new Map<string, { bytes: number; hash: Hash }>();
 
@@ -123,9 +110,19 @@ export class Partials {
       active.evict();
       await active.released;
     }
-    if (!(await this.#claim(id))) return undefined;
+    // Taken before the claim (no await in between): a sweep or another put of this process waits for it.
     let release!: () => void;
     this.#active.set(id, { evict: req.evict, released: new Promise<void>((r) => (release = r)) });
+    let claimed = false;
+    try {
+      claimed = await this.#claim(id);
+    } finally {
+      if (!claimed) {
+        this.#active.delete(id);
+        release();
+      }
+    }
+    if (!claimed) return undefined;
     const letGo = async (): Promise<void> => {
       try {
         await rm(this.#ownerPath(id), { force: true });
@@ -158,6 +155,7 @@ export class Partials {
     }
     const { path, offset, hash, head } = held;
     const file = path.slice(this.dir.length + 1);
+    this.#files.add(file);
     const write = (durable: number): Promise<void> =>
       this.#writeRecord({
         id,
@@ -185,6 +183,7 @@ export class Partials {
           await write(durable);
           if (finalHash) this.#keepHash(file, durable, finalHash);
         } finally {
+          this.#files.delete(file);
           await letGo();
         }
       },
@@ -194,6 +193,7 @@ export class Partials {
         try {
           await this.#removeFiles(id, file);
         } finally {
+          this.#files.delete(file);
           await letGo();
         }
       },
@@ -248,60 +248,20 @@ export class Partials {
     }
   }
 
-  /**
-   * Takes the claim of `id`: creates `<key>.owner` exclusively; a claim left by a dead server (or by this process,
-   * outside any put) is taken over. False when another live server holds it.
-   */
-  async #claim(id: string, owners = new Owners(this.#dataDir, this.#serverId, this.#log)): Promise<boolean> {
-    const path = this.#ownerPath(id);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await writeFile(path, this.#serverId, { flag: 'wx', mode: 0o600 });
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const owner = (await readFile(path, 'utf8').catch(() => '')).trim();
-      // An empty claim is one being written this instant, or cut short by a crash: try again, then count it alive.
-      if (owner === '') continue;
-      if (owner !== this.#serverId && !owners.isGone(owner)) return false;
-      if (!(await this.#takeOver(path, owner))) return false;
-    }
-    return false;
+  /** Takes the claim of `id` (./partial-claims.ts). */
+  #claim(id: string, owners = new Owners(this.#dataDir, this.#serverId, this.#log)): Promise<boolean> {
+    return claim(this.#ownerPath(id), {
+      serverId: this.#serverId,
+      isGone: (owner) => owners.isGone(owner),
+      aside: (path) => `${path}.${this.#serverId}.${++this.#counter}.aside`,
+      log: this.#log,
+    });
   }
 
   /**
-   * Removes the claim at `path` that `owner` (dead, or this process outside any put) left. It is renamed aside
-   * first and checked: if another server took it over in between (the name then holds a live claim), it is put
-   * back. False when the claim could not be put back (the caller then leaves the partial alone).
-   */
-  async #takeOver(path: string, owner: string): Promise<boolean> {
-    const aside = `${path}.${this.#serverId}.${++this.#counter}.aside`;
-    try {
-      await rename(path, aside);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true; // gone meanwhile: claim again
-      throw err;
-    }
-    const moved = (await readFile(aside, 'utf8').catch(() => '')).trim();
-    if (moved === owner) {
-      await rm(aside, { force: true });
-      this.#log.info({ claim: path, owner }, 'took over the partial of a stopped server');
-      return true;
-    }
-    // Someone's live claim: restore it (link fails only when yet another server claimed meanwhile).
-    try {
-      await rename(aside, path);
-    } catch {
-      await rm(aside, { force: true });
-    }
-    return false;
-  }
-
-  /**
-   * Removes expired partials (last written more than the TTL ago), and bytes files and claims that no record
-   * points to whose writer is gone. Partials claimed by a live server are left alone. Returns how many partials
-   * were removed.
+   * Removes expired partials (last written more than the TTL ago; those claimed by a live server are left alone),
+   * bytes files no record names whose writer is gone (or, this process's and held by no put, older than the TTL),
+   * and stale record temporaries of gone servers. Returns how many partials were removed.
    */
   async clean(now = Date.now()): Promise<number> {
     const owners = new Owners(this.#dataDir, this.#serverId, this.#log);
@@ -315,9 +275,13 @@ export class Partials {
       if (!record) continue;
       referenced.add(record.file);
       const touched = Date.parse(record.touchedAt);
-      if (!(now - touched > this.ttlMs) || this.#active.has(id)) continue;
-      if (!(await this.#claim(id, owners))) continue;
+      if (!(now - touched > this.ttlMs)) continue;
+      if (this.#active.has(id)) continue;
+      // Held like a put's claim: a put of this id in this process waits for the sweep to let go.
+      let release!: () => void;
+      this.#active.set(id, { evict: () => undefined, released: new Promise<void>((r) => (release = r)) });
       try {
+        if (!(await this.#claim(id, owners))) continue;
         // Read again under the claim: a put may have continued it since.
         const current = await this.#readRecord(id);
         if (current && now - Date.parse(current.touchedAt) > this.ttlMs) {
@@ -326,18 +290,22 @@ export class Partials {
           removed += 1;
           this.#log.info({ id, durable: current.durable }, 'removed an expired partial');
         }
-      } finally {
         await rm(this.#ownerPath(id), { force: true });
+      } finally {
+        this.#active.delete(id);
+        release();
       }
     }
     for (const name of names) {
       const full = join(this.dir, name);
       if (name.endsWith('.part') && !referenced.has(name)) {
-        // A bytes file of a put under way has no record yet: only a gone writer's, or an old one, is removed.
+        // A bytes file of a put under way may have no record yet: a live server's other than this one is its own
+        // business; this process's is removed when no put holds it and it is old, a gone writer's at once.
         const writer = serverIdOfTempName(name);
-        const old = now - (await changedAt(full)) > this.ttlMs;
-        const gone = writer !== undefined && writer !== this.#serverId && owners.isGone(writer);
-        if (gone || old) await rm(full, { force: true });
+        const mine = writer === this.#serverId;
+        const gone = writer !== undefined && !mine && owners.isGone(writer);
+        const old = (mine || writer === undefined) && !this.#files.has(name);
+        if (gone || (old && now - (await changedAt(full)) > this.ttlMs)) await rm(full, { force: true });
       } else if (name.endsWith('.tmp') || name.endsWith('.aside')) {
         const writer = /\.([0-9a-f]{8}-\d+)\.\d+\.(?:tmp|aside)$/.exec(name)?.[1];
         if (writer !== undefined && writer !== this.#serverId && owners.isGone(writer)) await rm(full, { force: true });
@@ -354,9 +322,12 @@ export class Partials {
     return join(this.dir, `${idToKey(id)}.json`);
   }
 
+  /** A new bytes file name of this process, counted as held from now on (the sweep leaves it alone). */
   #newFileName(): string {
     this.#counter += 1;
-    return `${this.#serverId}.${this.#counter}.part`;
+    const name = `${this.#serverId}.${this.#counter}.part`;
+    this.#files.add(name);
+    return name;
   }
 
   async #readRecord(id: string): Promise<PartialRecord | undefined> {
@@ -394,40 +365,5 @@ export class Partials {
     // The record first: a record without its bytes is dropped on read, bytes without a record are swept.
     await rm(this.#recordPath(id), { force: true });
     await rm(join(this.dir, file), { force: true });
-  }
-}
-
-function idToKey(id: string): string {
-  return id.replace(/:/g, '%3A');
-}
-
-function keyToId(key: string): string {
-  return key.replace(/%3A/g, ':');
-}
-
-function parseRecord(text: string): PartialRecord | undefined {
-  try {
-    const r = JSON.parse(text) as Partial<PartialRecord>;
-    const intOk = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-    if (typeof r.id !== 'string' || typeof r.file !== 'string' || !/^[0-9a-f]{8}-\d+\.\d+\.part$/.test(r.file)) {
-      return undefined;
-    }
-    if (!intOk(r.durable) || (r.size !== undefined && !intOk(r.size))) return undefined;
-    if (r.encryption !== 'none' && r.encryption !== 'age') return undefined;
-    if (typeof r.createdAt !== 'string' || typeof r.touchedAt !== 'string' || typeof r.owner !== 'string') {
-      return undefined;
-    }
-    return r as PartialRecord;
-  } catch {
-    return undefined;
-  }
-}
-
-async function changedAt(path: string): Promise<number> {
-  try {
-    const st = await lstat(path);
-    return Math.max(st.mtimeMs, st.ctimeMs);
-  } catch {
-    return Date.now();
   }
 }
