@@ -70,7 +70,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   }
   const store = await openItemStore(
     { store: options.store, storeCredentials: options.storeCredentials, dataDir },
-    { serverId, log, maxDictBytes: options.limits.maxDictBytes },
+    { serverId, log, maxDictBytes: options.limits.maxDictBytes, partialTtlMs: options.partialTtlMs },
   );
   const keys = await loadKeys(
     {

@@ -21,9 +21,9 @@ export interface StoreSetting {
 /** Opens a server's store: the data directory (locked, recovered), or the cluster (connected, buckets made). */
 export async function openItemStore(
   setting: StoreSetting,
-  context: { serverId: string; log: Logger; maxDictBytes: number },
+  context: { serverId: string; log: Logger; maxDictBytes: number; partialTtlMs?: number },
 ): Promise<ItemStore> {
-  if (!setting.store) return Store.open(setting.dataDir, context.serverId, context.log);
+  if (!setting.store) return Store.open(setting.dataDir, context.serverId, context.log, {}, context.partialTtlMs);
   const servers = parseNatsServers(setting.store);
   const credentials = setting.storeCredentials ? await readNatsCredentials(setting.storeCredentials) : undefined;
   return JetStreamStore.open({

@@ -99,6 +99,15 @@ export class ObjectFileSink implements FileSink {
     return this.#received;
   }
 
+  /** This store keeps no partials yet (docs/SCALE-OUT.md): every put starts at the file's first byte. */
+  readonly offset = 0;
+  readonly offsetSha256: string | undefined = undefined;
+
+  /** Without partials, a cut put keeps nothing: the same as a discard. */
+  suspend(): Promise<void> {
+    return this.discard();
+  }
+
   get failure(): StorageError | undefined {
     if (this.#error === undefined || this.#finished) return undefined;
     return asStorageError(this.#error);
