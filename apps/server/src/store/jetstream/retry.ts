@@ -42,8 +42,7 @@ export function isTransient(err: unknown): boolean {
     case 'JetStreamError':
     case 'JetStreamStatusError':
       return (
-        (typeof e.code === 'number' && TRANSIENT_API_CODES.has(e.code)) ||
-        (err as { status?: unknown }).status === 503
+        (typeof e.code === 'number' && TRANSIENT_API_CODES.has(e.code)) || (err as { status?: unknown }).status === 503
       );
   }
   return /timeout|no responders|temporarily unavailable|leader/i.test(e.message ?? '');
