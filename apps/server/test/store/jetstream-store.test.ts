@@ -121,6 +121,7 @@ describe('JetStream store retries and receipt entries', () => {
   test('what is retried: no answer, no responders, no leader; not an answer such as "the key exists"', () => {
     expect(isTransient(coded('TimeoutError'))).toBe(true);
     expect(isTransient(coded('NoRespondersError'))).toBe(true);
+    expect(isTransient(coded('JetStreamNotEnabled'))).toBe(true);
     expect(isTransient(coded('JetStreamApiError', 10008))).toBe(true);
     expect(isTransient(coded('JetStreamApiError', 10071))).toBe(false);
     expect(isTransient(coded('ClosedConnectionError'))).toBe(false);

@@ -34,9 +34,16 @@ export function isTransient(err: unknown): boolean {
       return false;
     case 'RequestError':
       return e.cause === undefined || isTransient(e.cause);
+    case 'JetStreamNotEnabled':
+      // The client's name for "no responders" to a JetStream request: while a stream elects a leader, nobody
+      // answers its subjects (seen on every kill of a leader); the store was there when it was opened.
+      return true;
     case 'JetStreamApiError':
     case 'JetStreamError':
-      return typeof e.code === 'number' && TRANSIENT_API_CODES.has(e.code);
+    case 'JetStreamStatusError':
+      return (
+        (typeof e.code === 'number' && TRANSIENT_API_CODES.has(e.code)) || (err as { status?: unknown }).status === 503
+      );
   }
   return /timeout|no responders|temporarily unavailable|leader/i.test(e.message ?? '');
 }
