@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parsePort } from '@proj/cli-kit';
-import { isProtocolError, type DictFormat } from '@proj/protocol';
+import { isProtocolError, NOTICE_PENDING_APPROVAL, type DictFormat } from '@proj/protocol';
 import type { EncryptTuning } from '../encrypt';
 import { describeError, ExitCode, exitCodeFor, InterruptedError } from '../errors';
 import type { Prompter } from '../prompts';
@@ -142,6 +142,13 @@ function newLink(options: MenuOptions, target: Target): Link {
       options.ui.warn(
         `Connection lost (${describeError(error)}). Retry ${attempt} of ${retries} in ${(delayMs / 1000).toFixed(1)} s…`,
       ),
+    // docs/PROTOCOL.md §4, "Notices": the server's operator decides about the item.
+    onNotice: (notice) => {
+      if (notice.code === NOTICE_PENDING_APPROVAL) {
+        const upTo = notice.timeoutMs !== undefined ? ` (up to ${Math.ceil(notice.timeoutMs / 1000)} s)` : '';
+        options.ui.info(`Waiting for the operator to approve…${upTo}`);
+      }
+    },
   });
 }
 
