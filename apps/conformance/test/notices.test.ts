@@ -19,7 +19,11 @@ afterAll(async () => {
 
 test('§4.19 passes against a server that asks its operator', async () => {
   let text = '';
-  const stream = { write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WritableStream;
+  const write = (chunk: string): boolean => {
+    text += chunk;
+    return true;
+  };
+  const stream = { write } as unknown as NodeJS.WritableStream;
   const code = await runCli({
     argv: ['--server', `${server.host}:${server.port}`, '--cases', '4.19', '--max-wait', '5000', '--json'],
     stdout: stream,

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
+import { addItemCommands } from './commands/item-commands';
 import { listCommand } from './commands/list';
 import { serveCommand } from './commands/serve';
 import { SETTINGS, envName } from './settings';
@@ -35,13 +36,18 @@ export async function runCli(io: CliIo): Promise<number> {
 
   program
     .command('list')
+    .argument('[match]', 'only items whose id, name or stored name holds this')
     .description('list what was received, oldest first')
     .option('--data-dir <dir>', 'data directory (default: ./data)')
     .option('--config <file>', 'JSON config file')
     .option('--json', 'print JSON, one item per line')
-    .action(async (flags: Record<string, unknown>) => {
-      exitCode = await listCommand(flags, io);
+    .option('--since <when>', 'only items received since: an age (7d, 12h) or a UTC date (2026-12-01)')
+    .option('--kind <kind>', 'only dict or file items')
+    .option('--format <format>', 'only dictionaries of this format: json, xml or protobuf')
+    .action(async (match: string | undefined, flags: Record<string, unknown>) => {
+      exitCode = await listCommand(flags, io, match);
     });
+  addItemCommands(program, io, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(io.argv as string[], { from: 'user' });

@@ -43,7 +43,10 @@ export async function sendDictCommand(flags: SendDictFlags, io: Io): Promise<Exi
     dict = parseDictData(text, `--data-file ${file}`);
   }
   const target = await resolveTarget(flags, io.env);
-  const link = new Link(target, { policy: resolveRetry(flags, io.env), signal: io.signal, onRetry: retryNotice(io),
+  const link = new Link(target, {
+    policy: resolveRetry(flags, io.env),
+    signal: io.signal,
+    onRetry: retryNotice(io),
     onNotice: noticeLine(io),
   });
   try {

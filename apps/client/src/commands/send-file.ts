@@ -42,7 +42,10 @@ export async function sendFileCommand(paths: string[], flags: SendFileFlags, io:
     encryption = { kind: 'server' };
   }
   const target = await resolveTarget(flags, io.env);
-  const link = new Link(target, { policy: resolveRetry(flags, io.env), signal: io.signal, onRetry: retryNotice(io),
+  const link = new Link(target, {
+    policy: resolveRetry(flags, io.env),
+    signal: io.signal,
+    onRetry: retryNotice(io),
     onNotice: noticeLine(io),
   });
   let worst: ExitCode = ExitCode.Ok;

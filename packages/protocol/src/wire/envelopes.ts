@@ -206,7 +206,10 @@ export const pongSchema = z.strictObject({
 export const noticeSchema = z.strictObject({
   type: z.literal('notice'),
   id: putIdSchema,
-  code: z.string().max(64).regex(/^[A-Z][A-Z0-9_]*$/, 'notice code must match ^[A-Z][A-Z0-9_]*$'),
+  code: z
+    .string()
+    .max(64)
+    .regex(/^[A-Z][A-Z0-9_]*$/, 'notice code must match ^[A-Z][A-Z0-9_]*$'),
   /** The longest the put waits from now before it is answered (PENDING_APPROVAL: always given). */
   timeoutMs: byteCount.optional(),
 });
