@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
 import { addItemCommands } from './commands/item-commands';
 import { listCommand } from './commands/list';
+import { healthCommand } from './health';
 import { serveCommand } from './commands/serve';
 import { SETTINGS, envName } from './settings';
 
@@ -48,6 +49,19 @@ export async function runCli(io: CliIo): Promise<number> {
       exitCode = await listCommand(flags, io, match);
     });
   addItemCommands(program, io, (code) => (exitCode = code));
+
+  program
+    .command('health')
+    .description('check that the server answers: connect, handshake, ping (exit 0 when healthy)')
+    .option('--host <address>', 'the address it listens on (default: 127.0.0.1; 0.0.0.0 is reached on 127.0.0.1)')
+    .option('--port <n>', 'its port (default: 5050)')
+    .option('--token-file <file>', 'file holding the token it requires')
+    .option('--tls-cert <file>', 'its certificate, when it serves TLS')
+    .option('--config <file>', 'JSON config file')
+    .option('--timeout <seconds>', 'give up after this long (default: 5)')
+    .action(async (flags: Record<string, unknown>) => {
+      exitCode = await healthCommand(flags, io);
+    });
 
   try {
     await program.parseAsync(io.argv as string[], { from: 'user' });

@@ -272,6 +272,15 @@ export const SETTINGS: readonly Setting[] = [
     description: 'on SIGINT/SIGTERM, time puts under way get to finish',
   },
   {
+    key: 'metrics',
+    flag: '--metrics',
+    arg: 'host:port',
+    kind: 'string',
+    target: 'metrics',
+    shownDefault: 'off',
+    description: 'serve Prometheus metrics (/metrics) and a health check (/healthz) over HTTP on this address',
+  },
+  {
     key: 'logLevel',
     flag: '--log-level',
     arg: 'level',

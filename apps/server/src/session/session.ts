@@ -77,6 +77,9 @@ export class Session {
       idle: () => this.#state === State.Idle || this.#state === State.Hello,
       closed: (reason) => this.#onClose(reason),
       release: () => this.#release(),
+      sent: (message) => {
+        if (message.type === 'error') ctx.metrics?.refused(message.code);
+      },
     });
     this.sender = this.#conn.sender;
     this.address = this.#conn.address;

@@ -1,0 +1,35 @@
+# The server as a container image (docs/SERVER.md §12): built in one stage, run from a slim one as the
+# unprivileged `node` user, with its data directory on a volume.
+#   docker build -t proj-server .
+#   docker run -d --name proj -p 5050:5050 -v proj-data:/data proj-server
+#   docker exec proj node /app/apps/server/dist/main.js list
+# Settings are the PROJ_SERVER_* variables (docker run -e PROJ_SERVER_METRICS=0.0.0.0:9464 -p 9464:9464 …) or flags
+# after the image name (docker run … proj-server serve --no-prompt --ask is not useful: there is no terminal).
+
+FROM node:20-bookworm-slim AS build
+RUN npm install -g pnpm@12.4.2
+WORKDIR /src
+COPY . .
+# Everything the server needs is built; then the development dependencies are dropped.
+RUN pnpm install --frozen-lockfile \
+ && pnpm --filter "server..." run build \
+ && CI=true pnpm install --frozen-lockfile --prod
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    PROJ_SERVER_DATA_DIR=/data \
+    PROJ_SERVER_HOST=0.0.0.0 \
+    PROJ_SERVER_PORT=5050 \
+    PROJ_SERVER_OUTPUT=file
+# flock(1) (util-linux) tells servers sharing /data who is alive; the slim image has it.
+COPY --from=build /src /app
+RUN mkdir /data && chown node:node /data && chmod 0700 /data
+USER node
+WORKDIR /data
+VOLUME /data
+EXPOSE 5050
+# The server's own check: a handshake and a ping on its port (`server health`).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=15s --retries=3 \
+  CMD ["node", "/app/apps/server/dist/main.js", "health", "--timeout", "5"]
+ENTRYPOINT ["node", "/app/apps/server/dist/main.js"]
+CMD ["serve", "--no-prompt"]
