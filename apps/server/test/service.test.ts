@@ -179,7 +179,8 @@ describe('the systemd unit', () => {
     child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
     try {
       const deadline = Date.now() + 20_000;
-      while (!/listening on 127\.0\.0\.1:(\d+)/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (!/listening on 127\.0\.0\.1:(\d+)/.test(out) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
       const port = /listening on 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
       expect(port).toBeDefined();
       expect(out).toContain(`data in ${data}`);
@@ -218,7 +219,9 @@ test('the Docker image builds, runs as a non-root user with /data on a volume, a
     let health = '';
     while (health !== 'healthy' && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 2000));
-      health = spawnSync('docker', ['inspect', '-f', '{{.State.Health.Status}}', name], { encoding: 'utf8' }).stdout.trim();
+      health = spawnSync('docker', ['inspect', '-f', '{{.State.Health.Status}}', name], {
+        encoding: 'utf8',
+      }).stdout.trim();
     }
     expect(health).toBe('healthy');
     const port = spawnSync('docker', ['port', name, '5050/tcp'], { encoding: 'utf8' }).stdout.trim().split(':').pop();
