@@ -62,7 +62,10 @@ test('metrics: off by default; with --metrics, items, bytes, refusals by code, c
 
   const server = await spawnServer(join(tmp.path, 'metrics'), ['--log-level', 'warn', '--metrics', '127.0.0.1:0']);
   try {
-    const m = /metrics on (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(server.stdout());
+    // Printed right after the line spawnServer waits for: it may come in a later chunk.
+    const metricsLine = /metrics on (http:\/\/127\.0\.0\.1:\d+)\/metrics/;
+    for (let i = 0; i < 200 && !metricsLine.test(server.stdout()); i++) await new Promise((r) => setTimeout(r, 50));
+    const m = metricsLine.exec(server.stdout());
     expect(m).not.toBeNull();
     const base = (m as RegExpExecArray)[1] as string;
     const client = await connect({ port: server.port });
