@@ -5,7 +5,7 @@
  * (`duplicate: true`) and nothing is stored twice (docs/PROTOCOL.md §1, §4).
  */
 import type { ConnectionOptions } from 'node:tls';
-import { connect, type Client, type Welcome } from '@proj/protocol';
+import { connect, PENDING_NOTICE_CAPABILITY, type Client, type Notice, type Welcome } from '@proj/protocol';
 import { InterruptedError, isConnectionFailure } from './errors';
 
 export interface Target {
@@ -59,6 +59,11 @@ export interface LinkOptions {
   /** Aborting destroys the connection and stops the retries with an InterruptedError. */
   signal?: AbortSignal;
   agent?: string;
+  /**
+   * Told when the server says a put waits (docs/PROTOCOL.md §4, "Notices"); given, the link negotiates
+   * `pending-notice`, and the wait for that put's answer grows by the operator's time.
+   */
+  onNotice?: (notice: Notice) => void;
 }
 
 export class Link {
@@ -106,6 +111,9 @@ export class Link {
       ...(this.target.token !== undefined ? { token: this.target.token } : {}),
       ...(this.target.tls !== undefined ? { tls: this.target.tls } : {}),
       ...(this.target.timeoutMs !== undefined ? { timeoutMs: this.target.timeoutMs } : {}),
+      ...(this.#options.onNotice
+        ? { capabilities: [PENDING_NOTICE_CAPABILITY], onNotice: this.#options.onNotice }
+        : {}),
     });
     if (this.#options.signal?.aborted) {
       client.destroy();

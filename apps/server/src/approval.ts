@@ -37,9 +37,21 @@ export class ApprovalQueue {
     private readonly timeoutMs: number,
   ) {}
 
+  /** Questions asked or waiting their turn. */
+  #open = 0;
+
+  /**
+   * The longest a question asked now can wait for its outcome: its own timeout after those of every question
+   * before it (each ends by its timeout at the latest). What a pending notice announces (docs/PROTOCOL.md §4).
+   */
+  get longestWaitMs(): number {
+    return (this.#open + 1) * this.timeoutMs;
+  }
+
   /** Asks about `request` when the questions before it are done. `signal` withdraws it (client gone). */
   ask(request: ApprovalRequest, withdraw?: AbortSignal): Promise<ApprovalOutcome> {
-    const turn = this.#tail.then(() => this.#askNow(request, withdraw));
+    this.#open += 1;
+    const turn = this.#tail.then(() => this.#askNow(request, withdraw)).finally(() => (this.#open -= 1));
     this.#tail = turn.catch(() => undefined);
     return turn;
   }

@@ -4,7 +4,9 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
+import { addItemCommands } from './commands/item-commands';
 import { listCommand } from './commands/list';
+import { healthCommand } from './health';
 import { serveCommand } from './commands/serve';
 import { SETTINGS, envName } from './settings';
 
@@ -35,14 +37,32 @@ export async function runCli(io: CliIo): Promise<number> {
 
   program
     .command('list')
+    .argument('[match]', 'only items whose id, name or stored name holds this')
     .description('list what was received, oldest first')
     .option('--data-dir <dir>', 'data directory (default: ./data)')
     .option('--store <url>', 'a NATS JetStream store, nats://host:port[,host:port...] (default: the data directory)')
     .option('--store-credentials <file>', 'credentials for a nats:// store')
     .option('--config <file>', 'JSON config file')
     .option('--json', 'print JSON, one item per line')
+    .option('--since <when>', 'only items received since: an age (7d, 12h) or a UTC date (2026-12-01)')
+    .option('--kind <kind>', 'only dict or file items')
+    .option('--format <format>', 'only dictionaries of this format: json, xml or protobuf')
+    .action(async (match: string | undefined, flags: Record<string, unknown>) => {
+      exitCode = await listCommand(flags, io, match);
+    });
+  addItemCommands(program, io, (code) => (exitCode = code));
+
+  program
+    .command('health')
+    .description('check that the server answers: connect, handshake, ping (exit 0 when healthy)')
+    .option('--host <address>', 'the address it listens on (default: 127.0.0.1; 0.0.0.0 is reached on 127.0.0.1)')
+    .option('--port <n>', 'its port (default: 5050)')
+    .option('--token-file <file>', 'file holding the token it requires')
+    .option('--tls-cert <file>', 'its certificate, when it serves TLS')
+    .option('--config <file>', 'JSON config file')
+    .option('--timeout <seconds>', 'give up after this long (default: 5)')
     .action(async (flags: Record<string, unknown>) => {
-      exitCode = await listCommand(flags, io);
+      exitCode = await healthCommand(flags, io);
     });
 
   try {

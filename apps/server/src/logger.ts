@@ -1,5 +1,6 @@
 /**
- * Structured logs: pino JSON lines on standard error (or a stream the caller passes). Human-readable lines for
+ * Structured logs: pino JSON lines on standard error (or a stream the caller passes); at a terminal, pino-pretty's
+ * readable lines instead (`LogFormat`). Human-readable lines for
  * the operator go to standard output through ./output/output.ts instead. Secrets (token, passphrase, identity) are never
  * logged: nothing here receives them.
  *
@@ -13,9 +14,10 @@
  * counted; once the stream drains, one warning says how many.
  */
 import pino from 'pino';
+import { prettyFactory } from 'pino-pretty';
 import type { Writable } from 'node:stream';
 import { Backlog } from './output/backlog';
-import { jsonSafe } from './output/printable';
+import { jsonSafe, printableText } from './output/printable';
 
 export type Logger = pino.Logger;
 
@@ -25,8 +27,22 @@ export const LOG_BACKLOG_BYTES = 1024 * 1024;
 /** Streams already given an error listener by this module (process.stderr is shared by every logger). */
 const guarded = new WeakSet<Writable>();
 
-export function createLogger(level: string, destination?: Writable, maxBacklogBytes = LOG_BACKLOG_BYTES): Logger {
+/**
+ * How log lines are written: `json` (one pino object per line), `pretty` (pino-pretty's readable lines), or
+ * `auto`: pretty when the logger writes to standard error and that is a terminal, JSON otherwise (a pipe, a file,
+ * journald), so that machines get JSON and people get text.
+ */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+export function createLogger(
+  level: string,
+  destination?: Writable,
+  maxBacklogBytes = LOG_BACKLOG_BYTES,
+  format: LogFormat = 'auto',
+): Logger {
   const stream = destination ?? process.stderr;
+  const pretty = format === 'pretty' || (format === 'auto' && destination === undefined && process.stderr.isTTY);
+  const render = pretty ? prettyRenderer(colorsWanted(stream)) : jsonSafe;
   if (!guarded.has(stream)) {
     guarded.add(stream);
     // A reader that goes away (EPIPE) must not crash a server over its log; what is not written is lost either way.
@@ -41,9 +57,44 @@ export function createLogger(level: string, destination?: Writable, maxBacklogBy
   });
   const sink = {
     write(line: string): void {
-      if (!backlog.offer(() => jsonSafe(line))) dropped += 1;
+      if (!backlog.offer(() => render(line))) dropped += 1;
     },
   };
   logger = pino({ level, base: { name: 'server' } }, sink);
   return logger;
+}
+
+/** Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+function colorsWanted(stream: Writable): boolean {
+  const noColor = process.env.NO_COLOR;
+  return (stream as { isTTY?: boolean }).isTTY === true && (noColor === undefined || noColor === '');
+}
+
+/**
+ * pino-pretty's own formatting of a JSON line. It prints string values as they are, so every string is made inert
+ * first (client text may hold escape sequences; ./output/printable.ts), keeping the newlines of a stack trace.
+ */
+function prettyRenderer(colorize: boolean): (line: string) => string {
+  const prettify = prettyFactory({
+    colorize,
+    translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
+    ignore: 'pid,hostname,name',
+    singleLine: false,
+  });
+  return (line) => {
+    try {
+      return prettify(inert(JSON.parse(line)));
+    } catch {
+      return jsonSafe(line);
+    }
+  };
+}
+
+function inert(value: unknown): unknown {
+  if (typeof value === 'string') return printableText(value);
+  if (Array.isArray(value)) return value.map(inert);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [printableText(k), inert(v)]));
+  }
+  return value;
 }

@@ -46,9 +46,10 @@ runCli({
   argv: process.argv.slice(2),
   env: process.env,
   // pnpm runs scripts in the package directory; INIT_CWD is where the user typed the command, so a relative
-  // --data-dir means what the user meant. The default data directory stays ./data of the package (README).
+  // --data-dir means what the user meant. So does the default, ./data: the same directory however the server is
+  // started (pnpm start, node dist/main.js, the installed command).
   cwd: process.env.INIT_CWD || process.cwd(),
-  defaultDataDir: resolve(process.cwd(), 'data'),
+  defaultDataDir: resolve(process.env.INIT_CWD || process.cwd(), 'data'),
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,

@@ -125,6 +125,8 @@ export interface ServerOptions {
   logLevel: LogLevel;
   /** Where the default logger writes; default standard error. */
   logDestination?: Writable;
+  /** `HOST:PORT` to serve Prometheus metrics and /healthz on (./metrics-http.ts); none by default. */
+  metrics?: string;
 }
 
 /** What `startServer` takes: everything optional but the data directory; limits may be given in part. */

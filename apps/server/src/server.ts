@@ -14,6 +14,8 @@ import { ApprovalQueue } from './approval';
 import { DictDecoderPool, workerHeapMiBFor } from './dict-check/dict-decoder-pool';
 import { InputBudget } from './input-budget';
 import { loadKeys } from './keys';
+import { ServerMetrics } from './metrics';
+import { serveMetrics, type MetricsEndpoint } from './metrics-http';
 import { createLogger } from './logger';
 import { resolveOptions, UsageError, type ServerOptions, type StartOptions } from './options';
 import { Output } from './output/output';
@@ -42,6 +44,8 @@ export interface RunningServer {
   recipient?: string;
   /** Whether it serves TLS. */
   tls: boolean;
+  /** Where it serves metrics and /healthz (`--metrics`), when it does. */
+  metrics?: { host: string; port: number };
   /** Stops accepting, lets puts under way finish for up to `graceMs` (default: the option), closes the rest. */
   close(graceMs?: number): Promise<void>;
 }
@@ -90,6 +94,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
 
   const sessions = new Set<Session>();
   let shuttingDown = false;
+  const metrics = options.metrics !== undefined ? new ServerMetrics() : undefined;
   const { limits } = options;
   const budget = new InputBudget(limits.maxBufferedBytes);
   // Each session has at most one dictionary in hand, so the queue never holds more than the sessions admitted.
@@ -112,6 +117,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     log,
     output,
     ...(approval ? { approval } : {}),
+    ...(metrics ? { metrics } : {}),
     budget,
     dictDecoder,
     onWelcomed: (session) => admission.welcomed(session),
@@ -170,6 +176,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     if (!admission.allows(address)) {
       const port = peer?.port ?? socket.remotePort;
       log.info({ sender: `${address}:${port}` }, 'too many connections from one address: refused');
+      metrics?.refused('ERR_TOO_MANY_CONNECTIONS');
       socket.on('error', () => undefined);
       // Gone as soon as the refusal is written: a refused socket must not count against the raw cap below.
       socket.end(refusalFrame(limits.maxConnectionsPerAddress), () => socket.destroy());
@@ -178,9 +185,11 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     const session = new Session(socket, context, peer);
     sessions.add(session);
     admission.admit(session);
+    metrics?.connectionOpened();
     void session.done.then(() => {
       sessions.delete(session);
       admission.release(session);
+      metrics?.connectionClosed();
     });
   };
 
@@ -222,7 +231,20 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
   const address = server.address() as net.AddressInfo;
   const shown =
     address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  // After the protocol port: an address in use fails the start before anything else is served.
+  let endpoint: MetricsEndpoint | undefined;
+  if (metrics && options.metrics !== undefined) {
+    try {
+      endpoint = await serveMetrics(options.metrics, metrics, () => !shuttingDown);
+    } catch (err) {
+      server.close();
+      await dictDecoder.close();
+      await store.close();
+      throw err;
+    }
+  }
   output.line(`listening on ${shown}${useTls ? ' (TLS)' : ''}; data in ${store.where}; recipient ${keys.recipient}`);
+  if (endpoint) output.line(`metrics on http://${hostPort(endpoint.host, endpoint.port)}/metrics`);
   log.info(
     { host: address.address, port: address.port, dataDir, serverId, tls: useTls, output: options.output },
     'listening',
@@ -248,6 +270,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
         await all();
       }
       await closed;
+      await endpoint?.close();
       await dictDecoder.close();
       await store.close();
       output.line('stopped');
@@ -263,8 +286,14 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     serverId,
     recipient: keys.recipient,
     tls: useTls,
+    ...(endpoint ? { metrics: { host: endpoint.host, port: endpoint.port } } : {}),
     close,
   };
+}
+
+/** `host:port`, an IPv6 address in brackets. */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Limits that cannot work together are a usage error at start, not a put that waits forever. */

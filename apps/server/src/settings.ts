@@ -308,6 +308,15 @@ export const SETTINGS: readonly Setting[] = [
     description: 'how long the bytes of a cut file put are kept for the client to resume it',
   },
   {
+    key: 'metrics',
+    flag: '--metrics',
+    arg: 'host:port',
+    kind: 'string',
+    target: 'metrics',
+    shownDefault: 'off',
+    description: 'serve Prometheus metrics (/metrics) and a health check (/healthz) over HTTP on this address',
+  },
+  {
     key: 'logLevel',
     flag: '--log-level',
     arg: 'level',

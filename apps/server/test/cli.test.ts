@@ -92,7 +92,7 @@ describe('command line', () => {
 
     const list = await runToEnd(['list', '--data-dir', data]);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/cli-1\s+items\/\d{4}-\d{2}-\d{2}\/\d{6}-[0-9a-f]{8}-\d+-cli-1-dict\.json/);
+    expect(list.stdout).toMatch(/cli-1\s+\S+\s+ok\s+items\/\d{4}-\d{2}-\d{2}\/\d{6}-[0-9a-f]{8}-\d+-cli-1-dict\.json/);
     expect(list.stdout).toContain('1 item');
     const json = await runToEnd(['list', '--json'], { PROJ_SERVER_DATA_DIR: data });
     expect(JSON.parse(json.stdout.trim())).toMatchObject({ id: 'cli-1', kind: 'dict', format: 'json' });

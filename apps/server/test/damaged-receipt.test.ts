@@ -118,7 +118,7 @@ describe('damaged receipts', () => {
       expect(lines.find((l) => l.damaged)).toMatchObject({ id: 'd-wrong', items: [r.wrong?.path] });
       const table = list(dir.path, false);
       expect(table.status).toBe(0);
-      expect(table.stdout).toMatch(/damaged\s+\?\s+\?\s+\?\s+d-wrong\s+items\//);
+      expect(table.stdout).toMatch(/\?\s+damaged\s+\?\s+\?\s+d-wrong\s+\?\s+damaged\s+items\//);
       expect(table.stdout).toContain('3 items, 2 with a rebuilt receipt, 1 damaged receipt');
 
       // And a start after that still keeps the item of the damaged receipt.

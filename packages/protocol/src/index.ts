@@ -24,7 +24,8 @@ export type {
 } from './client/client';
 
 // What the client takes and gives back: envelopes (docs/PROTOCOL.md §3) and dictionaries (§5)
-export type { Receipt, Welcome, Encryption, WireLimits } from './wire/envelopes';
+export type { Receipt, Welcome, Encryption, WireLimits, Notice } from './wire/envelopes';
+export { NOTICE_PENDING_APPROVAL, PENDING_NOTICE_CAPABILITY } from './wire/notices';
 export type { Dict, DictValue, DictFormat } from './dict/index';
 
 // Limits and constants (docs/PROTOCOL.md §6)

@@ -1,4 +1,5 @@
 /** What the scripted commands print as they go: a receipt line per item sent, a notice per retry. */
+import { NOTICE_PENDING_APPROVAL, type Notice } from '@proj/protocol';
 import type { Io } from '../cli-io';
 import { describeError } from '../errors';
 import type { RetryEvent } from '../link';
@@ -20,5 +21,17 @@ export function retryNotice(io: Io): (event: RetryEvent) => void {
     io.stderr.write(
       `connection lost (${describeError(error)}); retry ${attempt} of ${retries} in ${(delayMs / 1000).toFixed(1)} s with the same put id\n`,
     );
+  };
+}
+
+/**
+ * Tells on standard error what the server said about a waiting put (docs/PROTOCOL.md §4, "Notices"): that the
+ * operator decides, and for how long at most. Notices of codes this client does not know are not shown.
+ */
+export function noticeLine(io: Io): (notice: Notice) => void {
+  return (notice) => {
+    if (notice.code !== NOTICE_PENDING_APPROVAL) return;
+    const upTo = notice.timeoutMs !== undefined ? ` (up to ${Math.ceil(notice.timeoutMs / 1000)} s)` : '';
+    io.stderr.write(`waiting for the operator to approve…${upTo}\n`);
   };
 }

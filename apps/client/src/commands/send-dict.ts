@@ -18,7 +18,7 @@ import {
   type ConnectionFlags,
 } from '../options';
 import { putDict } from '../put';
-import { printReceipt, retryNotice } from './print';
+import { printReceipt, noticeLine, retryNotice } from './print';
 
 export interface SendDictFlags extends ConnectionFlags {
   format: string;
@@ -43,7 +43,12 @@ export async function sendDictCommand(flags: SendDictFlags, io: Io): Promise<Exi
     dict = parseDictData(text, `--data-file ${file}`);
   }
   const target = await resolveTarget(flags, io.env);
-  const link = new Link(target, { policy: resolveRetry(flags, io.env), signal: io.signal, onRetry: retryNotice(io) });
+  const link = new Link(target, {
+    policy: resolveRetry(flags, io.env),
+    signal: io.signal,
+    onRetry: retryNotice(io),
+    onNotice: noticeLine(io),
+  });
   try {
     const result = await putDict(link, dict, format, id);
     printReceipt(io, flags, result);

@@ -9,7 +9,7 @@ import { describeError, ExitCode, exitCodeFor } from '../errors';
 import { Link } from '../link';
 import { mustBeFile, parseId, readSecret, resolveRetry, resolveTarget, type ConnectionFlags } from '../options';
 import { putFile, type FileEncryption } from '../put';
-import { printReceipt, retryNotice } from './print';
+import { printReceipt, noticeLine, retryNotice } from './print';
 
 export interface SendFileFlags extends ConnectionFlags {
   encrypt?: boolean;
@@ -42,7 +42,12 @@ export async function sendFileCommand(paths: string[], flags: SendFileFlags, io:
     encryption = { kind: 'server' };
   }
   const target = await resolveTarget(flags, io.env);
-  const link = new Link(target, { policy: resolveRetry(flags, io.env), signal: io.signal, onRetry: retryNotice(io) });
+  const link = new Link(target, {
+    policy: resolveRetry(flags, io.env),
+    signal: io.signal,
+    onRetry: retryNotice(io),
+    onNotice: noticeLine(io),
+  });
   let worst: ExitCode = ExitCode.Ok;
   try {
     for (const [i, path] of paths.entries()) {

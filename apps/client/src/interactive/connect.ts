@@ -4,7 +4,7 @@
  * said in words. A connection lost later is offered back before anything is sent.
  */
 import { parsePort } from '@proj/cli-kit';
-import { isProtocolError } from '@proj/protocol';
+import { isProtocolError, NOTICE_PENDING_APPROVAL } from '@proj/protocol';
 import { describeError, ExitCode, InterruptedError } from '../errors';
 import { Link, type Target } from '../link';
 import { askUntilValid } from './ask';
@@ -113,6 +113,13 @@ function newLink(options: MenuOptions, target: Target): Link {
       options.ui.warn(
         `Connection lost (${describeError(error)}). Retry ${attempt} of ${retries} in ${(delayMs / 1000).toFixed(1)} s…`,
       ),
+    // docs/PROTOCOL.md §4, "Notices": the server's operator decides about the item.
+    onNotice: (notice) => {
+      if (notice.code === NOTICE_PENDING_APPROVAL) {
+        const upTo = notice.timeoutMs !== undefined ? ` (up to ${Math.ceil(notice.timeoutMs / 1000)} s)` : '';
+        options.ui.info(`Waiting for the operator to approve…${upTo}`);
+      }
+    },
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * The server cases in the order of docs/PROTOCOL.md's table of contents: one file per section (for §4, one per
- * paragraph with a bold name, numbered in order: 4.1 Handshake, 4.2 Capabilities … 4.18 No answer). §5.3-§5.5 take their cases from the decoding
+ * paragraph with a bold name, numbered in order: 4.1 Handshake, 4.2 Capabilities … 4.19 Notices). §5.3-§5.5 take their cases from the decoding
  * vectors, so the list is made from the vectors.
  */
 import type { Section } from '../case';
@@ -26,6 +26,7 @@ import { halfClose } from './cases/4-15-half-close';
 import { goodbye } from './cases/4-16-goodbye';
 import { errors } from './cases/4-17-errors';
 import { noAnswer } from './cases/4-18-no-answer';
+import { notices } from './cases/4-19-notices';
 import { valueModel } from './cases/5-1-value-model';
 import { formatNames } from './cases/5-2-format-names';
 import { json } from './cases/5-3-json';
@@ -60,6 +61,7 @@ export function serverSections(vectors: Vectors): Section<ServerContext>[] {
     goodbye,
     errors,
     noAnswer,
+    notices,
     valueModel,
     formatNames,
     json(vectors),

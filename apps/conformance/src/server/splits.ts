@@ -54,6 +54,8 @@ export function describeAnswer(m: ServerMessage, names: ReadonlyMap<string, stri
       return `pong ${m.nonce ?? '-'}`;
     case 'bye':
       return 'bye';
+    case 'notice':
+      return `notice ${m.code} ${id(m.id)}`;
   }
 }
 

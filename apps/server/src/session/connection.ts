@@ -40,6 +40,8 @@ export interface FrameHandler {
   closed(reason: string | undefined): void;
   /** Gives back what a put in progress holds, once no frame is being handled. */
   release(): Promise<void>;
+  /** Told of each message sent (the metrics count the errors). */
+  sent?(message: ServerMessage): void;
 }
 
 /** Who is at the other end, when the socket's own address is a balancer's (../proxy-accept.ts). */
@@ -170,6 +172,7 @@ export class Connection {
   send(message: ServerMessage): void {
     if (this.#socketClosed || this.#socket.destroyed || !this.#socket.writable) return;
     this.#writer.control(message);
+    this.#handler.sent?.(message);
   }
 
   /** Ends the connection (the client said bye): no more frames are handled, the socket closes. */

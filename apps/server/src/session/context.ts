@@ -9,6 +9,7 @@ import type { DictDecoderPool } from '../dict-check/dict-decoder-pool';
 import type { InputBudget } from '../input-budget';
 import type { Keys } from '../keys';
 import type { Logger } from '../logger';
+import type { ServerMetrics } from '../metrics';
 import type { ServerOptions } from '../options';
 import type { Output, SessionStats } from '../output/output';
 import type { ItemStore } from '../store/item-store';
@@ -27,6 +28,8 @@ export interface SessionContext {
   log: Logger;
   output: Output;
   approval?: ApprovalQueue;
+  /** Counts for Prometheus (--metrics), when served. */
+  metrics?: ServerMetrics;
   /** Memory for input shared by all sessions: dictionary bodies and file bytes on their way to the disk. */
   budget: InputBudget;
   /** Decodes dictionary bodies, large ones off the event loop. */

@@ -114,9 +114,11 @@ export class DictPut {
         bytes: bytes.length,
         ...(views.preview !== undefined ? { preview: views.preview } : {}),
       });
+      const started = performance.now();
       const { item, duplicate } = await ctx.store.storeDict({ id, format, data: bytes, sender });
       host.send(toReceipt(item, duplicate));
       if (duplicate) return;
+      ctx.metrics?.stored('dict', item.bytes, (performance.now() - started) / 1000);
       host.stats.dicts += 1;
       host.stats.bytes += item.bytes;
       ctx.log.info({ sender, id, format, bytes: item.bytes, path: item.path }, 'dict stored');

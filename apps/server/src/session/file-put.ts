@@ -125,6 +125,7 @@ export class FilePut {
     const { keys, options, output } = ctx;
     const { msg } = this;
     try {
+      const started = performance.now();
       const { item, duplicate, decryptFailure } = await this.sink.commit({
         name: msg.name,
         cleanedName: this.#cleaned,
@@ -134,6 +135,7 @@ export class FilePut {
       });
       host.send(toReceipt(item, duplicate));
       if (duplicate) return;
+      ctx.metrics?.stored('file', item.bytes, (performance.now() - started) / 1000);
       host.stats.files += 1;
       host.stats.bytes += item.bytes;
       ctx.log.info(

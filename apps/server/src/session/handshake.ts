@@ -11,7 +11,7 @@ import {
   TooManyConnectionsError,
   VersionError,
 } from '@proj/protocol';
-import { RESUME_CAPABILITY, type Hello, type Welcome } from '@proj/protocol/wire';
+import { PENDING_NOTICE_CAPABILITY, RESUME_CAPABILITY, type Hello, type Welcome } from '@proj/protocol/wire';
 import type { ServerOptions } from '../options';
 import type { SessionContext } from './context';
 
@@ -19,11 +19,11 @@ const AGENT = 'proj-server/0.1.0';
 
 /**
  * The capabilities this server supports with `options`, listed in the welcome to a client that negotiates. A
- * feature that depends on an option (notices only with `--ask`) is added here under it. `resume`: always
- * (docs/PROTOCOL.md §4, "Resuming").
+ * feature that depends on an option is listed only under it: `pending-notice` only with `--ask`. `resume`:
+ * always (docs/PROTOCOL.md §4, "Resuming").
  */
-export function serverCapabilities(_options: ServerOptions): readonly string[] {
-  return [RESUME_CAPABILITY];
+export function serverCapabilities(options: ServerOptions): readonly string[] {
+  return options.ask ? [RESUME_CAPABILITY, PENDING_NOTICE_CAPABILITY] : [RESUME_CAPABILITY];
 }
 
 /** The welcome for `hello` from `sender`; throws the coded error of the first check it fails. */

@@ -20,6 +20,8 @@ import {
   errorEnvelope,
   FrameKind,
   negotiate,
+  NOTICE_PENDING_APPROVAL,
+  PENDING_NOTICE_CAPABILITY,
   parseClientMessage,
   parseFirstClientMessage,
   type ClientMessage,
@@ -80,6 +82,9 @@ export class Session {
         idle: () => this.#state === State.Idle || this.#state === State.Hello,
         closed: (reason) => this.#onClose(reason),
         release: () => this.#release(),
+        sent: (message) => {
+          if (message.type === 'error') ctx.metrics?.refused(message.code);
+        },
       },
       peer,
     );
@@ -342,6 +347,16 @@ export class Session {
   async #approve(request: ApprovalRequest): Promise<void> {
     const approval = this.#ctx.approval;
     if (!approval) return;
+    // A client that negotiated notices hears that its put waits for the operator, and for how long at most
+    // (docs/PROTOCOL.md §4, "Notices"): it shows it and waits that long instead of timing out and asking again.
+    if (this.#capabilities.has(PENDING_NOTICE_CAPABILITY)) {
+      this.#conn.send({
+        type: 'notice',
+        id: request.id,
+        code: NOTICE_PENDING_APPROVAL,
+        timeoutMs: approval.longestWaitMs,
+      });
+    }
     const outcome = await approval.ask(request, this.#conn.signal);
     this.#ctx.log.info({ sender: this.sender, id: request.id, outcome }, 'operator decision');
     if (outcome === 'timeout') {

@@ -37,7 +37,7 @@ export async function listDataDir(dataDir: string): Promise<ItemList> {
   };
 }
 
-async function recoverForList(dataDir: string): Promise<void> {
+export async function recoverForList(dataDir: string): Promise<void> {
   const log = createLogger('warn');
   const id = newServerId();
   let lock: ServerLock;

@@ -25,6 +25,7 @@ import { decodeSegment, type DecodedSegment, type JournalRecord } from './journa
 import { Owners } from './liveness';
 import { layout, receiptFileName, serverIdOfTempName } from './paths';
 import { parseReceipt, PARTIAL_RETRIES, PARTIAL_WAIT_MS, receiptText, type StoredItem } from './receipts';
+import { isRemoved } from './removal';
 import { fsyncPaths } from './sync-fs';
 
 export interface ReplayResult {
@@ -94,6 +95,8 @@ export async function replayJournals(
 /** Puts one record's item and receipt back if they are not there intact. True if anything was written. */
 function restoreRecord(dataDir: string, record: JournalRecord, tempPath: () => string): boolean {
   const { item } = record;
+  // Removed by the operator since (./removal.ts): acknowledged once, deliberately gone now.
+  if (isRemoved(dataDir, item)) return false;
   const receiptPath = join(layout(dataDir).receipts, receiptFileName(item.id));
   const existing = inspectReceipt(receiptPath, item.id);
   if (existing !== undefined && existing !== 'damaged' && existing.path !== item.path) return false;

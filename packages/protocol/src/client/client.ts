@@ -14,7 +14,15 @@ import { encodeDict, type Dict, type DictFormat } from '../dict/index';
 import { BadMessageError, IdInvalidError, ReceiptMismatchError, UnexpectedMessageError, VersionError } from '../errors';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_PORT, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from '../limits';
 import { isCapabilityName, MAX_CAPABILITIES, negotiate } from '../wire/capabilities';
-import { putIdSchema, type Encryption, type Receipt, type ServerMessage, type Welcome } from '../wire/envelopes';
+import {
+  putIdSchema,
+  type Encryption,
+  type Notice,
+  type Receipt,
+  type ServerMessage,
+  type Welcome,
+} from '../wire/envelopes';
+import { PENDING_NOTICE_CAPABILITY } from '../wire/notices';
 import { Connection, openSocket, remoteError } from './connection';
 import { FileChunks } from './file-chunks';
 
@@ -41,6 +49,12 @@ export interface ConnectOptions {
    * those your program implements on top of it. Names must match the capability grammar (else ERR_BAD_MESSAGE).
    */
   capabilities?: readonly string[];
+  /**
+   * Called with each `notice` the server sends (docs/PROTOCOL.md §4, "Notices"), on a connection that negotiated
+   * `pending-notice` (list it in `capabilities`). Whether or not it is given, a PENDING_APPROVAL notice extends the
+   * wait for that put's answer by its `timeoutMs`.
+   */
+  onNotice?: (notice: Notice) => void;
 }
 
 export interface SendDictOptions {
@@ -175,6 +189,8 @@ export class Client {
     if (reply.version !== PROTOCOL_VERSION) throw new VersionError(reply.version, SUPPORTED_VERSIONS);
     this.#welcome = reply;
     this.#capabilities = negotiate(asked, reply.capabilities ?? []);
+    this.#connection.noticesAllowed = this.#capabilities.includes(PENDING_NOTICE_CAPABILITY);
+    this.#connection.onNotice = options.onNotice;
     this.#connection.maxFrameBytes = reply.limits.maxFrameBytes;
   }
 

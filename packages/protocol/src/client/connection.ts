@@ -18,7 +18,8 @@ import {
   TimeoutError,
   UnexpectedMessageError,
 } from '../errors';
-import { parseServerMessage, type ClientMessageInput, type ServerMessage } from '../wire/envelopes';
+import { parseServerMessage, type ClientMessageInput, type Notice, type ServerMessage } from '../wire/envelopes';
+import { NOTICE_PENDING_APPROVAL } from '../wire/notices';
 import { type Frame, FrameKind } from '../wire/frame';
 import { FrameDecoder } from '../wire/frame-decoder';
 import { FrameWriter } from '../wire/frame-writer';
@@ -86,6 +87,14 @@ export class Connection {
    * before the hello when it lists capabilities (docs/PROTOCOL.md §4, "Capabilities").
    */
   ignoreUnknownFields = false;
+  /**
+   * Whether the server may send `notice` envelopes (the connection negotiated `pending-notice`, docs/PROTOCOL.md
+   * §4, "Notices"); a notice on another connection is ERR_UNEXPECTED_MESSAGE. Each one goes to `onNotice`.
+   */
+  noticesAllowed = false;
+  onNotice: ((notice: Notice) => void) | undefined;
+  /** Until when (ms since the epoch) a PENDING_APPROVAL notice extended the wait for an answer. */
+  #patientUntil = 0;
 
   /** Takes over `socket`; `timeoutMs` bounds the wait for each answer. */
   constructor(socket: net.Socket, timeoutMs: number) {
@@ -216,6 +225,19 @@ export class Connection {
         this.#pendingPongs -= 1;
         continue;
       }
+      if (message.type === 'notice') {
+        if (!this.noticesAllowed) {
+          this.#fail(new UnexpectedMessageError('notice', 'no notice: pending-notice was not negotiated'));
+          this.#socket.destroy();
+          return;
+        }
+        // The operator has up to timeoutMs to decide: the answer may come that much later than usual.
+        if (message.code === NOTICE_PENDING_APPROVAL && message.timeoutMs !== undefined) {
+          this.#patientUntil = Math.max(this.#patientUntil, Date.now() + message.timeoutMs + this.#timeoutMs);
+        }
+        if (!this.#abandoned.has(message.id)) this.onNotice?.(message);
+        continue;
+      }
       if ('id' in message && message.id !== undefined && this.#abandoned.has(message.id)) {
         // A late answer to a put we already gave up on. An error or receipt is its last word.
         if (message.type !== 'ready') this.#abandoned.delete(message.id);
@@ -226,6 +248,8 @@ export class Connection {
         this.#fail(remoteError(message));
         continue;
       }
+      // The put's wait is over: a later wait gets the usual timeout again.
+      if (message.type !== 'pong') this.#patientUntil = 0;
       const waiter = this.#waiter;
       if (waiter) {
         this.#waiter = undefined;
@@ -241,11 +265,18 @@ export class Connection {
     if (queued) return Promise.resolve(queued);
     if (this.#closed) return Promise.reject(this.#closed);
     return new Promise<ServerMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const expire = (): void => {
+        // A notice said the answer may take longer: wait until then (docs/PROTOCOL.md §4, "Notices").
+        const more = this.#patientUntil - Date.now();
+        if (more > 0) {
+          timer = setTimeout(expire, more);
+          return;
+        }
         // #fail rejects the waiter (this promise) and every later call.
         this.#fail(new TimeoutError('response', this.#timeoutMs));
         this.#socket.destroy();
-      }, this.#timeoutMs);
+      };
+      let timer = setTimeout(expire, this.#timeoutMs);
       this.#waiter = {
         resolve: (m) => {
           clearTimeout(timer);

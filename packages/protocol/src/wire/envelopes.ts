@@ -226,6 +226,22 @@ export const pongSchema = z.strictObject({
   nonce: z.string().max(64).optional(),
 });
 
+/**
+ * Something the client should know while a put waits (docs/PROTOCOL.md §4, "Notices"); only on a connection that
+ * negotiated `pending-notice`. `PENDING_APPROVAL`: the operator decides about put `id`, and the put is answered
+ * within `timeoutMs` from now. A client ignores a notice whose code it does not know.
+ */
+export const noticeSchema = z.strictObject({
+  type: z.literal('notice'),
+  id: putIdSchema,
+  code: z
+    .string()
+    .max(64)
+    .regex(/^[A-Z][A-Z0-9_]*$/, 'notice code must match ^[A-Z][A-Z0-9_]*$'),
+  /** The longest the put waits from now before it is answered (PENDING_APPROVAL: always given). */
+  timeoutMs: byteCount.optional(),
+});
+
 export const serverMessageSchema = z.discriminatedUnion('type', [
   welcomeSchema,
   readySchema,
@@ -233,6 +249,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   errorSchema,
   pongSchema,
   byeSchema,
+  noticeSchema,
 ]);
 
 /** The server's messages on a connection that negotiated `resume`. */
@@ -243,6 +260,7 @@ const resumeServerMessageSchema = z.discriminatedUnion('type', [
   errorSchema,
   pongSchema,
   byeSchema,
+  noticeSchema,
 ]);
 
 /**
@@ -260,6 +278,7 @@ const tolerantServerMessageSchema = z.discriminatedUnion('type', [
   errorSchema.strip(),
   pongSchema.strip(),
   byeSchema.strip(),
+  noticeSchema.strip(),
 ]);
 const tolerantResumeServerMessageSchema = z.discriminatedUnion('type', [
   tolerantWelcomeSchema,
@@ -268,6 +287,7 @@ const tolerantResumeServerMessageSchema = z.discriminatedUnion('type', [
   errorSchema.strip(),
   pongSchema.strip(),
   byeSchema.strip(),
+  noticeSchema.strip(),
 ]);
 
 export type PutId = z.infer<typeof putIdSchema>;
@@ -289,6 +309,7 @@ export type Ready = z.infer<typeof readyResumeSchema>;
 export type Receipt = z.infer<typeof receiptSchema>;
 export type ErrorMessage = z.infer<typeof errorSchema>;
 export type Pong = z.infer<typeof pongSchema>;
+export type Notice = z.infer<typeof noticeSchema>;
 export type ServerMessage = z.infer<typeof resumeServerMessageSchema>;
 /** What a sender writes: fields with defaults may be left out. */
 export type ClientMessageInput = z.input<typeof resumeClientMessageSchema>;

@@ -38,8 +38,10 @@ export type {
   Receipt,
   ErrorMessage,
   Pong,
+  Notice,
   ServerMessage,
 } from './envelopes';
+export { NOTICE_PENDING_APPROVAL, PENDING_NOTICE_CAPABILITY } from './notices';
 
 // Capabilities (docs/PROTOCOL.md §4)
 export {

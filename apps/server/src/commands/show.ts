@@ -1,0 +1,108 @@
+/**
+ * `show ID`: one item's receipt, its state (is its file still there), and as much of its content as the screen
+ * shows of a new item (../output/output.ts): a dictionary as indented JSON, a text file's head, decrypted with
+ * `--decrypt` (the server's identity file) when it is an age file. Client text is shown inert.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeDict } from '@proj/protocol/dict';
+import { EXIT_OK, type CliIo } from '../cli-io';
+import { codeOf } from '../error-code';
+import type { Keys } from '../keys';
+import { jsonHead } from '../output/json-head';
+import { formatBytes, SCREEN_BLOCK_MAX_BYTES, SCREEN_MAX_BYTES, type FileContent } from '../output/output';
+import { jsonSafe, printable, quoted } from '../output/printable';
+import { filePreview } from '../output/screen-preview';
+import { screenText } from '../output/screen-text';
+import type { StoredItem } from '../store/receipts';
+import { dirReader, itemById, operatorKeys, operatorOptions } from './item-access';
+import { isPresent } from './item-query';
+import { itemKind, itemName } from './item-table';
+
+/** Deepest dictionary `show` decodes: stored ones passed the server's limit (32 by default) when they came. */
+const SHOW_MAX_DEPTH = 1000;
+
+export async function showCommand(id: string, flags: Record<string, unknown>, io: CliIo): Promise<number> {
+  const options = await operatorOptions(flags, io);
+  const item = await itemById(options.dataDir, id);
+  const present = await isPresent(options.dataDir, item);
+  if (flags.json) {
+    io.stdout.write(`${jsonSafe(JSON.stringify(present ? item : { ...item, missing: true }))}\n`);
+    return EXIT_OK;
+  }
+  io.stdout.write(receiptLines(item, present));
+  if (!present) {
+    io.stdout.write("(the item's file is missing: deleted by hand? `server rm` forgets its receipt)\n");
+    return EXIT_OK;
+  }
+  const lines =
+    item.kind === 'dict'
+      ? await dictContent(options.dataDir, item)
+      : fileContent(await filePreviewFor(item, options, flags.decrypt === true));
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT_OK;
+}
+
+function receiptLines(item: StoredItem, present: boolean): string {
+  const rows: [string, string][] = [
+    ['id', printable(item.id)],
+    ['kind', itemKind(item)],
+    ['name', item.kind === 'file' ? quoted(itemName(item)) : itemName(item)],
+    ['size', `${formatBytes(item.bytes)} (${item.bytes} bytes)`],
+    ['sha256', item.sha256],
+    ['received', `${item.receivedAt} from ${printable(item.sender)}`],
+    ['path', printable(item.path)],
+    ...(item.plaintextPath ? ([['plaintext', printable(item.plaintextPath)]] as [string, string][]) : []),
+    ['server', printable(item.serverId ?? '?')],
+    ['state', present ? 'ok' : 'missing'],
+    ...(item.rebuilt
+      ? ([['rebuilt', `${item.rebuilt.at} (sha256 from the ${item.rebuilt.shaFrom})`]] as [string, string][])
+      : []),
+  ];
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(11)}${v}\n`).join('');
+}
+
+async function dictContent(dataDir: string, item: StoredItem): Promise<string[]> {
+  try {
+    const bytes = await readFile(join(dataDir, item.path));
+    const dict = decodeDict(bytes, item.format ?? 'json', { maxDictBytes: bytes.length, maxDictDepth: SHOW_MAX_DEPTH });
+    const head = jsonHead(dict, SCREEN_MAX_BYTES);
+    const shown = screenText(head.text, SCREEN_BLOCK_MAX_BYTES);
+    return [
+      shown.block,
+      ...(head.complete && shown.complete
+        ? []
+        : [
+            `(shown: the first ${formatBytes(shown.shownBytes)} of its JSON; \`server cat ${printable(item.id)}\` gives all)`,
+          ]),
+    ];
+  } catch (err) {
+    return [`(cannot show it: ${codeOf(err)})`];
+  }
+}
+
+async function filePreviewFor(
+  item: StoredItem,
+  options: Awaited<ReturnType<typeof operatorOptions>>,
+  decrypt: boolean,
+): Promise<FileContent> {
+  if (item.encrypted && !item.plaintextPath) {
+    if (!decrypt) return { kind: 'note', note: "age-encrypted; --decrypt shows it with the server's identity" };
+    return filePreview(item, undefined, dirReader(options.dataDir), await operatorKeys(options));
+  }
+  // Keys are read only for an age file without a saved plaintext, which is not this one.
+  return filePreview(item, undefined, dirReader(options.dataDir), { canDecrypt: false } as Keys);
+}
+
+function fileContent(content: FileContent): string[] {
+  if (content.kind === 'note') return [`(${printable(content.note)})`];
+  const shown = screenText(content.text, SCREEN_BLOCK_MAX_BYTES);
+  return [
+    shown.block,
+    ...(content.more || !shown.complete
+      ? [
+          `(shown: the first ${formatBytes(shown.shownBytes)}${content.decrypted ? ' of the plaintext' : ''}; \`server cat\` gives all)`,
+        ]
+      : []),
+  ];
+}
