@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Enquirer from 'enquirer';
+import { colorEnabled } from '@proj/cli-kit';
 import { InterruptedError } from './errors';
 
 export interface Choice<T extends string = string> {
@@ -52,10 +53,18 @@ interface EnquirerAnswer {
   answer: unknown;
 }
 
+/**
+ * Enquirer's colours, off under NO_COLOR (https://no-color.org) or FORCE_COLOR=0: the prompts still move the cursor
+ * (they need a terminal), but draw no colour.
+ */
+function colorOptions(): Record<string, unknown> {
+  return colorEnabled(process.env, process.stdout) ? {} : { styles: { enabled: false } };
+}
+
 /** Runs one enquirer prompt; a Ctrl-C (enquirer rejects with an empty value) becomes an InterruptedError. */
 async function ask(options: Record<string, unknown>): Promise<unknown> {
   try {
-    const result = await Enquirer.prompt<EnquirerAnswer>({ ...options, name: 'answer' } as never);
+    const result = await Enquirer.prompt<EnquirerAnswer>({ ...colorOptions(), ...options, name: 'answer' } as never);
     return result.answer;
   } catch (err) {
     if (err instanceof Error) throw err;

@@ -18,6 +18,7 @@ import {
   type ConnectionFlags,
 } from '../options';
 import { putDict } from '../put';
+import { readStdinText } from '../stdin';
 import { printReceipt, retryNotice } from './print';
 
 export interface SendDictFlags extends ConnectionFlags {
@@ -39,11 +40,11 @@ export async function sendDictCommand(flags: SendDictFlags, io: Io): Promise<Exi
   } else {
     const file = flags.dataFile as string;
     if (file !== '-') await mustBeFile(file, '--data-file');
-    const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+    const text = file === '-' ? await readStdinText(io.stdin, 'send-dict --data-file -') : await readFile(file, 'utf8');
     dict = parseDictData(text, `--data-file ${file}`);
   }
   const target = await resolveTarget(flags, io.env);
-  const link = new Link(target, { policy: resolveRetry(flags, io.env), signal: io.signal, onRetry: retryNotice(io) });
+  const link = new Link(target, { policy: resolveRetry(flags, io.env), signal: io.signal, onRetry: retryNotice(io, flags) });
   try {
     const result = await putDict(link, dict, format, id);
     printReceipt(io, flags, result);
@@ -51,10 +52,4 @@ export async function sendDictCommand(flags: SendDictFlags, io: Io): Promise<Exi
   } finally {
     await link.close();
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

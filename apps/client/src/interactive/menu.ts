@@ -23,6 +23,8 @@ export interface MenuOptions {
   ui: Ui;
   /** Offered as the answers to the host and port questions; token and TLS are used as given. */
   defaults: Target;
+  /** Host and port the command line already gave: not asked on the first attempt (asked after a failure). */
+  given?: { host: boolean; port: boolean };
   policy: RetryPolicy;
   signal?: AbortSignal;
   env: NodeJS.ProcessEnv;
@@ -75,14 +77,18 @@ export async function runInteractive(options: MenuOptions): Promise<ExitCode> {
 async function connectLoop(options: MenuOptions): Promise<Link | undefined> {
   const { prompter, ui } = options;
   let target: Target = { ...options.defaults };
+  let given = options.given ?? { host: false, port: false };
   for (;;) {
-    const host = await askUntilValid<string>(
-      prompter,
-      ui,
-      { name: 'connect.host', message: 'Server host', initial: target.host },
-      (t) => (t.trim() === '' ? { error: 'Type a host name or address, for example 127.0.0.1.' } : { value: t.trim() }),
-    );
-    const port = await askUntilValid<number>(
+    const host = given.host
+      ? target.host
+      : await askUntilValid<string>(
+          prompter,
+          ui,
+          { name: 'connect.host', message: 'Server host', initial: target.host },
+          (t) =>
+            t.trim() === '' ? { error: 'Type a host name or address, for example 127.0.0.1.' } : { value: t.trim() },
+        );
+    const port = given.port ? target.port : await askUntilValid<number>(
       prompter,
       ui,
       { name: 'connect.port', message: 'Server port', initial: String(target.port) },
@@ -95,6 +101,7 @@ async function connectLoop(options: MenuOptions): Promise<Link | undefined> {
       },
     );
     target = { ...target, host, port };
+    given = { host: false, port: false };
     for (;;) {
       const link = newLink(options, target);
       try {
