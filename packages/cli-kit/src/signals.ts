@@ -1,8 +1,9 @@
 /**
  * Ctrl-C and SIGTERM, told once. Under `pnpm … start`, one Ctrl-C reaches the program twice: from the terminal
  * (the whole foreground process group gets it) and again from pnpm, which passes it on to the script it started
- * (measured: 0.6 ms apart). A second signal within SAME_SIGNAL_MS of the first is that same request; only a later
- * one means "again, now".
+ * (measured: 0.6 ms apart). A SIGINT within SAME_SIGNAL_MS of a first SIGINT is that same keypress; any other
+ * later signal means "again, now". A SIGTERM is sent to one process (kill, systemd), so it never comes twice
+ * by itself.
  */
 
 export const SAME_SIGNAL_MS = 500;
@@ -12,7 +13,7 @@ export type StopSignal = 'SIGINT' | 'SIGTERM';
 export interface SignalHandlers {
   /** The first SIGINT or SIGTERM. */
   first(signal: StopSignal): void;
-  /** Any later one, more than SAME_SIGNAL_MS after the first. */
+  /** Any later one, but a SIGINT within SAME_SIGNAL_MS of a first SIGINT. */
   again(signal: StopSignal): void;
 }
 
@@ -22,12 +23,12 @@ export function onStopSignals(
   proc: NodeJS.EventEmitter = process,
   now: () => number = Date.now,
 ): () => void {
-  let firstAt: number | undefined;
+  let first: { signal: StopSignal; at: number } | undefined;
   const on = (signal: StopSignal): void => {
-    if (firstAt === undefined) {
-      firstAt = now();
+    if (first === undefined) {
+      first = { signal, at: now() };
       handlers.first(signal);
-    } else if (now() - firstAt > SAME_SIGNAL_MS) {
+    } else if (!(signal === 'SIGINT' && first.signal === 'SIGINT' && now() - first.at <= SAME_SIGNAL_MS)) {
       handlers.again(signal);
     }
   };

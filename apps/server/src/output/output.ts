@@ -17,8 +17,15 @@ import { printable, quoted } from './printable';
 import { screenText } from './screen-text';
 import type { StoredItem } from '../store/receipts';
 
-/** Text content is shown up to this many bytes, then cut with a note; a dictionary's pretty print likewise. */
-export const SCREEN_MAX_BYTES = 64 * 1024;
+/**
+ * Text content is shown up to this many bytes, then cut with a note; a dictionary's pretty print likewise. The
+ * screen is a glance, not a viewer: `server list` and the file itself hold the rest (docs/SERVER.md, "What the
+ * server prints"). It is also all that is read back (and decrypted) of a file to show it.
+ */
+export const SCREEN_MAX_BYTES = 4 * 1024;
+
+/** Lines of one item's content shown at most (a terminal's height, about). */
+export const SCREEN_MAX_LINES = 24;
 
 /** The most one item's content takes on the screen, gutter and escapes included (escapes make text longer). */
 export const SCREEN_BLOCK_MAX_BYTES = 2 * SCREEN_MAX_BYTES;
@@ -92,7 +99,7 @@ export class Output {
         if (!head) {
           lines.push('(content not shown: the screen was behind)');
         } else {
-          const shown = screenText(head.text, SCREEN_BLOCK_MAX_BYTES);
+          const shown = screenText(head.text, SCREEN_BLOCK_MAX_BYTES, SCREEN_MAX_LINES);
           lines.push(shown.block);
           if (!head.complete || !shown.complete)
             lines.push(
@@ -120,7 +127,7 @@ export class Output {
         } else if (content.kind === 'note') {
           lines.push(`(${printable(content.note)})`);
         } else {
-          const shown = screenText(content.text, SCREEN_BLOCK_MAX_BYTES);
+          const shown = screenText(content.text, SCREEN_BLOCK_MAX_BYTES, SCREEN_MAX_LINES);
           lines.push(shown.block);
           if (content.more || !shown.complete) {
             lines.push(
