@@ -90,7 +90,7 @@ export async function askStartup(
         validate: async (v: string) => {
           let port: number;
           try {
-            port = parsePort(v.trim(), 'port', LISTEN_PORT);
+            port = parsePort(v.trim(), 'The port', LISTEN_PORT);
           } catch (err) {
             return (err as Error).message;
           }
@@ -98,7 +98,7 @@ export async function askStartup(
         },
       }),
     );
-    answers.port = parsePort(String(port).trim(), 'port', LISTEN_PORT);
+    answers.port = parsePort(String(port).trim(), 'The port', LISTEN_PORT);
   }
   if (which.includes('dataDir')) {
     const dir = await ask(

@@ -172,9 +172,9 @@ describe('command line', () => {
   });
 
   it.each([
-    [['--port', 'seventy'], /port: expected a whole number/],
-    [['--output', 'printer'], /output: expected screen, file or both/],
-    [['--max-file-bytes', '3 bananas'], /expected a size/],
+    [['--port', 'seventy'], /^server: error: --port must be a port number from 0 to 65535, found "seventy"/],
+    [['--output', 'printer'], /^server: error: --output must be screen, file or both, found "printer"/],
+    [['--max-file-bytes', '3 bananas'], /^server: error: --max-file-bytes must be a size like/],
     [['--bogus'], /unknown option/],
     [['--tls-cert', '/x.pem', '--port', '0'], /TLS needs both/],
   ])('exits 2 on a usage error: %j', async (args, message) => {

@@ -3,10 +3,9 @@
  * relative paths resolve from, colour, error lines, signals, and ending the process cleanly.
  */
 export { UsageError } from './usage-error';
-export { parseCount, parsePort } from './numbers';
-export type { CountOptions, PortOptions, Wording } from './numbers';
+export { parseCount, parsePort, shown } from './numbers';
+export type { CountOptions, PortOptions } from './numbers';
 export { formatBytes } from './bytes';
-export type { FormatBytesOptions } from './bytes';
 export { invocationDir, resolvePath } from './invocation';
 export type { InvocationContext } from './invocation';
 export { colorEnabled } from './color';

@@ -9,7 +9,7 @@
  * catches up; one item shows at most SCREEN_BLOCK_MAX_BYTES.
  */
 import type { Writable } from 'node:stream';
-import { formatBytes as formatBytesWith } from '@proj/cli-kit';
+import { formatBytes } from '@proj/cli-kit';
 import { Backlog } from './backlog';
 import type { JsonHead } from './json-head';
 import type { OutputMode } from '../options';
@@ -163,7 +163,5 @@ export class Output {
   }
 }
 
-/** Sizes on the server's lines and prompts always carry one decimal: `2.0 KiB`, `64.0 KiB`. */
-export function formatBytes(n: number): string {
-  return formatBytesWith(n, { decimals: 1 });
-}
+// The server's other modules (prompts, list) take byte sizes from here, worded as everywhere (@proj/cli-kit).
+export { formatBytes };
