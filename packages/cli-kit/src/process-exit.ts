@@ -29,20 +29,25 @@ export function exitWhenFlushed(
   process.exitCode = code;
   const open = streams.filter((s) => s.writable && !s.destroyed);
   let pending = open.length;
-  if (pending === 0) {
+  let watch: NodeJS.Timeout | undefined;
+  const done = (): void => {
+    if (watch) clearInterval(watch);
     exit(code);
+  };
+  if (pending === 0) {
+    done();
     return;
   }
   for (const stream of open) {
     stream.write('', () => {
       pending -= 1;
-      if (pending === 0) exit(code);
+      if (pending === 0) done();
     });
   }
   let left = queued(open);
-  const watch = setInterval(() => {
+  watch = setInterval(() => {
     const now = queued(open);
-    if (now >= left) exit(code);
+    if (now >= left) done();
     left = now;
   }, STALLED_MS);
   watch.unref();
