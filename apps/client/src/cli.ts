@@ -143,8 +143,9 @@ function report(err: unknown, io: Io, json: boolean): ExitCode {
   const message = code === ExitCode.Interrupted ? 'interrupted' : describeError(err);
   if (!(err instanceof ReportedUsageError)) io.stderr.write(errorLine(PROGRAM, message));
   if (json) {
-    const plain = (err instanceof ReportedUsageError ? err.message.replace(/^error: /, '') : String((err as Error).message))
-      .replace(/\s*\n\s*/g, ' ');
+    const plain = (
+      err instanceof ReportedUsageError ? err.message.replace(/^error: /, '') : String((err as Error).message)
+    ).replace(/\s*\n\s*/g, ' ');
     io.stdout.write(errorJson(jsonCodeFor(err, code), plain ?? String(err), code));
   }
   if (code === ExitCode.Failure && io.env.PROJ_CLIENT_DEBUG && err instanceof Error) io.stderr.write(`${err.stack}\n`);

@@ -10,7 +10,15 @@ import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { makeTempDir, Pty, sha256File, sha256Hex } from '@proj/test-utils';
-import { CLIENT_DIR, jsonLines, MAIN, runCli, startTestServer, type CliResult, type TestServer } from './helpers/harness';
+import {
+  CLIENT_DIR,
+  jsonLines,
+  MAIN,
+  runCli,
+  startTestServer,
+  type CliResult,
+  type TestServer,
+} from './helpers/harness';
 
 let server: TestServer;
 let work: { path: string; remove: () => Promise<void> };

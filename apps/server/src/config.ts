@@ -79,8 +79,7 @@ function parseValue(setting: Setting, raw: unknown, where: string, base: string)
     if (typeof raw !== 'boolean' && typeof raw !== 'string') throw new UsageError(`${where} must be true or false`);
     return parseBoolean(raw, where);
   }
-  if (typeof raw !== 'string' && typeof raw !== 'number')
-    throw new UsageError(`${where} must be a string or a number`);
+  if (typeof raw !== 'string' && typeof raw !== 'number') throw new UsageError(`${where} must be a string or a number`);
   switch (setting.kind) {
     case 'string':
       return String(raw);

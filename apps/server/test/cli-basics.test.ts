@@ -164,7 +164,11 @@ describe('listen problems, told before anything is created', () => {
     const data = join(tmp.path, 'never');
     const r = runToEnd(['-H', FOREIGN, '-p', '5999', '-d', data]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^server: error: cannot listen on ${FOREIGN.replace(/\./g, '\\.')}:5999: .* is not an address of this machine`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^server: error: cannot listen on ${FOREIGN.replace(/\./g, '\\.')}:5999: .* is not an address of this machine`,
+      ),
+    );
     expect(existsSync(data)).toBe(false);
   });
 
@@ -269,41 +273,49 @@ describe('under pnpm, and installed on the PATH', () => {
     expect(r.stdout).toContain('-p, --port <n>');
   });
 
-  withPnpm('Ctrl-C of `pnpm --filter server start` stops cleanly: exit 0, no pnpm failure box', async () => {
-    const data = join(tmp.path, 'pnpm-data');
-    const pty = new Pty('pnpm', ['--filter', 'server', 'start', '--no-prompt', '-p', '0', '-d', data], {
-      cwd: ROOT,
-      env: QUIET_ENV,
-    });
-    try {
-      await pty.expect(/listening on 127\.0\.0\.1:\d+/, 60_000);
-      pty.write('\u0003');
-      expect(await pty.exited).toBe(0);
-      expect(pty.screen).toContain('stopped');
-      expect(pty.screen).not.toMatch(/ERR_PNPM|ELIFECYCLE|again: stopping now/);
-    } finally {
-      await pty.stop();
-    }
-  }, 90_000);
+  withPnpm(
+    'Ctrl-C of `pnpm --filter server start` stops cleanly: exit 0, no pnpm failure box',
+    async () => {
+      const data = join(tmp.path, 'pnpm-data');
+      const pty = new Pty('pnpm', ['--filter', 'server', 'start', '--no-prompt', '-p', '0', '-d', data], {
+        cwd: ROOT,
+        env: QUIET_ENV,
+      });
+      try {
+        await pty.expect(/listening on 127\.0\.0\.1:\d+/, 60_000);
+        pty.write('\u0003');
+        expect(await pty.exited).toBe(0);
+        expect(pty.screen).toContain('stopped');
+        expect(pty.screen).not.toMatch(/ERR_PNPM|ELIFECYCLE|again: stopping now/);
+      } finally {
+        await pty.stop();
+      }
+    },
+    90_000,
+  );
 
-  withPnpm('`pnpm add -g link:…` puts proj-server and proj-client on the PATH (README, "Install")', async () => {
-    const home = join(tmp.path, 'home');
-    const bin = join(home, 'pnpm', 'bin');
-    const env = {
-      HOME: home,
-      PNPM_HOME: join(home, 'pnpm'),
-      XDG_DATA_HOME: join(home, 'share'),
-      XDG_CONFIG_HOME: join(home, 'config'),
-      XDG_CACHE_HOME: join(home, 'cache'),
-      XDG_STATE_HOME: join(home, 'state'),
-      PATH: `${bin}:${process.env.PATH ?? ''}`,
-    };
-    const add = runToEnd(['add', '-g', `link:${APP}`, `link:${join(ROOT, 'apps', 'client')}`], env, 'pnpm', tmp.path);
-    expect(add.code).toBe(0);
-    const { version } = JSON.parse(await readFile(join(APP, 'package.json'), 'utf8')) as { version: string };
-    for (const command of ['proj-server', 'proj-client']) {
-      const r = runToEnd(['--version'], env, join(bin, command), tmp.path);
-      expect(r).toMatchObject({ code: 0, stdout: `${version}\n` });
-    }
-  }, 90_000);
+  withPnpm(
+    '`pnpm add -g link:…` puts proj-server and proj-client on the PATH (README, "Install")',
+    async () => {
+      const home = join(tmp.path, 'home');
+      const bin = join(home, 'pnpm', 'bin');
+      const env = {
+        HOME: home,
+        PNPM_HOME: join(home, 'pnpm'),
+        XDG_DATA_HOME: join(home, 'share'),
+        XDG_CONFIG_HOME: join(home, 'config'),
+        XDG_CACHE_HOME: join(home, 'cache'),
+        XDG_STATE_HOME: join(home, 'state'),
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+      };
+      const add = runToEnd(['add', '-g', `link:${APP}`, `link:${join(ROOT, 'apps', 'client')}`], env, 'pnpm', tmp.path);
+      expect(add.code).toBe(0);
+      const { version } = JSON.parse(await readFile(join(APP, 'package.json'), 'utf8')) as { version: string };
+      for (const command of ['proj-server', 'proj-client']) {
+        const r = runToEnd(['--version'], env, join(bin, command), tmp.path);
+        expect(r).toMatchObject({ code: 0, stdout: `${version}\n` });
+      }
+    },
+    90_000,
+  );
 });

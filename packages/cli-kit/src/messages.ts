@@ -18,6 +18,11 @@ export function errorCode(err: unknown): string | undefined {
  * The failure as one JSON line for `--json` (on standard output, where the receipts go):
  * `{"ok":false,"code":"ERR_AUTH","message":"…","exitCode":4}`.
  */
-export function errorJson(code: string, message: string, exitCode: number, extra: Record<string, unknown> = {}): string {
+export function errorJson(
+  code: string,
+  message: string,
+  exitCode: number,
+  extra: Record<string, unknown> = {},
+): string {
   return `${JSON.stringify({ ok: false, ...extra, code, message, exitCode })}\n`;
 }

@@ -44,7 +44,11 @@ export async function sendDictCommand(flags: SendDictFlags, io: Io): Promise<Exi
     dict = parseDictData(text, `--data-file ${file}`);
   }
   const target = await resolveTarget(flags, io.env);
-  const link = new Link(target, { policy: resolveRetry(flags, io.env), signal: io.signal, onRetry: retryNotice(io, flags) });
+  const link = new Link(target, {
+    policy: resolveRetry(flags, io.env),
+    signal: io.signal,
+    onRetry: retryNotice(io, flags),
+  });
   try {
     const result = await putDict(link, dict, format, id);
     printReceipt(io, flags, result);

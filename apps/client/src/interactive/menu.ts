@@ -88,18 +88,20 @@ async function connectLoop(options: MenuOptions): Promise<Link | undefined> {
           (t) =>
             t.trim() === '' ? { error: 'Type a host name or address, for example 127.0.0.1.' } : { value: t.trim() },
         );
-    const port = given.port ? target.port : await askUntilValid<number>(
-      prompter,
-      ui,
-      { name: 'connect.port', message: 'Server port', initial: String(target.port) },
-      (t) => {
-        try {
-          return { value: parsePort(t.trim(), 'The port') };
-        } catch (err) {
-          return { error: `${(err as Error).message}. Type a number such as 5050.` };
-        }
-      },
-    );
+    const port = given.port
+      ? target.port
+      : await askUntilValid<number>(
+          prompter,
+          ui,
+          { name: 'connect.port', message: 'Server port', initial: String(target.port) },
+          (t) => {
+            try {
+              return { value: parsePort(t.trim(), 'The port') };
+            } catch (err) {
+              return { error: `${(err as Error).message}. Type a number such as 5050.` };
+            }
+          },
+        );
     target = { ...target, host, port };
     given = { host: false, port: false };
     for (;;) {
