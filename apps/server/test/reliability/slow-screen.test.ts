@@ -29,13 +29,14 @@ function mean(values: number[]): number {
 
 /**
  * A dictionary just under the 1 MiB limit, dense with small nodes, so that its pretty print (what the screen
- * used to queue whole) is several times its encoded size. Its `note` fills the screen's whole block for an item
- * (about 8 KiB: 4 KiB of two-byte characters, docs/SERVER.md §3), so that what the server shows of the
- * dictionaries outgrows the pipe and the backlog and the screen has to skip.
+ * used to queue whole) is several times its encoded size. Its `notes` come first and fill the screen's whole
+ * block for an item (24 lines of two-byte characters, about 8 KiB, docs/SERVER.md §3), so that what the server
+ * shows of the dictionaries outgrows the pipe and the backlog and the screen has to skip.
  */
 function bigDict(seed: number): Dict {
   const rows: Dict[] = [];
-  const dict: Dict = { seed, note: 'é'.repeat(8192), rows };
+  const notes = Array.from({ length: 30 }, () => 'é'.repeat(160));
+  const dict: Dict = { seed, notes, rows };
   for (let i = 0; ; i++) {
     rows.push({ i, name: `n${i}`, ok: i % 2 === 0 });
     if (i % 1000 === 0 && encodeDict(dict, 'json').length > 1000 * 1000) {
