@@ -33,8 +33,9 @@ export const SCREEN_BLOCK_MAX_BYTES = 2 * SCREEN_MAX_BYTES;
 /**
  * The most left unwritten on standard output before items are skipped. A terminal or a file takes each write at
  * once (this never fills); a pipe whose reader is slow fills it, and then the screen skips instead of queueing.
+ * 16 items' whole blocks (SCREEN_BLOCK_MAX_BYTES); it was 512 KiB when one item could take 128 KiB.
  */
-export const SCREEN_BACKLOG_BYTES = 512 * 1024;
+export const SCREEN_BACKLOG_BYTES = 16 * SCREEN_BLOCK_MAX_BYTES;
 
 export interface SessionStats {
   dicts: number;
