@@ -13,7 +13,11 @@ import { terminalPrompter } from './prompts';
 // `pnpm --filter client start send-file notes.txt` runs in apps/client; the person meant notes.txt where they
 // typed the command. Working from that folder makes every path (flags, arguments, the interactive file picker)
 // mean what they meant (@proj/cli-kit invocationDir).
-process.chdir(invocationDir({ env: process.env, cwd: process.cwd(), packageDir: join(__dirname, '..') }));
+try {
+  process.chdir(invocationDir({ env: process.env, cwd: process.cwd(), packageDir: join(__dirname, '..') }));
+} catch {
+  // That folder is gone (removed since pnpm started): paths resolve from where the program runs, as without pnpm.
+}
 
 // `client --help | head`: a reader that goes away ends the program quietly.
 quietOnEpipe([process.stdout, process.stderr]);
