@@ -106,6 +106,10 @@ describe('the command line', () => {
   it('--quiet prints nothing on success; the item is sent all the same', async () => {
     const r = await runCli(['send-dict', ...at(), '-q', '-d', '{"quiet":1}']);
     expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await runCli(['ping', ...at(), '-q'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    const failed = await runCli(['ping', '-p', '1', '-q']);
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toMatch(/^client: error: .*\(ERR_CONNECT\)\n$/);
   });
 
   it('with --json, a failure is one JSON line on stdout with its code and exit code (and words on stderr)', async () => {
