@@ -4,6 +4,8 @@ import type { Prompter } from './prompts';
 export interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WriteStream;
+  /** Standard input: `send-dict --data-file -` and `send-file -` read it. */
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   /** Both standard input and standard output are terminals. */
   interactive: boolean;
   env: NodeJS.ProcessEnv;

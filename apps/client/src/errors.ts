@@ -97,17 +97,31 @@ const LOCAL_INPUT_CODES: ReadonlySet<string> = new Set([
   'ERR_ID_INVALID',
 ]);
 
-/** How an error is told to a person: its code first when it has one, then what happened. */
+/**
+ * How an error is told to a person: what happened, then its code in parentheses when it has one
+ * (`the server refused: authentication failed (ERR_AUTH)`). A usage error has no code shown: exit code 2 says it.
+ * The entry point puts `client: error: ` before it (@proj/cli-kit errorLine).
+ */
 export function describeError(err: unknown): string {
   if (isProtocolError(err)) {
     const remote = (err as { remote?: boolean }).remote === true;
-    return `${remote ? 'the server refused: ' : ''}${err.code}: ${err.message}`;
+    return `${remote ? 'the server refused: ' : ''}${err.message} (${err.code})`;
   }
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     return typeof code === 'string' && code.startsWith('ERR_') && code !== 'ERR_USAGE'
-      ? `${code}: ${err.message}`
+      ? `${err.message} (${code})`
       : err.message;
   }
   return String(err);
+}
+
+/** The code a failure is reported with in `--json`: its own, or one for its exit code. */
+export function jsonCodeFor(err: unknown, exitCode: ExitCode): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('ERR_')) return code;
+  if (exitCode === ExitCode.Usage) return 'ERR_USAGE';
+  if (exitCode === ExitCode.Interrupted) return 'ERR_INTERRUPTED';
+  if (exitCode === ExitCode.Connection) return 'ERR_CONNECTION_CLOSED';
+  return typeof code === 'string' ? code : 'ERR_CLIENT';
 }

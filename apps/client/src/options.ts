@@ -2,7 +2,8 @@
  * Turning flags and environment into what the client needs, with a UsageError (exit code 2) that says what was
  * expected and what was found. Pure apart from reading the files the flags name.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
 import { parseCount, parsePort, UsageError } from '@proj/cli-kit';
 import { readSecretFile } from '@proj/crypto';
 import { DEFAULT_PORT } from '@proj/protocol';
@@ -22,6 +23,7 @@ export interface ConnectionFlags {
   retries?: string;
   timeout?: string;
   json?: boolean;
+  quiet?: boolean;
 }
 
 function cut(text: string, max = 40): string {
@@ -109,15 +111,30 @@ async function readLocalFile(path: string, flag: string): Promise<Buffer> {
   return readFile(path);
 }
 
-/** A UsageError unless `path` is an existing regular file. */
+/**
+ * A UsageError unless `path` is an existing regular file this process may read: checked before connecting, so a
+ * file that cannot be sent is told in words (`file notes.txt: permission denied, cannot read it`) with exit code 2,
+ * not as a raw EACCES after the connection is made.
+ */
 export async function mustBeFile(path: string, what: string): Promise<void> {
   let isFile: boolean;
   try {
     isFile = (await stat(path)).isFile();
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new UsageError(`${what} ${path}: ${why}`, { cause: err });
+    throw new UsageError(`${what} ${path}: ${fsReason(err)}`, { cause: err });
   }
   if (!isFile) throw new UsageError(`${what} ${path}: not a regular file`);
+  try {
+    await access(path, constants.R_OK);
+  } catch (err) {
+    throw new UsageError(`${what} ${path}: ${fsReason(err)}, cannot read it`, { cause: err });
+  }
+}
+
+function fsReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOTDIR') return 'a folder on the way is not a folder';
+  return (err as Error).message;
 }

@@ -273,7 +273,7 @@ describe('exit codes for connection failures and refusals', () => {
     await closed.removeDir();
     const r = await runCli(['send-dict', '--port', String(port), '--data', '{}']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/ERR_CONNECT: .*nobody is listening/);
+    expect(r.stderr).toMatch(/^client: error: .*nobody is listening.* \(ERR_CONNECT\)\n$/);
   });
 
   it('exits 4 with the server code when the server refuses: ERR_AUTH without the token, ERR_FILE_TOO_LARGE', async () => {
@@ -282,7 +282,7 @@ describe('exit codes for connection failures and refusals', () => {
       const port = ['--port', String(guarded.port)];
       const noToken = await runCli(['send-dict', ...port, '--data', '{}']);
       expect(noToken.code).toBe(4);
-      expect(noToken.stderr).toMatch(/the server refused: ERR_AUTH/);
+      expect(noToken.stderr).toMatch(/client: error: the server refused: .* \(ERR_AUTH\)/);
 
       const tokenFile = await file('token', 'let-me-in\n');
       const ok = await runCli(['send-dict', ...port, '--token-file', tokenFile, '--data', '{"in":true}']);
@@ -377,7 +377,7 @@ describe('retries after a lost connection', () => {
       expect(r.code).toBe(3);
       expect(proxy.connections).toBe(3);
       expect(r.stderr).toMatch(/retry 2 of 2/);
-      expect(r.stderr).toMatch(/error: ERR_CONNECTION_CLOSED/);
+      expect(r.stderr).toMatch(/client: error: .* \(ERR_CONNECTION_CLOSED\)/);
     } finally {
       await proxy.close();
     }

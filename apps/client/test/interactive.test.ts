@@ -23,10 +23,18 @@ afterEach(async () => {
   await server.removeDir();
 });
 
-function client(args: string[] = []): Pty {
-  return new Pty(process.execPath, [MAIN, '--port', String(server.port), ...args], {
+/** The client at a terminal; with `--port` unless `withPort` is false (then the port is asked). */
+function client(args: string[] = [], withPort = true): Pty {
+  return new Pty(process.execPath, [MAIN, ...(withPort ? ['--port', String(server.port)] : []), ...args], {
     cwd: CLIENT_DIR,
-    env: { EDITOR: '', VISUAL: '', PROJ_HOST: '', PROJ_PORT: '', PROJ_CLIENT_SCRYPT_WORK_FACTOR: '10' },
+    env: {
+      EDITOR: '',
+      VISUAL: '',
+      PROJ_HOST: '',
+      PROJ_PORT: '',
+      PROJ_CLIENT_SCRYPT_WORK_FACTOR: '10',
+      INIT_CWD: '',
+    },
   });
 }
 
@@ -50,8 +58,7 @@ async function storedItems(): Promise<string[]> {
 it('builds a nested dictionary, sends it as XML, creates and encrypts a text file, sends it, disconnects', async () => {
   const pty = client();
   try {
-    await choose(pty, 'Server host'); // the default, 127.0.0.1
-    await choose(pty, 'Server port'); // the default from --port
+    await choose(pty, 'Server host'); // the default, 127.0.0.1; the port came with --port and is not asked
     await pty.expect(`Connected to 127.0.0.1:${server.port}`);
 
     await choose(pty, 'What would you like to do?', 0); // Create a dictionary
@@ -109,7 +116,7 @@ it('builds a nested dictionary, sends it as XML, creates and encrypts a text fil
 
 it('answers bad input with a message and a second chance, never a crash', async () => {
   const tmp = await makeTempDir();
-  const pty = client();
+  const pty = client([], false);
   try {
     await choose(pty, 'Server host');
     await type(pty, 'Server port', '\u0015x'); // Ctrl-U clears the default, then a port that is not one
@@ -169,11 +176,10 @@ it('answers bad input with a message and a second chance, never a crash', async 
 it('says so when nobody listens, offers to retry, and leaves with 130 on Ctrl-C', async () => {
   const pty = new Pty(process.execPath, [MAIN, '--port', '1'], {
     cwd: CLIENT_DIR,
-    env: { PROJ_HOST: '', PROJ_PORT: '' },
+    env: { PROJ_HOST: '', PROJ_PORT: '', INIT_CWD: '' },
   });
   try {
-    await choose(pty, 'Server host');
-    await choose(pty, 'Server port');
+    await choose(pty, 'Server host'); // --port 1 is not asked again, until the first attempt fails
     await pty.expect('Nobody is listening at 127.0.0.1:1');
     await choose(pty, 'Not connected. What now?', 1); // Change the host or port
     await choose(pty, 'Server host');

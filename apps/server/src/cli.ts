@@ -2,7 +2,9 @@
  * The command line: commander definitions for `serve` (the default) and `list`, wired to one module per command
  * (./commands/). Returns an exit code; only ./main.ts exits the process.
  */
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { packageVersion } from '@proj/cli-kit';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
 import { addItemCommands } from './commands/item-commands';
 import { listCommand } from './commands/list';
@@ -10,39 +12,63 @@ import { healthCommand } from './health';
 import { serveCommand } from './commands/serve';
 import { SETTINGS, envName } from './settings';
 
+/** The name the program gives itself in its messages and help (its command on the PATH is `proj-server`). */
+export const PROGRAM = 'server';
+
+/** One-letter forms of the common settings (`-p 5050`), by setting key. */
+const SHORT_FLAGS: Readonly<Record<string, string>> = { host: '-H', port: '-p', dataDir: '-d', output: '-o' };
+
 export async function runCli(io: CliIo): Promise<number> {
   let exitCode = EXIT_OK;
-  const program = new Command('server')
+  const program = new Command(PROGRAM)
     .description('Receives dictionaries and files from clients and stores them durably.')
+    .version(packageVersion(join(__dirname, '..')), '-V, --version', 'print the version and exit')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .showHelpAfterError();
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // Commander's own messages (`error: unknown option '--x'`) get the program's name, like ours.
+      outputError: (s, write) => write(`${PROGRAM}: ${s}`),
+    })
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError();
 
   const serve = program
     .command('serve', { isDefault: true })
-    .description('listen for clients (the default command)')
+    .description('listen for clients (the default command; its options are below)')
     .addHelpText('after', `\n${envHelp()}`);
   for (const setting of SETTINGS) {
-    const flags = setting.arg ? `${setting.flag} <${setting.arg}>` : setting.flag;
+    const short = SHORT_FLAGS[setting.key];
+    const long = short ? `${short}, ${setting.flag}` : setting.flag;
+    const flags = setting.arg ? `${long} <${setting.arg}>` : long;
     const shown = setting.shownDefault ? ` (default: ${setting.shownDefault})` : '';
     serve.addOption(new Option(flags, `${setting.description}${shown}`));
   }
   serve
     .addOption(new Option('--no-decrypt', 'never open age files'))
-    .addOption(new Option('--config <file>', 'JSON config file (keys: the flag names in camelCase)'))
+    .addOption(new Option('-c, --config <file>', 'JSON config file (keys: the flag names in camelCase)'))
     .addOption(new Option('--no-prompt', 'never ask questions, even on a terminal'))
+    // `server sned` reaches serve (the default command) with a word it does not take: told as the unknown command
+    // it is, with the nearest one, not as "too many arguments for 'serve'".
+    .allowExcessArguments(true)
     .action(async (flags: Record<string, unknown>) => {
+      if (serve.args.length > 0) {
+        if (program.args[0] === 'serve') serve.error(`error: serve takes no arguments, found '${serve.args[0]}'`);
+        (program as unknown as { unknownCommand(): never }).unknownCommand();
+      }
       exitCode = await serveCommand(flags, io);
     });
+  // `server --help` shows what `server` alone does: serve, with its options.
+  program.addHelpText('after', () => `\n${serve.helpInformation()}`);
 
   program
     .command('list')
     .argument('[match]', 'only items whose id, name or stored name holds this')
     .description('list what was received, oldest first')
-    .option('--data-dir <dir>', 'data directory (default: ./data)')
+    .option('-d, --data-dir <dir>', 'data directory (default: ./data)')
     .option('--store <url>', 'a NATS JetStream store, nats://host:port[,host:port...] (default: the data directory)')
     .option('--store-credentials <file>', 'credentials for a nats:// store')
-    .option('--config <file>', 'JSON config file')
+    .option('-c, --config <file>', 'JSON config file')
     .option('--json', 'print JSON, one item per line')
     .option('--since <when>', 'only items received since: an age (7d, 12h) or a UTC date (2026-12-01)')
     .option('--kind <kind>', 'only dict or file items')

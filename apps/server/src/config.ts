@@ -76,28 +76,27 @@ export async function gatherOptions(params: {
 
 function parseValue(setting: Setting, raw: unknown, where: string, base: string): unknown {
   if (setting.kind === 'bool') {
-    if (typeof raw !== 'boolean' && typeof raw !== 'string') throw new UsageError(`${where}: expected true or false`);
+    if (typeof raw !== 'boolean' && typeof raw !== 'string') throw new UsageError(`${where} must be true or false`);
     return parseBoolean(raw, where);
   }
-  if (typeof raw !== 'string' && typeof raw !== 'number')
-    throw new UsageError(`${where}: expected a string or a number`);
+  if (typeof raw !== 'string' && typeof raw !== 'number') throw new UsageError(`${where} must be a string or a number`);
   switch (setting.kind) {
     case 'string':
       return String(raw);
     case 'path':
       return isAbsolute(String(raw)) ? String(raw) : resolve(base, String(raw));
     case 'port':
-      return parsePort(trimmed(raw), 'port', LISTEN_PORT);
+      return parsePort(trimmed(raw), where, LISTEN_PORT);
     case 'size':
       return parseSize(raw, where);
     case 'duration':
       return parseDuration(raw, where);
     case 'count':
-      return parseCount(trimmed(raw), where, { wording: 'expected' });
+      return parseCount(trimmed(raw), where);
     case 'output':
-      return parseOutput(String(raw));
+      return parseOutput(String(raw), where);
     case 'logLevel':
-      return parseLogLevel(String(raw));
+      return parseLogLevel(String(raw), where);
   }
 }
 

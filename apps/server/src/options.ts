@@ -3,7 +3,7 @@
  * Every source (flags, environment, config file, prompts, the programmatic API) ends up as a `ServerOptions`.
  */
 import type { Writable } from 'node:stream';
-import { UsageError } from '@proj/cli-kit';
+import { shown, UsageError } from '@proj/cli-kit';
 import { DEFAULT_LIMITS, DEFAULT_PORT } from '@proj/protocol';
 import { DEFAULT_MAX_SCRYPT_WORK_FACTOR } from '@proj/crypto';
 import { defaultPoolSize } from './dict-check/dict-decoder-pool';
@@ -173,11 +173,11 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 // it. Named here too because the server's modules and its public API (./index.ts) take it from this file.
 export { UsageError };
 
-/**
- * How the port to listen on is read (@proj/cli-kit's parsePort): 0 picks a free one, and a refusal is worded like
- * the other settings' (`port: expected a whole number, got "seventy"`).
- */
-export const LISTEN_PORT = { allowZero: true, wording: 'expected' } as const;
+/** How the port to listen on is read (@proj/cli-kit's parsePort): 0 picks a free one. */
+export const LISTEN_PORT = { allowZero: true } as const;
+
+// Every refusal is worded as @proj/cli-kit words the client's and the counts': where the value came from, what it
+// must be, what was found (`--max-file-bytes must be a size like 1048576, 512KiB or 4GiB, found "3 bananas"`).
 
 const SIZE_UNITS: Record<string, number> = {
   '': 1,
@@ -199,7 +199,7 @@ export function parseSize(text: string | number, what: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
   if (!m || unit === undefined)
-    throw new UsageError(`${what}: expected a size like 1048576, 512KiB or 4GiB, got ${JSON.stringify(text)}`);
+    throw new UsageError(`${what} must be a size like 1048576, 512KiB or 4GiB, found ${shown(text)}`);
   return checkInt(Math.round(Number(m[1]) * unit), what);
 }
 
@@ -211,18 +211,18 @@ export function parseDuration(text: string | number, what: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? DURATION_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
   if (!m || unit === undefined)
-    throw new UsageError(`${what}: expected a duration like 5000, 30s or 2m, got ${JSON.stringify(text)}`);
+    throw new UsageError(`${what} must be a duration like 5000, 30s or 2m, found ${shown(text)}`);
   return checkInt(Math.round(Number(m[1]) * unit), what);
 }
 
-export function parseOutput(text: string): OutputMode {
+export function parseOutput(text: string, what = '--output'): OutputMode {
   if ((OUTPUT_MODES as readonly string[]).includes(text)) return text as OutputMode;
-  throw new UsageError(`output: expected screen, file or both, got ${JSON.stringify(text)}`);
+  throw new UsageError(`${what} must be screen, file or both, found ${shown(text)}`);
 }
 
-export function parseLogLevel(text: string): LogLevel {
+export function parseLogLevel(text: string, what = '--log-level'): LogLevel {
   if ((LOG_LEVELS as readonly string[]).includes(text)) return text as LogLevel;
-  throw new UsageError(`log level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(text)}`);
+  throw new UsageError(`${what} must be one of ${LOG_LEVELS.join(', ')}, found ${shown(text)}`);
 }
 
 export function parseBoolean(text: string | boolean, what: string): boolean {
@@ -230,11 +230,11 @@ export function parseBoolean(text: string | boolean, what: string): boolean {
   const t = text.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(t)) return true;
   if (['0', 'false', 'no', 'off'].includes(t)) return false;
-  throw new UsageError(`${what}: expected true or false, got ${JSON.stringify(text)}`);
+  throw new UsageError(`${what} must be true or false, found ${shown(text)}`);
 }
 
 function checkInt(n: number, what: string): number {
   if (!Number.isSafeInteger(n) || n < 0)
-    throw new UsageError(`${what}: expected a non-negative whole number, got ${n}`);
+    throw new UsageError(`${what} must be a whole number from 0 up, found ${shown(n)}`);
   return n;
 }

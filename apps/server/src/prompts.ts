@@ -4,8 +4,9 @@
  * enquirer. Questions are asked one at a time.
  */
 import Enquirer from 'enquirer';
-import { parsePort } from '@proj/cli-kit';
+import { colorEnabled, parsePort } from '@proj/cli-kit';
 import type { ApprovalRequest, Approver } from './approval';
+import { checkListen } from './listen-check';
 import { DEFAULTS, LISTEN_PORT, UsageError, type OutputMode } from './options';
 import { formatBytes } from './output/output';
 import { jsonSafe, printable, quoted } from './output/printable';
@@ -34,12 +35,34 @@ const prompts = Enquirer as unknown as {
   Numeral: PromptClass;
 };
 
-/** Asks the questions in `which`, with `current` values as the defaults. A Ctrl-C is a usage error (exit 2). */
+/**
+ * Enquirer's colours, off under NO_COLOR (https://no-color.org) or FORCE_COLOR=0: the prompts still move the cursor
+ * (they need a terminal), but draw no colour.
+ */
+function colorOptions(): Record<string, unknown> {
+  return colorEnabled(process.env, process.stdout) ? {} : { styles: { enabled: false } };
+}
+
+/** Enquirer's validate: true, or the message to show before asking again. */
+async function listenProblem(host: string, port: number): Promise<true | string> {
+  try {
+    await checkListen(host, port);
+    return true;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * Asks the questions in `which`, with `current` values as the defaults. An address or port the server cannot
+ * listen on is refused at once, with the reason, and asked again. A Ctrl-C is a usage error (exit 2).
+ */
 export async function askStartup(
   which: readonly StartupQuestion[],
   current: Required<StartupAnswers>,
 ): Promise<StartupAnswers> {
   const answers: StartupAnswers = {};
+  const colors = colorOptions();
   const ask = async (prompt: PromptLike): Promise<unknown> => {
     try {
       return await prompt.run();
@@ -50,8 +73,10 @@ export async function askStartup(
   if (which.includes('host')) {
     const host = await ask(
       new prompts.Input({
+        ...colors,
         message: 'Address to listen on (127.0.0.1 = this machine only, 0.0.0.0 = all interfaces)',
         initial: current.host,
+        validate: (v: string) => listenProblem(v.trim() || DEFAULTS.host, 0),
       }),
     );
     answers.host = String(host).trim() || DEFAULTS.host;
@@ -59,23 +84,25 @@ export async function askStartup(
   if (which.includes('port')) {
     const port = await ask(
       new prompts.Input({
+        ...colors,
         message: 'Port (0 = any free port)',
         initial: String(current.port),
-        validate: (v: string) => {
+        validate: async (v: string) => {
+          let port: number;
           try {
-            parsePort(v.trim(), 'port', LISTEN_PORT);
-            return true;
+            port = parsePort(v.trim(), 'The port', LISTEN_PORT);
           } catch (err) {
             return (err as Error).message;
           }
+          return port === 0 ? true : listenProblem(answers.host ?? current.host, port);
         },
       }),
     );
-    answers.port = parsePort(String(port).trim(), 'port', LISTEN_PORT);
+    answers.port = parsePort(String(port).trim(), 'The port', LISTEN_PORT);
   }
   if (which.includes('dataDir')) {
     const dir = await ask(
-      new prompts.Input({ message: 'Directory to keep received data in', initial: current.dataDir }),
+      new prompts.Input({ ...colors, message: 'Directory to keep received data in', initial: current.dataDir }),
     );
     answers.dataDir = String(dir).trim() || current.dataDir;
   }
@@ -87,6 +114,7 @@ export async function askStartup(
     ];
     const output = await ask(
       new prompts.Select({
+        ...colors,
         message: 'What to print for each item received (every item is saved either way)',
         choices,
         initial: Math.max(
@@ -99,7 +127,11 @@ export async function askStartup(
   }
   if (which.includes('decrypt')) {
     const decrypt = await ask(
-      new prompts.Confirm({ message: 'Decrypt age-encrypted files to show their content?', initial: current.decrypt }),
+      new prompts.Confirm({
+        ...colors,
+        message: 'Decrypt age-encrypted files to show their content?',
+        initial: current.decrypt,
+      }),
     );
     answers.decrypt = Boolean(decrypt);
   }
@@ -109,7 +141,7 @@ export async function askStartup(
 /** The `--ask` approver: a yes/no prompt per item, withdrawn when the time is up or the client leaves. */
 export function terminalApprover(): Approver {
   return async (request: ApprovalRequest, signal: AbortSignal): Promise<boolean> => {
-    const prompt = new prompts.Confirm({ message: approvalQuestion(request), initial: false });
+    const prompt = new prompts.Confirm({ ...colorOptions(), message: approvalQuestion(request), initial: false });
     const onAbort = (): void => void prompt.cancel().catch(() => undefined);
     signal.addEventListener('abort', onAbort, { once: true });
     try {

@@ -76,7 +76,7 @@ export const SETTINGS: readonly Setting[] = [
     arg: 'mode',
     kind: 'output',
     target: 'output',
-    shownDefault: DEFAULTS.output,
+    shownDefault: `${DEFAULTS.output} at a terminal, file otherwise`,
     description: 'what to print per item: screen (content), file (a notice), both; every item is saved either way',
   },
   {

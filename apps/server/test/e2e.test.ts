@@ -4,6 +4,7 @@ import { connect } from '@proj/protocol';
 import { encodeDict, type Dict } from '@proj/protocol/dict';
 import { listFiles, makeTempDir, sha256File, sha256Hex } from '@proj/test-utils';
 import { listReceived } from '../src/index';
+import { SCREEN_MAX_LINES } from '../src/output/output';
 import { chunks, startTestServer, waitFor, type TestServer } from './helpers';
 
 const sample: Dict = { name: 'Ada', age: 36, tags: ['math', 'engines'], nested: { ok: true, none: null, pi: 3.14 } };
@@ -69,7 +70,8 @@ describe('end to end', () => {
       expect(await sha256File(stored)).toBe(await sha256File(src));
       expect(receipt.sha256).toBe(await sha256File(src));
       expect(t.stdout()).toContain('line two');
-      expect(t.stdout()).toContain('(shown: the first 64.0 KiB');
+      // The screen shows a glance: SCREEN_MAX_LINES lines of 9 bytes (docs/SERVER.md, "What the server prints").
+      expect(t.stdout()).toContain(`(shown: the first ${SCREEN_MAX_LINES * 9} B; the rest is in the file)`);
       // No temporaries left behind.
       expect(await listFiles(join(t.dataDir, 'tmp'))).toEqual([]);
     } finally {

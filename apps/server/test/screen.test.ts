@@ -10,7 +10,7 @@ import type { StoredItem } from '../src/store/receipts';
 import { Backlog } from '../src/output/backlog';
 import { jsonHead } from '../src/output/json-head';
 import { approvalQuestion } from '../src/prompts';
-import { Output, SCREEN_MAX_BYTES } from '../src/output/output';
+import { Output, SCREEN_MAX_BYTES, SCREEN_MAX_LINES } from '../src/output/output';
 import { jsonSafe, printable, printableText, quoted } from '../src/output/printable';
 import { GUTTER, screenText } from '../src/output/screen-text';
 
@@ -238,14 +238,27 @@ describe('Output', () => {
     expect(stream.written).not.toContain('hidden');
   });
 
-  it(`shows at most ${SCREEN_MAX_BYTES / 1024} KiB of a dictionary's JSON, and says so`, () => {
+  it(`shows at most ${SCREEN_MAX_LINES} lines and ${SCREEN_MAX_BYTES / 1024} KiB of a dictionary's JSON, and says so`, () => {
     const stream = new HeldStream();
     const out = new Output(stream, 'screen');
     out.dict(item('d-1', 'dict'), jsonHead({ rows: Array.from({ length: 50_000 }, (_, i) => i) }, SCREEN_MAX_BYTES));
     stream.takeAll();
     expect(Buffer.byteLength(stream.written)).toBeLessThan(2 * SCREEN_MAX_BYTES);
-    expect(stream.written).toMatch(
-      /\(shown: the first 6\d\.\d KiB of its JSON; the whole dictionary is in the file\)\n$/,
-    );
+    const content = stream.written.split('\n').filter((l) => l.startsWith(GUTTER));
+    expect(content).toHaveLength(SCREEN_MAX_LINES);
+    expect(stream.written).toMatch(/\(shown: the first \d+ B of its JSON; the whole dictionary is in the file\)\n$/);
+  });
+
+  it('shows a glance of a long text file: one long line is cut by bytes, many lines by lines', () => {
+    for (const text of ['x'.repeat(SCREEN_MAX_BYTES), 'short line\n'.repeat(5000)]) {
+      const stream = new HeldStream();
+      const out = new Output(stream, 'both');
+      out.file(item('f-1', 'file'), { kind: 'text', text, more: true, decrypted: false });
+      stream.takeAll();
+      const content = stream.written.split('\n').filter((l) => l.startsWith(GUTTER));
+      expect(content.length).toBeLessThanOrEqual(SCREEN_MAX_LINES);
+      expect(Buffer.byteLength(content.join('\n'))).toBeLessThanOrEqual(2 * SCREEN_MAX_BYTES);
+      expect(stream.written).toMatch(/\(shown: the first [\d.]+ (B|KiB); the rest is in the file\)\n$/);
+    }
   });
 });

@@ -34,12 +34,18 @@ describe('parsePort', () => {
     );
   });
 
-  test('expected wording: what was wrong, and the value as given', () => {
-    const server = { allowZero: true, wording: 'expected' } as const;
-    expect(refusal(() => parsePort('seventy', 'port', server))).toBe('port: expected a whole number, got "seventy"');
-    expect(refusal(() => parsePort('70000', 'port', server))).toBe('port: expected 0-65535, got 70000');
-    expect(refusal(() => parsePort(-1, 'port', server))).toBe('port: expected a non-negative whole number, got -1');
-    expect(refusal(() => parsePort(80.5, 'port', server))).toBe('port: expected a non-negative whole number, got 80.5');
+  test('the server listening: 0 allowed, numbers from a config file worded the same way', () => {
+    const server = { allowZero: true } as const;
+    expect(refusal(() => parsePort('seventy', '--port', server))).toBe(
+      '--port must be a port number from 0 to 65535, found "seventy"',
+    );
+    expect(refusal(() => parsePort(70000, 'port in config.json', server))).toBe(
+      'port in config.json must be a port number from 0 to 65535, found "70000"',
+    );
+    expect(refusal(() => parsePort(-1, 'port', server))).toBe('port must be a port number from 0 to 65535, found "-1"');
+    expect(refusal(() => parsePort(80.5, 'port', server))).toBe(
+      'port must be a port number from 0 to 65535, found "80.5"',
+    );
   });
 });
 
@@ -62,17 +68,14 @@ describe('parseCount', () => {
     );
   });
 
-  test('expected wording: no upper bound but a safe integer', () => {
-    const opts = { wording: 'expected' } as const;
-    expect(refusal(() => parseCount('many', 'maxConnections', opts))).toBe(
-      'maxConnections: expected a whole number, got "many"',
+  test('no upper bound but a safe integer', () => {
+    expect(refusal(() => parseCount('many', 'maxConnections'))).toBe(
+      'maxConnections must be a whole number from 0 up, found "many"',
     );
-    expect(refusal(() => parseCount('1'.repeat(22), '--dict-workers', opts))).toBe(
-      '--dict-workers: expected a non-negative whole number, got 1.1111111111111111e+21',
+    expect(refusal(() => parseCount('1'.repeat(22), '--dict-workers'))).toBe(
+      `--dict-workers must be a whole number from 0 up, found "${'1'.repeat(22)}"`,
     );
-    expect(refusal(() => parseCount(2 ** 53, 'n', opts))).toBe(
-      `n: expected a non-negative whole number, got ${2 ** 53}`,
-    );
+    expect(refusal(() => parseCount(2 ** 53, 'n'))).toBe(`n must be a whole number from 0 up, found "${2 ** 53}"`);
   });
 });
 

@@ -44,6 +44,11 @@ export class Pty {
     this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
   }
 
+  /** Everything drawn so far, escape sequences included (to check what a program draws, colours or none). */
+  get raw(): string {
+    return this.#raw;
+  }
+
   /** Everything drawn so far, without escape sequences. */
   get screen(): string {
     return stripAnsi(this.#raw);

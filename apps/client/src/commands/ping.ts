@@ -1,4 +1,7 @@
-/** `ping`: connect once (no retries), check that the server answers, and show what its welcome announces. */
+/**
+ * `ping`: connect once (no retries), check that the server answers, and show what its welcome announces (nothing
+ * with `--quiet`: the exit code says whether it answered).
+ */
 import type { Io } from '../cli-io';
 import { ExitCode } from '../errors';
 import { Link } from '../link';
@@ -15,7 +18,7 @@ export async function pingCommand(flags: ConnectionFlags, io: Io): Promise<ExitC
       io.stdout.write(
         `${JSON.stringify({ ok: true, address: link.address, agent: w.agent, serverId: w.serverId, version: w.version, formats: w.formats, recipient: w.encryption.recipient ?? null, limits: w.limits })}\n`,
       );
-    } else {
+    } else if (!flags.quiet) {
       io.stdout.write(
         `${link.address} answered: ${w.agent} (server ${w.serverId}, protocol ${w.version}); formats ${w.formats.join(', ')}; ` +
           `${w.encryption.recipient ? `age recipient ${w.encryption.recipient}` : 'no age recipient'}\n`,

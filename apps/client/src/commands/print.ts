@@ -7,17 +7,19 @@ import type { ConnectionFlags } from '../options';
 import type { PutResult } from '../put';
 import { receiptJson, receiptLine } from '../receipt-format';
 
-/** The receipt on standard output: one JSON line with `--json`, one readable line otherwise. */
+/** The receipt on standard output: one JSON line with `--json`, one readable line otherwise, none with `--quiet`. */
 export function printReceipt(io: Io, flags: ConnectionFlags, result: PutResult): void {
+  if (flags.quiet && !flags.json) return;
   const line = flags.json
     ? JSON.stringify(receiptJson(result.receipt, result.sent))
     : receiptLine(result.receipt, result.sent);
   io.stdout.write(`${line}\n`);
 }
 
-/** Tells on standard error that the connection was lost and when the put is sent again. */
-export function retryNotice(io: Io): (event: RetryEvent) => void {
+/** Tells on standard error that the connection was lost and when the put is sent again (not with `--quiet`). */
+export function retryNotice(io: Io, flags: ConnectionFlags = {}): (event: RetryEvent) => void {
   return ({ attempt, retries, delayMs, error }) => {
+    if (flags.quiet) return;
     io.stderr.write(
       `connection lost (${describeError(error)}); retry ${attempt} of ${retries} in ${(delayMs / 1000).toFixed(1)} s with the same put id\n`,
     );

@@ -18,7 +18,8 @@ import {
   type ConnectionFlags,
 } from '../options';
 import { putDict } from '../put';
-import { printReceipt, noticeLine, retryNotice } from './print';
+import { readStdinText } from '../stdin';
+import { noticeLine, printReceipt, retryNotice } from './print';
 
 export interface SendDictFlags extends ConnectionFlags {
   format: string;
@@ -39,14 +40,14 @@ export async function sendDictCommand(flags: SendDictFlags, io: Io): Promise<Exi
   } else {
     const file = flags.dataFile as string;
     if (file !== '-') await mustBeFile(file, '--data-file');
-    const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+    const text = file === '-' ? await readStdinText(io.stdin, 'send-dict --data-file -') : await readFile(file, 'utf8');
     dict = parseDictData(text, `--data-file ${file}`);
   }
   const target = await resolveTarget(flags, io.env);
   const link = new Link(target, {
     policy: resolveRetry(flags, io.env),
     signal: io.signal,
-    onRetry: retryNotice(io),
+    onRetry: retryNotice(io, flags),
     onNotice: noticeLine(io),
   });
   try {
@@ -56,10 +57,4 @@ export async function sendDictCommand(flags: SendDictFlags, io: Io): Promise<Exi
   } finally {
     await link.close();
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -2,6 +2,7 @@
  * `send-file`: one or more files, plain or encrypted with age, over one link. With several files, a file the
  * server refuses is told and the next one is sent; a connection gone for good ends the command.
  */
+import { PassThrough } from 'node:stream';
 import { UsageError } from '@proj/cli-kit';
 import type { Io } from '../cli-io';
 import { looksLikeRecipient } from '../encrypt';
@@ -9,7 +10,8 @@ import { describeError, ExitCode, exitCodeFor } from '../errors';
 import { Link } from '../link';
 import { mustBeFile, parseId, readSecret, resolveRetry, resolveTarget, type ConnectionFlags } from '../options';
 import { putFile, type FileEncryption } from '../put';
-import { printReceipt, noticeLine, retryNotice } from './print';
+import { spoolStdin, STDIN_NAME, STDIN_PATH, type SpooledStdin } from '../stdin';
+import { noticeLine, printReceipt, retryNotice } from './print';
 
 export interface SendFileFlags extends ConnectionFlags {
   encrypt?: boolean;
@@ -32,7 +34,8 @@ export async function sendFileCommand(paths: string[], flags: SendFileFlags, io:
     if (!looksLikeRecipient(r))
       throw new UsageError(`--recipient must be an age recipient (age1…), found ${JSON.stringify(r.slice(0, 20))}`);
   }
-  for (const path of paths) await mustBeFile(path, 'file');
+  if (paths.filter((p) => p === STDIN_PATH).length > 1) throw new UsageError('- (standard input) can be sent once');
+  for (const path of paths) if (path !== STDIN_PATH) await mustBeFile(path, 'file');
   let encryption: FileEncryption = { kind: 'none' };
   if (flags.passphraseFile !== undefined) {
     encryption = { kind: 'passphrase', passphrase: await readSecret(flags.passphraseFile, '--passphrase-file') };
@@ -42,24 +45,29 @@ export async function sendFileCommand(paths: string[], flags: SendFileFlags, io:
     encryption = { kind: 'server' };
   }
   const target = await resolveTarget(flags, io.env);
+  // Standard input is read whole before connecting (`send-file -`, as `curl -T -`): see ../stdin.ts.
+  const stdin: SpooledStdin | undefined = paths.includes(STDIN_PATH) ? await spoolStdin(io.stdin) : undefined;
   const link = new Link(target, {
     policy: resolveRetry(flags, io.env),
     signal: io.signal,
-    onRetry: retryNotice(io),
+    onRetry: retryNotice(io, flags),
     onNotice: noticeLine(io),
   });
   let worst: ExitCode = ExitCode.Ok;
   try {
     for (const [i, path] of paths.entries()) {
+      const fromStdin = path === STDIN_PATH && stdin !== undefined;
       try {
-        const result = await putFile(link, path, {
+        const name = flags.name ?? (fromStdin ? STDIN_NAME : undefined);
+        const result = await putFile(link, fromStdin ? stdin.path : path, {
           ...(id !== undefined ? { id } : {}),
-          ...(flags.name !== undefined ? { name: flags.name } : {}),
+          ...(name !== undefined ? { name } : {}),
           encryption,
-          progressStream: io.stderr,
+          // --quiet: a stream that is not a terminal, so no progress bar is drawn.
+          progressStream: flags.quiet ? (new PassThrough().resume() as unknown as NodeJS.WriteStream) : io.stderr,
           tuning: tuningFromEnv(io.env),
         });
-        printReceipt(io, flags, result);
+        printReceipt(io, flags, fromStdin ? { ...result, sent: { ...result.sent, source: STDIN_PATH } } : result);
       } catch (err) {
         const code = exitCodeFor(err);
         // With one file, or when the connection is gone for good, the entry point reports it.
@@ -74,6 +82,7 @@ export async function sendFileCommand(paths: string[], flags: SendFileFlags, io:
     }
   } finally {
     await link.close();
+    await stdin?.remove();
   }
   return worst;
 }

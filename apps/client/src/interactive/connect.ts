@@ -22,33 +22,40 @@ export async function connectLoop(options: MenuOptions): Promise<Link | ExitCode
   const { prompter, ui } = options;
   let target: Target = { ...options.defaults };
   let failed = false;
+  // Host and port the command line gave are not asked on the first attempt (they are after a failure).
+  let given = options.given ?? { host: false, port: false };
   const leave = (): ExitCode => {
     ui.info(failed ? 'Not connected: quitting with exit status 3. Nothing was sent.' : 'Goodbye.');
     return failed ? ExitCode.Connection : ExitCode.Ok;
   };
   for (;;) {
-    const host = await orBack(
-      askUntilValid<string>(
-        prompter,
-        { name: 'connect.host', message: 'Server host (Esc: quit)', initial: target.host },
-        (t) =>
-          t.trim() === '' ? { error: 'Type a host name or address, for example 127.0.0.1.' } : { value: t.trim() },
-      ),
-    );
+    const host = given.host
+      ? target.host
+      : await orBack(
+          askUntilValid<string>(
+            prompter,
+            { name: 'connect.host', message: 'Server host (Esc: quit)', initial: target.host },
+            (t) =>
+              t.trim() === '' ? { error: 'Type a host name or address, for example 127.0.0.1.' } : { value: t.trim() },
+          ),
+        );
     if (host === BACK) return leave();
-    const port = await orBack(
-      askUntilValid<number>(
-        prompter,
-        { name: 'connect.port', message: 'Server port (Esc: back to the host)', initial: String(target.port) },
-        (t) => {
-          try {
-            return { value: parsePort(t.trim(), 'The port') };
-          } catch (err) {
-            return { error: `${(err as Error).message}. Type a number such as 5050.` };
-          }
-        },
-      ),
-    );
+    const port = given.port
+      ? target.port
+      : await orBack(
+          askUntilValid<number>(
+            prompter,
+            { name: 'connect.port', message: 'Server port (Esc: back to the host)', initial: String(target.port) },
+            (t) => {
+              try {
+                return { value: parsePort(t.trim(), 'The port') };
+              } catch (err) {
+                return { error: `${(err as Error).message}. Type a number such as 5050.` };
+              }
+            },
+          ),
+        );
+    given = { host: false, port: false };
     if (port === BACK) continue;
     target = { ...target, host, port };
     for (;;) {

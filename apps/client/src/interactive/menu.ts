@@ -24,6 +24,8 @@ export interface MenuOptions {
   ui: Ui;
   /** Offered as the answers to the host and port questions; token and TLS are used as given. */
   defaults: Target;
+  /** Host and port the command line already gave: not asked on the first attempt (asked after a failure). */
+  given?: { host: boolean; port: boolean };
   policy: RetryPolicy;
   signal?: AbortSignal;
   env: NodeJS.ProcessEnv;

@@ -1,4 +1,6 @@
 /** Where the interactive flows write what they tell the person (tests collect it instead), and the colour rule. */
+import { colorEnabled } from '@proj/cli-kit';
+
 export interface Ui {
   /** A line of information. */
   info(text: string): void;
@@ -9,13 +11,10 @@ export interface Ui {
 /**
  * Whether to draw colours on `stream`: only at a terminal, never when NO_COLOR is set to anything but the empty
  * string (no-color.org), when TERM is `dumb`, or when FORCE_COLOR is `0`. The prompts (prompts.ts) and the lines
- * of `streamUi` read this one rule.
+ * of `streamUi` read this one rule, which is the whole CLI's (@proj/cli-kit `colorEnabled`).
  */
 export function useColor(env: NodeJS.ProcessEnv, stream: NodeJS.WritableStream): boolean {
-  if (!(stream as { isTTY?: boolean }).isTTY) return false;
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.TERM === 'dumb') return false;
-  return env.FORCE_COLOR !== '0';
+  return colorEnabled(env, stream as { isTTY?: boolean });
 }
 
 const YELLOW = '\u001b[33m';

@@ -36,6 +36,8 @@ export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {
       ...process.env,
       PROJ_HOST: '',
       PROJ_PORT: '',
+      // Paths resolve from the test's folder, whatever folder pnpm was started in (src/main.ts).
+      INIT_CWD: '',
       PROJ_CLIENT_RETRY_BASE_MS: '20',
       PROJ_CLIENT_SCRYPT_WORK_FACTOR: '10',
       ...env,

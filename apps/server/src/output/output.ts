@@ -9,7 +9,7 @@
  * catches up; one item shows at most SCREEN_BLOCK_MAX_BYTES.
  */
 import type { Writable } from 'node:stream';
-import { formatBytes as formatBytesWith } from '@proj/cli-kit';
+import { formatBytes } from '@proj/cli-kit';
 import { Backlog } from './backlog';
 import type { JsonHead } from './json-head';
 import type { OutputMode } from '../options';
@@ -17,8 +17,15 @@ import { printable, quoted } from './printable';
 import { screenText } from './screen-text';
 import type { StoredItem } from '../store/receipts';
 
-/** Text content is shown up to this many bytes, then cut with a note; a dictionary's pretty print likewise. */
-export const SCREEN_MAX_BYTES = 64 * 1024;
+/**
+ * Text content is shown up to this many bytes, then cut with a note; a dictionary's pretty print likewise. The
+ * screen is a glance, not a viewer: `server list` and the file itself hold the rest (docs/SERVER.md, "What the
+ * server prints"). It is also all that is read back (and decrypted) of a file to show it.
+ */
+export const SCREEN_MAX_BYTES = 4 * 1024;
+
+/** Lines of one item's content shown at most (a terminal's height, about). */
+export const SCREEN_MAX_LINES = 24;
 
 /** The most one item's content takes on the screen, gutter and escapes included (escapes make text longer). */
 export const SCREEN_BLOCK_MAX_BYTES = 2 * SCREEN_MAX_BYTES;
@@ -26,8 +33,9 @@ export const SCREEN_BLOCK_MAX_BYTES = 2 * SCREEN_MAX_BYTES;
 /**
  * The most left unwritten on standard output before items are skipped. A terminal or a file takes each write at
  * once (this never fills); a pipe whose reader is slow fills it, and then the screen skips instead of queueing.
+ * 16 items' whole blocks (SCREEN_BLOCK_MAX_BYTES); it was 512 KiB when one item could take 128 KiB.
  */
-export const SCREEN_BACKLOG_BYTES = 512 * 1024;
+export const SCREEN_BACKLOG_BYTES = 16 * SCREEN_BLOCK_MAX_BYTES;
 
 export interface SessionStats {
   dicts: number;
@@ -92,7 +100,7 @@ export class Output {
         if (!head) {
           lines.push('(content not shown: the screen was behind)');
         } else {
-          const shown = screenText(head.text, SCREEN_BLOCK_MAX_BYTES);
+          const shown = screenText(head.text, SCREEN_BLOCK_MAX_BYTES, SCREEN_MAX_LINES);
           lines.push(shown.block);
           if (!head.complete || !shown.complete)
             lines.push(
@@ -120,7 +128,7 @@ export class Output {
         } else if (content.kind === 'note') {
           lines.push(`(${printable(content.note)})`);
         } else {
-          const shown = screenText(content.text, SCREEN_BLOCK_MAX_BYTES);
+          const shown = screenText(content.text, SCREEN_BLOCK_MAX_BYTES, SCREEN_MAX_LINES);
           lines.push(shown.block);
           if (content.more || !shown.complete) {
             lines.push(
@@ -156,7 +164,5 @@ export class Output {
   }
 }
 
-/** Sizes on the server's lines and prompts always carry one decimal: `2.0 KiB`, `64.0 KiB`. */
-export function formatBytes(n: number): string {
-  return formatBytesWith(n, { decimals: 1 });
-}
+// The server's other modules (prompts, list) take byte sizes from here, worded as everywhere (@proj/cli-kit).
+export { formatBytes };

@@ -18,17 +18,19 @@ export interface ScreenText {
 }
 
 /**
- * `text` behind the gutter, escaped, cut so that the block takes at most `maxBytes` (UTF-8, newlines included).
+ * `text` behind the gutter, escaped, cut so that the block takes at most `maxBytes` (UTF-8, newlines included) and
+ * at most `maxLines` lines.
  * A CR before a newline ends the line with it (Windows text); any other CR is escaped, since it would let the
  * rest of the line overwrite its start. One final newline adds no empty line.
  */
-export function screenText(text: string, maxBytes: number): ScreenText {
+export function screenText(text: string, maxBytes: number, maxLines = Number.POSITIVE_INFINITY): ScreenText {
   const body = text.endsWith('\n') ? text.slice(0, -1) : text;
   const out: string[] = [];
   let used = 0;
   let shownBytes = 0;
   const lines = body.split('\n');
   for (let i = 0; i < lines.length; i++) {
+    if (out.length >= maxLines) return { block: out.join('\n'), shownBytes, complete: false };
     const raw = lines[i] as string;
     const crlf = raw.endsWith('\r') && (i < lines.length - 1 || text.endsWith('\n'));
     const source = crlf ? raw.slice(0, -1) : raw;

@@ -29,11 +29,14 @@ function mean(values: number[]): number {
 
 /**
  * A dictionary just under the 1 MiB limit, dense with small nodes, so that its pretty print (what the screen
- * used to queue whole) is several times its encoded size.
+ * used to queue whole) is several times its encoded size. Its `notes` come first and fill the screen's whole
+ * block for an item (8 KiB of three-byte characters, docs/SERVER.md §3), so that what the server shows of the
+ * dictionaries outgrows the pipe and the backlog and the screen has to skip.
  */
 function bigDict(seed: number): Dict {
   const rows: Dict[] = [];
-  const dict: Dict = { seed, rows };
+  const notes = Array.from({ length: 30 }, () => '€'.repeat(160));
+  const dict: Dict = { seed, notes, rows };
   for (let i = 0; ; i++) {
     rows.push({ i, name: `n${i}`, ok: i % 2 === 0 });
     if (i % 1000 === 0 && encodeDict(dict, 'json').length > 1000 * 1000) {
