@@ -19,6 +19,7 @@ import { LocalFileSink, type SinkStore } from './file-sink';
 import { GroupCommit } from './group-commit';
 import type { CommitResult, DictToStore, FileSink, FileSinkOptions, ItemStore } from './item-store';
 import { Journal, type JournalOptions } from './journal';
+import { journalReceipts } from './journal-index';
 import { Owners, ServerLock } from './liveness';
 import { layout, receiptFileName } from './paths';
 import { repairReceipts } from './receipt-repair';
@@ -65,6 +66,8 @@ export class Store implements ItemStore {
       await repairReceipts(dataDir, serverId, owners, log);
       const cleaned = await cleanStale(dataDir, serverId, log, Date.now(), owners);
       if (cleaned.temps + cleaned.orphans > 0) log.info(cleaned, 'removed stale temporaries and unacknowledged items');
+      // After this server's lock exists: what running servers acknowledged and hold only in their journals.
+      store.#commits.learnForeign(journalReceipts(dataDir, serverId));
     } catch (err) {
       store.#lock.release();
       throw err;
@@ -91,6 +94,8 @@ export class Store implements ItemStore {
 
   /** The item stored under `id`, if any. */
   async findReceipt(id: string): Promise<StoredItem | undefined> {
+    const known = this.#commits.known(id); // acknowledged, its receipt file not written yet
+    if (known) return known;
     // Most puts are new: a cheap check first (no thread-pool round trip, no exception for ENOENT).
     if (!existsSync(join(this.dirs.receipts, receiptFileName(id)))) return undefined;
     return readReceipt(this.dataDir, id);
