@@ -16,6 +16,14 @@ import { type DamagedReceiptFile, listReceipts, type StoredItem } from './receip
  * that has no receipt file, by put id (the first record of an id wins, as its receipt file would).
  */
 export function journalReceipts(dataDir: string, skipOwner?: string): Map<string, StoredItem> {
+  const receipts = layout(dataDir).receipts;
+  const found = journalItems(dataDir, skipOwner);
+  for (const id of found.keys()) if (existsSync(join(receipts, receiptFileName(id)))) found.delete(id);
+  return found;
+}
+
+/** Every item record of the journal segments that no abort withdrew, by put id (the first record of an id). */
+function journalItems(dataDir: string, skipOwner?: string): Map<string, StoredItem> {
   const dirs = layout(dataDir);
   const found = new Map<string, StoredItem>();
   const aborted = new Set<string>();
@@ -36,11 +44,7 @@ export function journalReceipts(dataDir: string, skipOwner?: string): Map<string
     for (const r of segment.records) records.push(r.item);
     for (const a of segment.aborts ?? []) aborted.add(a.path);
   }
-  for (const item of records) {
-    if (aborted.has(item.path) || found.has(item.id)) continue;
-    if (existsSync(join(dirs.receipts, receiptFileName(item.id)))) continue;
-    found.set(item.id, item);
-  }
+  for (const item of records) if (!aborted.has(item.path) && !found.has(item.id)) found.set(item.id, item);
   return found;
 }
 
@@ -51,8 +55,10 @@ export function journalReceipts(dataDir: string, skipOwner?: string): Map<string
 export async function listAcknowledged(
   dataDir: string,
 ): Promise<{ items: StoredItem[]; damaged: DamagedReceiptFile[] }> {
+  // The journals first: a receipt file is written after its record, and a segment deleted after its receipt
+  // files, so every receipt acknowledged before this call is in one or the other.
+  const journaled = journalItems(dataDir);
   const { items, damaged } = await listReceipts(dataDir);
-  const journaled = journalReceipts(dataDir);
   if (journaled.size === 0) return { items, damaged };
   const damagedIds = new Set(damaged.map((d) => d.id));
   for (const item of items) journaled.delete(item.id);
