@@ -120,7 +120,10 @@ export async function runBench(io: CliIo): Promise<number> {
   if (write) {
     const file = join(repoRoot(), 'docs', 'BENCHMARKS.md');
     const command = 'pnpm bench';
-    await writeResults(file, resultsSection(rows, machine, new Date(), command, only.includes('dicts') ? PLOT_FILE : undefined));
+    await writeResults(
+      file,
+      resultsSection(rows, machine, new Date(), command, only.includes('dicts') ? PLOT_FILE : undefined),
+    );
     io.stdout.write(`Wrote the table to ${file}.\n`);
   }
   return 0;
