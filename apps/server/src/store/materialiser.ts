@@ -28,6 +28,8 @@ interface Work {
   /** The item file to create with `data` (a dictionary); absent when the item is already in place (a file). */
   itemPath?: string;
   data?: Uint8Array;
+  /** The item file was written (a later failure of the receipt leaves only the receipt to retry). */
+  itemWritten?: boolean;
 }
 
 export class Materialiser {
@@ -37,8 +39,8 @@ export class Materialiser {
   readonly #pending = new Map<string, StoredItem>();
   #bytes = 0;
   #scheduled = false;
-  /** Writes that failed since start: the journal keeps its segments, and the next start restores from them. */
-  #failures = 0;
+  /** Writes that failed: tried again before each checkpoint; while any is left, the journal keeps its segments. */
+  #failed: Work[] = [];
   #waiters: Array<() => void> = [];
 
   constructor(
@@ -70,10 +72,16 @@ export class Materialiser {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** Once idle: true when every file was written (a segment may go), false when some write failed. */
+  /**
+   * Once idle, tries the failed writes again (room may have been freed): true when every file is written (a
+   * segment may go), false when some still fails.
+   */
   async settled(): Promise<boolean> {
     await this.idle();
-    return this.#failures === 0;
+    const failed = this.#failed;
+    this.#failed = [];
+    for (const work of failed) this.#write(work);
+    return this.#failed.length === 0;
   }
 
   #kick(): void {
@@ -111,19 +119,21 @@ export class Materialiser {
   #write(work: Work): void {
     const { item } = work;
     try {
-      if (work.itemPath !== undefined) createFile(work.itemPath, work.data as Uint8Array);
+      if (work.itemPath !== undefined && !work.itemWritten) {
+        createFile(work.itemPath, work.data as Uint8Array);
+        work.itemWritten = true;
+      }
       createFile(join(this.receiptsDir, receiptFileName(item.id)), receiptText(item));
       this.#pending.delete(item.id);
+      if (work.data) this.#bytes -= work.data.length;
     } catch (err) {
-      // The receipt stays answered from memory; the journal keeps the segment, and the next start restores the
-      // files from it (./recovery.ts).
-      this.#failures += 1;
+      // The receipt stays answered from memory (and its bytes held); the write is tried again before the next
+      // checkpoint, and until it succeeds the journal keeps the segment, which the next start replays.
+      this.#failed.push(work);
       this.log.error(
         { err, id: item.id, path: item.path },
-        'could not write an acknowledged item’s files; its journal segment is kept and replayed at the next start',
+        'could not write an acknowledged item’s files; its journal segment is kept until they are written, or replayed at the next start',
       );
-    } finally {
-      if (work.data) this.#bytes -= work.data.length;
     }
   }
 }

@@ -127,4 +127,33 @@ describe('ERR_STORAGE after the journal record was durable', () => {
     },
     60_000,
   );
+
+  itWithTmpfs(
+    'alone, files not written for want of room are written once room is back, before a clean stop deletes the journal',
+    async () => {
+      const fs = await mountTmpfs('storage-retry-');
+      try {
+        const dataDir = join(fs.path, 'data');
+        server = await spawnServer(dataDir, ['--log-level', 'info']);
+        const c = await connect({ port: server.port });
+        await c.sendDict({ warm: true }, { id: 'warm' });
+        await fillToTheByte(fs.path, 1);
+        const full = await c.sendDict({ full: 'y'.repeat(100) }, { id: 'full' });
+        await c.close().catch(() => undefined);
+        await rm(join(fs.path, 'filler'), { recursive: true, force: true });
+        // A clean stop: the checkpoint tries the writes again, then deletes the segment.
+        await server.kill('SIGTERM');
+        server = undefined;
+        const audit = await auditDataDir(dataDir);
+        expect(audit.problems).toEqual([]);
+        expect(checkAcknowledged(audit, [full])).toEqual([]);
+        expect(audit.journal).toEqual([]);
+      } finally {
+        await server?.kill('SIGKILL');
+        server = undefined;
+        fs.unmount();
+      }
+    },
+    60_000,
+  );
 });
