@@ -17,10 +17,14 @@ import { serializerRows } from './rows/serializers';
 import { formatTable, type Row } from './table';
 import { MiB } from './units';
 
+/** The plot of the dictionary loads, next to docs/BENCHMARKS.md. */
+export const PLOT_FILE = 'bench-dicts.svg';
+
 export const USAGE = `Usage: pnpm bench [-- options]      (or: node apps/bench/dist/main.js [options])
 
 Sets up its own servers in a temp directory, runs each benchmark against its baseline in the same run, and
-prints one table. The full form (the default) also writes the table to docs/BENCHMARKS.md.
+prints one table. The full form (the default) also writes the table to docs/BENCHMARKS.md, and the plot of the
+dictionary loads (1, 4, 16, 32 and 64 clients) to docs/bench-dicts.svg, which the page embeds.
 
 Options:
   --quick              smaller sizes and shorter loads (128 MiB files, 2 s loads); under a minute; writes nothing
@@ -30,6 +34,8 @@ Options:
   --seconds <n>        measured seconds per dictionary load (default 10, quick 2)
   --no-write           do not update docs/BENCHMARKS.md
   --cpu-prof <dir>     run the servers under node --cpu-prof, profiles into <dir>
+  --clients <list>     client counts of the dictionary loads, e.g. 1,4,16,32,64 (default; quick 1,32)
+  --plot <file>        write the plot of the dictionary loads (SVG) to <file> (the full form: docs/bench-dicts.svg)
   -h, --help           this text
 `;
 
@@ -50,6 +56,8 @@ export async function runBench(io: CliIo): Promise<number> {
       seconds: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      clients: { type: 'string' },
+      plot: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -64,10 +72,12 @@ export async function runBench(io: CliIo): Promise<number> {
   if (values['file-mib'] !== undefined) sizes.fileBytes = positive(values['file-mib'], '--file-mib') * MiB;
   if (values.runs !== undefined) sizes.fileRuns = positive(values.runs, '--runs');
   if (values.seconds !== undefined) sizes.loadMs = positive(values.seconds, '--seconds') * 1000;
+  if (values.clients !== undefined) sizes.concurrency = values.clients.split(',').map((n) => positive(n, '--clients'));
   const custom =
     values['file-mib'] !== undefined ||
     values.runs !== undefined ||
     values.seconds !== undefined ||
+    values.clients !== undefined ||
     values.only !== undefined;
   // Only the full form, run whole with its default sizes, is the page's result.
   const write = !quick && !custom && values['no-write'] !== true;
@@ -79,6 +89,11 @@ export async function runBench(io: CliIo): Promise<number> {
     ...sizes,
     only,
     ...(values['cpu-prof'] !== undefined ? { cpuProfDir: values['cpu-prof'] } : {}),
+    ...(values.plot !== undefined
+      ? { plotFile: values.plot }
+      : write
+        ? { plotFile: join(repoRoot(), 'docs', PLOT_FILE) }
+        : {}),
     workDir: work.path,
     progress: (line) =>
       io.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`),
@@ -107,7 +122,10 @@ export async function runBench(io: CliIo): Promise<number> {
   if (write) {
     const file = join(repoRoot(), 'docs', 'BENCHMARKS.md');
     const command = 'pnpm bench';
-    await writeResults(file, resultsSection(rows, machine, new Date(), command));
+    await writeResults(
+      file,
+      resultsSection(rows, machine, new Date(), command, only.includes('dicts') ? PLOT_FILE : undefined),
+    );
     io.stdout.write(`Wrote the table to ${file}.\n`);
   }
   return 0;

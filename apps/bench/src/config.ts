@@ -23,6 +23,8 @@ export interface BenchConfig {
   fsyncMs: number;
   /** Row groups to run. */
   only: readonly RowGroup[];
+  /** Where the plot of the dictionary loads goes (SVG), when one is wanted. */
+  plotFile?: string;
   /** Where the server writes its CPU profiles (`node --cpu-prof`), when asked. */
   cpuProfDir?: string;
   /** Scratch directory for this run (temp files, data directories, logs); removed at the end. */
@@ -53,7 +55,7 @@ export function defaultSizes(
         fileRuns: 3,
         warmupMs: 1_000,
         loadMs: 10_000,
-        concurrency: [1, 32],
+        concurrency: [1, 4, 16, 32, 64],
         idleConnections: 1000,
         serializerMs: 2_000,
         fsyncMs: 5_000,

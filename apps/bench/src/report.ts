@@ -9,8 +9,20 @@ import { formatMarkdownTable, type Row } from './table';
 export const BEGIN = '<!-- bench:results:begin (written by `pnpm bench`; edits inside are overwritten) -->';
 export const END = '<!-- bench:results:end -->';
 
-export function resultsSection(rows: readonly Row[], machine: Machine, when: Date, command: string): string {
+export function resultsSection(
+  rows: readonly Row[],
+  machine: Machine,
+  when: Date,
+  command: string,
+  plot?: string,
+): string {
   const notes = rows.filter((r) => r.note).map((r) => `- *${r.name}*: ${r.note}`);
+  const figure = plot
+    ? [
+        `![durable dictionaries: acknowledgements per second and p50 / p99 latency against 1 to 64 clients, per format, with the echo baseline](${plot})`,
+        '',
+      ]
+    : [];
   return [
     BEGIN,
     '',
@@ -20,6 +32,7 @@ export function resultsSection(rows: readonly Row[], machine: Machine, when: Dat
     '',
     formatMarkdownTable(rows),
     '',
+    ...figure,
     ...notes,
     '',
     END,

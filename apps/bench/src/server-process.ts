@@ -48,7 +48,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       process.execPath,
       [
         ...(options.nodeFlags ?? []),
-        builtProgram(SERVER_MAIN),
+        // BENCH_SERVER_MAIN: another build of the server (A/B runs of two builds against the same client).
+        process.env.BENCH_SERVER_MAIN ?? builtProgram(SERVER_MAIN),
         '--port',
         '0',
         '--host',

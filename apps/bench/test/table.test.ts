@@ -1,5 +1,5 @@
 import { Better, formatMarkdownTable, formatRatio, formatTable, type Row } from '../src/table';
-import { BEGIN, END, replaceSection } from '../src/report';
+import { BEGIN, END, replaceSection, resultsSection } from '../src/report';
 import { quantile } from '../src/stats';
 
 const rows: Row[] = [
@@ -64,6 +64,20 @@ describe('replaceSection', () => {
   });
   it('appends the section to a page without markers', () => {
     expect(replaceSection('# Benchmarks\n', section)).toBe(`# Benchmarks\n\n${section}\n`);
+  });
+});
+
+describe('resultsSection', () => {
+  const machine = { uname: 'Linux', cpu: 'x', cores: 2, memory: '1 GiB', node: 'v20', disk: '/tmp', tools: 'socat' };
+  it('embeds the plot of the dictionary loads under the table when there is one', () => {
+    const section = resultsSection(rows, machine, new Date('2026-12-03T00:00:00Z'), 'pnpm bench', 'bench-dicts.svg');
+    expect(section.startsWith(BEGIN)).toBe(true);
+    expect(section.endsWith(END)).toBe(true);
+    expect(section).toMatch(/^!\[durable dictionaries[^\]]*\]\(bench-dicts\.svg\)$/m);
+    expect(section.indexOf('bench-dicts.svg')).toBeGreaterThan(section.indexOf('| large file 1 GiB'));
+  });
+  it('has no image without a plot', () => {
+    expect(resultsSection(rows, machine, new Date(), 'pnpm bench')).not.toContain('![');
   });
 });
 

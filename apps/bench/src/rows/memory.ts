@@ -51,7 +51,8 @@ export async function memoryRows(config: BenchConfig): Promise<Row[]> {
   const server = await startServerProcess({
     dataDir,
     logDir: config.workDir,
-    flags: ['--max-connections', String(count + 100)],
+    // Every connection comes from 127.0.0.1: the per-address limit (64 by default) must let them all in too.
+    flags: ['--max-connections', String(count + 100), '--max-per-address', String(count + 100)],
   });
   let peak: number;
   try {

@@ -18,7 +18,7 @@ import type { Logger } from '../logger';
 import { fsyncDir } from './durable';
 import { Owners, serverIdOfLockName } from './liveness';
 import { idForName, ITEMS_DIR, layout, nameHoldsId, serverIdOfItemName, serverIdOfTempName } from './paths';
-import { listReceipts } from './receipts';
+import { listAcknowledged } from './journal-index';
 
 export const STALE_TEMP_MS = 24 * 3600_000;
 export const STALE_ORPHAN_MS = 3600_000;
@@ -59,7 +59,8 @@ export async function cleanStale(
   }
   let orphans = 0;
   if (candidates.length > 0) {
-    const { items, damaged } = await listReceipts(dataDir);
+    // Receipts still only in a running server's journal count: their items are acknowledged.
+    const { items, damaged } = await listAcknowledged(dataDir);
     const referenced = new Set<string>();
     for (const item of items) {
       referenced.add(item.path);

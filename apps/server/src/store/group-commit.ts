@@ -1,18 +1,27 @@
 /**
  * Group commit: the commit that makes an item durable and visible (the durability promise, docs/SERVER.md §5),
- * made for a batch of items together:
- *   1. each item is placed under its final name in `items/<day>/` (exclusive: never overwrites): a dictionary's
- *      bytes are written there, a file's temporary (written and fsynced by its sink, ./file-sink.ts) is
- *      hard-linked there. Nothing of this is fsynced;
- *   2. one journal record per item (its receipt, and a dictionary's bytes) is appended to this process's
- *      journal segment, which is fdatasynced once for the batch (./journal.ts); at the same time the
- *      directories where files were linked are fsynced (a file's bytes are not in the journal);
- *   3. each receipt is created as `receipts/<id>.json` (exclusive, O_EXCL: the first writer of an id wins,
- *      across processes); a put that lost removes its item and is answered with the first receipt;
+ * made for a batch of items together. The commit point is the journal: an item is acknowledged once its record
+ * (its receipt, and a dictionary's bytes) is in this process's journal segment and the segment is fdatasynced.
+ *   1. a file's temporary (written and fsynced by its sink, ./file-sink.ts) is hard-linked under its final name
+ *      in `items/<day>/` (exclusive: never overwrites); a dictionary's final name is chosen, not yet created;
+ *   2. one journal record per item is appended to this process's segment, which is fdatasynced once for the
+ *      batch (./journal.ts); at the same time the directories where files were linked are fsynced;
+ *   3. the claim of each put id (the first put of an id wins, also across processes sharing the directory):
+ *      - alone (no other lock in `locks/`, looked at after step 2): no `receipts/<id>.json` may exist for it;
+ *        the receipt file and a dictionary's item file are written just after the acknowledgement
+ *        (./materialiser.ts), and a retry meanwhile is answered from memory;
+ *      - beside another server or `list`: a dictionary's item file is written, then `receipts/<id>.json` is
+ *        created exclusively (O_EXCL), before the acknowledgement, as the other process may look for it;
+ *      a put that lost removes what it placed and is answered with the first receipt;
  *   4. only then does the commit resolve, and the session send the receipt.
- * A crash before 2 is over leaves items without receipts: unacknowledged orphans, removed at the next start
- * (./cleanup.ts). A crash after it may lose files and receipts that were not yet written back, but the journal
- * has them: the next start replays it (./recovery.ts) before it serves.
+ * Why looking at `locks/` after step 2 is enough: a server that starts creates its lock before it reads the
+ * journals of the running ones (./journal-index.ts, ./store.ts); so either it read this batch's records, or its
+ * lock was there to be seen. Within this process, a second put of an id waits for the first one's outcome.
+ *
+ * A crash before 2 is over leaves linked files without receipts: unacknowledged orphans, removed at the next
+ * start (./cleanup.ts). A crash after it may lose files and receipts that were not yet written (back), but the
+ * journal has them: the next start replays it (./recovery.ts) before it serves; a segment is deleted only after
+ * everything it covers was written and flushed.
  *
  * ERR_STORAGE means nothing stored. An item that fails after its journal record is durable (its receipt does not
  * fit on a full disk, say) is withdrawn by a durable abort record, in room its append reserved, before the
@@ -24,8 +33,8 @@
  * of them. The cheap steps (open, write, link, close of small files in the page cache) run as direct system
  * calls; only the fsyncs go to the thread pool.
  */
-import { closeSync, linkSync, openSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, linkSync, openSync, readdirSync, unlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { StorageError } from '@proj/protocol';
 import type { Logger } from '../logger';
 import { createFile, fsyncFd, mkdirDurable, unlinkAll } from './durable';
@@ -33,7 +42,8 @@ import { storedItem, type CommitInput } from './commit-input';
 import { StorageInDoubtError, type CommitResult } from './item-store';
 import { JournalInDoubtError, type Journal } from './journal';
 import { encodeAbort, encodeRecord } from './journal-record';
-import { itemFileName, placeUnique, receiptFileName, utcStamp } from './paths';
+import { Materialiser } from './materialiser';
+import { itemFileName, placeUnique, receiptFileName, utcStamp, withCounter } from './paths';
 import { readReceiptFile, receiptText, type StoredItem } from './receipts';
 
 /** Most commits in one batch. */
@@ -57,8 +67,12 @@ interface Entry {
   /** Temporaries to remove at the end (this entry's own, never shared). */
   temps: string[];
   item?: StoredItem;
-  /** Absolute paths linked under `items/`. */
+  /** Absolute paths linked (or created) under `items/`. */
   linked: string[];
+  /** A dictionary's item file: named, not yet created. */
+  deferred?: string;
+  /** Claimed while alone: its files are written after the acknowledgement (./materialiser.ts). */
+  materialise?: boolean;
   /** `receipts/<id>.json`, once this entry created it. */
   receiptCreated?: string;
   /** Set when another put of this id claimed it first. */
@@ -85,25 +99,61 @@ export class GroupCommit {
   #knownDirs = new Set<string>();
   /** Settles when the running batch (if any) is over. */
   #batchDone: Promise<void> = Promise.resolve();
+  /** Put id → the commit of it under way in this process. */
+  readonly #inflight = new Map<string, Promise<CommitResult>>();
+  /** Receipts that running servers had only in their journals when this one started (./journal-index.ts). */
+  #foreign = new Map<string, StoredItem>();
+  readonly #names = new NameBook();
+  readonly #materialiser: Materialiser;
   readonly #journal: Journal;
+  readonly #ownLock: string;
 
   constructor(
-    private readonly dirs: { items: string; receipts: string },
+    private readonly dirs: { items: string; receipts: string; locks: string },
     private readonly serverId: string,
     journal: Journal,
     private readonly log: Logger,
   ) {
     this.#journal = journal;
+    this.#ownLock = `${serverId}.lock`;
+    this.#materialiser = new Materialiser(dirs.receipts, log);
+    journal.setCheckpointGuard(() => this.#materialiser.settled());
+  }
+
+  /** The receipt of `id` if this process knows it without reading `receipts/` (acknowledged, files not yet written). */
+  known(id: string): StoredItem | undefined {
+    return this.#materialiser.get(id) ?? this.#foreign.get(id);
+  }
+
+  /** Receipts that other running servers hold only in their journals, read once this server's lock exists. */
+  learnForeign(receipts: Map<string, StoredItem>): void {
+    this.#foreign = receipts;
   }
 
   /**
-   * Makes an item durable under its final name and records its receipt; resolves only once both are on disk.
-   * Removes the item's temporaries (also on failure). Throws ERR_STORAGE on failure.
+   * Makes an item durable under its final name and records its receipt; resolves once it is durable. Removes the
+   * item's temporaries (also on failure). Throws ERR_STORAGE on failure. A put of an id this process already
+   * stored, or is storing, is answered with the first receipt (once the first put succeeded).
    */
   commit(input: CommitInput): Promise<CommitResult> {
+    const known = this.known(input.id);
+    if (known) {
+      this.#discard(input);
+      return Promise.resolve({ item: known, duplicate: true });
+    }
+    const first = this.#inflight.get(input.id);
+    if (first) {
+      return first.then(
+        (r) => {
+          this.#discard(input);
+          return { item: r.item, duplicate: true };
+        },
+        () => this.commit(input),
+      );
+    }
     const now = new Date();
     const { day, time } = utcStamp(now);
-    return new Promise<CommitResult>((resolve, reject) => {
+    const promise = new Promise<CommitResult>((resolve, reject) => {
       this.#active.set(input.sender, performance.now());
       this.#queue.push({
         input,
@@ -118,6 +168,21 @@ export class GroupCommit {
       });
       this.#schedule();
     });
+    this.#inflight.set(input.id, promise);
+    const clear = (): void => {
+      if (this.#inflight.get(input.id) === promise) this.#inflight.delete(input.id);
+    };
+    promise.then(clear, clear);
+    return promise;
+  }
+
+  /** Removes the temporaries of a put answered without a batch. */
+  #discard(input: CommitInput): void {
+    try {
+      unlinkAll([input.tempPath, input.plaintext?.tempPath].filter((p): p is string => p !== undefined));
+    } catch (err) {
+      this.log.warn({ err, id: input.id }, 'could not remove a temporary');
+    }
   }
 
   /** Resolves once no commit is waiting or being made (starting those that wait at once). */
@@ -126,6 +191,7 @@ export class GroupCommit {
       this.#start();
       await this.#batchDone;
     }
+    await this.#materialiser.idle();
   }
 
   /**
@@ -173,6 +239,8 @@ export class GroupCommit {
     this.#running = true;
     this.#committing = batch.length;
     try {
+      // The files of acknowledged items are written behind the commits: past its bound, the next batch waits.
+      if (this.#materialiser.full) await this.#materialiser.idle();
       try {
         await this.#commitBatch(batch);
       } catch (err) {
@@ -201,26 +269,26 @@ export class GroupCommit {
       }
     }
 
-    // 1. Every item under its final name; nothing fsynced.
+    // 1. Files linked under their final names, dictionaries' names chosen; nothing fsynced.
     for (const e of live()) {
       try {
         const { input } = e;
         if (input.tempPath !== undefined) e.temps.push(input.tempPath);
         if (input.plaintext) e.temps.push(input.plaintext.tempPath);
+        const second = `${e.day}/${e.time}`;
         const planned = itemFileName(e.time, this.serverId, input.id, input.fileName);
         let itemName: string;
-        if (input.data !== undefined)
-          itemName = placeUnique(e.dir, planned, (path) => createFile(path, input.data as Uint8Array));
-        else if (input.tempPath !== undefined)
-          itemName = placeUnique(e.dir, planned, (path) => linkSync(input.tempPath as string, path));
-        else throw new Error('nothing to store');
-        e.linked.push(join(e.dir, itemName));
+        if (input.data !== undefined) {
+          itemName = this.#names.reserve(second, planned);
+          e.deferred = join(e.dir, itemName);
+        } else if (input.tempPath !== undefined) {
+          itemName = this.#link(e.dir, second, planned, input.tempPath);
+          e.linked.push(join(e.dir, itemName));
+        } else throw new Error('nothing to store');
         let plainName: string | undefined;
         if (input.plaintext) {
           const { tempPath, fileName } = input.plaintext;
-          plainName = placeUnique(e.dir, itemFileName(e.time, this.serverId, input.id, fileName), (path) =>
-            linkSync(tempPath, path),
-          );
+          plainName = this.#link(e.dir, second, itemFileName(e.time, this.serverId, input.id, fileName), tempPath);
           e.linked.push(join(e.dir, plainName));
         }
         e.item = storedItem(e.input, { day: e.day, at: e.now, serverId: this.serverId, itemName, plainName });
@@ -262,10 +330,27 @@ export class GroupCommit {
       ...[...fileDirs].map(([dir, entries]) => syncDirFor(dir, entries)),
     ]);
 
-    // 3. Claim every receipt by creating `receipts/<id>.json` (exclusive: the first writer of an id wins). The
-    //    journal already holds it, so it is not fsynced here.
+    // 3. Claim every put id. Alone: no receipt file of it may exist (a server that has since stopped may have
+    //    written one). Beside another process: the item file, then `receipts/<id>.json` created exclusively
+    //    (the first writer of an id wins). The journal already holds both, so nothing is fsynced here.
+    const shared = this.#othersShareDir();
     for (const e of live()) {
       const receiptPath = join(this.dirs.receipts, receiptFileName(e.input.id));
+      if (!shared) {
+        if (existsSync(receiptPath)) e.lost = true;
+        else e.materialise = true;
+        continue;
+      }
+      try {
+        if (e.deferred !== undefined) {
+          createFile(e.deferred, e.input.data as Uint8Array);
+          e.linked.push(e.deferred);
+          e.deferred = undefined;
+        }
+      } catch (err) {
+        e.error ??= err;
+        continue;
+      }
       try {
         createFile(receiptPath, receiptText(e.item as StoredItem));
         e.receiptCreated = receiptPath;
@@ -284,6 +369,25 @@ export class GroupCommit {
       } catch (err) {
         e.error ??= err;
       }
+    }
+  }
+
+  /** Hard-links `temp` as `dir/base` (or `base` with a counter): a name neither on disk nor given this second. */
+  #link(dir: string, second: string, base: string, temp: string): string {
+    const name = placeUnique(dir, base, (path) => {
+      if (this.#names.taken(second, basename(path))) throw Object.assign(new Error('name given'), { code: 'EEXIST' });
+      linkSync(temp, path);
+    });
+    this.#names.note(name);
+    return name;
+  }
+
+  /** Whether any other process holds (or is taking) a lock on the data directory: a server, or `list`. */
+  #othersShareDir(): boolean {
+    try {
+      return readdirSync(this.dirs.locks).some((name) => name !== this.#ownLock);
+    } catch {
+      return true; // cannot tell: claim as if shared
     }
   }
 
@@ -341,9 +445,49 @@ export class GroupCommit {
       } else if (e.duplicateOf) {
         e.resolve({ item: e.duplicateOf, duplicate: true });
       } else {
-        e.resolve({ item: e.item as StoredItem, duplicate: false });
+        const item = e.item as StoredItem;
+        if (e.materialise) {
+          this.#materialiser.add(
+            item,
+            e.deferred !== undefined ? { itemPath: e.deferred, data: e.input.data as Uint8Array } : undefined,
+          );
+        }
+        e.resolve({ item, duplicate: false });
       }
     }
+  }
+}
+
+/**
+ * The names this process gave items in the current second. Item names hold the second, this server's id and the
+ * put id, so only this process can take them, and only within the second; a dictionary's name is given before
+ * its file exists, so names are kept here rather than found taken on disk.
+ */
+class NameBook {
+  #second = '';
+  #used = new Set<string>();
+
+  /** `base`, or `base` with a counter, not given yet in `second` (`<day>/<HHMMSS>`); now given. */
+  reserve(second: string, base: string): string {
+    for (let n = 1; ; n++) {
+      const name = n === 1 ? base : withCounter(base, n);
+      if (!this.taken(second, name)) {
+        this.#used.add(name);
+        return name;
+      }
+    }
+  }
+
+  taken(second: string, name: string): boolean {
+    if (second !== this.#second) {
+      this.#second = second;
+      this.#used = new Set();
+    }
+    return this.#used.has(name);
+  }
+
+  note(name: string): void {
+    this.#used.add(name);
   }
 }
 

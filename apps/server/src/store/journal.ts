@@ -5,7 +5,8 @@
  * Each server process appends to its own segments, `journal/<serverId>.<n>.log`. A batch's records (the
  * receipts, with a dictionary's bytes inside its record) are written with one positional write, then the
  * segment is fdatasynced; only then are the items acknowledged. Their files and receipts under `items/` and
- * `receipts/` are written without fsync, and reach the disk with the kernel's writeback.
+ * `receipts/` are written without fsync (most of them just after the acknowledgement: ./materialiser.ts), and
+ * reach the disk with the kernel's writeback.
  *
  * A segment is created full of zeros and fsynced before its first record, so an append overwrites blocks that
  * are already allocated: its fdatasync writes the data and changes no metadata, and does not wait for (or
@@ -15,7 +16,8 @@
  *
  * A segment is retired once full (or after a failed append: it may end in a torn record, and the next append
  * starts a fresh one). A retired segment is checkpointed CHECKPOINT_DELAY_MS later (by then the
- * kernel has written most of what it covers back, so the flush is cheap): the file system is flushed
+ * kernel has written most of what it covers back, so the flush is cheap): once the files its records name are
+ * written, the file system is flushed
  * (./sync-fs.ts), then the segment is deleted. On a clean stop every segment is checkpointed at once. After a
  * crash, the next start replays the segments of dead processes (./recovery.ts).
  *
@@ -79,6 +81,8 @@ export class Journal {
   #retired: string[] = [];
   #timer: NodeJS.Timeout | undefined;
   #checkpoints: Promise<void> = Promise.resolve();
+  /** Resolves true once the files the segments cover are written (./materialiser.ts); false keeps them. */
+  #guard: (() => Promise<boolean>) | undefined;
   readonly #dir: string;
   readonly #segmentBytes: number;
   readonly #delayMs: number;
@@ -153,6 +157,14 @@ export class Journal {
     await this.#checkpoint();
   }
 
+  /**
+   * Sets what a checkpoint waits for before it flushes: the files of the records it covers must be written (they
+   * are written after the acknowledgement); when `guard` resolves false, the segments are kept for the next start.
+   */
+  setCheckpointGuard(guard: () => Promise<boolean>): void {
+    this.#guard = guard;
+  }
+
   /** Retires the current segment and makes the prepared one (or a new one) current. */
   async #nextSegment(): Promise<Segment> {
     this.#retire();
@@ -215,6 +227,14 @@ export class Journal {
     this.#checkpoints = this.#checkpoints.then(async () => {
       const segments = this.#retired.splice(0);
       if (segments.length === 0) return;
+      if (this.#guard && !(await this.#guard())) {
+        this.log.warn(
+          { segments },
+          'some acknowledged items’ files could not be written: their journal segments are kept and replayed at the next start',
+        );
+        this.#retired.unshift(...segments);
+        return;
+      }
       try {
         await flushCovered(this.dataDir, segments, this.options.flush ?? 'syncfs');
       } catch (err) {

@@ -151,7 +151,7 @@ export function placeUnique(dir: string, base: string, create: (path: string) =>
 }
 
 /** `HHMMSS-sid-pid-id-name` → `HHMMSS-sid-pid-n~id-name`: the counter goes before the id. */
-function withCounter(base: string, n: number): string {
+export function withCounter(base: string, n: number): string {
   const m = /^(\d{6}-[0-9a-f]{8}-\d+-)(.*)$/.exec(base);
   return m ? `${m[1]}${n}~${m[2]}` : `${n}~${base}`;
 }

@@ -26,7 +26,8 @@ import { readdirOrEmpty } from './cleanup';
 import { createFile, removeIfThere } from './durable';
 import type { Owners } from './liveness';
 import { idForName, ITEMS_DIR, layout, nameHoldsId, RECEIPTS_DIR, serverIdOfItemName } from './paths';
-import { listReceipts, receiptText, type DamagedReceiptFile, type StoredItem } from './receipts';
+import { listAcknowledged } from './journal-index';
+import { receiptText, type DamagedReceiptFile, type StoredItem } from './receipts';
 import { fsyncPaths } from './sync-fs';
 
 /** A damaged receipt that stays damaged, and the items that may be its (kept). */
@@ -42,11 +43,14 @@ export interface DamagedReceipt {
   items: string[];
 }
 
-/** Every damaged receipt with the items that may be its: reads only. */
+/**
+ * Every acknowledged item (receipt files, and receipts still only in a journal: ./journal-index.ts) and every
+ * damaged receipt with the items that may be its: reads only.
+ */
 export async function findDamaged(
   dataDir: string,
 ): Promise<{ items: StoredItem[]; damaged: Array<DamagedReceiptFile & { candidates: string[] }> }> {
-  const { items, damaged } = await listReceipts(dataDir);
+  const { items, damaged } = await listAcknowledged(dataDir);
   if (damaged.length === 0) return { items, damaged: [] };
   const referenced = new Set<string>();
   for (const item of items) {

@@ -23,6 +23,7 @@ import { GroupCommit } from './group-commit';
 import type { CommitResult, DictToStore, FileSink, FileSinkOptions, ItemList, ItemStore } from './item-store';
 import { Journal, type JournalOptions } from './journal';
 import { listDataDir } from './local-catalog';
+import { journalReceipts } from './journal-index';
 import { Owners, ServerLock } from './liveness';
 import { DEFAULT_PARTIAL_TTL_MS, Partials } from './partials';
 import { layout, receiptFileName } from './paths';
@@ -87,6 +88,8 @@ export class Store implements ItemStore {
       if (cleaned.temps + cleaned.orphans > 0) log.info(cleaned, 'removed stale temporaries and unacknowledged items');
       await store.partials.init();
       await store.partials.clean();
+      // After this server's lock exists: what running servers acknowledged and hold only in their journals.
+      store.#commits.learnForeign(journalReceipts(dataDir, serverId));
     } catch (err) {
       store.#lock.release();
       throw err;
@@ -127,6 +130,8 @@ export class Store implements ItemStore {
 
   /** The item stored under `id`, if any. */
   async findReceipt(id: string): Promise<StoredItem | undefined> {
+    const known = this.#commits.known(id); // acknowledged, its receipt file not written yet
+    if (known) return known;
     // Most puts are new: a cheap check first (no thread-pool round trip, no exception for ENOENT).
     if (!existsSync(join(this.dirs.receipts, receiptFileName(id)))) return undefined;
     return readReceipt(this.dataDir, id);

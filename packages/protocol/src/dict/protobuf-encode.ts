@@ -5,11 +5,22 @@
  * nesting uses the Writer's fork stack instead of recursion, and no intermediate message objects are built.
  * The bytes equal what protobufjs's `google.protobuf.Struct` type encodes (test/dict/protobuf.test.ts checks).
  */
-import { Writer } from 'protobufjs';
+import type { Writer } from 'protobufjs';
 import { checkByteSize, toPlainBytes } from './bytes';
 import { checkTree, resolveDictLimits, type Dict, type DictLimits } from './model';
 import { ENTRY_KEY, ENTRY_VALUE, LIST_VALUES, STRUCT_FIELDS, ValueField, WireType, tag } from './protobuf-wire';
 import { walkDict, type DictScalar } from './walk';
+
+let writerClass: typeof Writer | undefined;
+
+/**
+ * protobufjs, loaded on the first encode: a server only decodes (with its own reader, ./protobuf-reader.ts), and
+ * the library costs it about 8 MiB of memory it would never use.
+ */
+function protobufWriter(): typeof Writer {
+  writerClass ??= (require('protobufjs') as typeof import('protobufjs')).Writer;
+  return writerClass;
+}
 
 /**
  * Encodes a dictionary as a binary `google.protobuf.Struct`. Map entries are written in the object's key order.
@@ -21,7 +32,7 @@ import { walkDict, type DictScalar } from './walk';
 export function encodeProtobuf(value: Dict, limits?: DictLimits): Uint8Array {
   const resolved = resolveDictLimits(limits);
   checkTree(value, resolved, { root: 'dict', safeIntegers: true });
-  const w = Writer.create();
+  const w = protobufWriter().create();
   // For each open container: how many length-delimited messages its close has to end.
   const pending: number[] = [];
   // Starts the Value that holds the next member or item; returns how many forks that took.
