@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { encryptFile } from '@proj/crypto';
 import { connect, type Client } from '@proj/protocol';
 import { makeTempDir, sha256Hex } from '@proj/test-utils';
@@ -35,6 +35,11 @@ async function run(args: readonly string[], opts: { cwd?: string; env?: NodeJS.P
 }
 
 const text = (r: Run): string => r.stdout.toString('utf8');
+
+async function fileAppears(path: string): Promise<void> {
+  for (let i = 0; i < 500 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!existsSync(path)) throw new Error(`${path} did not appear`);
+}
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let dataDir: string;
@@ -157,6 +162,9 @@ describe('show and cat', () => {
 describe('missing, rm and prune while the server runs', () => {
   test('an item deleted by hand is listed as missing; rm forgets it', async () => {
     const receipt = await client.sendDict({ gone: true }, { id: 'by-hand' });
+    // A server alone on its directory writes a dictionary's file just after the receipt (docs/SERVER.md §5): a hand
+    // that deletes it comes later than that.
+    await fileAppears(join(dataDir, receipt.path));
     unlinkSync(join(dataDir, receipt.path));
     const listed = await run(['list', '--data-dir', dataDir, '--json', 'by-hand']);
     expect(JSON.parse(text(listed))).toMatchObject({ id: 'by-hand', missing: true });
@@ -227,7 +235,12 @@ test('the default data directory is ./data where the command is typed, under pnp
   await mkdir(here);
   const direct = await run(['list'], { cwd: here });
   expect(text(direct)).toBe(`nothing received yet in ${join(here, 'data')}\n`);
-  // pnpm runs the script in apps/server and says where the user typed it in INIT_CWD.
-  const viaPnpm = await run(['list'], { cwd: tmp.path, env: { INIT_CWD: here } });
+  // pnpm runs the script in apps/server and says where the user typed it in INIT_CWD (trusted only under the
+  // server package's own script, which npm_package_json names: @proj/cli-kit invocationDir).
+  const packageDir = dirname(dirname(MAIN_JS));
+  const viaPnpm = await run(['list'], {
+    cwd: packageDir,
+    env: { INIT_CWD: here, npm_package_json: join(packageDir, 'package.json') },
+  });
   expect(text(viaPnpm)).toBe(`nothing received yet in ${join(here, 'data')}\n`);
 });

@@ -185,6 +185,11 @@ export class GroupCommit {
     }
   }
 
+  /** Resolves once every acknowledged item's files are written (at once when none waits). */
+  materialised(): Promise<void> {
+    return this.#materialiser.idle();
+  }
+
   /** Resolves once no commit is waiting or being made (starting those that wait at once). */
   async drain(): Promise<void> {
     while (this.#running || this.#queue.length > 0) {

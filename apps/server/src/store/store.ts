@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { DICT_FILE_EXTENSIONS } from '@proj/protocol/dict';
 import type { Logger } from '../logger';
 import { cleanStale } from './cleanup';
@@ -157,6 +157,8 @@ export class Store implements ItemStore {
   }
 
   async readHead(path: string, maxBytes: number): Promise<{ head: Buffer; more: boolean }> {
+    // A dictionary acknowledged a moment ago may still wait for its file (./materialiser.ts).
+    await this.#commits.materialised();
     const handle = await open(`${this.dataDir}/${path}`, 'r');
     try {
       const buffer = Buffer.alloc(maxBytes + 1);
@@ -168,6 +170,15 @@ export class Store implements ItemStore {
   }
 
   openReader(path: string, highWaterMark: number): Readable {
-    return createReadStream(`${this.dataDir}/${path}`, { highWaterMark });
+    const file = `${this.dataDir}/${path}`;
+    const materialised = this.#commits.materialised();
+    // A dictionary acknowledged a moment ago may still wait for its file (./materialiser.ts): read once it is there.
+    return Readable.from(
+      (async function* () {
+        await materialised;
+        yield* createReadStream(file, { highWaterMark });
+      })(),
+      { objectMode: false },
+    );
   }
 }
