@@ -101,6 +101,11 @@ export interface ServerOptions {
   limits: ServerLimits;
   /** On close, how long (ms) puts under way may take to finish. */
   graceMs: number;
+  /**
+   * How long (ms) the partial of a cut file put (on a connection that negotiated `resume`) is kept since it was
+   * last written, for a later put of its id to continue; then it is removed. Default a day.
+   */
+  partialTtlMs: number;
   /** Where human-readable lines go; default process.stdout; null for none. */
   stdout: Writable | null;
   /** Structured logger; default pino JSON on standard error at `logLevel`. */
@@ -127,6 +132,7 @@ export const DEFAULTS = {
   savePlaintext: false,
   ask: false,
   graceMs: 10_000,
+  partialTtlMs: 24 * 3600_000,
   logLevel: 'info' as LogLevel,
 };
 

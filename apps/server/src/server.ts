@@ -57,7 +57,7 @@ export async function startServer(input: StartOptions): Promise<RunningServer> {
     throw new UsageError('TLS needs both a certificate (--tls-cert) and a key (--tls-key)');
   }
   checkLimits(options);
-  const store = await Store.open(dataDir, serverId, log);
+  const store = await Store.open(dataDir, serverId, log, {}, options.partialTtlMs);
   const keys = await loadKeys(
     {
       dataDir,

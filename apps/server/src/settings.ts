@@ -272,6 +272,15 @@ export const SETTINGS: readonly Setting[] = [
     description: 'on SIGINT/SIGTERM, time puts under way get to finish',
   },
   {
+    key: 'partialTtl',
+    flag: '--partial-ttl',
+    arg: 'duration',
+    kind: 'duration',
+    target: 'partialTtlMs',
+    shownDefault: `${DEFAULTS.partialTtlMs / 3_600_000}h`,
+    description: 'how long the bytes of a cut file put are kept for the client to resume it',
+  },
+  {
     key: 'logLevel',
     flag: '--log-level',
     arg: 'level',

@@ -153,11 +153,13 @@ describe('negotiation', () => {
   });
 
   describe('hello variants, as raw frames', () => {
-    test('frames/hello-capabilities is answered by exactly frames/welcome-capabilities (capabilities [] last)', async () => {
+    test('frames/hello-capabilities is answered by exactly frames/welcome-capabilities, listing our capabilities last', async () => {
       const c = new ByteClient(t.server.port);
       c.socket.write(readHex('frames/hello-capabilities.json'));
       await c.framesIn(1);
-      expect(c.received.toString('hex')).toBe(expectedBytes([frameMessage('welcome-capabilities')], c.received, t));
+      // The vector is a server that supports none; ours supports `resume` (docs/PROTOCOL.md §4, "Resuming").
+      const ours = { ...frameMessage('welcome-capabilities'), capabilities: ['resume'] };
+      expect(c.received.toString('hex')).toBe(expectedBytes([ours], c.received, t));
       c.socket.destroy();
     });
 
@@ -168,7 +170,7 @@ describe('negotiation', () => {
     ])('%s are ignored: a welcome listing the server capabilities, and the session goes on', async (_l, names) => {
       const c = await RawClient.connect(t.server.port);
       c.control({ type: 'hello', version: 1, capabilities: names });
-      expect(await c.next()).toMatchObject({ type: 'welcome', version: 1, capabilities: [] });
+      expect(await c.next()).toMatchObject({ type: 'welcome', version: 1, capabilities: ['resume'] });
       c.control({ type: 'ping', nonce: 'n' });
       expect(await c.next()).toEqual({ type: 'pong', nonce: 'n' });
       c.destroy();
@@ -228,9 +230,9 @@ describe('negotiation', () => {
       await client.close();
     });
 
-    test('asking for capabilities the server does not support: the welcome lists its own (none), none is used', async () => {
+    test('asking for capabilities the server does not support: the welcome lists its own, none is used', async () => {
       const client = await connect({ port: t.server.port, capabilities: ['x-a', 'x-b/2'], agent: 'negotiating' });
-      expect(client.welcome.capabilities).toEqual([]);
+      expect(client.welcome.capabilities).toEqual(['resume']);
       expect(client.capabilities).toEqual([]);
       expect(client.has('x-a')).toBe(false);
       await expect(client.sendDict({ a: 1 })).resolves.toMatchObject({ type: 'receipt' });

@@ -228,7 +228,7 @@ export class EncryptionMismatchError extends ProtocolError {
   }
 }
 
-/** A resume offset the receiver cannot honour (resume is reserved: version 1 accepts offset 0 only). */
+/** A `put_file.offset` other than 0: a put resumes by asking with `resume` (docs/PROTOCOL.md §4, "Resuming"). */
 export class OffsetError extends ProtocolError {
   constructor(readonly offset: number) {
     super('ERR_OFFSET', `cannot resume at offset ${offset}`);

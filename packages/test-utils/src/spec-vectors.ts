@@ -23,6 +23,11 @@ export interface Described {
 export interface WireVector extends Described {
   vector: 'wire';
   direction: Direction;
+  /**
+   * The capabilities the connection negotiated (§4, "Capabilities"): its envelopes are read as such a connection
+   * reads them. Absent: none.
+   */
+  capabilities?: string[];
   /** Lowercase hex, or several strings to concatenate (a session gives one frame per string). */
   hex: string | string[];
   frames: VectorFrame[];

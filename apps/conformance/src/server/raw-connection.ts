@@ -28,6 +28,7 @@ export class RawConnection {
   #waiter: (() => void) | undefined;
   #ended = false;
   #ignoreUnknownFields = false;
+  #capabilities: ReadonlySet<string> | undefined;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -64,6 +65,14 @@ export class RawConnection {
    */
   ignoreUnknownFields(): void {
     this.#ignoreUnknownFields = true;
+  }
+
+  /**
+   * Reads the server's messages as a connection that negotiated `capabilities` does: the fields they add are read
+   * (§4, "Resuming": `ready.sha256`). Call it once the welcome listed them.
+   */
+  negotiated(capabilities: ReadonlySet<string>): void {
+    this.#capabilities = capabilities;
   }
 
   /** True once the server's side has ended (or the socket closed). */
@@ -168,7 +177,10 @@ export class RawConnection {
       }
       const bytes = Buffer.from(frame.payload);
       try {
-        const message = parseServerMessage(bytes, { ignoreUnknownFields: this.#ignoreUnknownFields });
+        const message = parseServerMessage(bytes, {
+          ignoreUnknownFields: this.#ignoreUnknownFields,
+          ...(this.#capabilities ? { capabilities: this.#capabilities } : {}),
+        });
         this.#push({ type: 'message', message, bytes });
       } catch (err) {
         this.#push(new Failure(`the server sent an envelope §3 refuses: ${(err as Error).message}`));

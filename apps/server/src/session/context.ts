@@ -56,4 +56,9 @@ export interface PutHost {
   approve(request: ApprovalRequest): Promise<void>;
   /** Answers a failed put with an error carrying its id; the session goes on unless the error is fatal. */
   putError(err: unknown, id: string): void;
+  /**
+   * Ends the connection as if it were cut: a newer put of the same id resumes on another connection
+   * (docs/PROTOCOL.md §4, "Resuming"), and this one's put is suspended (its partial kept for the newer one).
+   */
+  evict(): void;
 }

@@ -12,7 +12,7 @@ import {
   SizeMismatchError,
   type ProtocolError,
 } from '@proj/protocol';
-import type { FileEnd, PutFile } from '@proj/protocol/wire';
+import { RESUME_CAPABILITY, type FileEnd, type PutFile } from '@proj/protocol/wire';
 import { decryptStream } from '../keys';
 import { filePreview } from '../output/screen-preview';
 import type { FileSink } from '../store/item-store';
@@ -64,10 +64,21 @@ export class FilePut {
         detail: msg.name,
         ...(msg.size !== undefined ? { bytes: msg.size } : {}),
       });
-      // The first write buffer comes from the shared budget before `ready`; a put that cannot have it waits.
-      const sink = await ctx.store.openFileSink({ id, size: msg.size, budget: ctx.budget, signal: host.signal });
+      // The first write buffer comes from the shared budget before `ready`; a put that cannot have it waits. On a
+      // resume connection the sink holds the id's partial, continued when `resume` asks and it matches.
+      const resume = host.capabilities.has(RESUME_CAPABILITY)
+        ? { continue: msg.resume === true, encryption: msg.encryption, evict: () => host.evict() }
+        : undefined;
+      const sink = await ctx.store.openFileSink({
+        id,
+        size: msg.size,
+        budget: ctx.budget,
+        signal: host.signal,
+        ...(resume ? { resume } : {}),
+      });
       if (host.socketClosed) {
-        await sink.discard();
+        // Cut before `ready`: what the partial held is kept as it was.
+        await sink.suspend();
         return undefined;
       }
       return new FilePut(msg, cleaned, sink, host);

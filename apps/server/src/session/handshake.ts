@@ -11,18 +11,19 @@ import {
   TooManyConnectionsError,
   VersionError,
 } from '@proj/protocol';
-import type { Hello, Welcome } from '@proj/protocol/wire';
+import { RESUME_CAPABILITY, type Hello, type Welcome } from '@proj/protocol/wire';
 import type { ServerOptions } from '../options';
 import type { SessionContext } from './context';
 
 const AGENT = 'proj-server/0.1.0';
 
 /**
- * The capabilities this server supports with `options`, listed in the welcome to a client that negotiates. Version
- * 1 defines none yet; a feature that depends on an option (notices only with `--ask`) is added here under it.
+ * The capabilities this server supports with `options`, listed in the welcome to a client that negotiates. A
+ * feature that depends on an option (notices only with `--ask`) is added here under it. `resume`: always
+ * (docs/PROTOCOL.md §4, "Resuming").
  */
 export function serverCapabilities(_options: ServerOptions): readonly string[] {
-  return [];
+  return [RESUME_CAPABILITY];
 }
 
 /** The welcome for `hello` from `sender`; throws the coded error of the first check it fails. */

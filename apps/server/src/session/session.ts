@@ -98,6 +98,7 @@ export class Session {
       sendDuplicate: (first) => this.#sendDuplicate(first),
       approve: (request) => this.#approve(request),
       putError: (err, id) => this.#putError(err, id),
+      evict: () => this.#conn.destroy('a newer put of the same id resumes'),
     };
   }
 
@@ -134,7 +135,9 @@ export class Session {
     if (kind === FrameKind.Data) return this.#onDataFrame(payload);
     // The first frame is read version first: a hello of a version we do not speak is ERR_VERSION, whatever it holds.
     const msg =
-      this.#state === State.Hello ? parseFirstClientMessage(payload, SUPPORTED_VERSIONS) : parseClientMessage(payload);
+      this.#state === State.Hello
+        ? parseFirstClientMessage(payload, SUPPORTED_VERSIONS)
+        : parseClientMessage(payload, { capabilities: this.#capabilities });
     // Before the handshake only a hello is allowed (docs/PROTOCOL.md §4): a ping there is unexpected.
     if (msg.type === 'ping' && this.#state !== State.Hello) {
       this.#conn.send({ type: 'pong', ...(msg.nonce !== undefined ? { nonce: msg.nonce } : {}) });
@@ -227,7 +230,14 @@ export class Session {
     if (!put) return;
     this.#file = put;
     this.#state = State.FileBody;
-    this.#conn.send({ type: 'ready', id: msg.id, offset: 0 });
+    // A continued partial (docs/PROTOCOL.md §4, "Resuming"): send from its durable count, and here is its hash.
+    const { offset, offsetSha256 } = put.sink;
+    this.#conn.send({
+      type: 'ready',
+      id: msg.id,
+      offset,
+      ...(offsetSha256 !== undefined ? { sha256: offsetSha256 } : {}),
+    });
   }
 
   #onFileData(payload: Buffer): Promise<void> | void {
@@ -312,6 +322,14 @@ export class Session {
     await put.sink.discard();
   }
 
+  /** A put cut by the connection's end: on a resume connection its bytes stay as a partial (./file-put.ts). */
+  async #suspendFile(): Promise<void> {
+    const put = this.#file;
+    if (!put) return;
+    this.#file = undefined;
+    await put.sink.suspend();
+  }
+
   // -- answers ----------------------------------------------------------------------------------------------------
 
   async #approve(request: ApprovalRequest): Promise<void> {
@@ -358,10 +376,10 @@ export class Session {
     this.#ctx.log.info({ sender: this.sender, ...this.stats, reason }, 'disconnected');
   }
 
-  /** Gives back what a put in progress holds: a dictionary's blocks, a file's sink. */
+  /** Gives back what a put in progress holds: a dictionary's blocks, a file's sink (suspended: it was cut). */
   async #release(): Promise<void> {
     this.#dict?.release();
     this.#dict = undefined;
-    await this.#discardFile();
+    await this.#suspendFile();
   }
 }

@@ -44,6 +44,8 @@ export interface FileWrites {
   size: number | undefined;
   /** Bytes received, gathered or not. */
   received: number;
+  /** Bytes written to the file, in order (a partial records how many of them are durable: ./partials.ts). */
+  written: number;
   /**
    * The write buffer being filled with the bytes received and not yet written, and how many it holds: frames are
    * gathered into one write (see WRITE_BATCH_BYTES).
@@ -130,6 +132,7 @@ export function startWrite(put: FileWrites): void {
       if (put.writeError !== undefined) return;
       let off = writeSmallPieces(put.handle.fd, data);
       while (off < data.length) off += (await put.handle.write(data, off, data.length - off)).bytesWritten;
+      put.written += bytes;
     })
     .catch((err: unknown) => {
       put.writeError ??= err;

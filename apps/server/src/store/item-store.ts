@@ -45,6 +45,28 @@ export interface FileSinkOptions {
   budget: InputBudget;
   /** Aborted when the connection ends: a sink waiting for the budget stops waiting (rejects with its reason). */
   signal: AbortSignal;
+  /**
+   * Given on a connection that negotiated `resume` (docs/PROTOCOL.md §4, "Resuming"): the sink keeps its bytes as
+   * a partial of `id` that `suspend()` leaves for a later put. A store without partials ignores it (offset 0).
+   */
+  resume?: ResumeRequest;
+}
+
+/** What a put on a resume connection asks of its sink. */
+export interface ResumeRequest {
+  /**
+   * `put_file.resume`: continue the partial held for this id when its declared size (`FileSinkOptions.size`) and
+   * encryption equal this put's; otherwise, and when false, the partial is dropped and the put starts from zero.
+   */
+  continue: boolean;
+  /** The encryption this put declares. */
+  encryption: Encryption;
+  /**
+   * Called when a newer put of the same id claims the partial while this one still holds it (a client that
+   * reconnected before the server saw its old socket die): end this put as if cut, so that its sink is
+   * suspended and the newer one continues from it.
+   */
+  evict: () => void;
 }
 
 /**
@@ -52,8 +74,12 @@ export interface FileSinkOptions {
  * are counted and hashed as they come; at most a window of them is held in memory.
  */
 export interface FileSink {
-  /** Bytes taken so far. */
+  /** Bytes of the file taken so far, from its first byte (those of a continued partial included). */
   readonly received: number;
+  /** Where the client sends from: the bytes of a continued partial (0 unless resuming). */
+  readonly offset: number;
+  /** SHA-256 (hex) of the first `offset` bytes as the store holds them; undefined when `offset` is 0. */
+  readonly offsetSha256: string | undefined;
   /** The write that failed, as the error to answer the put with; undefined while every write went through. */
   readonly failure: StorageError | undefined;
   /**
@@ -62,7 +88,7 @@ export interface FileSink {
    * reason. A write that fails shows in `failure` (the next bytes are not written).
    */
   write(payload: Buffer): Promise<void> | void;
-  /** The SHA-256 of the bytes taken, in hex; once they are all in. */
+  /** The SHA-256 of the whole file (a continued partial's bytes first), in hex; once they are all in. */
   sha256(): string;
   /**
    * True when the bytes taken begin as an age file does (docs/PROTOCOL.md §4, what an age file is: the binary
@@ -77,6 +103,11 @@ export interface FileSink {
   commit(meta: FileMeta): Promise<FileCommitResult>;
   /** Ends the put without storing anything: waits for the writes in flight, then removes what was written. */
   discard(): Promise<void>;
+  /**
+   * Ends a put that was cut (connection closed, timed out, server stopping) without storing it: on a resume
+   * connection, its bytes are made durable and kept as the id's partial; otherwise the same as `discard()`.
+   */
+  suspend(): Promise<void>;
 }
 
 export interface FileMeta {

@@ -5,6 +5,9 @@
  *
  * The store holds its server's lock (./liveness.ts) from open to close: other servers sharing the directory
  * leave its temporaries and journal alone while it runs, and clean up after it once it is gone.
+ *
+ * Partials of cut file puts (./partials.ts) are kept beside the items, never among them; expired ones are removed
+ * at open and then every PARTIAL_SWEEP_MS (at most; a shorter TTL sweeps more often).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
@@ -20,10 +23,14 @@ import { GroupCommit } from './group-commit';
 import type { CommitResult, DictToStore, FileSink, FileSinkOptions, ItemStore } from './item-store';
 import { Journal, type JournalOptions } from './journal';
 import { Owners, ServerLock } from './liveness';
+import { DEFAULT_PARTIAL_TTL_MS, Partials } from './partials';
 import { layout, receiptFileName } from './paths';
 import { repairReceipts } from './receipt-repair';
 import { readReceipt, type StoredItem } from './receipts';
 import { replayJournals } from './recovery';
+
+/** Longest time between two sweeps of expired partials. */
+const PARTIAL_SWEEP_MS = 10 * 60_000;
 
 export class Store implements ItemStore {
   #counter = 0;
@@ -31,21 +38,27 @@ export class Store implements ItemStore {
   readonly #journal: Journal;
   readonly #commits: GroupCommit;
   readonly #sinkStore: SinkStore;
+  #sweep: NodeJS.Timeout | undefined;
   readonly dirs: ReturnType<typeof layout>;
+  /** Partials of cut file puts (./partials.ts). */
+  readonly partials: Partials;
 
   private constructor(
     readonly dataDir: string,
     readonly serverId: string,
     log: Logger,
     journal: JournalOptions,
+    partialTtlMs: number,
   ) {
     this.dirs = layout(dataDir);
     this.#journal = new Journal(dataDir, serverId, log, journal);
     this.#commits = new GroupCommit(this.dirs, serverId, this.#journal, log);
+    this.partials = new Partials(dataDir, serverId, log, partialTtlMs);
     this.#sinkStore = {
       tempPath: (purpose) => this.#tempPath(purpose),
       commit: (input) => this.#commits.commit(input),
       log,
+      partials: this.partials,
     };
   }
 
@@ -54,8 +67,14 @@ export class Store implements ItemStore {
    * (restoring what they acknowledged), rebuilds damaged receipts where it can, then removes what dead processes
    * left behind unacknowledged.
    */
-  static async open(dataDir: string, serverId: string, log: Logger, journal: JournalOptions = {}): Promise<Store> {
-    const store = new Store(dataDir, serverId, log, journal);
+  static async open(
+    dataDir: string,
+    serverId: string,
+    log: Logger,
+    journal: JournalOptions = {},
+    partialTtlMs = DEFAULT_PARTIAL_TTL_MS,
+  ): Promise<Store> {
+    const store = new Store(dataDir, serverId, log, journal, partialTtlMs);
     for (const dir of Object.values(store.dirs)) await mkdirDurable(dir);
     // Before anything of this server exists, so that no other server ever sees it without its lock.
     store.#lock = ServerLock.acquire(dataDir, serverId, log);
@@ -65,10 +84,17 @@ export class Store implements ItemStore {
       await repairReceipts(dataDir, serverId, owners, log);
       const cleaned = await cleanStale(dataDir, serverId, log, Date.now(), owners);
       if (cleaned.temps + cleaned.orphans > 0) log.info(cleaned, 'removed stale temporaries and unacknowledged items');
+      await store.partials.init();
+      await store.partials.clean();
     } catch (err) {
       store.#lock.release();
       throw err;
     }
+    const every = Math.max(1000, Math.min(PARTIAL_SWEEP_MS, Math.floor(partialTtlMs / 4)));
+    store.#sweep = setInterval(() => {
+      store.partials.clean().catch((err: unknown) => log.warn({ err }, 'sweeping expired partials failed'));
+    }, every);
+    store.#sweep.unref();
     return store;
   }
 
@@ -77,6 +103,7 @@ export class Store implements ItemStore {
    * the next start has nothing to replay; then gives up the lock (and its file).
    */
   async close(): Promise<void> {
+    clearInterval(this.#sweep);
     await this.#commits.drain();
     await this.#journal.close();
     this.#lock?.release();

@@ -1,9 +1,15 @@
 /**
  * Capability negotiation (docs/PROTOCOL.md §4, "Capabilities"): the grammar of a capability name, and the set both
  * peers use once the handshake is over: the names the client listed in its hello that the server lists in its
- * welcome. Version 1 defines no capability; the mechanism is here so that later additions (resume, notices) are
- * switched on per connection without breaking a peer that does not know them.
+ * welcome. The mechanism lets additions to version 1 be switched on per connection without breaking a peer that does
+ * not know them; the capabilities defined so far are named below.
  */
+
+/**
+ * `resume` (docs/PROTOCOL.md §4, "Resuming"): a cut file put keeps what the server holds durably, and a later
+ * `put_file` with `resume: true` continues from there (`ready.offset`, `ready.sha256`).
+ */
+export const RESUME_CAPABILITY = 'resume';
 
 /**
  * A capability name: a lower-case word with hyphens, optionally a revision (`resume/2` is another capability than

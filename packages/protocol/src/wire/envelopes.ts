@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { BadMessageError, VersionError } from '../errors';
-import { CAPABILITY_NAME_PATTERN, MAX_CAPABILITIES, MAX_CAPABILITY_CHARS } from './capabilities';
+import { CAPABILITY_NAME_PATTERN, MAX_CAPABILITIES, MAX_CAPABILITY_CHARS, RESUME_CAPABILITY } from './capabilities';
 
 /** A client-chosen put id: 1-128 characters of `[A-Za-z0-9._:-]`, starting with a letter or digit. */
 export const putIdSchema = z
@@ -73,13 +73,22 @@ export const putFileSchema = z.strictObject({
   name: z.string().min(1).max(1024),
   /** Exact size when known in advance; lets the server refuse an oversize file before any byte moves. */
   size: byteCount.optional(),
-  /** Where the client starts sending. Version 1 servers accept 0 only (resume is reserved). */
+  /** Where the client starts sending: 0 only (a resumed put starts where `ready.offset` says, §4 "Resuming"). */
   offset: byteCount.default(0),
   /**
    * What the client says it sends. The server checks the bytes (an age header, §4): `age` over bytes that are not an
    * age file is refused with ERR_ENCRYPTION_MISMATCH; an age file declared `none` is stored as the age file it is.
    */
   encryption: encryptionSchema.default('none'),
+});
+
+/**
+ * `put_file` on a connection that negotiated `resume` (docs/PROTOCOL.md §4, "Resuming"): `resume: true` asks to
+ * continue what the server holds of this id; absent or false starts from zero and drops what it holds. On any other
+ * connection the field is unknown, so ERR_BAD_MESSAGE like every unknown field.
+ */
+export const putFileResumeSchema = putFileSchema.extend({
+  resume: z.boolean().optional(),
 });
 
 export const fileEndSchema = z.strictObject({
@@ -109,6 +118,17 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   helloSchema,
   putDictSchema,
   putFileSchema,
+  fileEndSchema,
+  cancelSchema,
+  pingSchema,
+  byeSchema,
+]);
+
+/** The client's messages on a connection that negotiated `resume`. */
+const resumeClientMessageSchema = z.discriminatedUnion('type', [
+  helloSchema,
+  putDictSchema,
+  putFileResumeSchema,
   fileEndSchema,
   cancelSchema,
   pingSchema,
@@ -153,6 +173,14 @@ export const readySchema = z.strictObject({
   type: z.literal('ready'),
   id: putIdSchema,
   offset: byteCount,
+});
+
+/**
+ * `ready` on a connection that negotiated `resume`: with an `offset` above 0, `sha256` is the SHA-256 of the first
+ * `offset` bytes the server holds, for the client to compare with its own (docs/PROTOCOL.md §4, "Resuming").
+ */
+export const readyResumeSchema = readySchema.extend({
+  sha256: sha256Schema.optional(),
 });
 
 /** Proof that an item is durably stored. */
@@ -207,14 +235,35 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   byeSchema,
 ]);
 
+/** The server's messages on a connection that negotiated `resume`. */
+const resumeServerMessageSchema = z.discriminatedUnion('type', [
+  welcomeSchema,
+  readyResumeSchema,
+  receiptSchema,
+  errorSchema,
+  pongSchema,
+  byeSchema,
+]);
+
 /**
  * The server's messages as a client that listed capabilities reads them: fields it does not know, at any depth,
  * are dropped instead of refused (docs/PROTOCOL.md §4, "Capabilities"). Types stay strict: an unknown message type
  * is still ERR_BAD_MESSAGE.
  */
+const tolerantWelcomeSchema = welcomeSchema
+  .extend({ limits: limitsSchema.strip(), encryption: welcomeEncryptionSchema.strip() })
+  .strip();
 const tolerantServerMessageSchema = z.discriminatedUnion('type', [
-  welcomeSchema.extend({ limits: limitsSchema.strip(), encryption: welcomeEncryptionSchema.strip() }).strip(),
+  tolerantWelcomeSchema,
   readySchema.strip(),
+  receiptSchema.strip(),
+  errorSchema.strip(),
+  pongSchema.strip(),
+  byeSchema.strip(),
+]);
+const tolerantResumeServerMessageSchema = z.discriminatedUnion('type', [
+  tolerantWelcomeSchema,
+  readyResumeSchema.strip(),
   receiptSchema.strip(),
   errorSchema.strip(),
   pongSchema.strip(),
@@ -227,20 +276,30 @@ export type Encryption = z.infer<typeof encryptionSchema>;
 export type WireLimits = z.infer<typeof limitsSchema>;
 export type Hello = z.infer<typeof helloSchema>;
 export type PutDict = z.infer<typeof putDictSchema>;
-export type PutFile = z.infer<typeof putFileSchema>;
+/** A put_file; `resume` only ever set on a connection that negotiated it. */
+export type PutFile = z.infer<typeof putFileResumeSchema>;
 export type FileEnd = z.infer<typeof fileEndSchema>;
 export type Cancel = z.infer<typeof cancelSchema>;
 export type Ping = z.infer<typeof pingSchema>;
 export type Bye = z.infer<typeof byeSchema>;
-export type ClientMessage = z.infer<typeof clientMessageSchema>;
+export type ClientMessage = z.infer<typeof resumeClientMessageSchema>;
 export type Welcome = z.infer<typeof welcomeSchema>;
-export type Ready = z.infer<typeof readySchema>;
+/** A ready; `sha256` only ever set on a connection that negotiated `resume`. */
+export type Ready = z.infer<typeof readyResumeSchema>;
 export type Receipt = z.infer<typeof receiptSchema>;
 export type ErrorMessage = z.infer<typeof errorSchema>;
 export type Pong = z.infer<typeof pongSchema>;
-export type ServerMessage = z.infer<typeof serverMessageSchema>;
+export type ServerMessage = z.infer<typeof resumeServerMessageSchema>;
 /** What a sender writes: fields with defaults may be left out. */
-export type ClientMessageInput = z.input<typeof clientMessageSchema>;
+export type ClientMessageInput = z.input<typeof resumeClientMessageSchema>;
+
+/**
+ * The capabilities a connection negotiated, as the parsers take them: what a capability adds to an envelope is
+ * allowed only when it is in the set (docs/PROTOCOL.md §4, "Capabilities", *Using*). Absent: none.
+ */
+export interface NegotiatedOptions {
+  capabilities?: ReadonlySet<string>;
+}
 
 // ignoreBOM keeps a byte-order mark in the text, so JSON.parse refuses it: the spec says no BOM.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -265,9 +324,16 @@ function parseWith<S extends z.ZodType>(schema: S, json: unknown, side: string):
   return result.data;
 }
 
-/** Parses a control frame payload sent by a client. Throws ERR_BAD_MESSAGE. */
-export function parseClientMessage(payload: Uint8Array): ClientMessage {
-  return parseWith(clientMessageSchema, decodeJson(payload), 'client');
+function clientSchemaFor(options: NegotiatedOptions): z.ZodType<ClientMessage> {
+  return options.capabilities?.has(RESUME_CAPABILITY) ? resumeClientMessageSchema : clientMessageSchema;
+}
+
+/**
+ * Parses a control frame payload sent by a client, on a connection that negotiated `options.capabilities` (none by
+ * default: a field a capability adds is then unknown). Throws ERR_BAD_MESSAGE.
+ */
+export function parseClientMessage(payload: Uint8Array, options: NegotiatedOptions = {}): ClientMessage {
+  return parseWith(clientSchemaFor(options), decodeJson(payload), 'client');
 }
 
 /** What a hello says first: the version, which decides how to read the rest. */
@@ -286,7 +352,7 @@ export function parseFirstClientMessage(payload: Uint8Array, versions: readonly 
   return parseWith(clientMessageSchema, json, 'client');
 }
 
-export interface ServerMessageOptions {
+export interface ServerMessageOptions extends NegotiatedOptions {
   /**
    * Drop fields this version does not define instead of refusing them: what a client does once its hello listed
    * at least one capability (docs/PROTOCOL.md §4, "Capabilities"). Default false: every object is strict.
@@ -297,8 +363,12 @@ export interface ServerMessageOptions {
 /** Parses a control frame payload sent by a server. Throws ERR_BAD_MESSAGE. */
 export function parseServerMessage(payload: Uint8Array, options: ServerMessageOptions = {}): ServerMessage {
   const json = decodeJson(payload);
-  if (options.ignoreUnknownFields) return parseWith(tolerantServerMessageSchema, json, 'server') as ServerMessage;
-  return parseWith(serverMessageSchema, json, 'server');
+  const resume = options.capabilities?.has(RESUME_CAPABILITY) === true;
+  if (options.ignoreUnknownFields) {
+    const tolerant = resume ? tolerantResumeServerMessageSchema : tolerantServerMessageSchema;
+    return parseWith(tolerant, json, 'server') as ServerMessage;
+  }
+  return parseWith(resume ? resumeServerMessageSchema : serverMessageSchema, json, 'server');
 }
 
 function preview(payload: Uint8Array): string {

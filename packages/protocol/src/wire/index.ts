@@ -20,6 +20,7 @@ export { parseClientMessage, parseFirstClientMessage, parseServerMessage, putIdS
 export { errorEnvelope } from './error-envelope';
 export type {
   ServerMessageOptions,
+  NegotiatedOptions,
   PutId,
   Encryption,
   WireLimits,
@@ -45,6 +46,7 @@ export {
   CAPABILITY_NAME_PATTERN,
   MAX_CAPABILITIES,
   MAX_CAPABILITY_CHARS,
+  RESUME_CAPABILITY,
   isCapabilityName,
   negotiate,
 } from './capabilities';

@@ -6,7 +6,7 @@
 import { parseClientMessage, parseServerMessage } from '../../src/wire/envelopes';
 import { FrameKind } from '../../src/wire/frame';
 import { encodeControlFrame, encodeFrame } from '../../src/wire/frame-encoder';
-import { readWireVectors, wireBytes, type Direction, type VectorFrame } from '../spec-vectors';
+import { readWireVectors, wireBytes, type Direction, type VectorFrame, type WireVector } from '../spec-vectors';
 import { decodePieces, splits } from './helpers';
 
 function encode(expected: VectorFrame): Buffer {
@@ -25,11 +25,17 @@ function decodeAll(pieces: Buffer[], parse: (payload: Uint8Array) => unknown): V
   );
 }
 
-/** The envelope parsers a vector's direction calls for: `both` must parse as either side's. */
-function parsersFor(direction: Direction): ((payload: Uint8Array) => unknown)[] {
-  if (direction === 'client-to-server') return [parseClientMessage];
-  if (direction === 'server-to-client') return [parseServerMessage];
-  return [parseClientMessage, parseServerMessage];
+/**
+ * The envelope parsers a vector's direction calls for, on a connection that negotiated `capabilities`: `both` must
+ * parse as either side's.
+ */
+function parsersFor(direction: Direction, capabilities: readonly string[] = []): ((payload: Uint8Array) => unknown)[] {
+  const options = { capabilities: new Set(capabilities) };
+  const client = (payload: Uint8Array): unknown => parseClientMessage(payload, options);
+  const server = (payload: Uint8Array): unknown => parseServerMessage(payload, options);
+  if (direction === 'client-to-server') return [client];
+  if (direction === 'server-to-client') return [server];
+  return [client, server];
 }
 
 describe('frame vectors', () => {
@@ -54,8 +60,23 @@ describe('frame vectors', () => {
 describe('session vectors', () => {
   const vectors = readWireVectors('sessions');
 
-  test('both directions are there', () => {
-    expect(vectors.map((v) => v.vector.direction).sort()).toEqual(['client-to-server', 'server-to-client']);
+  test('both directions are there, for a version-1 session and for a resumed put', () => {
+    expect(vectors.map((v) => [v.name, v.vector.direction])).toEqual([
+      ['client-to-server', 'client-to-server'],
+      ['resume-client-to-server', 'client-to-server'],
+      ['resume-cut-client-to-server', 'client-to-server'],
+      ['resume-cut-server-to-client', 'server-to-client'],
+      ['resume-server-to-client', 'server-to-client'],
+      ['server-to-client', 'server-to-client'],
+    ]);
+  });
+
+  test('the resume vectors are refused by a connection that did not negotiate resume', () => {
+    for (const name of ['resume-client-to-server', 'resume-server-to-client']) {
+      const { vector } = vectors.find((v) => v.name === name) as { vector: WireVector };
+      const [strict] = parsersFor(vector.direction);
+      expect(() => decodeAll([wireBytes(vector)], strict as (p: Uint8Array) => unknown)).toThrow(/resume|sha256/);
+    }
   });
 
   for (const { name, vector } of vectors) {
@@ -64,7 +85,7 @@ describe('session vectors', () => {
       // One string per frame: each is exactly that frame's encoding.
       expect(Array.isArray(vector.hex)).toBe(true);
       expect(vector.frames.map((f) => encode(f).toString('hex'))).toEqual(vector.hex);
-      const [parse] = parsersFor(vector.direction);
+      const [parse] = parsersFor(vector.direction, vector.capabilities);
       for (const { label, pieces } of splits(bytes)) {
         expect({ label, frames: decodeAll(pieces, parse as (p: Uint8Array) => unknown) }).toEqual({
           label,

@@ -21,7 +21,7 @@ export const filePut: Section<ServerContext> = {
     {
       id: '4.6.1',
       title: 'put_file with its size, ready at offset 0, data, file_end: the receipt',
-      spec: 'otherwise, once it has memory for the first write: `ready` with the offset to send from (0 in version 1). … After `ready`, the client sends the file as data frames (any sizes up to `maxFrameBytes`; 256 KiB is a good choice), then `file_end`.',
+      spec: 'otherwise, once it has memory for the first write: `ready` with the offset to send from (0 unless the put resumes: Resuming, below). … After `ready`, the client sends the file as data frames (any sizes up to `maxFrameBytes`; 256 KiB is a good choice), then `file_end`.',
       run: (ctx) =>
         withSession(ctx, async (conn) => {
           await putFile(conn, ctx, { id: ctx.ids.next('file'), name: 'sized.txt', body: body('a file with its size') });
@@ -80,7 +80,7 @@ export const filePut: Section<ServerContext> = {
     {
       id: '4.6.6',
       title: 'an offset and a size over maxFileBytes: ERR_OFFSET; a size over it and a name .. : ERR_FILE_TOO_LARGE',
-      spec: `${FIRST_THAT_APPLIES} … an \`offset\` other than 0: \`ERR_OFFSET\` (version 1 cannot resume); … a \`size\` over \`maxFileBytes\`: \`ERR_FILE_TOO_LARGE\`, before any byte moves; … a \`name\` that cleans to nothing: \`ERR_NAME_INVALID\``,
+      spec: `${FIRST_THAT_APPLIES} … an \`offset\` other than 0: \`ERR_OFFSET\` (a put resumes by asking with \`resume\`, never by naming an offset); … a \`size\` over \`maxFileBytes\`: \`ERR_FILE_TOO_LARGE\`, before any byte moves; … a \`name\` that cleans to nothing: \`ERR_NAME_INVALID\``,
       run: (ctx) =>
         withSession(ctx, async (conn) => {
           const size = ctx.welcome.limits.maxFileBytes + 1;

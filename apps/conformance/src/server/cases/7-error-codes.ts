@@ -207,7 +207,11 @@ const TABLE: [code: string, when: string, provoke: Provoke, reconcile?: string][
     'a file put declared `encryption: "age"` and its bytes are not an age file (§4); nothing stored',
     refusedEnd('ERR_ENCRYPTION_MISMATCH', {}, 'age'),
   ],
-  ['ERR_OFFSET', 'a resume offset the server cannot honour', refusedFile('ERR_OFFSET', () => ({ size: 5, offset: 2 }))],
+  [
+    'ERR_OFFSET',
+    'a `put_file.offset` other than 0 (a put resumes by asking with `resume`',
+    refusedFile('ERR_OFFSET', () => ({ size: 5, offset: 2 })),
+  ],
   [
     'ERR_TOO_MANY_CONNECTIONS',
     "the server is at its connection limit, the client's address at its own … (fatal)",
