@@ -9,6 +9,7 @@ import { describeError, ExitCode, exitCodeFor } from '../errors';
 import { Link } from '../link';
 import { mustBeFile, parseId, readSecret, resolveRetry, resolveTarget, type ConnectionFlags } from '../options';
 import { putFile, type FileEncryption } from '../put';
+import { ResumeState } from '../resume-state';
 import { printReceipt, retryNotice } from './print';
 
 export interface SendFileFlags extends ConnectionFlags {
@@ -17,6 +18,8 @@ export interface SendFileFlags extends ConnectionFlags {
   passphraseFile?: string;
   name?: string;
   id?: string;
+  /** `--no-resume` sets it false: no state kept, and the server's partial of this id is not continued. */
+  resume?: boolean;
 }
 
 export async function sendFileCommand(paths: string[], flags: SendFileFlags, io: Io): Promise<ExitCode> {
@@ -42,7 +45,15 @@ export async function sendFileCommand(paths: string[], flags: SendFileFlags, io:
     encryption = { kind: 'server' };
   }
   const target = await resolveTarget(flags, io.env);
-  const link = new Link(target, { policy: resolveRetry(flags, io.env), signal: io.signal, onRetry: retryNotice(io) });
+  const resume = flags.resume !== false;
+  const link = new Link(target, {
+    policy: resolveRetry(flags, io.env),
+    signal: io.signal,
+    onRetry: retryNotice(io),
+    resume,
+  });
+  // Kept between runs so that a second send-file after a crash resumes (docs/CLIENT.md, "Resuming").
+  const state = resume ? new ResumeState(io.env) : undefined;
   let worst: ExitCode = ExitCode.Ok;
   try {
     for (const [i, path] of paths.entries()) {
@@ -53,6 +64,7 @@ export async function sendFileCommand(paths: string[], flags: SendFileFlags, io:
           encryption,
           progressStream: io.stderr,
           tuning: tuningFromEnv(io.env),
+          ...(state ? { state } : {}),
         });
         printReceipt(io, flags, result);
       } catch (err) {

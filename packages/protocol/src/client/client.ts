@@ -83,6 +83,10 @@ class RetryingClient implements Client {
     return (this.#session ?? this.#lastSession)?.welcome.encryption.recipient;
   }
 
+  get connected(): boolean {
+    return this.#session !== undefined && this.#session.closedWith === undefined;
+  }
+
   get isClosed(): boolean {
     return this.#closedWith !== undefined;
   }
@@ -135,7 +139,7 @@ class RetryingClient implements Client {
       source = encryptedSource(path, size, keys);
       if (options.name === undefined && !/\.age$/i.test(name)) name = `${name}.age`;
     }
-    const encryption = options.encrypt !== undefined ? 'age' : 'none';
+    const encryption = options.encrypt !== undefined ? 'age' : (options.encryption ?? 'none');
     return this.#run(options.signal, (s) =>
       s.putFile(source, {
         id,

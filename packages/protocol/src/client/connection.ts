@@ -86,6 +86,8 @@ export class Connection {
    * before the hello when it lists capabilities (docs/PROTOCOL.md §4, "Capabilities").
    */
   ignoreUnknownFields = false;
+  /** The capabilities the handshake negotiated: what they add to the server's messages is read (set after welcome). */
+  capabilities: ReadonlySet<string> = new Set();
 
   /** Takes over `socket`; `timeoutMs` bounds the wait for each answer. */
   constructor(socket: net.Socket, timeoutMs: number) {
@@ -206,7 +208,10 @@ export class Connection {
       }
       let message: ServerMessage;
       try {
-        message = parseServerMessage(frame.payload, { ignoreUnknownFields: this.ignoreUnknownFields });
+        message = parseServerMessage(frame.payload, {
+          ignoreUnknownFields: this.ignoreUnknownFields,
+          capabilities: this.capabilities,
+        });
       } catch (err) {
         this.#fail(err as Error);
         this.#socket.destroy();

@@ -7,7 +7,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { BadMessageError, IdInvalidError, ReceiptMismatchError, UnexpectedMessageError, VersionError } from '../errors';
 import { DEFAULT_CHUNK_BYTES, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from '../limits';
-import { isCapabilityName, MAX_CAPABILITIES, negotiate } from '../wire/capabilities';
+import { isCapabilityName, MAX_CAPABILITIES, negotiate, RESUME_CAPABILITY } from '../wire/capabilities';
 import {
   putIdSchema,
   type ClientMessageInput,
@@ -19,8 +19,7 @@ import {
 import { Connection, remoteError } from './connection';
 import type { ByteSource, Progress, SendStreamOptions } from './types';
 
-/** The capability this client implements itself. */
-export const RESUME_CAPABILITY = 'resume';
+export { RESUME_CAPABILITY };
 
 /** What the handshake sends. */
 export interface HelloOptions {
@@ -99,6 +98,7 @@ export class Session {
     if (reply.version !== PROTOCOL_VERSION) throw new VersionError(reply.version, SUPPORTED_VERSIONS);
     this.#welcome = reply;
     this.#capabilities = negotiate(asked, reply.capabilities ?? []);
+    this.#connection.capabilities = new Set(this.#capabilities);
     this.#connection.maxFrameBytes = reply.limits.maxFrameBytes;
   }
 
@@ -138,7 +138,7 @@ export class Session {
           const { bytes, sha256 } = await hashSource(source.open());
           return checkReceipt(answer, options.id, bytes, sha256);
         }
-        const heldSha256 = (answer as { sha256?: string }).sha256;
+        const heldSha256 = answer.sha256;
         if (answer.offset > 0 && (!resume || answer.offset > source.size || heldSha256 === undefined)) {
           if (!resume) throw new UnexpectedMessageError(`ready at offset ${answer.offset}`, 'ready at 0');
           this.#connection.send({ type: 'cancel', id: options.id });
@@ -248,7 +248,7 @@ export class Session {
       encryption: options.encryption,
       ...(size !== undefined ? { size } : {}),
       ...(resume ? { resume: true } : {}),
-    } as ClientMessageInput);
+    });
     const answer = await this.#connection.next(options.id);
     if (answer.type === 'receipt' && answer.duplicate) return answer;
     if (answer.type === 'error') throw remoteError(answer);

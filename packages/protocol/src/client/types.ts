@@ -104,6 +104,11 @@ export interface SendFileOptions extends SendOptions {
    */
   encrypt?: EncryptOption;
   /**
+   * What the file's bytes already are, for a file encrypted beforehand (`age`): declared on the wire, and the
+   * server checks it. Default `none`; `age` with `encrypt`.
+   */
+  encryption?: Encryption;
+  /**
    * Keys of an earlier encrypted send of this file under this `id` (from `onEncryptionKeys`), to resume it from
    * another process. Used only when they match `encrypt`'s recipient or passphrase; otherwise new keys are made.
    */
@@ -226,6 +231,8 @@ export interface Client extends AsyncDisposable {
   has(name: string): boolean;
   /** The server's age recipient (`age1…`), when it has one. */
   readonly recipient: string | undefined;
+  /** True while a connection is open (after a lost one, the next call opens a new one). */
+  readonly connected: boolean;
   /** True once the client is closed for good. */
   readonly isClosed: boolean;
   /** Resolves once the client is closed for good (never rejects). */
