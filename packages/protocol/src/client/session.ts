@@ -281,6 +281,7 @@ export class Session {
         position = offset;
         if (match.rest === 'mismatch') {
           // The server's bytes are not ours (the file changed, or the server's copy is damaged): drop them.
+          await iterator.return?.();
           this.#connection.send({ type: 'cancel', id });
           return 'mismatch';
         }
