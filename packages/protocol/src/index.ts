@@ -21,6 +21,7 @@ export type {
   ConnectOptions,
   DictLike,
   DictValueLike,
+  NotArray,
   EncryptionKeys,
   EncryptOption,
   Progress,

@@ -8,7 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateIdentity, recipientOf } from '@proj/crypto';
-import { AbortedError, ConnectionClosedError, connect, type Client, type ResumeEvent } from '@proj/protocol';
+import {
+  AbortedError,
+  ConnectionClosedError,
+  connect,
+  type Client,
+  type EncryptionKeys,
+  type ResumeEvent,
+} from '@proj/protocol';
 import { makeTempDir, sha256Hex } from '@proj/test-utils';
 import { startFlakyProxy, startTestServer, type FlakyProxy, type TestServer } from '../helpers/harness';
 
@@ -169,9 +176,12 @@ describe('library: retry and resume', () => {
     const recipient = await recipientOf(identity);
     const p = await proxy((n) => (n === 1 ? { dropAfterClientBytes: 1 * MiB + 5 } : 'pass'));
     const first = await open(p.port, { retry: false });
-    let kept: Parameters<NonNullable<Parameters<Client['sendFile']>[1]>['onEncryptionKeys']>[0] | undefined;
+    let kept: EncryptionKeys | undefined;
     await expect(
-      first.sendFile(f.path, { id: 'kept', encrypt: { recipients: [recipient] }, onEncryptionKeys: (k) => (kept = k) }),
+      first.sendFile(f.path, { id: 'kept', encrypt: { recipients: [recipient] }, onEncryptionKeys: (k) => {
+          kept = k;
+        },
+      }),
     ).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
     const second = await open(p.port);
     const resumes: ResumeEvent[] = [];

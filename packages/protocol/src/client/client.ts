@@ -23,6 +23,7 @@ import type {
   CloseReason,
   ConnectOptions,
   DictLike,
+  NotArray,
   SendDictOptions,
   SendFileOptions,
   SendStreamOptions,
@@ -111,7 +112,7 @@ class RetryingClient implements Client {
     return this.#opening;
   }
 
-  async sendDict<T extends DictLike<T>>(dict: T, options: SendDictOptions = {}): Promise<Receipt> {
+  async sendDict<T extends DictLike<T>>(dict: NotArray<T>, options: SendDictOptions = {}): Promise<Receipt> {
     const format = options.format ?? 'json';
     const session = await this.open(options.signal);
     const { maxDictDepth, maxDictBytes } = session.welcome.limits;

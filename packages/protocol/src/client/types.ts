@@ -163,6 +163,9 @@ export type ByteSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Ar
  */
 export type DictLike<T> = { [K in keyof T]: DictValueLike<T[K]> };
 
+/** `T`, unless it is an array: the root of a dictionary is an object. */
+export type NotArray<T> = T extends readonly unknown[] ? never : T;
+
 /** A dictionary value as your program types it: the JSON-like values, arrays of them, and `DictLike` objects. */
 export type DictValueLike<T> = T extends string | number | boolean | null
   ? T
@@ -239,7 +242,7 @@ export interface Client extends AsyncDisposable {
   readonly closed: Promise<CloseReason>;
 
   /** Encodes `dict`, sends it, and resolves with the receipt, checked against what was sent. */
-  sendDict<T extends DictLike<T>>(dict: T, options?: SendDictOptions): Promise<Receipt>;
+  sendDict<T extends DictLike<T>>(dict: NotArray<T>, options?: SendDictOptions): Promise<Receipt>;
   /** Sends an already encoded dictionary (`format` default `json`). The server decodes and validates it. */
   sendDictBytes(bytes: Uint8Array, options?: SendDictOptions): Promise<Receipt>;
   /** Sends the file at `path` (encrypted first with `encrypt`), resuming after a cut, and checks the receipt. */
