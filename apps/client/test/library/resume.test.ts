@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateIdentity, recipientOf } from '@proj/crypto';
+import { decryptFile, generateIdentity, recipientOf } from '@proj/crypto';
 import {
   AbortedError,
   ConnectionClosedError,
@@ -195,6 +195,40 @@ describe('library: retry and resume', () => {
     expect(p.clientBytes[1]).toBeLessThanOrEqual(size + 1024 - (resumes[0]?.offset ?? 0) + OVERHEAD);
     expect(receipt.sha256).toBe(sha256Hex(await stored(receipt.path)));
   });
+});
+
+test('an encrypted partial that no longer matches: the client restarts from zero with new keys', async () => {
+  const size = 2 * MiB;
+  const f = await file('changed-secret.bin', size);
+  const identity = await generateIdentity();
+  const recipient = await recipientOf(identity);
+  const p = await proxy((n) => (n === 1 ? { dropAfterClientBytes: 1 * MiB } : 'pass'));
+  const first = await open(p.port, { retry: false });
+  const keys: EncryptionKeys[] = [];
+  const encrypt = { recipients: [recipient] };
+  await expect(
+    first.sendFile(f.path, { id: 'changed-secret', encrypt, onEncryptionKeys: (k) => void keys.push(k) }),
+  ).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
+  const changed = Buffer.from(f.content);
+  changed.fill(0x42, 100, 5000);
+  await writeFile(f.path, changed);
+  const second = await open(p.port);
+  const restarts: string[] = [];
+  second.on('restart', (e) => restarts.push(e.reason));
+  const receipt = await second.sendFile(f.path, {
+    id: 'changed-secret',
+    encrypt,
+    encryptionKeys: keys[0] as EncryptionKeys,
+    onEncryptionKeys: (k) => void keys.push(k),
+  });
+  expect(restarts).toEqual(['checksum']);
+  // The kept keys were offered again, then new ones were made for the restart.
+  expect(keys).toHaveLength(3);
+  expect(Buffer.from(keys[2]?.payloadKey ?? []).equals(Buffer.from(keys[0]?.payloadKey ?? []))).toBe(false);
+  const plain = await decryptFile(join(server.dataDir, receipt.path), join(work.path, 'changed-secret.out'), {
+    identities: [identity],
+  }).then(() => readFile(join(work.path, 'changed-secret.out')));
+  expect(plain.equals(changed)).toBe(true);
 });
 
 describe('library: AbortSignal, close and dispose', () => {

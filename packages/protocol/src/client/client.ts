@@ -135,9 +135,15 @@ class RetryingClient implements Client {
     let name = options.name ?? basename(path);
     if (options.encrypt !== undefined) {
       const session = await this.open(options.signal);
-      const keys = await keysFor(options.encrypt, session.welcome.encryption.recipient, options.encryptionKeys);
-      await options.onEncryptionKeys?.(keys);
-      source = encryptedSource(path, size, keys);
+      const mode = options.encrypt;
+      const recipient = session.welcome.encryption.recipient;
+      const newKeys = async (earlier?: KeptKeys): Promise<KeptKeys> => {
+        const keys = await keysFor(mode, recipient, earlier);
+        // Kept by a caller that resumes from another process, before any byte they encrypt is sent.
+        await options.onEncryptionKeys?.(keys);
+        return keys;
+      };
+      source = encryptedSource(path, size, await newKeys(options.encryptionKeys), () => newKeys());
       if (options.name === undefined && !/\.age$/i.test(name)) name = `${name}.age`;
     }
     const encryption = options.encrypt !== undefined ? 'age' : (options.encryption ?? 'none');

@@ -63,12 +63,21 @@ export async function keysFor(
   });
 }
 
-/** The age encryption of the file at `path` (of `size` bytes) with `keys`: the same bytes on every `open()`. */
-export function encryptedSource(path: string, size: number, keys: EncryptionKeys): RepeatableSource {
+/**
+ * The age encryption of the file at `path` (of `size` bytes) with `keys`: the same bytes on every `open()`.
+ * `renew()` (after a partial that did not match) makes new keys with `newKeys`.
+ */
+export function encryptedSource(
+  path: string,
+  size: number,
+  keys: EncryptionKeys,
+  newKeys: () => Promise<EncryptionKeys>,
+): RepeatableSource {
   const ageKeys = { prologue: Buffer.from(keys.prologue), payloadKey: Buffer.from(keys.payloadKey) };
   return {
     size: ageFileSize(ageKeys, size),
     open: () => encryptWithKeys(ageKeys, new FileChunks(path, ENCRYPT_READ_BYTES)),
+    renew: async () => encryptedSource(path, size, await newKeys(), newKeys),
   };
 }
 

@@ -38,6 +38,11 @@ export interface RepeatableSource {
   open(): AsyncIterable<Uint8Array>;
   /** Gives back a chunk `open()` yielded once the socket no longer needs it. */
   recycle?(chunk: Uint8Array): void;
+  /**
+   * The source to send from zero after the server's partial did not match: an encrypted file takes new keys, so
+   * that one key never encrypts two different plaintexts the server has seen (docs/CRYPTO.md).
+   */
+  renew?(): Promise<RepeatableSource>;
 }
 
 export interface PutFileOptions {
@@ -127,10 +132,11 @@ export class Session {
    * server's durable offset after checking the server's SHA-256 of that prefix against the source's; on a
    * mismatch it cancels and puts again from zero (the partial is discarded), never storing a mixed file.
    */
-  putFile(source: RepeatableSource, options: PutFileOptions): Promise<Receipt> {
+  putFile(first: RepeatableSource, options: PutFileOptions): Promise<Receipt> {
     checkId(options.id);
     return this.#serial(async () => {
       let resume = options.resume && this.has(RESUME_CAPABILITY);
+      let source = first;
       for (;;) {
         const answer = await this.#putFileStart(options, source.size, resume);
         if (answer.type === 'receipt') {
@@ -151,6 +157,7 @@ export class Session {
         if (result !== 'mismatch') return result;
         options.onRestart?.(answer.offset, 'checksum');
         resume = false;
+        source = (await source.renew?.()) ?? source;
       }
     });
   }
