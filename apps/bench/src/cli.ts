@@ -12,6 +12,7 @@ import { resultsSection, writeResults } from './report';
 import { dictRows } from './rows/dicts';
 import { fileRows } from './rows/files';
 import { memoryRows } from './rows/memory';
+import { resumeRows } from './rows/resume';
 import { serializerRows } from './rows/serializers';
 import { formatTable, type Row } from './table';
 import { MiB } from './units';
@@ -90,6 +91,7 @@ export async function runBench(io: CliIo): Promise<number> {
     if (only.includes('file') || only.includes('encrypted')) {
       rows.push(...(await fileRows(config, { file: only.includes('file'), encrypted: only.includes('encrypted') })));
     }
+    if (only.includes('resume')) rows.push(...(await resumeRows(config)));
     if (only.includes('dicts')) rows.push(...(await dictRows(config)));
     if (only.includes('memory')) rows.push(...(await memoryRows(config)));
   } finally {

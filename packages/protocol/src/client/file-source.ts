@@ -21,6 +21,8 @@ export function plainSource(path: string, size: number, chunkBytes = DEFAULT_CHU
       current = new FileChunks(path, chunkBytes);
       return current;
     },
+    // A second reader for the tail of a resume, hashed later from memory: its buffers are never recycled.
+    openAt: (offset) => new FileChunks(path, chunkBytes, offset),
     recycle(chunk) {
       current?.recycle(chunk);
     },

@@ -21,6 +21,9 @@ import type { ByteSource, Progress, SendStreamOptions } from './types';
 
 export { RESUME_CAPABILITY };
 
+/** Bytes of a resume's tail sent ahead of its prefix's hash, held in memory to be hashed in order. */
+const MAX_TAIL_AHEAD = 32 * 1024 * 1024;
+
 /** What the handshake sends. */
 export interface HelloOptions {
   agent?: string;
@@ -36,6 +39,11 @@ export interface RepeatableSource {
   /** Exact size in bytes. */
   size: number;
   open(): AsyncIterable<Uint8Array>;
+  /**
+   * The same bytes from `offset` on, when the source can seek (a plain file): a resume then sends its tail while
+   * the prefix is hashed, instead of after.
+   */
+  openAt?(offset: number): AsyncIterable<Uint8Array>;
   /** Gives back a chunk `open()` yielded once the socket no longer needs it. */
   recycle?(chunk: Uint8Array): void;
   /**
@@ -153,7 +161,10 @@ export class Session {
           continue;
         }
         if (answer.offset > 0) options.onResume?.(answer.offset);
-        const result = await this.#streamFrom(source, source.open(), options, answer.offset, heldSha256);
+        const result =
+          answer.offset > 0 && source.openAt && heldSha256 !== undefined
+            ? await this.#resumeOverlapped(source, source.openAt, options, answer.offset, heldSha256)
+            : await this.#streamFrom(source, source.open(), options, answer.offset, heldSha256);
         if (result !== 'mismatch') return result;
         options.onRestart?.(answer.offset, 'checksum');
         resume = false;
@@ -311,6 +322,100 @@ export class Session {
     const sha256 = hash.digest('hex');
     this.#connection.send({ type: 'file_end', id, bytes: position, sha256 });
     onSent?.({ bytes: position, sha256 });
+    const reply = await this.#connection.next(id);
+    return checkReceipt(reply, id, position, sha256);
+  }
+
+  /**
+   * A resume of a seekable source: the tail (from `offset`) is sent at once while the prefix is read and hashed
+   * beside it; the tail's chunks wait in memory (at most MAX_TAIL_AHEAD bytes, sending pauses beyond) to be hashed
+   * after the prefix, so the whole file's SHA-256 is computed in order with each byte read once. A prefix that
+   * does not match the server's ends the put with `cancel` (the server drops what it got) and gives 'mismatch'.
+   * Measured in apps/bench (resume row): hashing the prefix first, then sending, cost 0.70 of a whole send for a
+   * cut at 50 % on a loaded 2-core machine; overlapped, it is the tail's send time.
+   */
+  async #resumeOverlapped(
+    source: RepeatableSource,
+    openAt: (offset: number) => AsyncIterable<Uint8Array>,
+    options: PutFileOptions,
+    offset: number,
+    heldSha256: string,
+  ): Promise<Receipt | 'mismatch'> {
+    const { id } = options;
+    const hash = createHash('sha256');
+    const chunkBytes = this.#chunkBytes(options.chunkBytes);
+    const prefixIterator = source.open()[Symbol.asyncIterator]();
+    let prefixDone = false;
+    const prefix = hashPrefix(prefixIterator, hash, offset, heldSha256, source).then(
+      async (r) => {
+        await prefixIterator.return?.();
+        return r.rest === 'mismatch' ? ('mismatch' as const) : ('match' as const);
+      },
+      async (err: unknown) => {
+        await prefixIterator.return?.();
+        throw err;
+      },
+    );
+    prefix.finally(() => {
+      prefixDone = true;
+    }).catch(() => undefined);
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let position = offset;
+    const tail = openAt(offset)[Symbol.asyncIterator]();
+    const fail = async (err: unknown): Promise<never> => {
+      await tail.return?.();
+      await prefix.catch(() => undefined);
+      if (!this.#connection.closedWith) {
+        this.#connection.abandon(id);
+        this.#connection.send({ type: 'cancel', id });
+      }
+      throw err;
+    };
+    try {
+      for (;;) {
+        if (prefixDone && (await prefix) === 'mismatch') break;
+        if (pendingBytes >= MAX_TAIL_AHEAD) await prefix; // let the hash catch up before reading more
+        const next = await tail.next();
+        if (next.done) break;
+        const chunk = next.value;
+        for (let at = 0; at < chunk.length; at += chunkBytes) {
+          const piece = chunk.subarray(at, at + chunkBytes);
+          this.#connection.throwIfAnswered(id);
+          position += piece.length;
+          if (!this.#data(piece)) await this.#connection.drain();
+          options.onProgress?.({ sent: position, total: source.size });
+        }
+        if (prefixDone && pending.length === 0) {
+          hash.update(chunk);
+        } else {
+          pending.push(chunk);
+          pendingBytes += chunk.length;
+          if (prefixDone) {
+            for (const p of pending) hash.update(p);
+            pending = [];
+            pendingBytes = 0;
+          }
+        }
+      }
+    } catch (err) {
+      return fail(err);
+    }
+    let verdict: 'match' | 'mismatch';
+    try {
+      verdict = await prefix;
+    } catch (err) {
+      return fail(err);
+    }
+    await tail.return?.();
+    if (verdict === 'mismatch') {
+      this.#connection.send({ type: 'cancel', id });
+      return 'mismatch';
+    }
+    for (const p of pending) hash.update(p);
+    pending = [];
+    const sha256 = hash.digest('hex');
+    this.#connection.send({ type: 'file_end', id, bytes: position, sha256 });
     const reply = await this.#connection.next(id);
     return checkReceipt(reply, id, position, sha256);
   }
