@@ -37,7 +37,7 @@ export interface ResumeRecord {
 /** `$XDG_STATE_HOME/proj-client/puts`, or `~/.local/state/proj-client/puts` (XDG Base Directory default). */
 export function resumeStateDir(env: NodeJS.ProcessEnv): string {
   const xdg = env.XDG_STATE_HOME;
-  const base = xdg && xdg.startsWith('/') ? xdg : join(env.HOME || homedir(), '.local', 'state');
+  const base = xdg?.startsWith('/') ? xdg : join(env.HOME || homedir(), '.local', 'state');
   return join(base, APP_DIR, 'puts');
 }
 

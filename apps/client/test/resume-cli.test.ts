@@ -9,7 +9,15 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateIdentity, recipientOf } from '@proj/crypto';
 import { makeTempDir, sha256Hex } from '@proj/test-utils';
-import { jsonLines, MAIN, runCli, startFlakyProxy, startTestServer, type FlakyProxy, type TestServer } from './helpers/harness';
+import {
+  jsonLines,
+  MAIN,
+  runCli,
+  startFlakyProxy,
+  startTestServer,
+  type FlakyProxy,
+  type TestServer,
+} from './helpers/harness';
 
 const MiB = 1024 * 1024;
 const SIZE = 96 * MiB;

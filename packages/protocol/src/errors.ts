@@ -27,8 +27,11 @@ export class ProtocolError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the subclass `instanceof` was asked about (AuthError, ...), not ProtocolError.
+    // biome-ignore lint/complexity/noThisInStatic: see above
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
     // A remote error is an instance of the class its code belongs to (see CLASS_CODES at the end).
+    // biome-ignore lint/complexity/noThisInStatic: see above
     const code = CLASS_CODES.get(this);
     return (
       code !== undefined &&

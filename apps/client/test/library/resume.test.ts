@@ -25,8 +25,8 @@ const OVERHEAD = 64 * 1024;
 
 let server: TestServer;
 let work: { path: string; remove: () => Promise<void> };
-let proxies: FlakyProxy[] = [];
-let clients: Client[] = [];
+const proxies: FlakyProxy[] = [];
+const clients: Client[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -178,7 +178,10 @@ describe('library: retry and resume', () => {
     const first = await open(p.port, { retry: false });
     let kept: EncryptionKeys | undefined;
     await expect(
-      first.sendFile(f.path, { id: 'kept', encrypt: { recipients: [recipient] }, onEncryptionKeys: (k) => {
+      first.sendFile(f.path, {
+        id: 'kept',
+        encrypt: { recipients: [recipient] },
+        onEncryptionKeys: (k) => {
           kept = k;
         },
       }),

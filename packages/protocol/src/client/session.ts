@@ -16,7 +16,7 @@ import {
   type ServerMessage,
   type Welcome,
 } from '../wire/envelopes';
-import { Connection, remoteError } from './connection';
+import { type Connection, remoteError } from './connection';
 import type { ByteSource, Progress, SendStreamOptions } from './types';
 
 export { RESUME_CAPABILITY };
@@ -356,9 +356,11 @@ export class Session {
         throw err;
       },
     );
-    prefix.finally(() => {
-      prefixDone = true;
-    }).catch(() => undefined);
+    prefix
+      .finally(() => {
+        prefixDone = true;
+      })
+      .catch(() => undefined);
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
     let position = offset;

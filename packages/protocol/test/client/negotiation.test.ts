@@ -84,7 +84,12 @@ describe('the hello', () => {
 
   test('lists the capabilities asked for, each once, in the order given', async () => {
     const s = await scripted(welcoming({ capabilities: [] }));
-    const client = await connect({ port: s.port, resume: false, capabilities: ['x-b', 'x-a', 'x-b'], keepAlive: false });
+    const client = await connect({
+      port: s.port,
+      resume: false,
+      capabilities: ['x-b', 'x-a', 'x-b'],
+      keepAlive: false,
+    });
     await client.close();
     expect(JSON.parse((s.received[0] as Buffer).toString())).toEqual({
       type: 'hello',
@@ -107,7 +112,12 @@ describe('the hello', () => {
 describe('the negotiated set', () => {
   test('the names asked for that the welcome lists; has() tells one', async () => {
     const s = await scripted(welcoming({ capabilities: ['x-c', 'x-b', 'x-d/2'] }));
-    const client = await connect({ port: s.port, resume: false, capabilities: ['x-a', 'x-b', 'x-d/2', 'x-d/1'], keepAlive: false });
+    const client = await connect({
+      port: s.port,
+      resume: false,
+      capabilities: ['x-a', 'x-b', 'x-d/2', 'x-d/1'],
+      keepAlive: false,
+    });
     expect(client.capabilities).toEqual(['x-b', 'x-d/2']);
     expect(client.has('x-b')).toBe(true);
     expect(client.has('x-a')).toBe(false); // asked, not supported
