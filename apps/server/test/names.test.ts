@@ -116,8 +116,10 @@ describe('path tricks over the wire', () => {
     c.destroy();
   });
 
-  it('left nothing outside items/, receipts/, tmp/, journal/ and the identity', async () => {
-    expect((await readdir(t.dataDir)).sort()).toEqual(['identity.txt', 'items', 'journal', 'locks', 'receipts', 'tmp']);
+  it('left nothing outside items/, receipts/, tmp/, journal/, an empty partials/ and the identity', async () => {
+    const top = (await readdir(t.dataDir)).sort();
+    expect(top).toEqual(['identity.txt', 'items', 'journal', 'locks', 'partials', 'receipts', 'tmp']);
+    expect(await readdir(join(t.dataDir, 'partials'))).toEqual([]);
     const files = await listFiles(join(t.dataDir, 'items'));
     expect(files.length).toBe(tricky.length + 1);
     for (const f of files) expect(f.split('/').length).toBe(2);

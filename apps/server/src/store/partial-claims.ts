@@ -36,7 +36,7 @@ export async function claim(path: string, o: ClaimOptions): Promise<boolean> {
     if (owner === undefined) continue; // removed meanwhile: try again
     if (owner === '') {
       // Being written this instant, or cut short by a crash long ago.
-      if (Date.now() - (await changedAt(path)) < EMPTY_CLAIM_MS) return false;
+      if (Date.now() - (await modifiedAt(path)) < EMPTY_CLAIM_MS) return false;
     } else if (owner !== o.serverId && !o.isGone(owner)) {
       return false;
     }
@@ -74,6 +74,15 @@ async function readOwner(path: string): Promise<string | undefined> {
     return (await readFile(path, 'utf8')).trim();
   } catch {
     return undefined;
+  }
+}
+
+/** A file's modification time (its last write); now when it is gone. */
+async function modifiedAt(path: string): Promise<number> {
+  try {
+    return (await lstat(path)).mtimeMs;
+  } catch {
+    return Date.now();
   }
 }
 

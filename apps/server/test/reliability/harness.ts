@@ -81,18 +81,21 @@ export interface Audit {
   temps: string[];
   /** Journal segments (`<serverId>.<n>.log`). */
   journal: string[];
+  /** What `partials/` holds (cut file puts kept for a resume): never items, listed, not judged. */
+  partials: string[];
   /** Everything wrong: an item without a receipt, a receipt without its item, a hash mismatch, a stray file. */
   problems: string[];
   /** Receipts by put id. */
   byId: Map<string, { path: string; sha256: string; bytes: number }>;
 }
 
-const TOP_LEVEL = new Set(['items', 'receipts', 'tmp', 'journal', 'locks', 'identity.txt']);
+const TOP_LEVEL = new Set(['items', 'receipts', 'tmp', 'journal', 'locks', 'partials', 'identity.txt']);
 
 /**
  * Checks the promise on a data directory: every receipt points to an item whose bytes match it (size and
- * SHA-256), every item has a receipt, nothing lies outside `items/`, `receipts/`, `tmp/`, `journal/` and the
- * identity. Temporaries and journal segments are listed, not judged: the caller knows whether some may be live.
+ * SHA-256), every item has a receipt, nothing lies outside `items/`, `receipts/`, `tmp/`, `journal/`, `partials/`
+ * and the identity. Temporaries, journal segments and partials are listed, not judged: the caller knows whether
+ * some may be live.
  */
 export async function auditDataDir(dataDir: string): Promise<Audit> {
   const problems: string[] = [];
@@ -151,7 +154,9 @@ export async function auditDataDir(dataDir: string): Promise<Audit> {
   const temps = existsSync(tmpDir) ? await readdir(tmpDir) : [];
   const journalDir = join(dataDir, 'journal');
   const journal = existsSync(journalDir) ? await readdir(journalDir) : [];
-  return { receipts: byId.size, items, temps, journal, problems, byId };
+  const partialsDir = join(dataDir, 'partials');
+  const partials = existsSync(partialsDir) ? await readdir(partialsDir) : [];
+  return { receipts: byId.size, items, temps, journal, partials, problems, byId };
 }
 
 /**

@@ -60,11 +60,13 @@ describe('expiry', () => {
     ts = await startTestServer();
     await cutAfter(ts.server.port, 'restart', 50_000);
     await waitFor(() => partialRecords(ts.dataDir).has('restart'));
-    const { dataDir } = ts;
-    await ts.server.close();
+    const first = ts;
+    await first.server.close();
     // A TTL of 0: every partial is expired at the next start.
-    ts = await startTestServer({ dataDir, partialTtlMs: 0 });
+    ts = await startTestServer({ dataDir: first.dataDir, partialTtlMs: 0 });
     expect(partialFiles(ts.dataDir)).toEqual([]);
+    await ts.server.close();
+    ts = first; // its directory is removed after the test
   });
 });
 

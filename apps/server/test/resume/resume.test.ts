@@ -19,12 +19,23 @@ const SIZE = 3 * 1024 * 1024 + 12_345;
 const source = randomBytes(SIZE);
 
 let ts: TestServer;
+/** Servers stopped by a test that started another on their data directory: their directory goes last. */
+let retired: TestServer[] = [];
 beforeEach(async () => {
   ts = await startTestServer();
 });
 afterEach(async () => {
   await ts.stop();
+  for (const t of retired) await t.stop();
+  retired = [];
 });
+
+/** Stops the server (within `graceMs`) and starts a new one on the same data directory. */
+async function restart(graceMs?: number): Promise<void> {
+  await ts.server.close(graceMs);
+  retired.push(ts);
+  ts = await startTestServer({ dataDir: ts.dataDir });
+}
 
 /** Waits until the server recorded a partial of `id` holding `durable` bytes (any count when undefined). */
 async function partialHeld(id: string, durable?: number): Promise<number> {
@@ -247,12 +258,11 @@ describe('a partial that does not match is never stored', () => {
     await cutAt('damaged', 2_000_000);
     const record = partialRecords(ts.dataDir).get('damaged');
     const file = join(ts.dataDir, 'partials', record?.file as string);
-    const { dataDir } = ts;
     await ts.server.close();
     const bytes = readFileSync(file);
     bytes[123] = (bytes[123] as number) ^ 1;
     writeFileSync(file, bytes);
-    ts = await startTestServer({ dataDir });
+    await restart();
     const c = await ResumeClient.welcomed(ts.server.port);
     c.control({ type: 'put_file', id: 'damaged', name: 'big.bin', size: SIZE, resume: true });
     const ready = await c.next();
@@ -268,9 +278,7 @@ describe('a partial that does not match is never stored', () => {
 
   test('a restart re-derives the prefix hash from the partial and completes the file', async () => {
     await cutAt('restarted', 2_000_000);
-    const { dataDir } = ts;
-    await ts.server.close();
-    ts = await startTestServer({ dataDir });
+    await restart();
     expect(await resumeAndFinish('restarted', source)).toEqual({ offset: 2_000_000, sent: SIZE - 2_000_000 });
   });
 
@@ -378,5 +386,39 @@ describe('the golden session vectors of a resumed put (spec/vectors/sessions/res
     resumed.socket.destroy();
     const receipt = parse(resumed.frames[2] as Buffer);
     expect(readFileSync(join(ts.dataDir, receipt.path as string), 'utf8')).toBe('hello, world\n');
+  });
+});
+
+describe('cuts the server makes keep the partial too', () => {
+  test('ERR_TOO_SLOW in the middle of a put', async () => {
+    retired.push(ts);
+    ts = await startTestServer({ limits: { minRateBytesPerSec: 1024 * 1024, transferTimeoutMs: 400 } });
+    const c = await ResumeClient.welcomed(ts.server.port);
+    c.control({ type: 'put_file', id: 'slow', name: 'big.bin', size: SIZE, resume: true });
+    await c.next();
+    c.data(source.subarray(0, 300_000));
+    // Then silence: under the minimum rate, the server cuts the connection.
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'ERR_TOO_SLOW', fatal: true });
+    await c.closed();
+    expect(await partialHeld('slow', 300_000)).toBe(300_000);
+    expect((await resumeAndFinish('slow', source)).offset).toBe(300_000);
+  });
+
+  test('a shutdown whose grace period ends in the middle of a put', async () => {
+    const c = await ResumeClient.welcomed(ts.server.port);
+    c.control({ type: 'put_file', id: 'stopped', name: 'big.bin', size: SIZE, resume: true });
+    await c.next();
+    c.data(source.subarray(0, 1_500_000));
+    await c.flushed();
+    await waitFor(() =>
+      partialFiles(ts.dataDir).some(
+        (n) => n.endsWith('.part') && statSync(join(ts.dataDir, 'partials', n)).size >= 1024 * 1024,
+      ),
+    );
+    await restart(100);
+    await c.closed();
+    const held = partialRecords(ts.dataDir).get('stopped')?.durable ?? 0;
+    expect(held).toBeGreaterThanOrEqual(1024 * 1024);
+    expect(await resumeAndFinish('stopped', source)).toEqual({ offset: held, sent: SIZE - held });
   });
 });
