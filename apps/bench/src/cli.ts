@@ -13,6 +13,7 @@ import { clusterRows } from './rows/cluster';
 import { dictRows } from './rows/dicts';
 import { fileRows } from './rows/files';
 import { memoryRows } from './rows/memory';
+import { resumeRows } from './rows/resume';
 import { serializerRows } from './rows/serializers';
 import { formatTable, type Row } from './table';
 import { MiB } from './units';
@@ -106,6 +107,7 @@ export async function runBench(io: CliIo): Promise<number> {
     if (only.includes('file') || only.includes('encrypted')) {
       rows.push(...(await fileRows(config, { file: only.includes('file'), encrypted: only.includes('encrypted') })));
     }
+    if (only.includes('resume')) rows.push(...(await resumeRows(config)));
     if (only.includes('dicts')) rows.push(...(await dictRows(config)));
     if (only.includes('memory')) rows.push(...(await memoryRows(config)));
     if (only.includes('cluster')) rows.push(...(await clusterRows(config)));

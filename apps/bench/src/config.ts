@@ -1,7 +1,7 @@
 /** What one benchmark run does: sizes and durations for the quick and the full form, and the shared context. */
 import { GiB, MiB } from './units';
 
-export const ROW_GROUPS = ['serializers', 'file', 'encrypted', 'dicts', 'memory', 'cluster'] as const;
+export const ROW_GROUPS = ['serializers', 'file', 'encrypted', 'resume', 'dicts', 'memory', 'cluster'] as const;
 export type RowGroup = (typeof ROW_GROUPS)[number];
 
 export interface BenchConfig {

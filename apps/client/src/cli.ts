@@ -86,7 +86,8 @@ export function buildProgram(io: Io, setResult: (code: ExitCode) => void): Comma
       .option('--recipient <age1…>', 'encrypt to this age recipient instead (repeatable)', collect, [] as string[])
       .option('--passphrase-file <file>', 'encrypt with the passphrase in this file')
       .option('-n, --name <name>', 'name to give the server (one file only; default: the file name, or "stdin")')
-      .option('--id <id>', 'put id (one file only; default: a random UUID)'),
+      .option('--id <id>', 'put id (one file only; default: a random UUID)')
+      .option('--no-resume', 'send from zero: keep no state, and drop what the server holds of a cut send'),
   ).action(async (paths: string[], own: SendFileFlags) => {
     setResult(await sendFileCommand(paths, withGlobals(program, own), io));
   });

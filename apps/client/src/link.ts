@@ -1,11 +1,22 @@
 /**
- * Sending with retries. A `Link` holds one connection to the server and reopens it when it is lost. A put that
- * fails because the connection failed is sent again, after a growing pause, with the same put id: the server
- * keeps the receipt of every id it stored, so a put that did arrive is answered with its first receipt
- * (`duplicate: true`) and nothing is stored twice (docs/PROTOCOL.md §1, §4).
+ * The app's connection to the server: a thin holder of one `@proj/protocol` client, which does the retrying, the
+ * reconnecting and the resuming itself (docs/CLIENT.md, "Retries"; the library section). A put cut by a lost
+ * connection is sent again with the same put id (a file continues from what the server holds), and the server
+ * answers a put it already stored with its first receipt, so nothing is stored twice.
+ *
+ * What the app adds: the target from its flags, Ctrl-C (the command's signal) as InterruptedError, and a new
+ * connection when the person asks to reconnect at the interactive menu.
  */
 import type { ConnectionOptions } from 'node:tls';
-import { connect, PENDING_NOTICE_CAPABILITY, type Client, type Notice, type Welcome } from '@proj/protocol';
+import {
+  AbortedError,
+  connect,
+  PENDING_NOTICE_CAPABILITY,
+  type Client,
+  type Notice,
+  type RetryEvent,
+  type Welcome,
+} from '@proj/protocol';
 import { InterruptedError, isConnectionFailure } from './errors';
 
 export interface Target {
@@ -26,11 +37,13 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+export type { RetryEvent };
+
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({ retries: 5, baseDelayMs: 250, maxDelayMs: 8000 });
 
 /**
- * Pause before retry number `attempt` (1 for the first retry): exponential, capped, with jitter over the upper
- * half so that many clients cut off together do not come back together.
+ * Pause before retry number `attempt` (1 for the first retry), as the library computes it: exponential, capped,
+ * with jitter over the upper half.
  */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
@@ -45,18 +58,11 @@ export function isRetryable(err: unknown): boolean {
   return isConnectionFailure(err);
 }
 
-export interface RetryEvent {
-  attempt: number;
-  retries: number;
-  delayMs: number;
-  error: Error;
-}
-
 export interface LinkOptions {
   policy?: RetryPolicy;
   /** Told before each pause, to say what is going on. */
   onRetry?: (event: RetryEvent) => void;
-  /** Aborting destroys the connection and stops the retries with an InterruptedError. */
+  /** Aborting closes the connection and ends the call in progress with an InterruptedError. */
   signal?: AbortSignal;
   agent?: string;
   /**
@@ -64,33 +70,28 @@ export interface LinkOptions {
    * `pending-notice`, and the wait for that put's answer grows by the operator's time.
    */
   onNotice?: (notice: Notice) => void;
+  /** Resume cut file puts (default true). */
+  resume?: boolean;
 }
 
 export class Link {
   readonly target: Target;
   #client: Client | undefined;
-  #policy: RetryPolicy;
   #options: LinkOptions;
 
   constructor(target: Target, options: LinkOptions = {}) {
     this.target = target;
-    this.#policy = options.policy ?? DEFAULT_RETRY;
     this.#options = options;
-    options.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
-
-  #onAbort = (): void => {
-    this.#client?.destroy();
-  };
 
   /** `host:port`. */
   get address(): string {
     return `${this.target.host}:${this.target.port}`;
   }
 
-  /** True while a connection is open. */
+  /** True while a client is open (it reconnects by itself within its retries). */
   get connected(): boolean {
-    return this.#client !== undefined && !this.#client.closed;
+    return this.#client !== undefined && !this.#client.isClosed && this.#client.connected;
   }
 
   /** The current connection's welcome, if connected once. */
@@ -98,55 +99,56 @@ export class Link {
     return this.#client?.welcome;
   }
 
-  /** Connects when there is no open connection (once, no retries), and returns the client. */
+  /** The signal of this link's calls (Ctrl-C). */
+  get signal(): AbortSignal | undefined {
+    return this.#options.signal;
+  }
+
+  /**
+   * The client, connecting when there is none or it was closed or lost (once, no retries: nobody listening is
+   * reported at once, docs/CLIENT.md §7).
+   */
   async open(): Promise<Client> {
     this.#throwIfAborted();
-    if (this.#client && !this.#client.closed) return this.#client;
+    if (this.#client && !this.#client.isClosed && this.#client.connected) return this.#client;
     this.#client?.destroy();
     this.#client = undefined;
-    const client = await connect({
-      host: this.target.host,
-      port: this.target.port,
-      agent: this.#options.agent ?? 'proj-client',
-      ...(this.target.token !== undefined ? { token: this.target.token } : {}),
-      ...(this.target.tls !== undefined ? { tls: this.target.tls } : {}),
-      ...(this.target.timeoutMs !== undefined ? { timeoutMs: this.target.timeoutMs } : {}),
-      ...(this.#options.onNotice
-        ? { capabilities: [PENDING_NOTICE_CAPABILITY], onNotice: this.#options.onNotice }
-        : {}),
-    });
-    if (this.#options.signal?.aborted) {
-      client.destroy();
-      this.#throwIfAborted();
-    }
+    const policy = this.#options.policy ?? DEFAULT_RETRY;
+    const client = await this.call(() =>
+      connect({
+        host: this.target.host,
+        port: this.target.port,
+        agent: this.#options.agent ?? 'proj-client',
+        retry: policy,
+        resume: this.#options.resume !== false,
+        ...(this.target.token !== undefined ? { token: this.target.token } : {}),
+        ...(this.target.tls !== undefined ? { tls: this.target.tls } : {}),
+        ...(this.target.timeoutMs !== undefined ? { timeoutMs: this.target.timeoutMs } : {}),
+        ...(this.#options.signal ? { signal: this.#options.signal } : {}),
+        ...(this.#options.onNotice
+          ? { capabilities: [PENDING_NOTICE_CAPABILITY], onNotice: this.#options.onNotice }
+          : {}),
+      }),
+    );
+    if (this.#options.onRetry) client.on('retry', this.#options.onRetry);
     this.#client = client;
     return client;
   }
 
-  /**
-   * Runs `put` on an open connection. When it fails because the connection failed, reconnects and runs it again,
-   * up to `retries` more times with backoff. `put` must reuse one put id across calls.
-   */
-  async run<T>(put: (client: Client) => Promise<T>): Promise<T> {
-    const { retries } = this.#policy;
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const client = await this.open();
-        return await put(client);
-      } catch (err) {
-        this.#throwIfAborted();
-        if (!isRetryable(err) || attempt >= retries) throw err;
-        this.#client?.destroy();
-        const delayMs = backoffDelay(attempt + 1, this.#policy);
-        this.#options.onRetry?.({ attempt: attempt + 1, retries, delayMs, error: err as Error });
-        await this.#sleep(delayMs);
+  /** Runs `work`, turning an abort by this link's signal into InterruptedError. */
+  async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof AbortedError || this.#options.signal?.aborted) {
+        throw new InterruptedError('interrupted');
       }
+      throw err;
     }
   }
 
   /** Says goodbye and closes; safe to call when not connected. */
   async close(): Promise<void> {
-    this.#options.signal?.removeEventListener('abort', this.#onAbort);
     const client = this.#client;
     this.#client = undefined;
     await client?.close();
@@ -154,27 +156,11 @@ export class Link {
 
   /** Drops the connection at once. */
   destroy(): void {
-    this.#options.signal?.removeEventListener('abort', this.#onAbort);
     this.#client?.destroy();
     this.#client = undefined;
   }
 
   #throwIfAborted(): void {
     if (this.#options.signal?.aborted) throw new InterruptedError('interrupted');
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const signal = this.#options.signal;
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(new InterruptedError('interrupted'));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
   }
 }

@@ -14,6 +14,8 @@ export interface SentItem {
   encryptedWith?: 'recipient' | 'passphrase';
   /** Bytes of the plaintext file, when encryption changed the size. */
   plainBytes?: number;
+  /** Bytes the server already held from an earlier, cut attempt (not sent again). */
+  resumedFrom?: number;
 }
 
 /** The `--json` line: stable field names, documented in docs/CLIENT.md. */
@@ -32,6 +34,8 @@ export interface ReceiptJson {
   verified: true;
   source: string;
   plainBytes?: number;
+  /** Bytes the server held from a cut attempt, which this send continued (absent when sent whole). */
+  resumedFrom?: number;
 }
 
 export function receiptJson(receipt: Receipt, sent: SentItem): ReceiptJson {
@@ -49,6 +53,7 @@ export function receiptJson(receipt: Receipt, sent: SentItem): ReceiptJson {
     verified: true,
     source: sent.source,
     ...(sent.plainBytes !== undefined ? { plainBytes: sent.plainBytes } : {}),
+    ...(sent.resumedFrom !== undefined ? { resumedFrom: sent.resumedFrom } : {}),
   };
 }
 
@@ -61,6 +66,7 @@ export function receiptLine(receipt: Receipt, sent: SentItem): string {
     'checksum matches',
     ...(receipt.encrypted ? ['encrypted'] : []),
     ...(receipt.duplicate ? ['already stored earlier under this id'] : []),
+    ...(sent.resumedFrom ? [`resumed after ${formatBytes(sent.resumedFrom)}`] : []),
   ];
   return `sent ${what} -> ${receipt.path} (${extras.join(', ')}) id ${receipt.id}`;
 }
@@ -79,6 +85,7 @@ export function receiptBlock(receipt: Receipt, sent: SentItem): string {
   if (sent.encryptedWith)
     rows.push(['encrypted', sent.encryptedWith === 'recipient' ? "to the server's key" : 'with a passphrase']);
   if (receipt.duplicate) rows.push(['note', 'the server already held this id; nothing new was stored']);
+  if (sent.resumedFrom) rows.push(['resumed', `after ${formatBytes(sent.resumedFrom)} the server already held`]);
   return ['Receipt', ...rows.map(([k, v]) => `  ${k.padEnd(9)} ${v}`)].join('\n');
 }
 

@@ -65,10 +65,15 @@ export async function runLoad(options: LoadOptions, stop: () => boolean, giveUpA
       const item = makeItem(options, c, n);
       for (;;) {
         try {
-          client ??= await connect({ port: options.port, keepAlive: false, timeoutMs: options.timeoutMs });
+          client ??= await connect({
+            port: options.port,
+            keepAlive: false,
+            retry: false,
+            timeoutMs: options.timeoutMs,
+          });
           const receipt =
             item.kind === 'dict'
-              ? await client.sendDictBytes(item.bytes, 'json', item.id)
+              ? await client.sendDictBytes(item.bytes, { format: 'json', id: item.id })
               : await client.sendStream([item.bytes], { id: item.id, name: `${item.id}.bin`, size: item.bytes.length });
           result.acked.push({ item, receipt, at: Date.now() });
           break;

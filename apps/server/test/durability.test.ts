@@ -102,8 +102,8 @@ describe('two servers sharing one data directory', () => {
       // The same id to both at once: exactly one stores it.
       const same = Buffer.from('{"same":true}');
       const [ra, rb] = await Promise.all([
-        ca.sendDictBytes(same, 'json', 'shared-id'),
-        cb.sendDictBytes(same, 'json', 'shared-id'),
+        ca.sendDictBytes(same, { format: 'json', id: 'shared-id' }),
+        cb.sendDictBytes(same, { format: 'json', id: 'shared-id' }),
       ]);
       await Promise.all(puts);
       await ca.close();

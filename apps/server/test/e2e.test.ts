@@ -25,7 +25,7 @@ describe('end to end', () => {
   ] as const)('stores a %s dictionary with the bytes sent, and prints it', async (format, ext) => {
     const client = await connect({ port: t.server.port });
     const bytes = encodeDict(sample, format);
-    const receipt = await client.sendDictBytes(bytes, format, `dict-${format}-1`);
+    const receipt = await client.sendDictBytes(bytes, { format, id: `dict-${format}-1` });
     await client.close();
 
     expect(receipt).toMatchObject({
@@ -101,7 +101,7 @@ describe('end to end', () => {
     const client = await connect({ port: t.server.port, keepAlive: false });
     await client.ping();
     await client.close();
-    expect(client.closed).toBe(true);
+    expect(client.isClosed).toBe(true);
   });
 });
 

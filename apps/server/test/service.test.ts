@@ -71,7 +71,7 @@ test('metrics: off by default; with --metrics, items, bytes, refusals by code, c
     const client = await connect({ port: server.port });
     await client.sendDict({ a: 1 }, { id: 'm-1' });
     await client.sendDict({ a: 1 }, { id: 'm-1' }); // a duplicate: not counted again
-    await expect(client.sendDictBytes(Buffer.from('{not json'), 'json', 'm-2')).rejects.toMatchObject({
+    await expect(client.sendDictBytes(Buffer.from('{not json'), { format: 'json', id: 'm-2' })).rejects.toMatchObject({
       code: 'ERR_DECODE',
     });
     const { status, body } = await get(`${base}/metrics`);

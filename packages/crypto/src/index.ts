@@ -35,6 +35,8 @@ export type { EncryptStreamOptions } from './encrypt-stream';
 export { createDecryptStream } from './decrypt-stream';
 export type { DecryptStreamOptions } from './decrypt-stream';
 export { decryptFile, encryptFile } from './files';
+export { ageFileSize, ageKeysMatch, createAgeKeys, encryptWithKeys } from './keyed';
+export type { AgeKeys } from './keyed';
 export type { FileOptions } from './files';
 export {
   ensureIdentityFile,

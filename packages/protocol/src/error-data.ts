@@ -3,6 +3,7 @@
  * and rebuilt as the same class with the same `code` and fields on the other side (docs/PROTOCOL.md §7).
  */
 import {
+  AbortedError,
   AuthError,
   BadMessageError,
   ChecksumMismatchError,
@@ -89,6 +90,7 @@ const CLASS_BY_CODE: ReadonlyMap<string, ProtocolErrorClass> = new Map<string, P
   ['ERR_CONNECT', ConnectError],
   ['ERR_CONNECTION_CLOSED', ConnectionClosedError],
   ['ERR_RECEIPT_MISMATCH', ReceiptMismatchError],
+  ['ERR_ABORTED', AbortedError],
 ]);
 
 /** What `reviveProtocolError` needs to rebuild `err` on the other side of a postMessage. */

@@ -6,15 +6,38 @@
  * same code a local check would have raised.
  */
 
-/** Base class of every error raised by `@proj/protocol`. */
+/**
+ * Base class of every error raised by `@proj/protocol`.
+ *
+ * `instanceof` a subclass is true for a local error of that class and for the server's `error` envelope with the
+ * same code (a `RemoteError`): `err instanceof AuthError` holds for the server's ERR_AUTH too, and
+ * `err instanceof RemoteError` tells the two apart.
+ */
 export class ProtocolError extends Error {
-  /** Stable, machine-readable reason, for example `ERR_FRAME_TOO_LARGE`. */
-  readonly code: string;
+  /**
+   * Stable, machine-readable reason, for example `ERR_FRAME_TOO_LARGE`: one of `ErrorCode`. A newer server may
+   * send a code this version does not list; it arrives as it is, in a `RemoteError`.
+   */
+  readonly code: ErrorCode;
 
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.code = code;
+    this.code = code as ErrorCode;
     this.name = new.target.name;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the subclass `instanceof` was asked about (AuthError, ...), not ProtocolError.
+    // biome-ignore lint/complexity/noThisInStatic: see above
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    // A remote error is an instance of the class its code belongs to (see CLASS_CODES at the end).
+    // biome-ignore lint/complexity/noThisInStatic: see above
+    const code = CLASS_CODES.get(this);
+    return (
+      code !== undefined &&
+      Function.prototype[Symbol.hasInstance].call(RemoteError, value) &&
+      (value as RemoteError).code === code
+    );
   }
 }
 
@@ -323,7 +346,55 @@ export class RemoteVersionError extends RemoteError {
   }
 }
 
+/** A call given up because its `AbortSignal` fired (the client's own; never on the wire). */
+export class AbortedError extends ProtocolError {
+  constructor(options?: ErrorOptions) {
+    super('ERR_ABORTED', 'aborted', options);
+  }
+}
+
 /** True when `err` is a ProtocolError, optionally with the given code. */
-export function isProtocolError(err: unknown, code?: string): err is ProtocolError {
+export function isProtocolError(err: unknown, code?: ErrorCode): err is ProtocolError {
   return err instanceof ProtocolError && (code === undefined || err.code === code);
 }
+
+/** Every code of this version, each with its class (docs/PROTOCOL.md §7; the last five are the client's own). */
+const CODES = [
+  ['ERR_FRAME_TOO_LARGE', FrameTooLargeError],
+  ['ERR_FRAME_KIND', FrameKindError],
+  ['ERR_FRAME_TRUNCATED', FrameTruncatedError],
+  ['ERR_BAD_MESSAGE', BadMessageError],
+  ['ERR_UNEXPECTED_MESSAGE', UnexpectedMessageError],
+  ['ERR_VERSION', VersionError],
+  ['ERR_AUTH', AuthError],
+  ['ERR_DICT_INVALID', DictInvalidError],
+  ['ERR_DICT_TOO_DEEP', DictTooDeepError],
+  ['ERR_DICT_TOO_LARGE', DictTooLargeError],
+  ['ERR_FORMAT_UNSUPPORTED', FormatUnsupportedError],
+  ['ERR_DECODE', DecodeError],
+  ['ERR_XML_FORBIDDEN', XmlForbiddenError],
+  ['ERR_UNSAFE_INTEGER', UnsafeIntegerError],
+  ['ERR_ID_INVALID', IdInvalidError],
+  ['ERR_NAME_INVALID', NameInvalidError],
+  ['ERR_FILE_TOO_LARGE', FileTooLargeError],
+  ['ERR_SIZE_MISMATCH', SizeMismatchError],
+  ['ERR_CHECKSUM_MISMATCH', ChecksumMismatchError],
+  ['ERR_ENCRYPTION_MISMATCH', EncryptionMismatchError],
+  ['ERR_OFFSET', OffsetError],
+  ['ERR_TOO_MANY_CONNECTIONS', TooManyConnectionsError],
+  ['ERR_TIMEOUT', TimeoutError],
+  ['ERR_TOO_SLOW', TooSlowError],
+  ['ERR_REJECTED', RejectedError],
+  ['ERR_STORAGE', StorageError],
+  ['ERR_SHUTTING_DOWN', ShuttingDownError],
+  ['ERR_INTERNAL', InternalError],
+  ['ERR_CONNECT', ConnectError],
+  ['ERR_CONNECTION_CLOSED', ConnectionClosedError],
+  ['ERR_RECEIPT_MISMATCH', ReceiptMismatchError],
+  ['ERR_ABORTED', AbortedError],
+] as const;
+
+/** The stable codes of this version's errors, as a union: `switch (err.code)` is checked by the compiler. */
+export type ErrorCode = (typeof CODES)[number][0];
+
+const CLASS_CODES: ReadonlyMap<unknown, ErrorCode> = new Map(CODES.map(([code, cls]) => [cls, code]));

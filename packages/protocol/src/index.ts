@@ -11,17 +11,30 @@
  * that using the client takes one import; they are the same types as in their home entry.
  */
 
-// Client (docs/PROTOCOL.md §4, README "The library")
-export { connect, Client } from './client/client';
+// Client (docs/PROTOCOL.md §4, docs/CLIENT.md "The library"): `connect` and types only
+export { connect } from './client/client';
 export type {
   ByteSource,
+  Client,
+  ClientEvents,
+  CloseReason,
   ConnectOptions,
+  DictLike,
+  DictValueLike,
+  NotArray,
+  EncryptionKeys,
+  EncryptOption,
+  Progress,
+  ResumeEvent,
+  RestartEvent,
+  RetryEvent,
+  RetryOptions,
   SendDictOptions,
   SendFileOptions,
+  SendOptions,
   SendStreamOptions,
   SentDigest,
-  Progress,
-} from './client/client';
+} from './client/types';
 
 // What the client takes and gives back: envelopes (docs/PROTOCOL.md §3) and dictionaries (§5)
 export type { Receipt, Welcome, Encryption, WireLimits, Notice } from './wire/envelopes';
@@ -68,7 +81,9 @@ export {
   ReceiptMismatchError,
   RemoteError,
   RemoteVersionError,
+  AbortedError,
   isProtocolError,
 } from './errors';
+export type { ErrorCode } from './errors';
 export { protocolErrorData, reviveProtocolError } from './error-data';
 export type { ProtocolErrorData } from './error-data';

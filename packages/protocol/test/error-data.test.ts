@@ -5,6 +5,7 @@
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import * as protocol from '../src/index';
 import {
+  AbortedError,
   AuthError,
   BadMessageError,
   ChecksumMismatchError,
@@ -76,6 +77,7 @@ const INSTANCES: ProtocolError[] = [
   new ConnectError('refused'),
   new ConnectionClosedError(),
   new ReceiptMismatchError('size'),
+  new AbortedError(),
 ];
 
 /** Through a real MessagePort, as a worker's answer travels. */

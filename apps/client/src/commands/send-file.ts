@@ -10,6 +10,7 @@ import { describeError, ExitCode, exitCodeFor } from '../errors';
 import { Link } from '../link';
 import { mustBeFile, parseId, readSecret, resolveRetry, resolveTarget, type ConnectionFlags } from '../options';
 import { putFile, type FileEncryption } from '../put';
+import { ResumeState } from '../resume-state';
 import { spoolStdin, STDIN_NAME, STDIN_PATH, type SpooledStdin } from '../stdin';
 import { noticeLine, printReceipt, retryNotice } from './print';
 
@@ -19,6 +20,8 @@ export interface SendFileFlags extends ConnectionFlags {
   passphraseFile?: string;
   name?: string;
   id?: string;
+  /** `--no-resume` sets it false: no state kept, and the server's partial of this id is not continued. */
+  resume?: boolean;
 }
 
 export async function sendFileCommand(paths: string[], flags: SendFileFlags, io: Io): Promise<ExitCode> {
@@ -47,12 +50,16 @@ export async function sendFileCommand(paths: string[], flags: SendFileFlags, io:
   const target = await resolveTarget(flags, io.env);
   // Standard input is read whole before connecting (`send-file -`, as `curl -T -`): see ../stdin.ts.
   const stdin: SpooledStdin | undefined = paths.includes(STDIN_PATH) ? await spoolStdin(io.stdin) : undefined;
+  const resume = flags.resume !== false;
   const link = new Link(target, {
     policy: resolveRetry(flags, io.env),
     signal: io.signal,
     onRetry: retryNotice(io, flags),
     onNotice: noticeLine(io),
+    resume,
   });
+  // Kept between runs so that a second send-file after a crash resumes (docs/CLIENT.md, "Resuming").
+  const state = resume ? new ResumeState(io.env) : undefined;
   let worst: ExitCode = ExitCode.Ok;
   try {
     for (const [i, path] of paths.entries()) {
@@ -66,6 +73,7 @@ export async function sendFileCommand(paths: string[], flags: SendFileFlags, io:
           // --quiet: a stream that is not a terminal, so no progress bar is drawn.
           progressStream: flags.quiet ? (new PassThrough().resume() as unknown as NodeJS.WriteStream) : io.stderr,
           tuning: tuningFromEnv(io.env),
+          ...(state ? { state } : {}),
         });
         printReceipt(io, flags, fromStdin ? { ...result, sent: { ...result.sent, source: STDIN_PATH } } : result);
       } catch (err) {

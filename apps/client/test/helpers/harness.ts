@@ -65,6 +65,8 @@ export interface FlakyProxy {
   port: number;
   /** Connections accepted so far. */
   connections: number;
+  /** Bytes the client sent on each connection (index 0: the first), as the proxy received them. */
+  clientBytes: number[];
   close(): Promise<void>;
 }
 
@@ -81,7 +83,7 @@ export async function startFlakyProxy(
   plan: (n: number) => 'pass' | { dropAtServerFrame: number } | { dropAfterClientBytes: number },
 ): Promise<FlakyProxy> {
   const sockets = new Set<net.Socket>();
-  const proxy: FlakyProxy = { port: 0, connections: 0, close: async () => undefined };
+  const proxy: FlakyProxy = { port: 0, connections: 0, clientBytes: [], close: async () => undefined };
   const server = net.createServer((client) => {
     proxy.connections += 1;
     const rule = plan(proxy.connections);
@@ -94,8 +96,11 @@ export async function startFlakyProxy(
     client.on('error', cut).on('close', cut);
     upstream.on('error', cut).on('close', cut);
     let clientBytes = 0;
+    const index = proxy.connections - 1;
+    proxy.clientBytes[index] = 0;
     client.on('data', (chunk: Buffer) => {
       clientBytes += chunk.length;
+      proxy.clientBytes[index] = clientBytes;
       if (typeof rule === 'object' && 'dropAfterClientBytes' in rule && clientBytes > rule.dropAfterClientBytes) {
         const keep = chunk.length - (clientBytes - rule.dropAfterClientBytes);
         if (keep > 0) upstream.write(chunk.subarray(0, keep));

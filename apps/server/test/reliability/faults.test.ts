@@ -145,7 +145,7 @@ describe('the server SIGKILLed mid-load and restarted', () => {
             try {
               r = file
                 ? await c.sendStream(chunks(body), { id, name: `f${n}.bin`, size: body.length })
-                : await c.sendDictBytes(body, 'json', id);
+                : await c.sendDictBytes(body, { format: 'json', id });
             } catch {
               return; // the server died under us
             }
@@ -177,7 +177,7 @@ describe('the server SIGKILLed mid-load and restarted', () => {
           const r =
             kind === 'file'
               ? await c.sendStream(chunks(body), { id, name: 'retry.bin', size: body.length })
-              : await c.sendDictBytes(body, 'json', id);
+              : await c.sendDictBytes(body, { format: 'json', id });
           expect(r).toMatchObject({ sha256: sha256(body), bytes: body.length });
           if (r.duplicate) retriesDuplicate += 1;
           acked.set(id, r);

@@ -118,7 +118,7 @@ describe('load', () => {
               ),
             );
             sum = sha256(body);
-            r = await c.sendDictBytes(body, format, id);
+            r = await c.sendDictBytes(body, { format, id });
             dicts += 1;
             bytes += body.length;
           } else {

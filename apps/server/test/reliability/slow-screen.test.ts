@@ -81,7 +81,7 @@ describe('a screen nobody reads', () => {
     const rssMiB: number[] = [];
     try {
       for (let i = 0; i < DICTS; i++) {
-        const receipt = await client.sendDictBytes(bytes, 'json', `big-${i}`);
+        const receipt = await client.sendDictBytes(bytes, { format: 'json', id: `big-${i}` });
         expect(receipt).toMatchObject({ id: `big-${i}`, bytes: bytes.length });
         rssMiB.push(s.memory().rssKiB / 1024);
       }

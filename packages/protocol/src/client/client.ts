@@ -1,398 +1,296 @@
 /**
- * The typed client (docs/PROTOCOL.md §4): connect, handshake, send dictionaries and files, close. The connection
- * under it (socket, frames, answers, keep-alive) is ./connection.ts.
- *
- * One put runs at a time per connection; calls made while one is running wait their turn. Every receipt is
- * checked against what was sent (byte count and SHA-256) before the promise resolves.
+ * The library client (docs/CLIENT.md, "The library"; docs/PROTOCOL.md §4): `connect()` and the `Client` it
+ * returns. A client holds one connection at a time (./session.ts) and opens a new one when it is lost: a put cut
+ * by a lost connection is sent again under the same put id after a growing pause (./retry.ts), and a file put
+ * resumes from what the server holds durably. The server keeps the receipt of every id it stored, so a put that
+ * did arrive is answered with its first receipt and nothing is stored twice.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Readable } from 'node:stream';
-import type * as tls from 'node:tls';
-import { encodeDict, type Dict, type DictFormat } from '../dict/index';
-import { BadMessageError, IdInvalidError, ReceiptMismatchError, UnexpectedMessageError, VersionError } from '../errors';
-import { DEFAULT_CHUNK_BYTES, DEFAULT_PORT, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from '../limits';
-import { isCapabilityName, MAX_CAPABILITIES, negotiate } from '../wire/capabilities';
-import {
-  putIdSchema,
-  type Encryption,
-  type Notice,
-  type Receipt,
-  type ServerMessage,
-  type Welcome,
-} from '../wire/envelopes';
-import { PENDING_NOTICE_CAPABILITY } from '../wire/notices';
-import { Connection, openSocket, remoteError } from './connection';
-import { FileChunks } from './file-chunks';
-
-export interface ConnectOptions {
-  /** Server host; default `127.0.0.1`. */
-  host?: string;
-  /** Server port; default 5050. */
-  port?: number;
-  /** Shared token, when the server requires one. Read it from a file or a prompt, never from argv. */
-  token?: string;
-  /** Connect with TLS. `true` uses system CAs; an object passes options to `tls.connect` (e.g. `ca`). */
-  tls?: boolean | tls.ConnectionOptions;
-  /** Milliseconds to wait for the connection, the handshake, and each answer; default 30000. */
-  timeoutMs?: number;
-  /** Client software name for the server's log. */
-  agent?: string;
-  /** Send a ping when the connection has been quiet for a third of the server's idle timeout; default true. */
-  keepAlive?: boolean;
-  /**
-   * Capabilities to ask the server for (docs/PROTOCOL.md §4, "Capabilities"); default none, and version 1 defines
-   * none. Those the server also supports are the connection's `capabilities`. Listing any makes the hello a
-   * negotiating one: the welcome then lists the server's capabilities, and fields this version does not define in
-   * the server's messages are ignored instead of refused. The library itself implements no capability: list only
-   * those your program implements on top of it. Names must match the capability grammar (else ERR_BAD_MESSAGE).
-   */
-  capabilities?: readonly string[];
-  /**
-   * Called with each `notice` the server sends (docs/PROTOCOL.md §4, "Notices"), on a connection that negotiated
-   * `pending-notice` (list it in `capabilities`). Whether or not it is given, a PENDING_APPROVAL notice extends the
-   * wait for that put's answer by its `timeoutMs`.
-   */
-  onNotice?: (notice: Notice) => void;
-}
-
-export interface SendDictOptions {
-  /** Wire format; default `json`. */
-  format?: DictFormat;
-  /** Put id; a retry must reuse it. Default: a new UUID. */
-  id?: string;
-}
-
-export interface Progress {
-  /** Bytes sent so far. */
-  sent: number;
-  /** Total bytes, when known. */
-  total?: number;
-}
-
-export interface SendFileOptions {
-  /** Put id; a retry must reuse it. Default: a new UUID. */
-  id?: string;
-  /** Name to give the server; default the path's base name. Only a hint: the server chooses the stored path. */
-  name?: string;
-  /** What the bytes are. The server checks the bytes themselves and records both. Default `none`. */
-  encryption?: Encryption;
-  /** Called after each chunk is handed to the socket. */
-  onProgress?: (progress: Progress) => void;
-  /** Chunk size; default 256 KiB, capped by the server's frame limit. */
-  chunkBytes?: number;
-}
-
-export interface SendStreamOptions extends Omit<SendFileOptions, 'name'> {
-  /** Name to give the server. */
-  name: string;
-  /** Exact size, when known: the server refuses an oversize stream before any byte moves. */
-  size?: number;
-  /**
-   * For a source that gives different bytes each time (a fresh encryption): what earlier attempts under this id
-   * sent in full (see `onSent`). If the server answers that it holds the id already, a receipt matching one of
-   * them is accepted as it is; otherwise the source is hashed and compared, as always.
-   */
-  earlierAttempts?: readonly SentDigest[];
-  /** Called once every byte is sent and `file_end` is on its way, with their count and SHA-256. */
-  onSent?: (digest: SentDigest) => void;
-}
-
-/** Count and SHA-256 of the bytes one attempt sent. */
-export interface SentDigest {
-  bytes: number;
-  sha256: string;
-}
-
-/** Bytes to send as a file: a readable stream, or any (async) iterable of byte chunks. */
-export type ByteSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+import { encodeDict, type Dict } from '../dict/index';
+import { AbortedError, ConnectionClosedError } from '../errors';
+import { DEFAULT_PORT } from '../limits';
+import type { Receipt, Welcome } from '../wire/envelopes';
+import { Connection, openSocket } from './connection';
+import { encryptedSource, keysFor, plainSource, type KeptKeys } from './file-source';
+import { backoffDelay, isRetryable, resolveRetry, sleep, type RetryPolicy } from './retry';
+import { checkCapabilities, checkId, discardSource, RESUME_CAPABILITY, Session } from './session';
+import type {
+  ByteSource,
+  Client,
+  ClientEvents,
+  CloseReason,
+  ConnectOptions,
+  DictLike,
+  NotArray,
+  SendDictOptions,
+  SendFileOptions,
+  SendStreamOptions,
+} from './types';
 
 /**
- * Opens a connection and completes the handshake.
- * Throws ERR_CONNECT when nobody listens, or the server's coded refusal (for example ERR_AUTH, ERR_VERSION).
+ * Opens a connection and completes the handshake; the client reconnects by itself later when the connection is
+ * lost (`retry`). Throws ERR_CONNECT when nobody listens, or the server's coded refusal (ERR_AUTH, ERR_VERSION).
  */
 export async function connect(options: ConnectOptions = {}): Promise<Client> {
-  const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? DEFAULT_PORT;
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  checkCapabilities(options.capabilities ?? []);
-  const socket = await openSocket(host, port, options.tls, timeoutMs);
-  const client = new Client(new Connection(socket, timeoutMs), `${host}:${port}`);
-  try {
-    await client._handshake(options);
-  } catch (err) {
-    client.destroy();
-    throw err;
-  }
-  if (options.keepAlive !== false) client._startKeepAlive();
+  const client = new RetryingClient(options);
+  await client.open(options.signal);
   return client;
 }
 
-export class Client {
-  #connection: Connection;
-  #queue: Promise<unknown> = Promise.resolve();
-  #welcome: Welcome | undefined;
-  #capabilities: readonly string[] = [];
-  /** `host:port` this client connected to. */
+type Listener<E extends keyof ClientEvents> = (event: ClientEvents[E]) => void;
+
+class RetryingClient implements Client {
   readonly address: string;
+  readonly closed: Promise<CloseReason>;
+  readonly #options: ConnectOptions;
+  readonly #policy: RetryPolicy;
+  readonly #capabilitiesAsked: readonly string[];
+  #session: Session | undefined;
+  #lastSession: Session | undefined;
+  #closedWith: CloseReason | undefined;
+  #resolveClosed!: (reason: CloseReason) => void;
+  #listeners = new Map<keyof ClientEvents, Set<(event: never) => void>>();
+  #opening: Promise<Session> | undefined;
 
-  /** @internal Use `connect()`. */
-  constructor(connection: Connection, address: string) {
-    this.#connection = connection;
-    this.address = address;
+  constructor(options: ConnectOptions) {
+    this.#options = options;
+    this.#policy = resolveRetry(options.retry);
+    this.address = `${options.host ?? '127.0.0.1'}:${options.port ?? DEFAULT_PORT}`;
+    const asked = [...(options.resume !== false ? [RESUME_CAPABILITY] : []), ...(options.capabilities ?? [])];
+    checkCapabilities(asked);
+    this.#capabilitiesAsked = asked;
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
   }
 
-  /** The server's welcome: its limits, formats, and age recipient. */
   get welcome(): Welcome {
-    if (!this.#welcome) throw new UnexpectedMessageError('use before handshake', 'connect()');
-    return this.#welcome;
+    const session = this.#session ?? this.#lastSession;
+    if (!session) throw new ConnectionClosedError('not connected');
+    return session.welcome;
   }
 
-  /**
-   * The capabilities this connection uses: those asked for in `ConnectOptions.capabilities` that the server's
-   * welcome lists too, in the order asked. Empty against a server that lists none or predates negotiation.
-   */
   get capabilities(): readonly string[] {
-    return this.#capabilities;
+    return (this.#session ?? this.#lastSession)?.capabilities ?? [];
   }
 
-  /** True when this connection uses capability `name` (both sides support it). */
   has(name: string): boolean {
-    return this.#capabilities.includes(name);
+    return this.capabilities.includes(name);
   }
 
-  /** The server's age recipient (`age1…`), when it has one. */
   get recipient(): string | undefined {
-    return this.#welcome?.encryption.recipient;
+    return (this.#session ?? this.#lastSession)?.welcome.encryption.recipient;
   }
 
-  /** True once the connection is closed or failed. */
-  get closed(): boolean {
-    return this.#connection.closedWith !== undefined;
+  get connected(): boolean {
+    return this.#session !== undefined && this.#session.closedWith === undefined;
   }
 
-  /** @internal */
-  async _handshake(options: ConnectOptions): Promise<void> {
-    const asked = [...new Set(options.capabilities ?? [])];
-    // A negotiating hello: the server may send it fields this version does not define (docs/PROTOCOL.md §4).
-    this.#connection.ignoreUnknownFields = asked.length > 0;
-    this.#connection.send({
-      type: 'hello',
-      version: PROTOCOL_VERSION,
-      capabilities: asked,
-      ...(options.agent ? { agent: options.agent } : {}),
-      ...(options.token ? { token: options.token } : {}),
+  get isClosed(): boolean {
+    return this.#closedWith !== undefined;
+  }
+
+  on<E extends keyof ClientEvents>(event: E, listener: Listener<E>): () => void {
+    let set = this.#listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener as (event: never) => void);
+    return () => set.delete(listener as (event: never) => void);
+  }
+
+  /** Opens a connection unless one is open (once: no retries here). */
+  async open(signal?: AbortSignal): Promise<Session> {
+    if (this.#closedWith) throw this.#closedWith.error ?? new ConnectionClosedError('the client is closed');
+    if (this.#session && !this.#session.closedWith) return this.#session;
+    this.#opening ??= this.#connect(signal).finally(() => {
+      this.#opening = undefined;
     });
-    const reply = await this.#connection.next();
-    if (reply.type !== 'welcome') throw new UnexpectedMessageError(reply.type, 'welcome');
-    if (reply.version !== PROTOCOL_VERSION) throw new VersionError(reply.version, SUPPORTED_VERSIONS);
-    this.#welcome = reply;
-    this.#capabilities = negotiate(asked, reply.capabilities ?? []);
-    this.#connection.noticesAllowed = this.#capabilities.includes(PENDING_NOTICE_CAPABILITY);
-    this.#connection.onNotice = options.onNotice;
-    this.#connection.maxFrameBytes = reply.limits.maxFrameBytes;
+    return this.#opening;
   }
 
-  /** @internal */
-  _startKeepAlive(): void {
-    this.#connection.startKeepAlive(this.#welcome?.limits.idleTimeoutMs ?? 0);
-  }
-
-  /** Encodes `dict` in `format`, sends it, and resolves with the checked receipt. */
-  async sendDict(dict: Dict, options: SendDictOptions = {}): Promise<Receipt> {
+  async sendDict<T extends DictLike<T>>(dict: NotArray<T>, options: SendDictOptions = {}): Promise<Receipt> {
     const format = options.format ?? 'json';
-    const bytes = encodeDict(dict, format, {
-      maxDictDepth: this.welcome.limits.maxDictDepth,
-      maxDictBytes: this.welcome.limits.maxDictBytes,
-    });
-    return this.sendDictBytes(bytes, format, options.id);
+    const session = await this.open(options.signal);
+    const { maxDictDepth, maxDictBytes } = session.welcome.limits;
+    // Encoded once, so every attempt sends the same bytes; encoding errors come before anything is sent.
+    const bytes = encodeDict(dict as unknown as Dict, format, { maxDictDepth, maxDictBytes });
+    return this.sendDictBytes(bytes, { ...options, format });
   }
 
-  /** Sends an already encoded dictionary. The server decodes and validates it. */
-  async sendDictBytes(bytes: Uint8Array, format: DictFormat, id: string = randomUUID()): Promise<Receipt> {
-    checkId(id);
-    return this.#serial(async () => {
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      this.#connection.send({ type: 'put_dict', id, format, bytes: bytes.length });
-      const max = this.#connection.maxFrameBytes;
-      for (let offset = 0; offset < bytes.length; offset += max) {
-        this.#connection.data(bytes.subarray(offset, offset + max));
-      }
-      await this.#connection.drain();
-      const reply = await this.#connection.next(id);
-      return checkReceipt(reply, id, bytes.length, sha256);
-    });
-  }
-
-  /** Streams the file at `path` and resolves with the checked receipt. */
-  async sendFile(path: string, options: SendFileOptions = {}): Promise<Receipt> {
-    const { size } = await stat(path);
-    const chunkBytes = this.#chunkBytes(options.chunkBytes);
-    return this.sendStream(() => new FileChunks(path, chunkBytes), {
-      ...options,
-      name: options.name ?? basename(path),
-      size,
-    });
-  }
-
-  /**
-   * Streams bytes from `source` (a stream, an async iterable, or a function returning one) and resolves with
-   * the checked receipt. If the server already holds this put id, it answers with the first receipt and no
-   * byte is sent.
-   */
-  async sendStream(source: ByteSource | (() => ByteSource), options: SendStreamOptions): Promise<Receipt> {
+  sendDictBytes(bytes: Uint8Array, options: SendDictOptions = {}): Promise<Receipt> {
     const id = options.id ?? randomUUID();
     checkId(id);
-    return this.#serial(async () => {
-      this.#connection.send({
-        type: 'put_file',
+    return this.#run(options.signal, (s) => s.sendDictBytes(bytes, options.format ?? 'json', id));
+  }
+
+  async sendFile(path: string, options: SendFileOptions = {}): Promise<Receipt> {
+    const id = options.id ?? randomUUID();
+    checkId(id);
+    const { size } = await stat(path);
+    let source = plainSource(path, size, options.chunkBytes);
+    let name = options.name ?? basename(path);
+    if (options.encrypt !== undefined) {
+      const session = await this.open(options.signal);
+      const mode = options.encrypt;
+      const recipient = session.welcome.encryption.recipient;
+      const newKeys = async (earlier?: KeptKeys): Promise<KeptKeys> => {
+        const keys = await keysFor(mode, recipient, earlier);
+        // Kept by a caller that resumes from another process, before any byte they encrypt is sent.
+        await options.onEncryptionKeys?.(keys);
+        return keys;
+      };
+      source = encryptedSource(path, size, await newKeys(options.encryptionKeys), () => newKeys());
+      if (options.name === undefined && !/\.age$/i.test(name)) name = `${name}.age`;
+    }
+    const encryption = options.encrypt !== undefined ? 'age' : (options.encryption ?? 'none');
+    return this.#run(options.signal, (s) =>
+      s.putFile(source, {
         id,
-        name: options.name,
-        offset: 0,
-        encryption: options.encryption ?? 'none',
-        ...(options.size !== undefined ? { size: options.size } : {}),
-      });
-      const answer = await this.#connection.next(id);
-      if (answer.type === 'receipt' && answer.duplicate) {
-        // The server held this id already and sent nothing back but the first receipt: check that it is what
-        // we meant: something an earlier attempt sent in full, or else the source, hashed instead of sent.
-        const earlier = options.earlierAttempts?.find((d) => d.bytes === answer.bytes && d.sha256 === answer.sha256);
-        if (earlier) {
-          if (typeof source !== 'function') discardSource(source);
-          return checkReceipt(answer, id, earlier.bytes, earlier.sha256);
-        }
-        const { bytes, sha256 } = await hashSource(typeof source === 'function' ? source() : source);
-        return checkReceipt(answer, id, bytes, sha256);
-      }
-      if (answer.type !== 'ready') {
-        if (typeof source !== 'function') discardSource(source);
-        if (answer.type === 'error') throw remoteError(answer);
-        throw new UnexpectedMessageError(answer.type, 'ready');
-      }
-      if (answer.offset !== 0) throw new UnexpectedMessageError(`ready at offset ${answer.offset}`, 'ready at 0');
-
-      const iterable = typeof source === 'function' ? source() : source;
-      const hash = createHash('sha256');
-      const chunkBytes = this.#chunkBytes(options.chunkBytes);
-      let sent = 0;
-      try {
-        for await (const chunk of iterable) {
-          for (let offset = 0; offset < chunk.length; offset += chunkBytes) {
-            const piece = chunk.subarray(offset, offset + chunkBytes);
-            this.#connection.throwIfAnswered(id);
-            hash.update(piece);
-            sent += piece.length;
-            // A file's buffers are read into again once the socket has written the chunk's last piece.
-            const written =
-              iterable instanceof FileChunks && offset + chunkBytes >= chunk.length
-                ? () => iterable.recycle(chunk)
-                : undefined;
-            if (!this.#connection.data(piece, written)) await this.#connection.drain();
-            options.onProgress?.({ sent, ...(options.size !== undefined ? { total: options.size } : {}) });
-          }
-        }
-      } catch (err) {
-        discardSource(iterable);
-        if (!this.#connection.closedWith) {
-          // Whatever the server still says about this put (an early error in flight) is now stale.
-          this.#connection.abandon(id);
-          this.#connection.send({ type: 'cancel', id });
-        }
-        throw err;
-      }
-      const sha256 = hash.digest('hex');
-      this.#connection.send({ type: 'file_end', id, bytes: sent, sha256 });
-      options.onSent?.({ bytes: sent, sha256 });
-      const reply = await this.#connection.next(id);
-      return checkReceipt(reply, id, sent, sha256);
-    });
-  }
-
-  /** Round trip to the server; resolves when its pong arrives. */
-  ping(): Promise<void> {
-    return this.#serial(async () => {
-      this.#connection.send({ type: 'ping', nonce: 'p' });
-      const reply = await this.#connection.next();
-      if (reply.type !== 'pong') throw new UnexpectedMessageError(reply.type, 'pong');
-    });
-  }
-
-  /** Says goodbye, waits for the server's, and closes. Safe to call twice. */
-  async close(): Promise<void> {
-    if (this.#connection.closedWith) return;
-    await this.#serial(async () => {
-      this.#connection.send({ type: 'bye' });
-      try {
-        await this.#connection.next();
-      } catch {
-        // The server may close without a bye of its own; either way we are done.
-      }
-    }).catch(() => undefined);
-    this.destroy();
-  }
-
-  /** Closes the socket at once, failing any put in progress with ERR_CONNECTION_CLOSED. */
-  destroy(): void {
-    this.#connection.destroy();
-  }
-
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(() => {
-      const closed = this.#connection.closedWith;
-      if (closed) throw closed;
-      return task();
-    });
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  #chunkBytes(requested?: number): number {
-    const max = this.#welcome?.limits.maxFrameBytes ?? DEFAULT_CHUNK_BYTES;
-    return Math.max(1, Math.min(requested ?? DEFAULT_CHUNK_BYTES, max));
-  }
-}
-
-async function hashSource(source: ByteSource): Promise<{ bytes: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of source as AsyncIterable<Uint8Array>) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  return { bytes, sha256: hash.digest('hex') };
-}
-
-/** Releases a stream we will not read to its end (a file stream holds a descriptor until destroyed). */
-function discardSource(source: ByteSource): void {
-  const maybe = source as Partial<Readable>;
-  if (typeof maybe.destroy === 'function') maybe.destroy();
-}
-
-/** Refuses, before connecting, a capability list the hello could not carry. */
-function checkCapabilities(names: readonly string[]): void {
-  const bad = names.find((name) => !isCapabilityName(name));
-  if (bad !== undefined) {
-    throw new BadMessageError(`capability ${JSON.stringify(bad.slice(0, 70))} is not a capability name`);
-  }
-  if (names.length > MAX_CAPABILITIES) {
-    throw new BadMessageError(`${names.length} capabilities; a hello lists at most ${MAX_CAPABILITIES}`);
-  }
-}
-
-function checkId(id: string): void {
-  if (!putIdSchema.safeParse(id).success) throw new IdInvalidError(id);
-}
-
-function checkReceipt(reply: ServerMessage, id: string, bytes: number, sha256: string): Receipt {
-  if (reply.type === 'error') throw remoteError(reply);
-  if (reply.type !== 'receipt') throw new UnexpectedMessageError(reply.type, 'receipt');
-  if (reply.id !== id) throw new ReceiptMismatchError(`receipt for ${reply.id}, expected ${id}`);
-  if (reply.bytes !== bytes || reply.sha256 !== sha256) {
-    throw new ReceiptMismatchError(
-      `server stored ${reply.bytes} bytes with sha256 ${reply.sha256}; sent ${bytes} bytes with sha256 ${sha256}` +
-        (reply.duplicate ? ' (the server already held different content under this id)' : ''),
+        name,
+        encryption,
+        resume: options.resume !== false,
+        ...(options.chunkBytes !== undefined ? { chunkBytes: options.chunkBytes } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        onResume: (offset) => this.#emit('resume', { id, offset, size: source.size }),
+        onRestart: (offset, reason) => this.#emit('restart', { id, offset, reason }),
+      }),
     );
   }
-  return reply;
+
+  sendStream(source: ByteSource | (() => ByteSource), options: SendStreamOptions): Promise<Receipt> {
+    const id = options.id ?? randomUUID();
+    checkId(id);
+    const repeatable = typeof source === 'function';
+    let used = false;
+    return this.#run(
+      options.signal,
+      (s) => {
+        used = true;
+        return s.sendStream(source, { ...options, id });
+      },
+      repeatable,
+    ).finally(() => {
+      if (!used && !repeatable) discardSource(source);
+    });
+  }
+
+  ping(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.#run(options.signal, (s) => s.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closedWith) return;
+    const session = this.#session;
+    this.#end({});
+    await session?.close();
+  }
+
+  destroy(): void {
+    const session = this.#session;
+    this.#end({});
+    session?.destroy();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #connect(signal?: AbortSignal): Promise<Session> {
+    const options = this.#options;
+    const host = options.host ?? '127.0.0.1';
+    const port = options.port ?? DEFAULT_PORT;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
+    const socket = await openSocket(host, port, options.tls, timeoutMs);
+    const connection = new Connection(socket, timeoutMs);
+    connection.onNotice = options.onNotice;
+    const session = new Session(connection);
+    const onAbort = (): void => session.destroy();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await session.handshake({
+        capabilities: this.#capabilitiesAsked,
+        ...(options.agent !== undefined ? { agent: options.agent } : {}),
+        ...(options.token !== undefined ? { token: options.token } : {}),
+      });
+    } catch (err) {
+      session.destroy();
+      if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (this.#closedWith) {
+      session.destroy();
+      throw new ConnectionClosedError('the client is closed');
+    }
+    if (options.keepAlive !== false) session.startKeepAlive();
+    const replaced = this.#lastSession !== undefined;
+    this.#session = session;
+    this.#lastSession = session;
+    if (replaced) this.#emit('reconnect', { address: this.address });
+    return session;
+  }
+
+  /**
+   * Runs `task` on an open connection. When it fails because the connection failed, reconnects and runs it
+   * again, up to `retries` more times with backoff; `task` reuses one put id across calls. When the retries run
+   * out on a lost connection, the client is closed for good.
+   */
+  async #run<T>(signal: AbortSignal | undefined, task: (session: Session) => Promise<T>, retry = true): Promise<T> {
+    const { retries } = this.#policy;
+    for (let attempt = 0; ; attempt += 1) {
+      let session: Session | undefined;
+      try {
+        session = await this.open(signal);
+        return await withAbort(signal, session, task(session));
+      } catch (err) {
+        if (signal?.aborted) throw err instanceof AbortedError ? err : new AbortedError({ cause: signal.reason });
+        if (this.#closedWith || !isRetryable(err)) throw err;
+        session?.destroy();
+        if (!retry || attempt >= retries) {
+          // The retries ran out on a lost connection: this client is done. (Without retries, or for a one-shot
+          // stream, the next call connects again.)
+          if (retry && retries > 0) this.#end({ error: err as Error });
+          throw err;
+        }
+        const delayMs = backoffDelay(attempt + 1, this.#policy);
+        this.#emit('retry', { attempt: attempt + 1, retries, delayMs, error: err as Error });
+        await sleep(delayMs, signal);
+      }
+    }
+  }
+
+  #end(reason: CloseReason): void {
+    if (this.#closedWith) return;
+    this.#closedWith = reason;
+    this.#session = undefined;
+    this.#resolveClosed(reason);
+    this.#emit('close', reason);
+  }
+
+  #emit<E extends keyof ClientEvents>(event: E, value: ClientEvents[E]): void {
+    for (const listener of this.#listeners.get(event) ?? []) (listener as Listener<E>)(value);
+  }
+}
+
+/** `work` on `session`, except that `signal` firing closes the session at once and rejects with AbortedError. */
+async function withAbort<T>(signal: AbortSignal | undefined, session: Session, work: Promise<T>): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    session.destroy();
+    work.catch(() => undefined);
+    throw new AbortedError({ cause: signal.reason });
+  }
+  const onAbort = (): void => session.destroy();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await work;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }

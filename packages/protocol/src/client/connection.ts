@@ -19,7 +19,7 @@ import {
   UnexpectedMessageError,
 } from '../errors';
 import { parseServerMessage, type ClientMessageInput, type Notice, type ServerMessage } from '../wire/envelopes';
-import { NOTICE_PENDING_APPROVAL } from '../wire/notices';
+import { NOTICE_PENDING_APPROVAL, PENDING_NOTICE_CAPABILITY } from '../wire/notices';
 import { type Frame, FrameKind } from '../wire/frame';
 import { FrameDecoder } from '../wire/frame-decoder';
 import { FrameWriter } from '../wire/frame-writer';
@@ -87,11 +87,9 @@ export class Connection {
    * before the hello when it lists capabilities (docs/PROTOCOL.md §4, "Capabilities").
    */
   ignoreUnknownFields = false;
-  /**
-   * Whether the server may send `notice` envelopes (the connection negotiated `pending-notice`, docs/PROTOCOL.md
-   * §4, "Notices"); a notice on another connection is ERR_UNEXPECTED_MESSAGE. Each one goes to `onNotice`.
-   */
-  noticesAllowed = false;
+  /** The capabilities the handshake negotiated: what they add to the server's messages is read (set after welcome). */
+  capabilities: ReadonlySet<string> = new Set();
+  /** Each `notice` the server sends, on a connection that negotiated `pending-notice` (docs/PROTOCOL.md §4, "Notices"). */
   onNotice: ((notice: Notice) => void) | undefined;
   /** Until when (ms since the epoch) a PENDING_APPROVAL notice extended the wait for an answer. */
   #patientUntil = 0;
@@ -215,7 +213,10 @@ export class Connection {
       }
       let message: ServerMessage;
       try {
-        message = parseServerMessage(frame.payload, { ignoreUnknownFields: this.ignoreUnknownFields });
+        message = parseServerMessage(frame.payload, {
+          ignoreUnknownFields: this.ignoreUnknownFields,
+          capabilities: this.capabilities,
+        });
       } catch (err) {
         this.#fail(err as Error);
         this.#socket.destroy();
@@ -226,7 +227,7 @@ export class Connection {
         continue;
       }
       if (message.type === 'notice') {
-        if (!this.noticesAllowed) {
+        if (!this.capabilities.has(PENDING_NOTICE_CAPABILITY)) {
           this.#fail(new UnexpectedMessageError('notice', 'no notice: pending-notice was not negotiated'));
           this.#socket.destroy();
           return;

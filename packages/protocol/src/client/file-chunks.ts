@@ -13,13 +13,16 @@ const MAX_SPARE_BUFFERS = 4;
 export class FileChunks implements AsyncIterable<Buffer> {
   readonly #path: string;
   readonly #chunkBytes: number;
+  readonly #start: number;
   #spare: Buffer[] = [];
   /** Memory of the chunks handed out and not yet recycled. */
   #lent = new Set<ArrayBufferLike>();
 
-  constructor(path: string, chunkBytes: number) {
+  /** Reads `path` from byte `start` (default 0) in chunks of `chunkBytes`. */
+  constructor(path: string, chunkBytes: number, start = 0) {
     this.#path = path;
     this.#chunkBytes = chunkBytes;
+    this.#start = start;
   }
 
   /**
@@ -34,7 +37,7 @@ export class FileChunks implements AsyncIterable<Buffer> {
   /** Yields the file's bytes in order, in chunks of up to `chunkBytes`; the next read runs while one is used. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
     const handle = await open(this.#path, 'r');
-    let position = 0;
+    let position = this.#start;
     let reading: Promise<Buffer> | undefined;
     try {
       reading = this.#read(handle, position);

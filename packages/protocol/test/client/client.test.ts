@@ -102,12 +102,16 @@ describe('client library', () => {
     await expect(connect({ port, timeoutMs: 300 })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
   });
 
-  test('a server that goes silent fails the put with ERR_TIMEOUT, and every later call too', async () => {
+  test('a server that goes silent fails the put with ERR_TIMEOUT once the retries run out, and every later call too', async () => {
     const port = await scripted(() => undefined);
-    const client = await connect({ port, timeoutMs: 300 });
+    const client = await connect({ port, timeoutMs: 300, retry: { retries: 1, baseDelayMs: 10 } });
+    const retries: number[] = [];
+    client.on('retry', (e) => retries.push(e.attempt));
     await expect(client.sendDict({ a: 1 })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    expect(retries).toEqual([1]);
+    expect(client.isClosed).toBe(true);
+    await expect(client.closed).resolves.toMatchObject({ error: { code: 'ERR_TIMEOUT' } });
     await expect(client.sendDict({ a: 2 })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
-    expect(client.closed).toBe(true);
   });
 
   test('a late error for a put that failed locally does not answer the next put', async () => {

@@ -73,7 +73,7 @@ const hexFrame = (name: string): string => specWireVector(`frames/${name}.json`)
 describe('the hello', () => {
   test('without capabilities it is byte for byte the hello of version 1 before negotiation (frames/hello)', async () => {
     const s = await scripted(welcoming());
-    const client = await connect({ port: s.port, agent: 'example/1.0', keepAlive: false });
+    const client = await connect({ port: s.port, resume: false, agent: 'example/1.0', keepAlive: false });
     expect(client.capabilities).toEqual([]);
     await client.close();
     const first = s.received[0] as Buffer;
@@ -84,7 +84,12 @@ describe('the hello', () => {
 
   test('lists the capabilities asked for, each once, in the order given', async () => {
     const s = await scripted(welcoming({ capabilities: [] }));
-    const client = await connect({ port: s.port, capabilities: ['x-b', 'x-a', 'x-b'], keepAlive: false });
+    const client = await connect({
+      port: s.port,
+      resume: false,
+      capabilities: ['x-b', 'x-a', 'x-b'],
+      keepAlive: false,
+    });
     await client.close();
     expect(JSON.parse((s.received[0] as Buffer).toString())).toEqual({
       type: 'hello',
@@ -99,7 +104,7 @@ describe('the hello', () => {
     ['65 names', Array.from({ length: 65 }, (_, i) => `c${i}`)],
   ])('%s is ERR_BAD_MESSAGE before any connection is made', async (_label, capabilities) => {
     const s = await scripted(welcoming());
-    expect(await codeOfRejection(connect({ port: s.port, capabilities }))).toBe('ERR_BAD_MESSAGE');
+    expect(await codeOfRejection(connect({ port: s.port, resume: false, capabilities }))).toBe('ERR_BAD_MESSAGE');
     expect(s.connections()).toBe(0);
   });
 });
@@ -107,7 +112,12 @@ describe('the hello', () => {
 describe('the negotiated set', () => {
   test('the names asked for that the welcome lists; has() tells one', async () => {
     const s = await scripted(welcoming({ capabilities: ['x-c', 'x-b', 'x-d/2'] }));
-    const client = await connect({ port: s.port, capabilities: ['x-a', 'x-b', 'x-d/2', 'x-d/1'], keepAlive: false });
+    const client = await connect({
+      port: s.port,
+      resume: false,
+      capabilities: ['x-a', 'x-b', 'x-d/2', 'x-d/1'],
+      keepAlive: false,
+    });
     expect(client.capabilities).toEqual(['x-b', 'x-d/2']);
     expect(client.has('x-b')).toBe(true);
     expect(client.has('x-a')).toBe(false); // asked, not supported
@@ -119,7 +129,7 @@ describe('the negotiated set', () => {
 
   test('empty against a server from before negotiation (a welcome without the field)', async () => {
     const s = await scripted(welcoming());
-    const client = await connect({ port: s.port, capabilities: ['x-a'], keepAlive: false });
+    const client = await connect({ port: s.port, resume: false, capabilities: ['x-a'], keepAlive: false });
     expect(client.capabilities).toEqual([]);
     expect(client.has('x-a')).toBe(false);
     await client.ping();
@@ -128,7 +138,7 @@ describe('the negotiated set', () => {
 
   test('empty when the client asked for none, whatever the server supports', async () => {
     const s = await scripted(welcoming({ capabilities: ['x-a'] }));
-    const client = await connect({ port: s.port, keepAlive: false });
+    const client = await connect({ port: s.port, resume: false, keepAlive: false });
     expect(client.capabilities).toEqual([]);
     await client.close();
   });
@@ -142,7 +152,7 @@ describe('unknown fields in server messages', () => {
         { at: 1 },
       ),
     );
-    const client = await connect({ port: s.port, capabilities: ['x-a'], keepAlive: false });
+    const client = await connect({ port: s.port, resume: false, capabilities: ['x-a'], keepAlive: false });
     expect(client.has('x-a')).toBe(true);
     expect(client.welcome.limits).toEqual(DEFAULT_LIMITS);
     expect(client.welcome).not.toHaveProperty('resumable');
@@ -152,7 +162,7 @@ describe('unknown fields in server messages', () => {
 
   test('a client that did not negotiate refuses them: ERR_BAD_MESSAGE, as in version 1', async () => {
     const s = await scripted(welcoming({ resumable: true }));
-    expect(await codeOfRejection(connect({ port: s.port, keepAlive: false }))).toBe('ERR_BAD_MESSAGE');
+    expect(await codeOfRejection(connect({ port: s.port, resume: false, keepAlive: false }))).toBe('ERR_BAD_MESSAGE');
   });
 
   test('an unknown message type is refused even after negotiating', async () => {
@@ -164,7 +174,7 @@ describe('unknown fields in server messages', () => {
           ]
         : undefined,
     );
-    const client = await connect({ port: s.port, capabilities: ['x-a'], keepAlive: false });
+    const client = await connect({ port: s.port, resume: false, capabilities: ['x-a'], keepAlive: false });
     expect(await codeOfRejection(client.ping())).toBe('ERR_BAD_MESSAGE');
     client.destroy();
   });
@@ -175,7 +185,7 @@ describe('versions', () => {
 
   test("ERR_VERSION is a RemoteVersionError whose supported lists the server's versions", async () => {
     const s = await scripted(() => ({ ...refusal, supported: [3, 2] }));
-    const err = await connect({ port: s.port }).catch((e: unknown) => e);
+    const err = await connect({ port: s.port, resume: false }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteVersionError);
     expect(err).toBeInstanceOf(RemoteError);
     expect(err).toMatchObject({ code: 'ERR_VERSION', supported: [3, 2], remote: true, fatal: true });
@@ -183,14 +193,14 @@ describe('versions', () => {
 
   test('from a server that sends no list, supported is empty', async () => {
     const s = await scripted(() => refusal);
-    const err = await connect({ port: s.port }).catch((e: unknown) => e);
+    const err = await connect({ port: s.port, resume: false }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteVersionError);
     expect(err).toMatchObject({ code: 'ERR_VERSION', supported: [] });
   });
 
   test('a welcome of another version than the hello asked for is a local ERR_VERSION', async () => {
     const s = await scripted(welcoming({ version: 2 }));
-    const err = await connect({ port: s.port }).catch((e: unknown) => e);
+    const err = await connect({ port: s.port, resume: false }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VersionError);
     expect(err).toMatchObject({ code: 'ERR_VERSION', got: 2, supported: [1] });
   });

@@ -86,26 +86,47 @@ test('a PENDING_APPROVAL notice goes to onNotice and the answer may come that mu
     port,
     timeoutMs: 300,
     keepAlive: false,
+    retry: false,
+    resume: false,
     capabilities: [PENDING_NOTICE_CAPABILITY],
     onNotice: (n) => seen.push(n),
   });
   expect(client.has(PENDING_NOTICE_CAPABILITY)).toBe(true);
-  await expect(client.sendDictBytes(BODY, 'json', 'd-1')).resolves.toMatchObject({ id: 'd-1', duplicate: false });
+  await expect(client.sendDictBytes(BODY, { format: 'json', id: 'd-1' })).resolves.toMatchObject({
+    id: 'd-1',
+    duplicate: false,
+  });
   expect(seen).toEqual([{ type: 'notice', id: 'd-1', code: NOTICE_PENDING_APPROVAL, timeoutMs: 1000 }]);
   await client.close();
 });
 
 test('without the notice, the same delay is ERR_TIMEOUT', async () => {
   const port = await scripted([PENDING_NOTICE_CAPABILITY], undefined, 700);
-  const client = await connect({ port, timeoutMs: 300, keepAlive: false, capabilities: [PENDING_NOTICE_CAPABILITY] });
-  expect(await codeOfRejection(client.sendDictBytes(BODY, 'json', 'd-2'))).toBe('ERR_TIMEOUT');
+  const client = await connect({
+    port,
+    timeoutMs: 300,
+    keepAlive: false,
+    retry: false,
+    resume: false,
+    capabilities: [PENDING_NOTICE_CAPABILITY],
+  });
+  expect(await codeOfRejection(client.sendDictBytes(BODY, { format: 'json', id: 'd-2' }))).toBe('ERR_TIMEOUT');
   client.destroy();
 });
 
 test('a notice on a connection that did not negotiate pending-notice is ERR_UNEXPECTED_MESSAGE', async () => {
   const port = await scripted([], pending, 10);
-  const client = await connect({ port, timeoutMs: 2000, keepAlive: false, capabilities: ['x-other'] });
+  const client = await connect({
+    port,
+    timeoutMs: 2000,
+    keepAlive: false,
+    retry: false,
+    resume: false,
+    capabilities: ['x-other'],
+  });
   expect(client.capabilities).toEqual([]);
-  expect(await codeOfRejection(client.sendDictBytes(BODY, 'json', 'd-3'))).toBe('ERR_UNEXPECTED_MESSAGE');
+  expect(await codeOfRejection(client.sendDictBytes(BODY, { format: 'json', id: 'd-3' }))).toBe(
+    'ERR_UNEXPECTED_MESSAGE',
+  );
   client.destroy();
 });
