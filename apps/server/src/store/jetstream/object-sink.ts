@@ -72,6 +72,7 @@ export class ObjectFileSink implements FileSink {
   readonly #sizes: number[] = [];
   #lastRecord = Date.now();
   #recording: Promise<void> | undefined;
+  #recordTimer: NodeJS.Timeout | undefined;
   /** The chunk being gathered, and how much of it is filled; its budget share is held. */
   #gather: Buffer | undefined;
   #gathered = 0;
@@ -272,6 +273,12 @@ export class ObjectFileSink implements FileSink {
     }
   }
 
+  #finish(): void {
+    this.#finished = true;
+    clearTimeout(this.#recordTimer);
+    this.#recordTimer = undefined;
+  }
+
   /** Counts the leading chunks acknowledged in order, and records them now and then on a resume connection. */
   #advance(): void {
     let before = this.#held === this.#base ? this.#baseSeq : (this.#seqs[this.#held - 1] as number);
@@ -281,7 +288,17 @@ export class ObjectFileSink implements FileSink {
       this.#held += 1;
     }
     const partial = this.#partial;
-    if (!partial || this.#recording || this.#finished || Date.now() - this.#lastRecord < RECORD_MS) return;
+    if (!partial || this.#recording || this.#finished || this.#recordTimer) return;
+    const wait = this.#lastRecord + RECORD_MS - Date.now();
+    if (wait > 0) {
+      // Progress is recorded at most every RECORD_MS, and at most RECORD_MS after it was made.
+      this.#recordTimer = setTimeout(() => {
+        this.#recordTimer = undefined;
+        this.#advance();
+      }, wait);
+      this.#recordTimer.unref();
+      return;
+    }
     this.#lastRecord = Date.now();
     this.#recording = partial
       .record(this.#progress())
@@ -355,12 +372,12 @@ export class ObjectFileSink implements FileSink {
         // The receipt may have been created with its answer lost: the object stays (cleanup keeps it only if a
         // receipt names it), and the client's retry of the id gets whichever receipt is there.
         if (err instanceof DeadlineError) {
-          this.#finished = true;
+          this.#finish();
           throw new StorageInDoubtError(`receipt of ${id}: ${err.message}`, { cause: err });
         }
         throw err;
       }
-      this.#finished = true;
+      this.#finish();
       if (outcome.created) return { item, duplicate: false };
       await purgeObject(conn, this.#nuid, name).catch((err) =>
         log.warn(
@@ -371,7 +388,7 @@ export class ObjectFileSink implements FileSink {
       return { item: outcome.winner.item, duplicate: true };
     } catch (err) {
       if (err instanceof StorageInDoubtError) throw err;
-      this.#finished = true;
+      this.#finish();
       // Chunks of a partial another put took over are its own; otherwise the put is over and keeps nothing.
       if (!(err instanceof PartialLostError)) {
         await this.#partial?.drop();
@@ -388,7 +405,7 @@ export class ObjectFileSink implements FileSink {
   async suspend(): Promise<void> {
     const partial = this.#partial;
     if (!partial || this.#finished || this.#sha256 !== undefined) return this.discard();
-    this.#finished = true;
+    this.#finish();
     this.#error ??= new Error('suspended');
     if (this.#gather !== undefined) {
       this.#options.budget.give(this.#gather.length);
@@ -417,7 +434,7 @@ export class ObjectFileSink implements FileSink {
 
   async discard(): Promise<void> {
     if (this.#finished) return;
-    this.#finished = true;
+    this.#finish();
     this.#error ??= new Error('discarded');
     if (this.#gather !== undefined) {
       this.#options.budget.give(this.#gather.length);
