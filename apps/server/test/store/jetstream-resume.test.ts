@@ -13,7 +13,7 @@ import type { FileSink, FileSinkOptions } from '../../src/store/item-store';
 import { JetStreamStore } from '../../src/store/jetstream/jetstream-store';
 import { keyOfId } from '../../src/store/jetstream/names';
 import { chunkSubject } from '../../src/store/jetstream/objects';
-import { countOn, parsePartial, type PartialRecord } from '../../src/store/jetstream/partials';
+import { countOn, type PartialRecord, parsePartial, readPartialEntry } from '../../src/store/jetstream/partials';
 import { newServerId } from '../../src/store/paths';
 import { startTestServer, type TestServer } from '../helpers';
 import { ResumeClient } from '../resume/resume-client';
@@ -64,14 +64,25 @@ async function writeAll(sink: FileSink, bytes: Buffer, piece = 64 * 1024): Promi
 }
 
 async function record(id: string): Promise<PartialRecord | undefined> {
-  const e = await a.conn.partials.get(keyOfId(id));
+  const e = await readPartialEntry(a.conn, keyOfId(id));
   return e?.operation === 'PUT' ? parsePartial(e.value) : undefined;
 }
 
+/**
+ * A stored item's bytes. Reads are Direct Gets, which any replica answers: one that has not applied the commit's
+ * meta yet says there is none, so the read is tried again for a moment (replication, not a limit).
+ */
 async function readItem(store: JetStreamStore, path: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of store.openReader(path, MiB)) parts.push(c as Buffer);
-  return Buffer.concat(parts);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const parts: Buffer[] = [];
+      for await (const c of store.openReader(path, MiB)) parts.push(c as Buffer);
+      return Buffer.concat(parts);
+    } catch (err) {
+      if (attempt >= 50 || !/no object/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 const meta = { name: 'big.bin', cleanedName: 'big.bin', declared: 'none' as const, sender: 'test' };

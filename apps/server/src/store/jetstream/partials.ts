@@ -139,6 +139,33 @@ export function parsePartial(bytes: Uint8Array): PartialRecord | undefined {
   }
 }
 
+/** A partial's KV entry as the bucket's leader has it. */
+export interface PartialEntry {
+  value: Uint8Array;
+  revision: number;
+  operation: 'PUT' | 'DEL' | 'PURGE';
+  /** When it was last written. */
+  created: Date;
+}
+
+/**
+ * Reads an entry from the stream's leader (the stream message API, not Direct Get: a replica answering a Direct
+ * Get may not have applied the last update yet, and a claim on a stale revision would fail for nothing).
+ */
+export async function readPartialEntry(conn: JsConnection, key: string): Promise<PartialEntry | null> {
+  const m = await retry(
+    'partial lookup',
+    () => conn.jsm.streams.getMessage(`KV_${PARTIALS_BUCKET}`, { last_by_subj: `$KV.${PARTIALS_BUCKET}.${key}` }),
+    conn.deadline,
+  ).catch((err) => {
+    if ((err as { code?: unknown }).code === 10037 || (err as { name?: string }).name === 'NotFoundError') return null;
+    throw err;
+  });
+  if (m === null) return null;
+  const op = m.header?.get('KV-Operation');
+  return { value: m.data, revision: m.seq, operation: op === 'DEL' || op === 'PURGE' ? op : 'PUT', created: m.time };
+}
+
 /** Messages on one subject of the items stream (the stream's subject index: one request). */
 export async function countOn(conn: JsConnection, subject: string): Promise<number> {
   const info = await retry(
@@ -193,7 +220,7 @@ export class JsPartials {
   async #claim(req: PartialRequest, owner: string, nuid: string, letGo: () => void): Promise<HeldPartial | undefined> {
     const conn = this.#conn;
     const key = keyOfId(req.id);
-    const entry = await retry('partial lookup', () => conn.partials.get(key), conn.deadline);
+    const entry = await readPartialEntry(conn, key);
     const found = entry?.operation === 'PUT' ? parsePartial(entry.value) : undefined;
     if (found?.owner !== undefined && Date.now() - (entry as { created: Date }).created.getTime() < LEASE_MS) {
       this.#log.info({ id: req.id }, 'the partial of this id is in use on another server: starting from zero');
@@ -331,7 +358,7 @@ export class JsPartials {
       );
     } catch (err) {
       if (!isWrongSequence(err) || attempts < 2) throw err;
-      const now = await conn.partials.get(key);
+      const now = await readPartialEntry(conn, key);
       if (now?.operation === 'PUT' && Buffer.from(now.value).equals(value)) return now.revision;
       throw err;
     }
@@ -343,7 +370,7 @@ export class JsPartials {
       await retry('partial removal', () => conn.partials.delete(key, { previousSeq: revision }), conn.deadline);
     } catch (err) {
       if (!isWrongSequence(err)) throw err;
-      const now = await conn.partials.get(key);
+      const now = await readPartialEntry(conn, key);
       // A retry whose first answer was lost finds the entry deleted; anything else is another put's.
       if (now !== null && now.operation === 'PUT') throw new PartialLostError(id);
     }
@@ -456,7 +483,7 @@ export class JsPartials {
     for (const subject of Object.keys(info.state.subjects ?? {})) {
       const key = subject.slice(prefix.length);
       const id = idOfKey(key);
-      const entry = await retry('partial lookup', () => conn.partials.get(key), conn.deadline);
+      const entry = await readPartialEntry(conn, key);
       if (entry === null || entry.operation !== 'PUT') continue;
       const record = parsePartial(entry.value);
       // A partial a put of this process holds is never removed under it.
