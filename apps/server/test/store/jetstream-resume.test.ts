@@ -68,21 +68,10 @@ async function record(id: string): Promise<PartialRecord | undefined> {
   return e?.operation === 'PUT' ? parsePartial(e.value) : undefined;
 }
 
-/**
- * A stored item's bytes. Reads are Direct Gets, which any replica answers: one that has not applied the commit's
- * meta yet says there is none, so the read is tried again for a moment (replication, not a limit).
- */
 async function readItem(store: JetStreamStore, path: string): Promise<Buffer> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const parts: Buffer[] = [];
-      for await (const c of store.openReader(path, MiB)) parts.push(c as Buffer);
-      return Buffer.concat(parts);
-    } catch (err) {
-      if (attempt >= 50 || !/no object/.test((err as Error).message)) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  const parts: Buffer[] = [];
+  for await (const c of store.openReader(path, MiB)) parts.push(c as Buffer);
+  return Buffer.concat(parts);
 }
 
 const meta = { name: 'big.bin', cleanedName: 'big.bin', declared: 'none' as const, sender: 'test' };
