@@ -184,6 +184,34 @@ maybe('JetStream partials', () => {
     expect(sha(await readItem(b, item.path))).toBe(sha(data));
   });
 
+  test('a chunk past the recorded ones is removed; a partial that does not hash as recorded is not continued', async () => {
+    const id = newId('stray');
+    const data = randomBytes(3 * MiB);
+    const r = await cutPut(a, id, data, 2 * MiB + 5);
+    // A chunk acknowledged after the last record (a server killed between the two) sits after the held ones.
+    await a.conn.js.publish(chunkSubject(a.conn, r.nuid), randomBytes(1000));
+    expect(await countOn(a.conn, chunkSubject(a.conn, r.nuid))).toBe(3);
+    const sink = await b.openFileSink(options(id, data.length, { continue: true }));
+    expect([sink.offset, sink.offsetSha256]).toEqual([2 * MiB, sha(data.subarray(0, 2 * MiB))]);
+    expect(await countOn(a.conn, chunkSubject(a.conn, r.nuid))).toBe(2);
+    await writeAll(sink, data.subarray(2 * MiB));
+    const { item } = await sink.commit(meta);
+    expect(sha(await readItem(a, item.path))).toBe(sha(data));
+
+    const damaged = newId('damaged');
+    const d = await cutPut(a, damaged, data, 2 * MiB + 5);
+    const entry = await readPartialEntry(a.conn, keyOfId(damaged));
+    await a.conn.partials.update(
+      keyOfId(damaged),
+      JSON.stringify({ ...d, sha256: sha(Buffer.from('other bytes')) }),
+      entry?.revision as number,
+    );
+    const fresh = await b.openFileSink(options(damaged, data.length, { continue: true }));
+    expect([fresh.offset, fresh.offsetSha256]).toEqual([0, undefined]);
+    expect(await countOn(a.conn, chunkSubject(a.conn, d.nuid))).toBe(0);
+    await fresh.discard();
+  });
+
   test('a resume with another size or encryption, or without resume, discards the partial', async () => {
     for (const ask of [
       { size: 1, continue: true, encryption: 'none' as const },

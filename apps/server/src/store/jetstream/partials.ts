@@ -328,10 +328,13 @@ export class JsPartials {
       drop: async () => {
         if (!end()) return;
         try {
-          await this.#delete(key, revision, record.id).catch((err) => {
-            if (!(err instanceof PartialLostError)) throw err;
-          });
-          // Chunks taken over by another put are its own now.
+          try {
+            await this.#delete(key, revision, record.id);
+          } catch (err) {
+            // Chunks of a partial another put took over are its own now.
+            if (err instanceof PartialLostError) return;
+            throw err;
+          }
           await this.#purgeChunks(record.nuid);
         } catch (err) {
           this.#log.warn({ id: record.id, err: (err as Error).message }, 'could not remove a partial; cleanup will');
