@@ -273,6 +273,41 @@ maybe('JetStream partials', () => {
     expect(sha(await readItem(a, item.path))).toBe(sha(data));
   });
 
+  test('a server that dies mid-put leaves its recorded chunks; another claims them once its lease ran out', async () => {
+    const id = newId('killed');
+    const data = randomBytes(4 * MiB);
+    const doomed = await openStore();
+    const lease = 300;
+    const c = await JetStreamStore.open({
+      servers: cluster.urls,
+      serverId: newServerId(),
+      log,
+      clean: false,
+      maxDictBytes: MiB,
+      partialLeaseMs: lease,
+    });
+    try {
+      const sink = await doomed.openFileSink(options(id, data.length, { continue: true }));
+      await writeAll(sink, data.subarray(0, 2 * MiB + 10));
+      // Progress is recorded at most a second after it is acknowledged: wait for it, then the server "dies"
+      // (its connection closes without a suspend, as after kill -9).
+      for (let i = 0; i < 100 && ((await record(id))?.durable ?? 0) < 2 * MiB; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      await doomed.conn.nc.close();
+      const r = await record(id);
+      expect(r).toMatchObject({ durable: 2 * MiB, chunks: 2 });
+      expect(r?.owner).toBeDefined();
+      await new Promise((res) => setTimeout(res, lease + 50));
+      const resumed = await c.openFileSink(options(id, data.length, { continue: true }));
+      expect([resumed.offset, resumed.offsetSha256]).toEqual([2 * MiB, sha(data.subarray(0, 2 * MiB))]);
+      await writeAll(resumed, data.subarray(2 * MiB));
+      const { item } = await resumed.commit(meta);
+      expect(sha(await readItem(c, item.path))).toBe(sha(data));
+    } finally {
+      await c.close();
+    }
+  });
+
   test('a partial a live put on another server holds is left alone: the new put starts from zero', async () => {
     const id = newId('live');
     const data = randomBytes(2 * MiB);

@@ -53,6 +53,8 @@ export interface JetStreamStoreOptions {
   orphanAgeMs?: number;
   /** `--partial-ttl`: partials not written for longer are removed, checked every quarter of it (1 s to 10 min). */
   partialTtlMs?: number;
+  /** How long a partial's owner may go without touching it before another server may claim it (tests). */
+  partialLeaseMs?: number;
 }
 
 export class JetStreamStore implements ItemStore {
@@ -69,8 +71,9 @@ export class JetStreamStore implements ItemStore {
     readonly where: string,
     readonly log: Logger,
     partialTtlMs: number,
+    partialLeaseMs: number | undefined,
   ) {
-    this.partials = new JsPartials(conn, log, partialTtlMs);
+    this.partials = new JsPartials(conn, log, partialTtlMs, partialLeaseMs);
     this.#sinkStore = { conn, serverId, nextAttempt: () => ++this.#attempts, log, partials: this.partials };
   }
 
@@ -97,6 +100,7 @@ export class JetStreamStore implements ItemStore {
       `nats://${options.servers.map((s) => s.replace(/^\w+:\/\//, '')).join(',')}`,
       options.log,
       options.partialTtlMs ?? DEFAULT_PARTIAL_TTL_MS,
+      options.partialLeaseMs,
     );
     if (options.clean ?? true) {
       const age = options.orphanAgeMs ?? ORPHAN_AGE_MS;

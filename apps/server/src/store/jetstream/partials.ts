@@ -180,14 +180,16 @@ export class JsPartials {
   readonly #conn: JsConnection;
   readonly #log: Logger;
   readonly ttlMs: number;
+  readonly #leaseMs: number;
   readonly #active = new Map<string, Active>();
   /** Hash states of partials suspended here, by `<nuid>/<lastSeq>` (oldest first). */
   readonly #hashes = new Map<string, Hash>();
 
-  constructor(conn: JsConnection, log: Logger, ttlMs = DEFAULT_PARTIAL_TTL_MS) {
+  constructor(conn: JsConnection, log: Logger, ttlMs = DEFAULT_PARTIAL_TTL_MS, leaseMs = LEASE_MS) {
     this.#conn = conn;
     this.#log = log;
     this.ttlMs = ttlMs;
+    this.#leaseMs = leaseMs;
   }
 
   /**
@@ -222,7 +224,7 @@ export class JsPartials {
     const key = keyOfId(req.id);
     const entry = await readPartialEntry(conn, key);
     const found = entry?.operation === 'PUT' ? parsePartial(entry.value) : undefined;
-    if (found?.owner !== undefined && Date.now() - (entry as { created: Date }).created.getTime() < LEASE_MS) {
+    if (found?.owner !== undefined && Date.now() - (entry as { created: Date }).created.getTime() < this.#leaseMs) {
       this.#log.info({ id: req.id }, 'the partial of this id is in use on another server: starting from zero');
       return undefined;
     }
