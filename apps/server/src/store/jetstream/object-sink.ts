@@ -29,7 +29,8 @@ import type { StoredItem } from '../receipts';
 import type { JsConnection } from './connection';
 import { filePath, ITEMS_BUCKET } from './names';
 import { chunkSubject, digestOfHex, metaSubject, purgeObject } from './objects';
-import { countOn, type HeldPartial, type JsPartials, PartialLostError, RECORD_MS } from './partials';
+import { countOn } from './partial-chunks';
+import { type HeldPartial, type JsPartials, PartialLostError, RECORD_MS } from './partials';
 import { createReceipt } from './receipts';
 import { DeadlineError, retry } from './retry';
 

@@ -24,6 +24,8 @@ import type { Logger } from '../../logger';
 import type { JsConnection } from './connection';
 import { idOfKey, keyOfId, PARTIALS_BUCKET } from './names';
 import { chunkSubject, purgeObject } from './objects';
+import { countOn, readBack, trimChunks } from './partial-chunks';
+import { isWrongSequence, type PartialRecord, parsePartial, readPartialEntry } from './partial-record';
 import { retry } from './retry';
 
 /** Default `--partial-ttl`, as the local store's. */
@@ -34,30 +36,6 @@ export const RECORD_MS = 1000;
 export const LEASE_MS = 10_000;
 /** Hash states of suspended partials kept in memory for resumes in this process. */
 const MAX_CACHED_HASHES = 256;
-const WRONG_LAST_SEQUENCE = 10071;
-
-/** A partial's KV entry. */
-export interface PartialRecord {
-  id: string;
-  /** The declared size of the put that wrote it, if it declared one. */
-  size?: number;
-  encryption: Encryption;
-  /** The chunk subject's nuid. */
-  nuid: string;
-  /** Whole acknowledged chunks held, and their bytes: where a resume continues. */
-  chunks: number;
-  durable: number;
-  /** Stream sequence of the last held chunk (0 when none): chunks after it are not the partial's. */
-  lastSeq: number;
-  /** SHA-256 (hex) of the `durable` bytes when the cut knew it; a read back must match. */
-  sha256?: string;
-  /** The file's first bytes (up to 64), base64: recognises an age file without reading a chunk. */
-  head: string;
-  createdAt: string;
-  touchedAt: string;
-  /** The sink writing to it right now; absent once let go. */
-  owner?: string;
-}
 
 /** What a put asks of its partial (../item-store.ts ResumeRequest, with the id and declared size). */
 export interface PartialRequest {
@@ -115,65 +93,6 @@ interface Base {
 interface Active {
   evict: () => void;
   released: Promise<void>;
-}
-
-function isWrongSequence(err: unknown): boolean {
-  return (err as { code?: unknown }).code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(String(err));
-}
-
-export function parsePartial(bytes: Uint8Array): PartialRecord | undefined {
-  try {
-    const r = JSON.parse(Buffer.from(bytes).toString('utf8')) as PartialRecord;
-    const ok =
-      typeof r.id === 'string' &&
-      typeof r.nuid === 'string' &&
-      /^[A-Za-z0-9]+$/.test(r.nuid) &&
-      Number.isSafeInteger(r.chunks) &&
-      Number.isSafeInteger(r.durable) &&
-      Number.isSafeInteger(r.lastSeq) &&
-      (r.encryption === 'none' || r.encryption === 'age') &&
-      typeof r.head === 'string';
-    return ok ? r : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A partial's KV entry as the bucket's leader has it. */
-export interface PartialEntry {
-  value: Uint8Array;
-  revision: number;
-  operation: 'PUT' | 'DEL' | 'PURGE';
-  /** When it was last written. */
-  created: Date;
-}
-
-/**
- * Reads an entry from the stream's leader (the stream message API, not Direct Get: a replica answering a Direct
- * Get may not have applied the last update yet, and a claim on a stale revision would fail for nothing).
- */
-export async function readPartialEntry(conn: JsConnection, key: string): Promise<PartialEntry | null> {
-  const m = await retry(
-    'partial lookup',
-    () => conn.jsm.streams.getMessage(`KV_${PARTIALS_BUCKET}`, { last_by_subj: `$KV.${PARTIALS_BUCKET}.${key}` }),
-    conn.deadline,
-  ).catch((err) => {
-    if ((err as { code?: unknown }).code === 10037 || (err as { name?: string }).name === 'NotFoundError') return null;
-    throw err;
-  });
-  if (m === null) return null;
-  const op = m.header?.get('KV-Operation');
-  return { value: m.data, revision: m.seq, operation: op === 'DEL' || op === 'PURGE' ? op : 'PUT', created: m.time };
-}
-
-/** Messages on one subject of the items stream (the stream's subject index: one request). */
-export async function countOn(conn: JsConnection, subject: string): Promise<number> {
-  const info = await retry(
-    'chunk count',
-    () => conn.jsm.streams.info(conn.itemsStream, { subjects_filter: subject }),
-    conn.deadline,
-  );
-  return info.state.subjects?.[subject] ?? 0;
 }
 
 export class JsPartials {
@@ -404,70 +323,14 @@ export class JsPartials {
     let hash = this.#hashes.get(`${record.nuid}/${record.lastSeq}`)?.copy();
     let head: Buffer = Buffer.from(record.head, 'base64');
     if (count > record.chunks || hash === undefined) {
-      const read = await this.#readBack(record);
+      const read = await readBack(this.#conn, record);
       hash = read.hash;
       head = read.head;
-      if (count > record.chunks) await this.#trim(record, read.seqs);
+      if (count > record.chunks) await trimChunks(this.#conn, record, read.seqs);
     }
     this.#hashes.delete(`${record.nuid}/${record.lastSeq}`);
     if (record.chunks === 0) return undefined;
     return { chunks: record.chunks, offset: record.durable, lastSeq: record.lastSeq, hash, head };
-  }
-
-  /** Reads the recorded chunks by Direct Get and hashes them. */
-  async #readBack(record: PartialRecord): Promise<{ hash: Hash; head: Buffer; seqs: number[] }> {
-    const conn = this.#conn;
-    const subject = chunkSubject(conn, record.nuid);
-    const hash = createHash('sha256');
-    let head: Buffer = Buffer.alloc(0);
-    let seq = 0;
-    let bytes = 0;
-    const seqs: number[] = [];
-    for (let i = 0; i < record.chunks; i++) {
-      const from = seq + 1;
-      const m = await retry(
-        'partial read',
-        () => conn.jsm.direct.getMessage(conn.itemsStream, { seq: from, next_by_subj: subject }),
-        conn.deadline,
-      );
-      if (m === null || m.seq > record.lastSeq) throw new StorageError(`chunk ${i + 1} of ${record.chunks} missing`);
-      seq = m.seq;
-      seqs.push(seq);
-      hash.update(m.data);
-      if (head.length < 64) head = Buffer.concat([head, Buffer.from(m.data.subarray(0, 64 - head.length))]);
-      bytes += m.data.length;
-    }
-    if (seq !== record.lastSeq || bytes !== record.durable)
-      throw new StorageError(
-        `chunks hold ${bytes} bytes up to #${seq}, recorded ${record.durable} up to #${record.lastSeq}`,
-      );
-    if (record.sha256 !== undefined && hash.copy().digest('hex') !== record.sha256)
-      throw new StorageError('chunks do not hash to the recorded SHA-256');
-    return { hash, head, seqs };
-  }
-
-  /** Deletes the chunks on the subject that are not the recorded ones. */
-  async #trim(record: PartialRecord, held: number[]): Promise<void> {
-    const conn = this.#conn;
-    const subject = chunkSubject(conn, record.nuid);
-    const keep = new Set(held);
-    for (let seq = 1; ; ) {
-      const from = seq;
-      const m = await retry(
-        'partial read',
-        () => conn.jsm.direct.getMessage(conn.itemsStream, { seq: from, next_by_subj: subject }),
-        conn.deadline,
-      ).catch((err) => {
-        if ((err as { code?: unknown }).code === 10037 || (err as { name?: string }).name === 'NotFoundError')
-          return null;
-        throw err;
-      });
-      if (m === null) break;
-      if (!keep.has(m.seq))
-        await retry('chunk removal', () => conn.jsm.streams.deleteMessage(conn.itemsStream, m.seq), conn.deadline);
-      seq = m.seq + 1;
-    }
-    if ((await countOn(conn, subject)) !== record.chunks) throw new StorageError('stray chunks could not be removed');
   }
 
   /**
