@@ -2,8 +2,10 @@
  * Partials in the cluster (docs/SCALE-OUT.md, "Resume on the cluster"), against a real 3-node nats-server cluster:
  * a put cut on one server is resumed on another with the right offset and prefix SHA-256 and stored whole, sending
  * only the missing bytes; the same process resumes from its kept hash state; a mismatching or unasked resume
- * discards the partial; a put without `resume` keeps nothing; the newer put of an id wins; a partial in use by a
- * live put on another server is left alone; `--partial-ttl` removes partials and their chunks.
+ * discards the partial; a put without `resume` keeps nothing; the newer put of an id wins (through a real server
+ * too); a partial in use by a live put on another server is left alone, and claimed once its dead owner's lease
+ * ran out; a stray chunk past the record is removed and a partial that does not hash as recorded is not
+ * continued; `--partial-ttl` removes partials and their chunks.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { findNatsServer, type NatsCluster, startNatsCluster } from '@proj/test-utils';
@@ -164,6 +166,36 @@ maybe('JetStream partials', () => {
       await s2.stop();
     }
   }, 60_000);
+
+  test('through a real server: a newer connection wins, the older put is ended and its chunks continued', async () => {
+    const s1 = await startTestServer({ store: cluster.url });
+    try {
+      const id = newId('race');
+      const data = randomBytes(3 * MiB + 5);
+      const old = await ResumeClient.welcomed(s1.server.port);
+      old.control({ type: 'put_file', id, name: 'big.bin', size: data.length, resume: true });
+      await old.next();
+      old.data(data.subarray(0, 2 * MiB + 500_000));
+      await old.flushed();
+      // The old connection stays open (its client is gone without the server knowing it) once 2 chunks are held.
+      for (let i = 0; i < 200 && ((await record(id))?.durable ?? 0) < 2 * MiB; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const c = await ResumeClient.welcomed(s1.server.port);
+      c.control({ type: 'put_file', id, name: 'big.bin', size: data.length, resume: true });
+      const ready = await c.next();
+      expect(ready).toMatchObject({ type: 'ready', id, offset: 2 * MiB, sha256: sha(data.subarray(0, 2 * MiB)) });
+      await old.closed();
+      c.data(data.subarray(2 * MiB));
+      c.control({ type: 'file_end', id, bytes: data.length, sha256: sha(data) });
+      const receipt = await c.next();
+      expect(receipt).toMatchObject({ type: 'receipt', id, bytes: data.length, sha256: sha(data), duplicate: false });
+      if (receipt?.type !== 'receipt') throw new Error('no receipt');
+      expect(sha(await readItem(a, receipt.path))).toBe(sha(data));
+      await c.cut();
+    } finally {
+      await s1.stop();
+    }
+  });
 
   test('the same store resumes from its kept hash state; a cut of a continued put keeps both parts', async () => {
     const id = newId('same');
