@@ -29,7 +29,7 @@ import { ObjectFileSink, type ObjectSinkStore } from './object-sink';
 import { objectReader } from './objects';
 import { DEFAULT_PARTIAL_TTL_MS, JsPartials } from './partials';
 import type { NatsCredentials } from './options';
-import { createReceipt, getReceipt, listReceiptEntries } from './receipts';
+import { createReceipt, getReceipt, getReceiptFromLeader, listReceiptEntries } from './receipts';
 import { type Deadline, DeadlineError } from './retry';
 
 /** Room in a receipt entry beside a dictionary: the receipt's JSON and the message's headers. */
@@ -206,7 +206,9 @@ export class JetStreamStore implements ItemStore {
     return Readable.from(
       (async function* (conn: JsConnection) {
         const id = named === undefined ? undefined : idOfKey(named.key);
-        const entry = id === undefined ? undefined : await getReceipt(conn, id);
+        let entry = id === undefined ? undefined : await getReceipt(conn, id);
+        // A replica may not have applied a receipt just created: a miss is asked again of the leader.
+        if (id !== undefined && entry?.item.path !== path) entry = await getReceiptFromLeader(conn, id);
         if (entry?.data === undefined || entry.item.path !== path)
           throw new StorageError(`no item ${path} in the store`);
         yield entry.data;
