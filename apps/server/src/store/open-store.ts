@@ -32,6 +32,7 @@ export async function openItemStore(
     serverId: context.serverId,
     log: context.log,
     maxDictBytes: context.maxDictBytes,
+    ...(context.partialTtlMs !== undefined ? { partialTtlMs: context.partialTtlMs } : {}),
   });
 }
 

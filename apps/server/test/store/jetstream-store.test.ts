@@ -237,9 +237,9 @@ describe('JetStream store retries and receipt entries', () => {
     };
     await conn.js.publish(metaSubject(conn, name), JSON.stringify(meta));
     expect(await leftovers()).toHaveLength(2);
-    expect(await store.cleanOrphans(60 * 60 * 1000)).toEqual({ objects: 0, chunks: 0 });
+    expect(await store.cleanOrphans(60 * 60 * 1000)).toEqual({ objects: 0, chunks: 0, partials: 0 });
     expect(await leftovers()).toHaveLength(2);
-    expect(await store.cleanOrphans(0)).toEqual({ objects: 1, chunks: 0 });
+    expect(await store.cleanOrphans(0)).toEqual({ objects: 1, chunks: 0, partials: 0 });
     expect(await leftovers()).toEqual([]);
   });
 

@@ -2,11 +2,12 @@
  * What a crash or a lost race leaves in the object store, collected after an age as local recovery collects
  * stale temporaries (../cleanup.ts): an object whose id has no receipt naming it, and chunks that no object's
  * meta names (an upload that never reached its commit). Younger ones may belong to a put under way on some server,
- * and are left alone.
+ * and are left alone. Chunks a partial names are kept until `--partial-ttl` removes the partial (./partials.ts).
  */
 import type { Logger } from '../../logger';
 import type { JsConnection } from './connection';
 import { type ObjectMeta, purgeObject } from './objects';
+import type { JsPartials } from './partials';
 import { getReceipt } from './receipts';
 import { retry } from './retry';
 
@@ -31,8 +32,11 @@ export async function cleanOrphans(
   log: Logger,
   olderThanMs = ORPHAN_AGE_MS,
   now = Date.now(),
-): Promise<{ objects: number; chunks: number }> {
-  const named = new Set<string>();
+  partials?: JsPartials,
+): Promise<{ objects: number; chunks: number; partials: number }> {
+  // Partials first: those past their TTL go with their chunks, the others' chunks are kept.
+  const swept = partials ? await partials.clean(now) : { removed: 0, kept: new Set<string>() };
+  const named = swept.kept;
   let objects = 0;
   let chunks = 0;
   for (const subject of await subjectsOf(conn, `${conn.itemsPrefix}.M.>`)) {
@@ -73,5 +77,5 @@ export async function cleanOrphans(
     chunks += 1;
     log.info({ nuid }, 'removed the chunks of an upload that never reached its commit');
   }
-  return { objects, chunks };
+  return { objects, chunks, partials: swept.removed };
 }

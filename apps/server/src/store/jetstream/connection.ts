@@ -1,14 +1,15 @@
 /**
- * The connection to a JetStream cluster, and the two places items live there: the receipts KV bucket and the
- * object store of files, made on first use with 3 replicas (docs/SCALE-OUT.md, "Design"). The NATS libraries are
- * loaded here, with a dynamic import, only when a server or a command is given a `nats://` store.
+ * The connection to a JetStream cluster, and the places items live there: the receipts KV bucket, the object
+ * store of files and the KV bucket of partials (cut puts kept for a resume), made on first use with 3 replicas
+ * (docs/SCALE-OUT.md, "Design"). The NATS libraries are loaded here, with a dynamic import, only when a server or
+ * a command is given a `nats://` store.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { Authenticator, NatsConnection } from '@nats-io/transport-node';
 import { StorageError } from '@proj/protocol';
 import type { Logger } from '../../logger';
-import { ITEMS_BUCKET, RECEIPTS_BUCKET } from './names';
+import { ITEMS_BUCKET, PARTIALS_BUCKET, RECEIPTS_BUCKET } from './names';
 import type { NatsCredentials } from './options';
 import { DEFAULT_DEADLINE, type Deadline, retry } from './retry';
 
@@ -51,6 +52,8 @@ export interface JsConnection {
   js: JetStreamClient;
   jsm: JetStreamManager;
   receipts: KV;
+  /** Partials of cut file puts, by put id (./partials.ts). */
+  partials: KV;
   /** The object store's stream (`OBJ_<bucket>`) and subjects prefix (`$O.<bucket>`). */
   itemsStream: string;
   itemsPrefix: string;
@@ -107,6 +110,11 @@ export async function connectStore(options: ConnectOptions): Promise<JsConnectio
       () => kvm.create(RECEIPTS_BUCKET, { replicas, history: 1, storage: libs.jetstream.StorageType.File }),
       deadline,
     );
+    const partials = await retry(
+      'partials bucket',
+      () => kvm.create(PARTIALS_BUCKET, { replicas, history: 1, storage: libs.jetstream.StorageType.File }),
+      deadline,
+    );
     const objm = new libs.obj.Objm(js);
     await retry('items object store', () => objm.create(ITEMS_BUCKET, { replicas }), deadline);
     const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
@@ -117,6 +125,7 @@ export async function connectStore(options: ConnectOptions): Promise<JsConnectio
       js,
       jsm,
       receipts,
+      partials,
       itemsStream: `OBJ_${ITEMS_BUCKET}`,
       itemsPrefix: `$O.${ITEMS_BUCKET}`,
       maxPayload,

@@ -2,7 +2,8 @@
  * A NATS JetStream cluster as the server's store (../item-store.ts; docs/SCALE-OUT.md, "Design"): receipts in a
  * replicated KV bucket whose `create` decides the first writer of a put id (./receipts.ts), a dictionary inside
  * its receipt entry, a file in the object store written by ./object-sink.ts, reads by Direct Get (./objects.ts),
- * orphans collected after an age (./cleanup.ts). Servers keep nothing of their own: any number of them, on any
+ * orphans collected after an age (./cleanup.ts), partials of cut puts kept for a resume on any server
+ * (./partials.ts). Servers keep nothing of their own: any number of them, on any
  * hosts, may share one cluster, and a retry that reaches another server gets the first receipt.
  */
 import { createHash } from 'node:crypto';
@@ -26,8 +27,9 @@ import { connectStore, type JsConnection } from './connection';
 import { dictPath, idOfKey, parseItemPath } from './names';
 import { ObjectFileSink, type ObjectSinkStore } from './object-sink';
 import { objectReader } from './objects';
+import { DEFAULT_PARTIAL_TTL_MS, JsPartials } from './partials';
 import type { NatsCredentials } from './options';
-import { createReceipt, getReceipt, listReceiptEntries } from './receipts';
+import { createReceipt, getReceipt, getReceiptFromLeader, listReceiptEntries } from './receipts';
 import { type Deadline, DeadlineError } from './retry';
 
 /** Room in a receipt entry beside a dictionary: the receipt's JSON and the message's headers. */
@@ -49,21 +51,30 @@ export interface JetStreamStoreOptions {
    */
   clean?: boolean;
   orphanAgeMs?: number;
+  /** `--partial-ttl`: partials not written for longer are removed, checked every quarter of it (1 s to 10 min). */
+  partialTtlMs?: number;
+  /** How long a partial's owner may go without touching it before another server may claim it (tests). */
+  partialLeaseMs?: number;
 }
 
 export class JetStreamStore implements ItemStore {
   #attempts = 0;
   #timer: NodeJS.Timeout | undefined;
+  #partialTimer: NodeJS.Timeout | undefined;
   #cleaning: Promise<unknown> = Promise.resolve();
   readonly #sinkStore: ObjectSinkStore;
+  readonly partials: JsPartials;
 
   private constructor(
     readonly conn: JsConnection,
     readonly serverId: string,
     readonly where: string,
     readonly log: Logger,
+    partialTtlMs: number,
+    partialLeaseMs: number | undefined,
   ) {
-    this.#sinkStore = { conn, serverId, nextAttempt: () => ++this.#attempts, log };
+    this.partials = new JsPartials(conn, log, partialTtlMs, partialLeaseMs);
+    this.#sinkStore = { conn, serverId, nextAttempt: () => ++this.#attempts, log, partials: this.partials };
   }
 
   /** Connects, opens or creates the bucket and the object store, and starts collecting orphans. */
@@ -88,32 +99,51 @@ export class JetStreamStore implements ItemStore {
       options.serverId,
       `nats://${options.servers.map((s) => s.replace(/^\w+:\/\//, '')).join(',')}`,
       options.log,
+      options.partialTtlMs ?? DEFAULT_PARTIAL_TTL_MS,
+      options.partialLeaseMs,
     );
     if (options.clean ?? true) {
       const age = options.orphanAgeMs ?? ORPHAN_AGE_MS;
       store.#clean(age);
       store.#timer = setInterval(() => store.#clean(age), 60 * 60 * 1000);
       store.#timer.unref();
+      const every = Math.min(10 * 60_000, Math.max(1000, Math.floor(store.partials.ttlMs / 4)));
+      store.#partialTimer = setInterval(() => store.#sweepPartials(), every);
+      store.#partialTimer.unref();
     }
     return store;
   }
 
   #clean(age: number): void {
-    this.#cleaning = cleanOrphans(this.conn, this.log, age).then(
-      (removed) => {
-        if (removed.objects + removed.chunks > 0) this.log.info(removed, 'removed orphan objects and chunks');
-      },
-      (err) => this.log.warn({ err: (err as Error).message }, 'orphan cleanup failed; it runs again in an hour'),
+    this.#cleaning = this.#cleaning.then(() =>
+      cleanOrphans(this.conn, this.log, age, Date.now(), this.partials).then(
+        (removed) => {
+          if (removed.objects + removed.chunks + removed.partials > 0)
+            this.log.info(removed, 'removed orphan objects and chunks, and expired partials');
+        },
+        (err) => this.log.warn({ err: (err as Error).message }, 'orphan cleanup failed; it runs again in an hour'),
+      ),
     );
   }
 
-  /** Removes orphans older than `olderThanMs` now (the hourly run does it with the configured age). */
-  cleanOrphans(olderThanMs: number): Promise<{ objects: number; chunks: number }> {
-    return cleanOrphans(this.conn, this.log, olderThanMs);
+  /** Removes the partials past `--partial-ttl` between the hourly runs. */
+  #sweepPartials(): void {
+    this.#cleaning = this.#cleaning.then(() =>
+      this.partials.clean().then(
+        () => undefined,
+        (err) => this.log.warn({ err: (err as Error).message }, 'partial cleanup failed; it runs again'),
+      ),
+    );
+  }
+
+  /** Removes orphans older than `olderThanMs`, and partials past the TTL, now (the timers do it on their own). */
+  cleanOrphans(olderThanMs: number, now = Date.now()): Promise<{ objects: number; chunks: number; partials: number }> {
+    return cleanOrphans(this.conn, this.log, olderThanMs, now, this.partials);
   }
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    clearInterval(this.#partialTimer);
     await this.#cleaning;
     await this.conn.close();
   }
@@ -176,7 +206,9 @@ export class JetStreamStore implements ItemStore {
     return Readable.from(
       (async function* (conn: JsConnection) {
         const id = named === undefined ? undefined : idOfKey(named.key);
-        const entry = id === undefined ? undefined : await getReceipt(conn, id);
+        let entry = id === undefined ? undefined : await getReceipt(conn, id);
+        // A replica may not have applied a receipt just created: a miss is asked again of the leader.
+        if (id !== undefined && entry?.item.path !== path) entry = await getReceiptFromLeader(conn, id);
         if (entry?.data === undefined || entry.item.path !== path)
           throw new StorageError(`no item ${path} in the store`);
         yield entry.data;

@@ -9,6 +9,8 @@ import { idForName, utcStamp } from '../paths';
 /** The KV bucket of receipts and the object store of files. */
 export const RECEIPTS_BUCKET = 'proj_receipts';
 export const ITEMS_BUCKET = 'proj_items';
+/** The KV bucket of partials: cut file puts kept for a resume (./partials.ts). */
+export const PARTIALS_BUCKET = 'proj_partials';
 
 /**
  * A put id as a KV key: `A-Z a-z 0-9 _ -` stay, every other byte is `=` and two hex digits (`a:b.c` →

@@ -8,6 +8,11 @@
  * once and in order, writes the object's meta under a name unique to the attempt, then creates the receipt. A put
  * that loses the race for its id removes its object and answers with the winner's receipt; a discarded put
  * removes its chunks. What a crash leaves behind is collected by ./cleanup.ts after an age.
+ *
+ * On a resume connection the sink holds the id's partial (./partials.ts): it may continue one (its chunks come
+ * first, the new ones go after them on the same subject), records its whole acknowledged chunks every RECORD_MS,
+ * and `suspend()` keeps them when the put is cut. The SHA-256 is taken chunk by chunk as chunks are sent, so at a
+ * cut the hash state is that of exactly the chunks sent, which the same process keeps for a resume.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { detectAge } from '@proj/crypto';
@@ -24,6 +29,8 @@ import type { StoredItem } from '../receipts';
 import type { JsConnection } from './connection';
 import { filePath, ITEMS_BUCKET } from './names';
 import { chunkSubject, digestOfHex, metaSubject, purgeObject } from './objects';
+import { countOn } from './partial-chunks';
+import { type HeldPartial, type JsPartials, PartialLostError, RECORD_MS } from './partials';
 import { createReceipt } from './receipts';
 import { DeadlineError, retry } from './retry';
 
@@ -41,42 +48,86 @@ export interface ObjectSinkStore {
   /** A number unique to this put attempt within the process. */
   nextAttempt(): number;
   log: Logger;
+  partials: JsPartials;
 }
 
 export class ObjectFileSink implements FileSink {
   readonly #store: ObjectSinkStore;
   readonly #options: FileSinkOptions;
   readonly #nuid: string;
+  /** Unique to this sink: its chunks' msgIDs (a retried chunk is deduplicated, another sink's never is). */
+  readonly #writer: string;
   readonly #chunkBytes: number;
-  readonly #hash: Hash = createHash('sha256');
+  /** SHA-256 of the chunks sent, in order; the last bytes gathered are added by sha256(). */
+  readonly #hash: Hash;
   #sha256: string | undefined;
-  #head = Buffer.alloc(0);
-  #received = 0;
+  #head: Buffer;
+  #received: number;
+  readonly #partial: HeldPartial | undefined;
+  /** Chunks of the continued partial (indexes 0 to #base - 1) and the sequence of its last one. */
+  readonly #base: number;
+  readonly #baseSeq: number;
+  /** Leading chunks acknowledged in order, their bytes; bytes of each chunk sent, by index. */
+  #held: number;
+  #heldBytes: number;
+  readonly #sizes: number[] = [];
+  #lastRecord = Date.now();
+  #recording: Promise<void> | undefined;
+  #recordTimer: NodeJS.Timeout | undefined;
   /** The chunk being gathered, and how much of it is filled; its budget share is held. */
   #gather: Buffer | undefined;
   #gathered = 0;
-  #sent = 0;
+  #sent: number;
   /** Chunks sent so far (their indexes are 0 to #chunks - 1). */
-  #chunks = 0;
+  #chunks: number;
   /** Stream sequence of each acknowledged chunk, by index. */
   readonly #seqs: number[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   #error: unknown;
   #finished = false;
 
-  private constructor(store: ObjectSinkStore, options: FileSinkOptions, chunkBytes: number) {
+  private constructor(
+    store: ObjectSinkStore,
+    options: FileSinkOptions,
+    chunkBytes: number,
+    writer: string,
+    partial: HeldPartial | undefined,
+  ) {
     this.#store = store;
     this.#options = options;
-    this.#nuid = store.conn.libs.transport.nuid.next();
+    this.#writer = writer;
+    this.#nuid = partial?.nuid ?? writer;
     this.#chunkBytes = chunkBytes;
+    this.#partial = partial;
+    this.#hash = partial?.hash ?? createHash('sha256');
+    this.#head = partial?.head ?? Buffer.alloc(0);
+    this.#received = this.#sent = this.#heldBytes = partial?.offset ?? 0;
+    this.#chunks = this.#base = this.#held = partial?.chunks ?? 0;
+    this.#baseSeq = partial?.lastSeq ?? 0;
   }
 
-  /** Takes the first chunk's share of the budget (waiting for it in turn), as the local sink does. */
+  /**
+   * On a resume connection, claims the id's partial first (./partials.ts). Takes the first chunk's share of the
+   * budget (waiting for it in turn), as the local sink does.
+   */
   static async open(store: ObjectSinkStore, options: FileSinkOptions): Promise<ObjectFileSink> {
     const chunkBytes = Math.min(CHUNK_BYTES, store.conn.maxPayload - 4096);
-    const sink = new ObjectFileSink(store, options, chunkBytes);
-    // An empty file takes nothing; bytes it was not announced to have take a chunk when they come.
-    if (options.size !== 0) await sink.#takeChunk();
+    const writer = store.conn.libs.transport.nuid.next();
+    const { resume, size } = options;
+    let partial: HeldPartial | undefined;
+    try {
+      if (resume) partial = await store.partials.hold({ id: options.id, size, ...resume }, writer, writer);
+    } catch (err) {
+      throw asStorageError(err);
+    }
+    const sink = new ObjectFileSink(store, options, chunkBytes, writer, partial);
+    try {
+      // An empty rest takes nothing; bytes it was not announced to have take a chunk when they come.
+      if (size === undefined || size > sink.#sent) await sink.#takeChunk();
+    } catch (err) {
+      await partial?.suspend(sink.#progress(), sink.#hash).catch(() => partial?.drop());
+      throw err;
+    }
     return sink;
   }
 
@@ -99,13 +150,12 @@ export class ObjectFileSink implements FileSink {
     return this.#received;
   }
 
-  /** This store keeps no partials yet (docs/SCALE-OUT.md): every put starts at the file's first byte. */
-  readonly offset = 0;
-  readonly offsetSha256: string | undefined = undefined;
+  get offset(): number {
+    return this.#partial?.offset ?? 0;
+  }
 
-  /** Without partials, a cut put keeps nothing: the same as a discard. */
-  suspend(): Promise<void> {
-    return this.discard();
+  get offsetSha256(): string | undefined {
+    return this.#partial?.prefixSha256;
   }
 
   get failure(): StorageError | undefined {
@@ -118,14 +168,17 @@ export class ObjectFileSink implements FileSink {
   }
 
   sha256(): string {
-    this.#sha256 ??= this.#hash.digest('hex');
+    if (this.#sha256 === undefined) {
+      // Every byte is in: the chunk being gathered (sent later by the commit) is hashed now.
+      if (this.#gather !== undefined) this.#hash.update(this.#gather.subarray(0, this.#gathered));
+      this.#sha256 = this.#hash.digest('hex');
+    }
     return this.#sha256;
   }
 
   write(payload: Buffer): Promise<void> | void {
     if (this.#head.length < HEAD_BYTES)
       this.#head = Buffer.concat([this.#head, payload.subarray(0, HEAD_BYTES - this.#head.length)]);
-    this.#hash.update(payload);
     this.#received += payload.length;
     if (this.#error !== undefined) return;
     const rest = this.#fill(payload);
@@ -167,9 +220,11 @@ export class ObjectFileSink implements FileSink {
     const index = this.#chunks++;
     this.#gather = undefined;
     this.#sent += data.length;
+    this.#sizes[index] = data.length;
+    if (this.#sha256 === undefined) this.#hash.update(data);
     const { conn } = this.#store;
     const subject = chunkSubject(conn, this.#nuid);
-    const msgID = `${this.#nuid}.${index}`;
+    const msgID = `${this.#writer}.${index}`;
     const flight: Promise<void> = retry(
       'chunk write',
       (timeout) => conn.js.publish(subject, data, { msgID, timeout }),
@@ -177,6 +232,7 @@ export class ObjectFileSink implements FileSink {
     )
       .then((ack) => {
         this.#seqs[index] = ack.seq;
+        this.#advance();
       })
       .catch((err) => {
         this.#error ??= err;
@@ -200,13 +256,65 @@ export class ObjectFileSink implements FileSink {
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
     if (this.#error !== undefined) throw this.#error;
     // Chunks are read back in stream order: a chunk stored again by a retry after a later one would be out of it.
-    for (let i = 0; i < this.#chunks; i++) {
+    for (let i = this.#base; i < this.#chunks; i++) {
       if (this.#seqs[i] === undefined) throw new StorageError(`chunk ${i} has no acknowledgement`);
     }
-    for (let i = 1; i < this.#chunks; i++) {
-      if ((this.#seqs[i] as number) <= (this.#seqs[i - 1] as number))
-        throw new StorageError(`chunk ${i} was stored out of order`);
+    let before = this.#baseSeq;
+    for (let i = this.#base; i < this.#chunks; i++) {
+      if ((this.#seqs[i] as number) <= before) throw new StorageError(`chunk ${i} was stored out of order`);
+      before = this.#seqs[i] as number;
     }
+    if (this.#partial) {
+      // The subject holds the partial's chunks and this sink's, and nothing else (a put cut on a server that
+      // wrote on after its partial was taken over would have added some).
+      const count = await countOn(this.#store.conn, chunkSubject(this.#store.conn, this.#nuid));
+      if (count !== this.#chunks) throw new StorageError(`${count} chunks stored where ${this.#chunks} were sent`);
+      await this.#recording;
+      await this.#partial.release();
+    }
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    clearTimeout(this.#recordTimer);
+    this.#recordTimer = undefined;
+  }
+
+  /** Counts the leading chunks acknowledged in order, and records them now and then on a resume connection. */
+  #advance(): void {
+    let before = this.#held === this.#base ? this.#baseSeq : (this.#seqs[this.#held - 1] as number);
+    while (this.#seqs[this.#held] !== undefined && (this.#seqs[this.#held] as number) > before) {
+      before = this.#seqs[this.#held] as number;
+      this.#heldBytes += this.#sizes[this.#held] as number;
+      this.#held += 1;
+    }
+    const partial = this.#partial;
+    if (!partial || this.#recording || this.#finished || this.#recordTimer) return;
+    const wait = this.#lastRecord + RECORD_MS - Date.now();
+    if (wait > 0) {
+      // Progress is recorded at most every RECORD_MS, and at most RECORD_MS after it was made.
+      this.#recordTimer = setTimeout(() => {
+        this.#recordTimer = undefined;
+        this.#advance();
+      }, wait);
+      this.#recordTimer.unref();
+      return;
+    }
+    this.#lastRecord = Date.now();
+    this.#recording = partial
+      .record(this.#progress())
+      .catch((err) => {
+        if (err instanceof PartialLostError) this.#error ??= err;
+        else this.#store.log.warn({ id: this.#options.id, err: (err as Error).message }, 'cannot record a partial');
+      })
+      .finally(() => {
+        this.#recording = undefined;
+      });
+  }
+
+  #progress(): { chunks: number; durable: number; lastSeq: number; head: Buffer } {
+    const lastSeq = this.#held === this.#base ? this.#baseSeq : (this.#seqs[this.#held - 1] as number);
+    return { chunks: this.#held, durable: this.#heldBytes, lastSeq, head: this.#head };
   }
 
   async commit(meta: FileMeta): Promise<FileCommitResult> {
@@ -265,12 +373,12 @@ export class ObjectFileSink implements FileSink {
         // The receipt may have been created with its answer lost: the object stays (cleanup keeps it only if a
         // receipt names it), and the client's retry of the id gets whichever receipt is there.
         if (err instanceof DeadlineError) {
-          this.#finished = true;
+          this.#finish();
           throw new StorageInDoubtError(`receipt of ${id}: ${err.message}`, { cause: err });
         }
         throw err;
       }
-      this.#finished = true;
+      this.#finish();
       if (outcome.created) return { item, duplicate: false };
       await purgeObject(conn, this.#nuid, name).catch((err) =>
         log.warn(
@@ -281,21 +389,61 @@ export class ObjectFileSink implements FileSink {
       return { item: outcome.winner.item, duplicate: true };
     } catch (err) {
       if (err instanceof StorageInDoubtError) throw err;
-      this.#finished = true;
-      await purgeObject(conn, this.#nuid, name).catch(() => undefined);
+      this.#finish();
+      // Chunks of a partial another put took over are its own; otherwise the put is over and keeps nothing.
+      if (!(err instanceof PartialLostError)) {
+        await this.#partial?.drop();
+        await purgeObject(conn, this.#nuid, name).catch(() => undefined);
+      }
       throw asStorageError(err);
+    }
+  }
+
+  /**
+   * A cut put: on a resume connection, once the chunks in flight are answered, the leading acknowledged ones stay
+   * as the partial (those acknowledged after a gap are removed); the bytes gathered and not sent are dropped.
+   */
+  async suspend(): Promise<void> {
+    const partial = this.#partial;
+    if (!partial || this.#finished || this.#sha256 !== undefined) return this.discard();
+    this.#finish();
+    this.#error ??= new Error('suspended');
+    if (this.#gather !== undefined) {
+      this.#options.budget.give(this.#gather.length);
+      this.#gather = undefined;
+    }
+    const { conn, log } = this.#store;
+    const id = this.#options.id;
+    try {
+      while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+      await this.#recording;
+      for (let i = this.#held; i < this.#chunks; i++) {
+        const seq = this.#seqs[i];
+        if (seq !== undefined)
+          await retry('chunk removal', () => conn.jsm.streams.deleteMessage(conn.itemsStream, seq), conn.deadline);
+      }
+      const count = await countOn(conn, chunkSubject(conn, this.#nuid));
+      if (count !== this.#held) throw new StorageError(`${count} chunks stored where ${this.#held} are held`);
+      // The hash state is of the chunks sent: the partial's exactly when every one of them is held.
+      await partial.suspend(this.#progress(), this.#held === this.#chunks ? this.#hash : undefined);
+      log.info({ id, durable: this.#heldBytes }, 'file put cut: partial kept');
+    } catch (err) {
+      log.warn({ id, err: (err as Error).message }, 'cannot keep a partial: dropped');
+      if (!(err instanceof PartialLostError)) await partial.drop();
     }
   }
 
   async discard(): Promise<void> {
     if (this.#finished) return;
-    this.#finished = true;
+    this.#finish();
     this.#error ??= new Error('discarded');
     if (this.#gather !== undefined) {
       this.#options.budget.give(this.#gather.length);
       this.#gather = undefined;
     }
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    await this.#recording;
+    if (this.#partial) return this.#partial.drop();
     await purgeObject(this.#store.conn, this.#nuid, undefined).catch((err) =>
       this.#store.log.warn(
         { id: this.#options.id, err: (err as Error).message },

@@ -2,9 +2,10 @@
  * Files in the cluster's object store, in the layout of the NATS object store (so `nats object get` reads them
  * too): chunks on `$O.<bucket>.C.<nuid>`, then one meta message on `$O.<bucket>.M.<base64url(name)>` naming the
  * nuid, size, chunk count and SHA-256. Reads go chunk by chunk through Direct Get (`next_by_subj`), never through
- * a consumer (nats-server #7165). The writer is ./object-sink.ts.
+ * a consumer (nats-server #7165); a miss is asked again of the stream's leader. The writer is ./object-sink.ts.
  */
 import { Readable } from 'node:stream';
+import type { StoredMsg } from '@nats-io/jetstream';
 import { StorageError } from '@proj/protocol';
 import type { JsConnection } from './connection';
 import { ITEMS_BUCKET } from './names';
@@ -39,16 +40,34 @@ export function digestOfHex(sha256: string): string {
   return `SHA-256=${Buffer.from(sha256, 'hex').toString('base64').replace(/\+/g, '-').replace(/\//g, '_')}`;
 }
 
-/** Direct Get of the last message on `subject` of the items stream, or null. */
-async function lastOn(conn: JsConnection, subject: string) {
-  return retry(
+function notFound(err: unknown): null {
+  if ((err as { code?: unknown }).code === 10037 || (err as { name?: string }).name === 'NotFoundError') return null;
+  throw err;
+}
+
+/**
+ * A message of the items stream by Direct Get, which any replica answers. A replica that has not applied the
+ * latest writes yet may say there is none (an object read just after its commit): a miss is asked again of the
+ * stream's leader, through the stream message API.
+ */
+async function getMessage(
+  conn: JsConnection,
+  query: { last_by_subj: string } | { seq: number; next_by_subj: string },
+): Promise<StoredMsg | null> {
+  const direct = await retry(
     'object read',
-    () => conn.jsm.direct.getMessage(conn.itemsStream, { last_by_subj: subject }),
+    () => conn.jsm.direct.getMessage(conn.itemsStream, query),
     conn.deadline,
-  ).catch((err) => {
-    if ((err as { code?: unknown }).code === 10037 || (err as { name?: string }).name === 'NotFoundError') return null;
-    throw err;
-  });
+  ).catch(notFound);
+  if (direct !== null) return direct;
+  return retry('object read', () => conn.jsm.streams.getMessage(conn.itemsStream, query), conn.deadline).catch(
+    notFound,
+  );
+}
+
+/** The last message on `subject` of the items stream, or null. */
+function lastOn(conn: JsConnection, subject: string): Promise<StoredMsg | null> {
+  return getMessage(conn, { last_by_subj: subject });
 }
 
 /** An object's meta, or undefined when there is none (or it was deleted). */
@@ -65,11 +84,7 @@ export async function* readChunks(conn: JsConnection, meta: ObjectMeta): AsyncGe
   let seq = 0;
   for (let i = 0; i < meta.chunks; i++) {
     const from = seq + 1;
-    const m = await retry(
-      'chunk read',
-      () => conn.jsm.direct.getMessage(conn.itemsStream, { seq: from, next_by_subj: subject }),
-      conn.deadline,
-    );
+    const m = await getMessage(conn, { seq: from, next_by_subj: subject });
     if (m === null) throw new StorageError(`object ${meta.name}: chunk ${i + 1} of ${meta.chunks} missing`);
     seq = m.seq;
     yield Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);

@@ -75,6 +75,25 @@ export async function getReceipt(conn: JsConnection, id: string): Promise<Receip
 }
 
 /**
+ * The receipt entry of `id` as the bucket's leader has it (the stream message API): for a read that must see a
+ * receipt just created, which a replica answering a Direct Get may not have applied yet.
+ */
+export async function getReceiptFromLeader(conn: JsConnection, id: string): Promise<ReceiptEntry | undefined> {
+  const key = keyOfId(id);
+  const m = await retry(
+    'receipt lookup',
+    () => conn.jsm.streams.getMessage(`KV_${RECEIPTS_BUCKET}`, { last_by_subj: `$KV.${RECEIPTS_BUCKET}.${key}` }),
+    conn.deadline,
+  ).catch((err) => {
+    if ((err as { code?: unknown }).code === 10037 || (err as { name?: string }).name === 'NotFoundError') return null;
+    throw err;
+  });
+  const op = m?.header?.get('KV-Operation');
+  if (m === null || op === 'DEL' || op === 'PURGE') return undefined;
+  return entryOrThrow(m.data, id, key);
+}
+
+/**
  * Creates `entry` unless its id has a receipt already. `created` is false when another attempt came first; its
  * entry is the `winner`. A `create` retried after a lost answer finds its own entry and counts as created.
  */
