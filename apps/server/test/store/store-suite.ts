@@ -213,7 +213,9 @@ export function storeSuite(name: string, backend: StoreBackend): void {
       await writeAll(keptSink, randomBytes(1_200_000));
       const keptFile = await keptSink.commit(FILE_META);
       const abandoned = await a.openFileSink(sinkOptions(newId('crash')));
-      await writeAll(abandoned, randomBytes(2_500_000));
+      // More than a store keeps in flight (the JetStream sink: 8 chunks of 1 MiB), so that some of it has surely
+      // reached the store when the server stops: with less, a close could drop every chunk still on its way.
+      await writeAll(abandoned, randomBytes(10_500_000));
       // The server stops without committing or discarding, as a crash would leave it.
       await a.close();
       open.splice(open.indexOf(a), 1);
