@@ -398,3 +398,8 @@ const CODES = [
 export type ErrorCode = (typeof CODES)[number][0];
 
 const CLASS_CODES: ReadonlyMap<unknown, ErrorCode> = new Map(CODES.map(([code, cls]) => [cls, code]));
+
+/** The class of each code (RemoteError has none of its own: its code is whatever the peer sent). */
+export const CLASS_BY_CODE: ReadonlyMap<string, abstract new (...args: never[]) => ProtocolError> = new Map(
+  CODES.map(([code, cls]): [string, abstract new (...args: never[]) => ProtocolError] => [code, cls]),
+);
