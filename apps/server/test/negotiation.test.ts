@@ -223,15 +223,28 @@ describe('negotiation', () => {
 
   describe('the client library against the server', () => {
     test('without capabilities: nothing negotiated, the welcome has no capabilities field', async () => {
-      const client = await connect({ port: t.server.port });
+      // `resume: false`: the library asks for `resume` by itself otherwise.
+      const client = await connect({ port: t.server.port, resume: false });
       expect(client.capabilities).toEqual([]);
       expect(client.welcome).not.toHaveProperty('capabilities');
       await expect(client.sendDict({ a: 1 })).resolves.toMatchObject({ type: 'receipt' });
       await client.close();
     });
 
+    test('by default the library asks for resume, and this server has it', async () => {
+      const client = await connect({ port: t.server.port });
+      expect(client.capabilities).toEqual(['resume']);
+      expect(client.has('resume')).toBe(true);
+      await client.close();
+    });
+
     test('asking for capabilities the server does not support: the welcome lists its own, none is used', async () => {
-      const client = await connect({ port: t.server.port, capabilities: ['x-a', 'x-b/2'], agent: 'negotiating' });
+      const client = await connect({
+        port: t.server.port,
+        resume: false,
+        capabilities: ['x-a', 'x-b/2'],
+        agent: 'negotiating',
+      });
       expect(client.welcome.capabilities).toEqual(['resume']);
       expect(client.capabilities).toEqual([]);
       expect(client.has('x-a')).toBe(false);
