@@ -4,7 +4,7 @@
  * exit; everything below it throws.
  */
 import { UsageError } from '@proj/cli-kit';
-import { isProtocolError } from '@proj/protocol';
+import { isConnectionFailure, isProtocolError } from '@proj/protocol';
 
 export const ExitCode = {
   /** The server acknowledged every item and every receipt matched what was sent. */
@@ -38,36 +38,8 @@ export class InterruptedError extends Error {
   }
 }
 
-/** Codes the client library raises when the connection itself is the problem. */
-export const CONNECTION_CODES: ReadonlySet<string> = new Set([
-  'ERR_CONNECT',
-  'ERR_CONNECTION_CLOSED',
-  'ERR_TIMEOUT',
-  'ERR_FRAME_TRUNCATED',
-]);
-
-/**
- * Socket errors by their errno. The client library turns those it sees into ERR_CONNECTION_CLOSED (its frame
- * writer wraps a failed `drain()`); one that reaches here raw from elsewhere means the same.
- */
-const SOCKET_ERRNOS: ReadonlySet<string> = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ENOTCONN',
-  'ERR_STREAM_DESTROYED',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-
-/** True when `err` means the connection failed or was lost (not a refusal from the server). */
-export function isConnectionFailure(err: unknown): boolean {
-  if (isProtocolError(err)) return (err as { remote?: boolean }).remote !== true && CONNECTION_CODES.has(err.code);
-  const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof Error && typeof code === 'string' && SOCKET_ERRNOS.has(code);
-}
+/** True when `err` means the connection failed or was lost (not a refusal from the server): the library's rule. */
+export { isConnectionFailure };
 
 /** The exit code for an error that reached the entry point. */
 export function exitCodeFor(err: unknown): ExitCode {

@@ -58,8 +58,17 @@ const SOCKET_ERRNOS: ReadonlySet<string> = new Set([
  * also the server's ERR_SHUTTING_DOWN (a restarting server takes the retry when it is back).
  */
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof AbortedError) return false;
   if (err instanceof RemoteError) return err.code === 'ERR_SHUTTING_DOWN';
+  return isConnectionFailure(err);
+}
+
+/**
+ * True when `err` means the connection failed or was lost: a local error of the connection (not a refusal from the
+ * server, not the caller's abort), or a raw socket error. Programs built on the library use it to tell the two
+ * apart (the client app's exit code 3).
+ */
+export function isConnectionFailure(err: unknown): boolean {
+  if (err instanceof AbortedError || err instanceof RemoteError) return false;
   if (isProtocolError(err)) return CONNECTION_CODES.has(err.code);
   const code = (err as { code?: unknown } | null)?.code;
   return err instanceof Error && typeof code === 'string' && SOCKET_ERRNOS.has(code);
