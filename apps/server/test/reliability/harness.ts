@@ -96,6 +96,10 @@ const TOP_LEVEL = new Set(['items', 'receipts', 'tmp', 'journal', 'locks', 'part
  * SHA-256), every item has a receipt, nothing lies outside `items/`, `receipts/`, `tmp/`, `journal/`, `partials/`
  * and the identity. Temporaries, journal segments and partials are listed, not judged: the caller knows whether
  * some may be live.
+ *
+ * It judges a directory at rest. A server alone in its directory writes an item's files just after the
+ * acknowledgement (the journal is the commit point: src/store/materialiser.ts), so a child server's directory is
+ * audited after a clean stop (SIGTERM), which writes them, or after a kill, whose restart replays them.
  */
 export async function auditDataDir(dataDir: string): Promise<Audit> {
   const problems: string[] = [];

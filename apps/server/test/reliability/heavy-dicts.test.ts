@@ -134,6 +134,8 @@ async function run(label: string, args: string[], bodies: Array<{ format: DictFo
     expect({ answered, unanswered: pending.size }).toEqual({ answered: true, unanswered: 0 });
     for (const p of [...senders, pinger]) p.socket.destroy();
 
+    // A clean stop writes the files of items acknowledged a moment ago (./harness.ts auditDataDir).
+    await server.kill('SIGTERM');
     const audit = await auditDataDir(dataDir);
     expect(audit.problems).toEqual([]);
     expect(checkAcknowledged(audit, acked)).toEqual([]);

@@ -98,6 +98,7 @@ describe('passphrase work', () => {
       await client.close();
       expect(await until(() => s.stdout().includes('the real secret line'), 20_000)).toBe(true);
 
+      await s.kill('SIGTERM');
       const audit = await auditDataDir(join(tmp.path, 'data'));
       expect(audit.problems).toEqual([]);
       expect(audit.receipts).toBe(13);

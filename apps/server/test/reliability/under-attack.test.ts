@@ -421,6 +421,7 @@ describe('a legitimate client while slow-drip clients and a pre-handshake flood 
       expect(peakRssKiB / 1024).toBeLessThan(256);
 
       // What the client was told is stored is stored, and the drippers left nothing behind.
+      await server.kill('SIGTERM');
       const audit = await auditDataDir(join(dir.path, 'data'));
       expect(audit.problems).toEqual([]);
       const receipts = [...baseline.receipts, ...legit.receipts];
