@@ -51,6 +51,16 @@ export function opsPerSecond(fn: () => unknown, ms: number): number {
   return run(ms);
 }
 
+/** Issue #16's targets, as ratios to JSON.stringify / JSON.parse; JSON itself and protobuf encoding have none. */
+export const SERIALIZER_TARGETS: Readonly<Record<string, { encode?: number; decode?: number }>> = {
+  xml: { encode: 0.2, decode: 0.3 },
+  protobuf: { decode: 0.4 },
+};
+
+function targeted(ratio: number, at: number | undefined): Pick<Row, 'target' | 'met'> {
+  return at === undefined ? { target: '' } : { target: `ratio ≥ ${at.toFixed(2)}`, met: ratio >= at };
+}
+
 export function serializerRows(config: BenchConfig): Row[] {
   const dict = midSizeDict();
   const text = JSON.stringify(dict);
@@ -72,7 +82,7 @@ export function serializerRows(config: BenchConfig): Row[] {
         baseline: `JSON.stringify ${cell(stringify, textBytes)}`,
         ratio: encode / stringify,
         better: Better.Higher,
-        target: '',
+        ...targeted(encode / stringify, SERIALIZER_TARGETS[format]?.encode),
       },
       {
         name: `decode ${format}, ${formatBytes(bytes.length)} dict`,
@@ -80,7 +90,7 @@ export function serializerRows(config: BenchConfig): Row[] {
         baseline: `JSON.parse ${cell(parse, textBytes)}`,
         ratio: decode / parse,
         better: Better.Higher,
-        target: '',
+        ...targeted(decode / parse, SERIALIZER_TARGETS[format]?.decode),
       },
     );
   }
