@@ -66,10 +66,12 @@ export function curvesSvg(curves: readonly Curve[], options: PlotOptions): strin
       '</g>',
     ].join('\n');
 
-  const path = (pts: Array<[number, number]>, color: string, dash: string, width: number): string =>
-    `<polyline fill="none" stroke="${color}" stroke-width="${width}"${dash ? ` stroke-dasharray="${dash}"` : ''} points="${pts
-      .map(([a, b]) => `${f(a)},${f(b)}`)
-      .join(' ')}"/>` + pts.map(([a, b]) => `<circle cx="${f(a)}" cy="${f(b)}" r="2.5" fill="${color}"/>`).join('');
+  const path = (pts: Array<[number, number]>, color: string, dash: string, width: number): string => {
+    const dashed = dash ? ` stroke-dasharray="${dash}"` : '';
+    const points = pts.map(([a, b]) => `${f(a)},${f(b)}`).join(' ');
+    const dots = pts.map(([a, b]) => `<circle cx="${f(a)}" cy="${f(b)}" r="2.5" fill="${color}"/>`).join('');
+    return `<polyline fill="none" stroke="${color}" stroke-width="${width}"${dashed} points="${points}"/>${dots}`;
+  };
   const target = (v: number | undefined, y: (v: number) => number, label: string): string[] =>
     v
       ? [

@@ -75,8 +75,8 @@ export function createFileAsync(path: string, data: string | Uint8Array): Promis
           else resolve();
         });
       const writeFrom = (off: number): void => {
-        if (off >= bytes.length) return finish(null);
-        write(fd, bytes, off, bytes.length - off, off, (err, n) => (err ? finish(err) : writeFrom(off + n)));
+        if (off >= bytes.length) finish(null);
+        else write(fd, bytes, off, bytes.length - off, off, (err, n) => (err ? finish(err) : writeFrom(off + n)));
       };
       writeFrom(0);
     });
