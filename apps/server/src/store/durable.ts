@@ -3,7 +3,7 @@
  * in it survives a crash), create a directory durably; and the small synchronous steps the store, its journal
  * and recovery share (create a file exclusively, write all of a buffer, remove files that may be gone).
  */
-import { close, closeSync, fsync, open as openFd, openSync, unlink, unlinkSync, write, writeSync } from 'node:fs';
+import { closeSync, fsync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -57,30 +57,6 @@ export function createFile(path: string, data: string | Uint8Array): void {
     closeSync(fd);
     if (!written) unlinkSync(path);
   }
-}
-
-/**
- * createFile on the thread pool: the open, the writes and the close each run there, so a creation that waits for
- * the file system's journal does not hold the event loop (./materialiser.ts creates an item's files this way).
- */
-export function createFileAsync(path: string, data: string | Uint8Array): Promise<void> {
-  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-  return new Promise((resolve, reject) => {
-    openFd(path, 'wx', 0o600, (openErr, fd) => {
-      if (openErr) return reject(openErr);
-      const finish = (writeErr: Error | null): void =>
-        close(fd, (closeErr) => {
-          if (writeErr) unlink(path, () => reject(writeErr));
-          else if (closeErr) reject(closeErr);
-          else resolve();
-        });
-      const writeFrom = (off: number): void => {
-        if (off >= bytes.length) finish(null);
-        else write(fd, bytes, off, bytes.length - off, off, (err, n) => (err ? finish(err) : writeFrom(off + n)));
-      };
-      writeFrom(0);
-    });
-  });
 }
 
 /** Removes `path`; one already gone is fine. */

@@ -5,15 +5,14 @@
  * (./journal-index.ts). A journal segment is deleted only after everything it covers was written and flushed
  * (./journal.ts asks `settled()` first), so a crash at any point leaves the journal to restore what is missing.
  *
- * The files are created on the thread pool, up to IN_FLIGHT items at a time, each item's file before its receipt:
- * a creation costs the event loop a few microseconds to hand over instead of the system calls themselves (one
- * creation waiting for the file system's journal took 190 µs on average in a profile under load, and held every
- * connection while it did). Nothing is fsynced here (the checkpoint flushes the file system). Memory is bounded:
- * past MAX_PENDING items or MAX_PENDING_BYTES of dictionary bytes, the group commit waits for it (`full`, `idle`).
+ * The writes run on the main thread in slices of at most SLICE_MS, between the network's turns, mostly while a
+ * batch waits for its fdatasync on the thread pool; creating small files there is cheap system calls into the
+ * page cache, and nothing is fsynced here (the checkpoint flushes the file system). Memory is bounded: past
+ * MAX_PENDING items or MAX_PENDING_BYTES of dictionary bytes, the group commit waits for it (`full`, `idle`).
  */
 import { join } from 'node:path';
 import type { Logger } from '../logger';
-import { createFileAsync } from './durable';
+import { createFile } from './durable';
 import { receiptFileName } from './paths';
 import { receiptText, type StoredItem } from './receipts';
 
@@ -21,8 +20,8 @@ import { receiptText, type StoredItem } from './receipts';
 export const MAX_PENDING = 8192;
 /** Most dictionary bytes held for items not yet written. */
 export const MAX_PENDING_BYTES = 32 * 1024 * 1024;
-/** Items whose files are being created at once (the thread pool has THREADPOOL_SIZE threads: ../threadpool.ts). */
-const IN_FLIGHT = 16;
+/** Longest run of writes before the event loop gets a turn. */
+const SLICE_MS = 2;
 
 interface Work {
   item: StoredItem;
@@ -39,8 +38,6 @@ export class Materialiser {
   /** Put id → receipt, until its receipt file exists. */
   readonly #pending = new Map<string, StoredItem>();
   #bytes = 0;
-  /** Items whose files are being created. */
-  #inFlight = 0;
   #scheduled = false;
   /** Writes that failed: tried again before each checkpoint; while any is left, the journal keeps its segments. */
   #failed: Work[] = [];
@@ -61,24 +58,17 @@ export class Materialiser {
     this.#pending.set(item.id, item);
     this.#queue.push(write ? { item, itemPath: write.itemPath, data: write.data } : { item });
     if (write) this.#bytes += write.data.length;
-    // After this turn of the event loop, in which the acknowledgements of the batch are sent.
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        this.#kick();
-      });
-    }
+    this.#kick();
   }
 
   /** True while the backlog is at its bound. */
   get full(): boolean {
-    return this.#queue.length - this.#head + this.#inFlight >= MAX_PENDING || this.#bytes >= MAX_PENDING_BYTES;
+    return this.#queue.length - this.#head >= MAX_PENDING || this.#bytes >= MAX_PENDING_BYTES;
   }
 
   /** Resolves once nothing is left to write (at once when nothing is). */
   idle(): Promise<void> {
-    if (this.#head === this.#queue.length && this.#inFlight === 0 && !this.#scheduled) return Promise.resolve();
+    if (this.#head === this.#queue.length) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
@@ -90,45 +80,50 @@ export class Materialiser {
     await this.idle();
     const failed = this.#failed;
     this.#failed = [];
-    for (const work of failed) await this.#write(work);
+    for (const work of failed) this.#write(work);
     return this.#failed.length === 0;
   }
 
-  /** Starts creating the files of queued items, as far as IN_FLIGHT allows. */
   #kick(): void {
-    while (this.#inFlight < IN_FLIGHT && this.#head < this.#queue.length) {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#run());
+  }
+
+  #run(): void {
+    this.#scheduled = false;
+    const until = performance.now() + SLICE_MS;
+    while (this.#head < this.#queue.length) {
       const work = this.#queue[this.#head] as Work;
       this.#queue[this.#head] = undefined as unknown as Work;
       this.#head += 1;
-      this.#inFlight += 1;
-      void this.#write(work).then(() => {
-        this.#inFlight -= 1;
-        this.#kick();
-      });
+      this.#write(work);
+      if ((this.#head & 15) === 0 && performance.now() > until) break;
     }
     if (this.#head === this.#queue.length) {
       this.#queue.length = 0;
       this.#head = 0;
-      if (this.#inFlight === 0) {
-        const waiters = this.#waiters;
-        this.#waiters = [];
-        for (const w of waiters) w();
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const w of waiters) w();
+    } else {
+      if (this.#head > 1024) {
+        this.#queue.splice(0, this.#head);
+        this.#head = 0;
       }
-    } else if (this.#head > 1024) {
-      this.#queue.splice(0, this.#head);
-      this.#head = 0;
+      this.#kick();
     }
   }
 
   /** The item file (for a dictionary), then the receipt file: a receipt never names a file that is not there. */
-  async #write(work: Work): Promise<void> {
+  #write(work: Work): void {
     const { item } = work;
     try {
       if (work.itemPath !== undefined && !work.itemWritten) {
-        await createFileAsync(work.itemPath, work.data as Uint8Array);
+        createFile(work.itemPath, work.data as Uint8Array);
         work.itemWritten = true;
       }
-      await createFileAsync(join(this.receiptsDir, receiptFileName(item.id)), receiptText(item));
+      createFile(join(this.receiptsDir, receiptFileName(item.id)), receiptText(item));
       this.#pending.delete(item.id);
       if (work.data) this.#bytes -= work.data.length;
     } catch (err) {
