@@ -19,7 +19,6 @@ import {
   Rng,
   scale,
   sha256,
-  sleep,
   spawnServer,
   type ChildServer,
 } from './harness';
@@ -33,13 +32,15 @@ const RSS_LIMIT_MIB = 400;
 describe('load', () => {
   let dir: { path: string; remove: () => Promise<void> };
   let server: ChildServer;
+  // Every client comes from 127.0.0.1 and connects before saying hello: the per-address and waiting-for-hello
+  // limits are raised with the connection limit (admission.test.ts tests them).
+  const limits = ['--max-connections', '2000', '--max-pending', '2000', '--max-per-address', '2000'];
+  const start = async (): Promise<ChildServer> =>
+    spawnServer(join(dir.path, 'data'), [...limits, '--log-level', 'warn'], { nofile: 4096 });
   beforeAll(async () => {
     buildServer();
     dir = await makeTempDir('load-');
-    // Every client comes from 127.0.0.1 and connects before saying hello: the per-address and waiting-for-hello
-    // limits are raised with the connection limit (admission.test.ts tests them).
-    const limits = ['--max-connections', '2000', '--max-pending', '2000', '--max-per-address', '2000'];
-    server = await spawnServer(join(dir.path, 'data'), [...limits, '--log-level', 'warn'], { nofile: 4096 });
+    server = await start();
   }, 120_000);
   afterAll(async () => {
     await server?.kill('SIGTERM');
@@ -73,7 +74,10 @@ describe('load', () => {
       acked.push(r);
     });
     for (const p of probes) p.socket.destroy();
+    // Audited at rest (./harness.ts auditDataDir): a clean stop writes what was acknowledged a moment ago.
+    await server.kill('SIGTERM');
     const audit = await auditDataDir(join(dir.path, 'data'));
+    server = await start();
     expect(audit.problems).toEqual([]);
     expect(checkAcknowledged(audit, acked)).toEqual([]);
     expect(peak.rssKiB / 1024).toBeLessThan(RSS_LIMIT_MIB);
@@ -143,7 +147,8 @@ describe('load', () => {
       await Promise.all(Array.from({ length: LOAD_CLIENTS }, (_, w) => worker(w)));
       const seconds = (Date.now() - started) / 1000;
       clearInterval(sampler);
-      await sleep(100);
+      const hwmKiB = server.memory().hwmKiB;
+      await server.kill('SIGTERM');
       const audit = await auditDataDir(dataDir);
       expect(audit.problems).toEqual([]);
       expect(checkAcknowledged(audit, acked.values())).toEqual([]);
@@ -166,7 +171,7 @@ describe('load', () => {
         putsPerSecond: Math.round(acked.size / seconds),
         rssMaxMiB: Math.round(maxRss),
         rssLastMiB: Math.round((rss.at(-1) ?? 0) / 1024),
-        hwmMiB: Math.round(server.memory().hwmKiB / 1024),
+        hwmMiB: Math.round(hwmKiB / 1024),
       });
     },
     scale(120_000, 600_000),
