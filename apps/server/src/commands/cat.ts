@@ -11,8 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { UsageError } from '@proj/cli-kit';
 import { EXIT_OK, type CliIo } from '../cli-io';
 import { decryptStream } from '../keys';
-import { dirReader, itemById, operatorKeys, operatorOptions } from './item-access';
-import { isPresent } from './item-query';
+import { itemById, operatorKeys, operatorOptions, withCatalog } from './item-access';
 
 const READ_BYTES = 256 * 1024;
 
@@ -24,33 +23,34 @@ export async function catCommand(id: string, flags: Record<string, unknown>, io:
     );
   }
   const options = await operatorOptions(flags, io);
-  const item = await itemById(options.dataDir, id);
-  if (!(await isPresent(options.dataDir, item))) {
-    throw new MissingItemError(`the file of item ${id} is missing (${item.path}): deleted by hand?`);
-  }
-  const reader = dirReader(options.dataDir);
-  const decrypt = flags.decrypt === true && item.encrypted;
-  let source: Readable;
-  if (decrypt && item.plaintextPath) {
-    source = reader.openReader(item.plaintextPath, READ_BYTES);
-  } else if (decrypt) {
-    const keys = await operatorKeys(options);
-    const plain = decryptStream(keys);
-    const raw = reader.openReader(item.path, READ_BYTES);
-    raw.on('error', (err) => plain.destroy(err));
-    source = raw.pipe(plain);
-  } else {
-    source = reader.openReader(item.path, READ_BYTES);
-  }
-  if (flags.decrypt === true && !item.encrypted)
-    io.stderr.write(`item ${id} is not an age file: its bytes as stored\n`);
-  if (out !== undefined) {
-    // A new file only (0600): never over something that is there.
-    await pipeline(source, createWriteStream(out, { flags: 'wx', mode: 0o600 }));
+  return withCatalog(options, async (catalog) => {
+    const item = await itemById(catalog, id);
+    if (!(await catalog.present(item))) {
+      throw new MissingItemError(`the file of item ${id} is missing (${item.path}): deleted by hand?`);
+    }
+    const decrypt = flags.decrypt === true && item.encrypted;
+    let source: Readable;
+    if (decrypt && item.plaintextPath) {
+      source = catalog.openReader(item.plaintextPath, READ_BYTES);
+    } else if (decrypt) {
+      const keys = await operatorKeys(options);
+      const plain = decryptStream(keys);
+      const raw = catalog.openReader(item.path, READ_BYTES);
+      raw.on('error', (err) => plain.destroy(err));
+      source = raw.pipe(plain);
+    } else {
+      source = catalog.openReader(item.path, READ_BYTES);
+    }
+    if (flags.decrypt === true && !item.encrypted)
+      io.stderr.write(`item ${id} is not an age file: its bytes as stored\n`);
+    if (out !== undefined) {
+      // A new file only (0600): never over something that is there.
+      await pipeline(source, createWriteStream(out, { flags: 'wx', mode: 0o600 }));
+      return EXIT_OK;
+    }
+    await copyTo(source, io.stdout);
     return EXIT_OK;
-  }
-  await copyTo(source, io.stdout);
-  return EXIT_OK;
+  });
 }
 
 /** Copies `source` to `dest` with backpressure, leaving `dest` open (it is standard output). */

@@ -1,23 +1,41 @@
 /**
- * The commander definitions of the operator's item commands, `show`, `cat`, `rm` and `prune` (docs/SERVER.md §4),
- * kept beside them so that ../cli.ts adds them with one call.
+ * The commander definitions of the operator's item commands, `list`, `show`, `cat`, `rm` and `prune`
+ * (docs/SERVER.md §4), kept beside them so that ../cli.ts adds them with one call. Each takes the same options to
+ * find the store, defined once here.
  */
 import type { Command } from 'commander';
 import type { CliIo } from '../cli-io';
 import { catCommand } from './cat';
+import { listCommand } from './list';
 import { pruneCommand } from './prune';
 import { rmCommand } from './rm';
 import { showCommand } from './show';
 
-/** The options every item command takes to find the data directory (and the keys). */
-function withDataOptions(command: Command): Command {
+/** The options every item command takes to find the store: the data directory, or a cluster (and the config). */
+function withStoreOptions(command: Command): Command {
   return command
-    .option('--data-dir <dir>', 'data directory (default: ./data)')
-    .option('--config <file>', 'JSON config file');
+    .option('-d, --data-dir <dir>', 'data directory (default: ./data)')
+    .option('--store <url>', 'a NATS JetStream store, nats://host:port[,host:port...] (default: the data directory)')
+    .option('--store-credentials <file>', 'credentials for a nats:// store')
+    .option('-c, --config <file>', 'JSON config file');
 }
 
 export function addItemCommands(program: Command, io: CliIo, done: (code: number) => void): void {
-  withDataOptions(
+  withStoreOptions(
+    program
+      .command('list')
+      .argument('[match]', 'only items whose id, name or stored name holds this')
+      .description('list what was received, oldest first'),
+  )
+    .option('--json', 'print JSON, one item per line')
+    .option('--since <when>', 'only items received since: an age (7d, 12h) or a UTC date (2026-12-01)')
+    .option('--kind <kind>', 'only dict or file items')
+    .option('--format <format>', 'only dictionaries of this format: json, xml or protobuf')
+    .action(async (match: string | undefined, flags: Record<string, unknown>) =>
+      done(await listCommand(flags, io, match)),
+    );
+
+  withStoreOptions(
     program
       .command('show')
       .argument('<id>', 'the put id')
@@ -29,7 +47,7 @@ export function addItemCommands(program: Command, io: CliIo, done: (code: number
     .option('--json', 'print the receipt as JSON')
     .action(async (id: string, flags: Record<string, unknown>) => done(await showCommand(id, flags, io)));
 
-  withDataOptions(
+  withStoreOptions(
     program
       .command('cat')
       .argument('<id>', 'the put id')
@@ -42,7 +60,7 @@ export function addItemCommands(program: Command, io: CliIo, done: (code: number
     .option('--force', 'write to standard output even when it is a terminal')
     .action(async (id: string, flags: Record<string, unknown>) => done(await catCommand(id, flags, io)));
 
-  withDataOptions(
+  withStoreOptions(
     program
       .command('rm')
       .argument('<id...>', 'put ids')
@@ -51,7 +69,7 @@ export function addItemCommands(program: Command, io: CliIo, done: (code: number
     .option('--json', 'print JSON, one line per item')
     .action(async (ids: string[], flags: Record<string, unknown>) => done(await rmCommand(ids, flags, io)));
 
-  withDataOptions(
+  withStoreOptions(
     program
       .command('prune')
       .argument('[match]', 'only items whose id, name or stored name holds this')
