@@ -151,8 +151,15 @@ export class JetStreamStore implements ItemStore, ItemCatalog {
     await this.conn.close();
   }
 
+  /**
+   * A miss is answered by any replica (Direct Get). A hit is asked again of the bucket's leader: a replica that has
+   * not yet applied the removal of the receipt (`server rm`) would answer a put of the id with the removed item's
+   * receipt. Hits are rare (a client's retry), so the extra request costs little.
+   */
   async findReceipt(id: string): Promise<StoredItem | undefined> {
-    return (await this.#read(() => getReceipt(this.conn, id)))?.item;
+    const found = await this.#read(() => getReceipt(this.conn, id));
+    if (found === undefined) return undefined;
+    return (await this.#read(() => getReceiptFromLeader(this.conn, id)))?.item;
   }
 
   async storeDict(dict: DictToStore): Promise<CommitResult> {
