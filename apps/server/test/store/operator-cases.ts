@@ -14,7 +14,10 @@ import { connect } from '@proj/protocol';
 import { codeOfRejection, makeTempDir, sha256Hex } from '@proj/test-utils';
 import { runCli } from '../../src/cli';
 import { InputBudget } from '../../src/input-budget';
+import { createLogger } from '../../src/logger';
 import type { ItemStore } from '../../src/store/item-store';
+import { openItemCatalog } from '../../src/store/open-store';
+import { newServerId } from '../../src/store/paths';
 import type { StoredItem } from '../../src/store/receipts';
 import { startTestServer } from '../helpers';
 import { buildServer, MAIN_JS } from '../reliability/harness';
@@ -229,6 +232,35 @@ export function operatorCases(backend: StoreBackend, openStore: () => Promise<It
     expect((await run('rm', id)).code).toBe(0);
     expect(await codeOfRejection(run('show', id))).toBe('ERR_NOT_FOUND');
     expect(await backend.leftovers()).toEqual([]);
+  });
+
+  test('a removal names the item as it was read: a receipt stored anew since is kept, with its bytes', async () => {
+    const id = newId('op-stale');
+    const [old] = await storeAndClose(async (store) => [await storeFile(store, id, randomBytes(200_000))]);
+    const setting = backend.serverOptions();
+    const catalog = await openItemCatalog(
+      { dataDir: setting.dataDir ?? join(home.path, 'data'), ...(setting.store ? { store: setting.store } : {}) },
+      { serverId: newServerId(), log: createLogger('silent') },
+    );
+    try {
+      expect(await catalog.find(id)).toEqual(old);
+      expect(await catalog.remove(old as StoredItem)).toBe('removed');
+      expect(await catalog.find(id)).toBeUndefined();
+      const body = randomBytes(300_000);
+      const [fresh] = await storeAndClose(async (store) => [await storeFile(store, id, body)]);
+      expect(fresh?.path).not.toBe(old?.path);
+      // A second `rm` that read the old receipt before the new put: nothing of the new item goes.
+      expect(await catalog.remove(old as StoredItem)).toBe('gone');
+      expect(await catalog.find(id)).toEqual(fresh);
+      expect(await catalog.present(fresh as StoredItem)).toBe(true);
+      const parts: Buffer[] = [];
+      for await (const part of catalog.openReader((fresh as StoredItem).path, 65_536)) parts.push(part as Buffer);
+      expect(sha256Hex(Buffer.concat(parts))).toBe(sha256Hex(body));
+      expect(await catalog.remove(fresh as StoredItem)).toBe('removed');
+      expect(await backend.leftovers()).toEqual([]);
+    } finally {
+      await catalog.close();
+    }
   });
 
   test('prune --older-than: --dry-run removes nothing, then the older items of the filter go, others stay', async () => {

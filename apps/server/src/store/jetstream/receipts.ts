@@ -115,11 +115,7 @@ export async function deleteReceipt(conn: JsConnection, item: StoredItem): Promi
     const current = await getLeaderRevision(conn, item.id);
     if (current === undefined || current.entry.item.path !== item.path) return false;
     try {
-      await retry(
-        'receipt delete',
-        () => conn.receipts.delete(key, { previousSeq: current.revision }),
-        conn.deadline,
-      );
+      await retry('receipt delete', () => conn.receipts.delete(key, { previousSeq: current.revision }), conn.deadline);
       return true;
     } catch (err) {
       // Written meanwhile (or a retried delete whose first try landed): read it again and decide anew.
