@@ -20,42 +20,51 @@ function withStoreOptions(command: Command): Command {
     .option('-c, --config <file>', 'JSON config file');
 }
 
+/** The filters `list` and `prune` share (./item-query.ts parseItemFilter): a name or id, a kind, a format. */
+function withFilterOptions(command: Command): Command {
+  return command
+    .argument('[match]', 'only items whose id, name or stored name holds this')
+    .option('--kind <kind>', 'only dict or file items')
+    .option('--format <format>', 'only dictionaries of this format: json, xml or protobuf');
+}
+
+/** The options that open age files with the server's keys (`show`, `cat`). */
+function withKeyOptions(command: Command, decrypt: string): Command {
+  return command
+    .option('--decrypt', decrypt)
+    .option('--identity <file>', 'age identity file (default: <data-dir>/identity.txt)')
+    .option('--passphrase-file <file>', 'file with an age passphrase');
+}
+
 export function addItemCommands(program: Command, io: CliIo, done: (code: number) => void): void {
-  withStoreOptions(
-    program
-      .command('list')
-      .argument('[match]', 'only items whose id, name or stored name holds this')
-      .description('list what was received, oldest first'),
-  )
+  withFilterOptions(withStoreOptions(program.command('list').description('list what was received, oldest first')))
     .option('--json', 'print JSON, one item per line')
     .option('--since <when>', 'only items received since: an age (7d, 12h) or a UTC date (2026-12-01)')
-    .option('--kind <kind>', 'only dict or file items')
-    .option('--format <format>', 'only dictionaries of this format: json, xml or protobuf')
     .action(async (match: string | undefined, flags: Record<string, unknown>) =>
       done(await listCommand(flags, io, match)),
     );
 
-  withStoreOptions(
-    program
-      .command('show')
-      .argument('<id>', 'the put id')
-      .description("one item's receipt, its state and the head of its content"),
+  withKeyOptions(
+    withStoreOptions(
+      program
+        .command('show')
+        .argument('<id>', 'the put id')
+        .description("one item's receipt, its state and the head of its content"),
+    ),
+    "decrypt an age file with the server's identity to show it",
   )
-    .option('--decrypt', "decrypt an age file with the server's identity to show it")
-    .option('--identity <file>', 'age identity file (default: <data-dir>/identity.txt)')
-    .option('--passphrase-file <file>', 'file with an age passphrase')
     .option('--json', 'print the receipt as JSON')
     .action(async (id: string, flags: Record<string, unknown>) => done(await showCommand(id, flags, io)));
 
-  withStoreOptions(
-    program
-      .command('cat')
-      .argument('<id>', 'the put id')
-      .description("an item's bytes, on standard output or into a new file"),
+  withKeyOptions(
+    withStoreOptions(
+      program
+        .command('cat')
+        .argument('<id>', 'the put id')
+        .description("an item's bytes, on standard output or into a new file"),
+    ),
+    "an age file's plaintext, opened with the server's identity",
   )
-    .option('--decrypt', "an age file's plaintext, opened with the server's identity")
-    .option('--identity <file>', 'age identity file (default: <data-dir>/identity.txt)')
-    .option('--passphrase-file <file>', 'file with an age passphrase')
     .option('--out <file>', 'write into this new file (0600) instead')
     .option('--force', 'write to standard output even when it is a terminal')
     .action(async (id: string, flags: Record<string, unknown>) => done(await catCommand(id, flags, io)));
@@ -69,15 +78,10 @@ export function addItemCommands(program: Command, io: CliIo, done: (code: number
     .option('--json', 'print JSON, one line per item')
     .action(async (ids: string[], flags: Record<string, unknown>) => done(await rmCommand(ids, flags, io)));
 
-  withStoreOptions(
-    program
-      .command('prune')
-      .argument('[match]', 'only items whose id, name or stored name holds this')
-      .description('remove the items received longer ago than --older-than'),
+  withFilterOptions(
+    withStoreOptions(program.command('prune').description('remove the items received longer ago than --older-than')),
   )
     .option('--older-than <age>', 'an age: 90s, 30m, 12h, 7d, 2w')
-    .option('--kind <kind>', 'only dict or file items')
-    .option('--format <format>', 'only dictionaries of this format')
     .option('--dry-run', 'only say what would be removed')
     .option('--json', 'print JSON, one line per item')
     .action(async (match: string | undefined, flags: Record<string, unknown>) =>

@@ -4,8 +4,6 @@
  * command line, `--data-dir DIR` or `--store nats://…`, gives the same answers. Commands run in this process
  * through ../../src/cli.ts, and as the real program where exit codes are the point.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,14 +18,10 @@ import { openItemCatalog } from '../../src/store/open-store';
 import { newServerId } from '../../src/store/paths';
 import type { StoredItem } from '../../src/store/receipts';
 import { startTestServer } from '../helpers';
-import { buildServer, MAIN_JS } from '../reliability/harness';
+import { buildServer, type ProgramRun, runProgram } from '../reliability/harness';
 import type { StoreBackend } from './store-suite';
 
-interface Ran {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
+type Ran = ProgramRun;
 
 /** `server …args` in this process; a failure rejects with the coded error main.ts would report. */
 async function cli(args: readonly string[], cwd: string): Promise<Ran> {
@@ -50,20 +44,9 @@ async function cli(args: readonly string[], cwd: string): Promise<Ran> {
   return { code, stdout: Buffer.concat(parts), stderr };
 }
 
-/** `node dist/main.js …args` to its end: the exit code and what it printed. */
-async function program(args: readonly string[], cwd: string): Promise<Ran> {
-  const child = spawn(process.execPath, [MAIN_JS, ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: cwd, INIT_CWD: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const parts: Buffer[] = [];
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => parts.push(c));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout: Buffer.concat(parts), stderr };
-}
+/** The real program, with no store named in its environment but the one given in its arguments. */
+const program = (args: readonly string[], cwd: string): Promise<Ran> =>
+  runProgram(args, { cwd, env: { PROJ_SERVER_STORE: '', PROJ_SERVER_DATA_DIR: '', PROJ_SERVER_CONFIG: '' } });
 
 const jsonLines = (r: Ran): { id: string; missing?: boolean }[] =>
   r.stdout
