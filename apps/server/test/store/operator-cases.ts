@@ -5,9 +5,10 @@
  * through ../../src/cli.ts, and as the real program where exit codes are the point.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { encryptFile, generateIdentity, recipientOf, writeIdentityFile } from '@proj/crypto';
 import { connect } from '@proj/protocol';
 import { codeOfRejection, makeTempDir, sha256Hex } from '@proj/test-utils';
 import { runCli } from '../../src/cli';
@@ -61,7 +62,12 @@ const newId = (prefix: string): string => `${prefix}:${randomBytes(4).toString('
 const FILE_META = { name: 'op.bin', cleanedName: 'op.bin', declared: 'none' as const, sender: '127.0.0.1:1' };
 
 /** Stores `data` as a file under `id`, in pieces of 64 KiB. */
-async function storeFile(store: ItemStore, id: string, data: Buffer): Promise<StoredItem> {
+async function storeFile(
+  store: ItemStore,
+  id: string,
+  data: Buffer,
+  meta: typeof FILE_META | (Omit<typeof FILE_META, 'declared'> & { declared: 'age' }) = FILE_META,
+): Promise<StoredItem> {
   const sink = await store.openFileSink({
     id,
     size: data.length,
@@ -69,7 +75,7 @@ async function storeFile(store: ItemStore, id: string, data: Buffer): Promise<St
     signal: new AbortController().signal,
   });
   for (let at = 0; at < data.length; at += 65_536) await sink.write(data.subarray(at, at + 65_536));
-  return (await sink.commit(FILE_META)).item;
+  return (await sink.commit(meta)).item;
 }
 
 /**
@@ -126,6 +132,29 @@ export function operatorCases(backend: StoreBackend, openStore: () => Promise<It
 
     const listed = jsonLines(await run('list', '--json', 'op-'));
     expect(listed.filter((l) => l.id === dictId || l.id === fileId)).toEqual([d, f]);
+  });
+
+  test("an age file: shown and read as stored, its plaintext with --decrypt and the server's identity", async () => {
+    const identityFile = join(home.path, 'identity.txt');
+    const identity = await generateIdentity();
+    await writeIdentityFile(identityFile, identity);
+    const plain = randomBytes(200_000);
+    await writeFile(join(home.path, 'plain.bin'), plain);
+    await encryptFile(join(home.path, 'plain.bin'), join(home.path, 'plain.bin.age'), {
+      recipients: [await recipientOf(identity)],
+    });
+    const sealed = await readFile(join(home.path, 'plain.bin.age'));
+    const id = newId('op-age');
+    const [f] = await storeAndClose(async (store) => [
+      await storeFile(store, id, sealed, { ...FILE_META, name: 'plain.bin', declared: 'age' }),
+    ]);
+    expect(f).toMatchObject({ encrypted: true, sha256: sha256Hex(sealed) });
+    expect((await run('show', id)).stdout.toString()).toContain('age-encrypted; --decrypt shows it');
+    expect(sha256Hex((await run('cat', id)).stdout)).toBe(sha256Hex(sealed));
+    const opened = await run('cat', id, '--decrypt', '--identity', identityFile);
+    expect(sha256Hex(opened.stdout)).toBe(sha256Hex(plain));
+    const missing = run('cat', id, '--decrypt', '--identity', join(home.path, 'none.txt'));
+    expect(await codeOfRejection(missing)).toBe('ERR_NO_IDENTITY');
   });
 
   test('an id that names no item: ERR_NOT_FOUND from show, cat and rm (exit 1), and rm removes nothing', async () => {
