@@ -1,7 +1,8 @@
 /**
- * `cat ID`: an item's bytes as stored, on standard output or into a new file (`--out`); with `--decrypt`, an age
- * file's plaintext, opened with the server's identity (or its saved plaintext). The bytes came from a client:
- * they are not written to a terminal unless asked (`--force`), since they may hold escape sequences.
+ * `cat ID`: an item's bytes as stored (a file in the data directory; in a cluster, the dictionary inside its
+ * receipt entry or the file's object chunks), on standard output or into a new file (`--out`); with `--decrypt`,
+ * an age file's plaintext, opened with the server's identity (or its saved plaintext). The bytes came from a
+ * client: they are not written to a terminal unless asked (`--force`), since they may hold escape sequences.
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';

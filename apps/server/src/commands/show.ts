@@ -1,7 +1,7 @@
 /**
- * `show ID`: one item's receipt, its state (is its file still there), and as much of its content as the screen
- * shows of a new item (../output/output.ts): a dictionary as indented JSON, a text file's head, decrypted with
- * `--decrypt` (the server's identity file) when it is an age file. Client text is shown inert.
+ * `show ID`: one item's receipt, its state (are its bytes still in the store), and as much of its content as the
+ * screen shows of a new item (../output/output.ts): a dictionary as indented JSON, a text file's head, decrypted
+ * with `--decrypt` (the server's identity file) when it is an age file. Client text is shown inert.
  */
 import { decodeDict } from '@proj/protocol/dict';
 import { EXIT_OK, type CliIo } from '../cli-io';
