@@ -1,13 +1,13 @@
 /**
- * The command line: commander definitions for `serve` (the default) and `list`, wired to one module per command
- * (./commands/). Returns an exit code; only ./main.ts exits the process.
+ * The command line: commander definitions for `serve` (the default), `health`, and the item commands
+ * (./commands/item-commands.ts), wired to one module per command (./commands/). Returns an exit code; only
+ * ./main.ts exits the process.
  */
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { packageVersion } from '@proj/cli-kit';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
 import { addItemCommands } from './commands/item-commands';
-import { listCommand } from './commands/list';
 import { healthCommand } from './health';
 import { serveCommand } from './commands/serve';
 import { SETTINGS, envName } from './settings';
@@ -61,21 +61,6 @@ export async function runCli(io: CliIo): Promise<number> {
   // `server --help` shows what `server` alone does: serve, with its options.
   program.addHelpText('after', () => `\n${serve.helpInformation()}`);
 
-  program
-    .command('list')
-    .argument('[match]', 'only items whose id, name or stored name holds this')
-    .description('list what was received, oldest first')
-    .option('-d, --data-dir <dir>', 'data directory (default: ./data)')
-    .option('--store <url>', 'a NATS JetStream store, nats://host:port[,host:port...] (default: the data directory)')
-    .option('--store-credentials <file>', 'credentials for a nats:// store')
-    .option('-c, --config <file>', 'JSON config file')
-    .option('--json', 'print JSON, one item per line')
-    .option('--since <when>', 'only items received since: an age (7d, 12h) or a UTC date (2026-12-01)')
-    .option('--kind <kind>', 'only dict or file items')
-    .option('--format <format>', 'only dictionaries of this format: json, xml or protobuf')
-    .action(async (match: string | undefined, flags: Record<string, unknown>) => {
-      exitCode = await listCommand(flags, io, match);
-    });
   addItemCommands(program, io, (code) => (exitCode = code));
 
   program

@@ -3,36 +3,23 @@
  * filters, name column and missing items; `show`; `cat` (and `--decrypt`); `rm` and `prune` while the server runs,
  * and a removal that a journal replay after a crash does not undo; the default data directory.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { encryptFile } from '@proj/crypto';
 import { connect, type Client } from '@proj/protocol';
 import { makeTempDir, sha256Hex } from '@proj/test-utils';
-import { buildServer, MAIN_JS, spawnServer, type ChildServer } from './reliability/harness';
+import {
+  buildServer,
+  MAIN_JS,
+  type ProgramRun,
+  runProgram,
+  spawnServer,
+  type ChildServer,
+} from './reliability/harness';
 
-interface Run {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-/** `node dist/main.js …args` to its end. */
-async function run(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  const child = spawn(process.execPath, [MAIN_JS, ...args], {
-    cwd: opts.cwd ?? process.cwd(),
-    env: { ...process.env, INIT_CWD: '', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout: Buffer.concat(out), stderr: err };
-}
+type Run = ProgramRun;
+const run = runProgram;
 
 const text = (r: Run): string => r.stdout.toString('utf8');
 

@@ -1,30 +1,40 @@
 /**
- * What `show`, `cat`, `rm` and `prune` share: the data directory and keys from the same sources as `serve`
- * (flags > environment > config file > defaults, ../config.ts), and one item looked up by its put id through the
- * receipts index (../store/receipts.ts), after the recovery a start would do (../store/local-catalog.ts `recoverForList`).
+ * What the operator's item commands (`list`, `show`, `cat`, `rm`, `prune`) share: the store and keys from the
+ * same sources as `serve` (flags > environment > config file > defaults, ../config.ts), the store opened as a
+ * catalog (../store/open-store.ts: the data directory, recovered first as a start would, or a `nats://` cluster)
+ * and closed once the command is done, and one item looked up by its put id.
  */
-import { createReadStream } from 'node:fs';
-import { access, open } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CliIo } from '../cli-io';
 import { gatherOptions } from '../config';
 import { loadKeys, type Keys } from '../keys';
 import { createLogger } from '../logger';
-import type { ItemReader } from '../store/item-store';
-import { listReceived, readReceipt, type StoredItem } from '../store/receipts';
+import type { ItemCatalog } from '../store/item-store';
+import { openItemCatalog } from '../store/open-store';
+import { newServerId } from '../store/paths';
+import type { StoredItem } from '../store/receipts';
 import { findById } from './item-query';
-import { recoverForList } from '../store/local-catalog';
 
 export interface OperatorOptions {
   dataDir: string;
+  /** `--store nats://…`, or undefined for the data directory. */
+  store?: string;
+  storeCredentials?: string;
   identityFile: string;
   passphraseFile?: string;
 }
 
-/** The data directory and key files the flags, the environment and the config file name. */
+/** The store and key files the flags, the environment and the config file name. */
 export async function operatorOptions(flags: Record<string, unknown>, io: CliIo): Promise<OperatorOptions> {
   const { options } = await gatherOptions({
-    flags: { dataDir: flags.dataDir, identity: flags.identity, passphraseFile: flags.passphraseFile },
+    flags: {
+      dataDir: flags.dataDir,
+      store: flags.store,
+      storeCredentials: flags.storeCredentials,
+      identity: flags.identity,
+      passphraseFile: flags.passphraseFile,
+    },
     env: io.env,
     cwd: io.cwd,
     defaultDataDir: io.defaultDataDir,
@@ -32,16 +42,26 @@ export async function operatorOptions(flags: Record<string, unknown>, io: CliIo)
   });
   return {
     dataDir: options.dataDir,
+    ...(options.store !== undefined ? { store: options.store } : {}),
+    ...(options.storeCredentials !== undefined ? { storeCredentials: options.storeCredentials } : {}),
     identityFile: options.identityFile ?? join(options.dataDir, 'identity.txt'),
     ...(options.passphraseFile !== undefined ? { passphraseFile: options.passphraseFile } : {}),
   };
 }
 
-/** The item stored under put id `id`, after recovery; ERR_NOT_FOUND (with the ids that start so) when none. */
-export async function itemById(dataDir: string, id: string): Promise<StoredItem> {
-  await recoverForList(dataDir);
-  const item = await readReceipt(dataDir, id);
-  return item ?? findById(await listReceived(dataDir), id);
+/** Opens the store the options name as a catalog, runs `use` with it, and closes it whatever happens. */
+export async function withCatalog<T>(options: OperatorOptions, use: (catalog: ItemCatalog) => Promise<T>): Promise<T> {
+  const catalog = await openItemCatalog(options, { serverId: newServerId(), log: createLogger('warn') });
+  try {
+    return await use(catalog);
+  } finally {
+    await catalog.close();
+  }
+}
+
+/** The item stored under put id `id`; ERR_NOT_FOUND (with the ids that start so) when none. */
+export async function itemById(catalog: ItemCatalog, id: string): Promise<StoredItem> {
+  return (await catalog.find(id)) ?? findById((await catalog.list()).items, id);
 }
 
 /**
@@ -68,21 +88,4 @@ export async function operatorKeys(options: OperatorOptions): Promise<Keys> {
 /** Decryption was asked for, and the identity file is not there. */
 export class NoIdentityError extends Error {
   readonly code = 'ERR_NO_IDENTITY';
-}
-
-/** Reads items back from the data directory, as the running server's store does (../store/store.ts). */
-export function dirReader(dataDir: string): ItemReader {
-  return {
-    async readHead(path, maxBytes) {
-      const handle = await open(join(dataDir, path), 'r');
-      try {
-        const buffer = Buffer.alloc(maxBytes + 1);
-        const { bytesRead } = await handle.read(buffer, 0, maxBytes + 1, 0);
-        return { head: buffer.subarray(0, Math.min(bytesRead, maxBytes)), more: bytesRead > maxBytes };
-      } finally {
-        await handle.close();
-      }
-    },
-    openReader: (path, highWaterMark) => createReadStream(join(dataDir, path), { highWaterMark }),
-  };
 }

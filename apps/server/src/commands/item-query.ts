@@ -1,10 +1,8 @@
 /**
  * Which stored items an operator command is about (docs/SERVER.md §4, "Finding and managing items"): the filters of
- * `list` and `prune` (`--since`, `--older-than`, `--kind`, `--format`, a name or id), the lookup of one item by its
- * id for `show`, `cat` and `rm`, and whether an item's file is still there.
+ * `list` and `prune` (`--since`, `--older-than`, `--kind`, `--format`, a name or id), and the answer for an id that
+ * names no item (`show`, `cat`, `rm`). Pure: the items come from the store's catalog (./item-access.ts).
  */
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
 import { UsageError } from '@proj/cli-kit';
 import type { StoredItem } from '../store/receipts';
 
@@ -89,14 +87,4 @@ export function findById(items: readonly StoredItem[], id: string): StoredItem {
 /** No stored item under the id asked for. */
 export class ItemNotFoundError extends Error {
   readonly code = 'ERR_NOT_FOUND';
-}
-
-/** Whether the item's file is still in the data directory (an item deleted by hand is `missing`). */
-export async function isPresent(dataDir: string, item: StoredItem): Promise<boolean> {
-  try {
-    await access(join(dataDir, item.path));
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,34 +1,27 @@
 /**
  * `list`: what was received, oldest first, as a table or as JSON lines, from whichever store the settings name
- * (../store/open-store.ts): the data directory (restored first as a server's start would, where it may write) or
- * a NATS JetStream cluster.
+ * (./item-access.ts withCatalog): the data directory (restored first as a server's start would, where it may
+ * write) or a NATS JetStream cluster.
  */
 import { EXIT_OK, type CliIo } from '../cli-io';
-import { gatherOptions } from '../config';
-import { createLogger } from '../logger';
 import { jsonSafe } from '../output/printable';
-import { openItemCatalog } from '../store/open-store';
-import { newServerId } from '../store/paths';
-import { isPresent, matchesFilter, parseItemFilter } from './item-query';
-import { itemTable } from './item-table';
+import type { ItemCatalog } from '../store/item-store';
+import type { StoredItem } from '../store/receipts';
+import { operatorOptions, withCatalog } from './item-access';
+import { matchesFilter, parseItemFilter } from './item-query';
+import { itemTable, type ListedItem } from './item-table';
+
+/** Items whose presence is asked of the store at once (a cluster answers each by a request). */
+const PRESENCE_BATCH = 32;
 
 export async function listCommand(flags: Record<string, unknown>, io: CliIo, match?: string): Promise<number> {
   const filter = parseItemFilter(flags, match, Date.now());
-  const { options } = await gatherOptions({
-    flags: { dataDir: flags.dataDir, store: flags.store, storeCredentials: flags.storeCredentials },
-    env: io.env,
-    cwd: io.cwd,
-    defaultDataDir: io.defaultDataDir,
-    ...(typeof flags.config === 'string' ? { configFile: flags.config } : {}),
+  const options = await operatorOptions(flags, io);
+  const { found, items, listed, where } = await withCatalog(options, async (catalog) => {
+    const found = await catalog.list();
+    const items = found.items.filter((i) => matchesFilter(i, filter));
+    return { found, items, listed: await withPresence(catalog, items), where: catalog.where };
   });
-  const catalog = await openItemCatalog(options, { serverId: newServerId(), log: createLogger('warn') });
-  let found: Awaited<ReturnType<typeof catalog.list>>;
-  try {
-    found = await catalog.list();
-  } finally {
-    await catalog.close();
-  }
-  const items = found.items.filter((i) => matchesFilter(i, filter));
   // A filter is about items: damaged receipts (whose item is unknown) are shown only without one.
   const damaged = Object.keys(filter).length === 0 ? found.damaged : [];
   const rebuilt = items.filter((i) => i.rebuilt !== undefined).length;
@@ -37,9 +30,6 @@ export async function listCommand(flags: Record<string, unknown>, io: CliIo, mat
       `${damaged.length} damaged receipt${damaged.length === 1 ? '' : 's'} (shown as damaged): their items are kept; the server log says what to do (docs/SERVER.md §5)\n`,
     );
   }
-  const listed = await Promise.all(
-    items.map(async (item) => ({ item, present: options.store ? true : await isPresent(options.dataDir, item) })),
-  );
   const missing = listed.filter((l) => !l.present).length;
   if (flags.json) {
     // Names and senders came from clients: escaped (still valid JSON, same values) so a terminal shows them inert.
@@ -55,7 +45,7 @@ export async function listCommand(flags: Record<string, unknown>, io: CliIo, mat
   }
   if (items.length === 0 && damaged.length === 0) {
     const what = found.items.length > 0 ? 'no item matches' : 'nothing received yet';
-    io.stdout.write(`${what} in ${catalog.where}\n`);
+    io.stdout.write(`${what} in ${where}\n`);
     return EXIT_OK;
   }
   io.stdout.write(itemTable(listed, damaged));
@@ -65,4 +55,14 @@ export async function listCommand(flags: Record<string, unknown>, io: CliIo, mat
   if (damaged.length > 0) io.stdout.write(`, ${damaged.length} damaged receipt${damaged.length === 1 ? '' : 's'}`);
   io.stdout.write('\n');
   return EXIT_OK;
+}
+
+/** Each item with whether its bytes are still in the store, asked PRESENCE_BATCH at a time. */
+async function withPresence(catalog: ItemCatalog, items: readonly StoredItem[]): Promise<ListedItem[]> {
+  const out: ListedItem[] = [];
+  for (let at = 0; at < items.length; at += PRESENCE_BATCH) {
+    const batch = items.slice(at, at + PRESENCE_BATCH);
+    out.push(...(await Promise.all(batch.map(async (item) => ({ item, present: await catalog.present(item) })))));
+  }
+  return out;
 }

@@ -1,10 +1,8 @@
 /**
- * `show ID`: one item's receipt, its state (is its file still there), and as much of its content as the screen
- * shows of a new item (../output/output.ts): a dictionary as indented JSON, a text file's head, decrypted with
- * `--decrypt` (the server's identity file) when it is an age file. Client text is shown inert.
+ * `show ID`: one item's receipt, its state (are its bytes still in the store), and as much of its content as the
+ * screen shows of a new item (../output/output.ts): a dictionary as indented JSON, a text file's head, decrypted
+ * with `--decrypt` (the server's identity file) when it is an age file. Client text is shown inert.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { decodeDict } from '@proj/protocol/dict';
 import { EXIT_OK, type CliIo } from '../cli-io';
 import { codeOf } from '../error-code';
@@ -14,9 +12,9 @@ import { formatBytes, SCREEN_BLOCK_MAX_BYTES, SCREEN_MAX_BYTES, type FileContent
 import { jsonSafe, printable, quoted } from '../output/printable';
 import { filePreview } from '../output/screen-preview';
 import { screenText } from '../output/screen-text';
+import type { ItemCatalog } from '../store/item-store';
 import type { StoredItem } from '../store/receipts';
-import { dirReader, itemById, operatorKeys, operatorOptions } from './item-access';
-import { isPresent } from './item-query';
+import { itemById, type OperatorOptions, operatorKeys, operatorOptions, withCatalog } from './item-access';
 import { itemKind, itemName } from './item-table';
 
 /** Deepest dictionary `show` decodes: stored ones passed the server's limit (32 by default) when they came. */
@@ -24,23 +22,25 @@ const SHOW_MAX_DEPTH = 1000;
 
 export async function showCommand(id: string, flags: Record<string, unknown>, io: CliIo): Promise<number> {
   const options = await operatorOptions(flags, io);
-  const item = await itemById(options.dataDir, id);
-  const present = await isPresent(options.dataDir, item);
-  if (flags.json) {
-    io.stdout.write(`${jsonSafe(JSON.stringify(present ? item : { ...item, missing: true }))}\n`);
+  return withCatalog(options, async (catalog) => {
+    const item = await itemById(catalog, id);
+    const present = await catalog.present(item);
+    if (flags.json) {
+      io.stdout.write(`${jsonSafe(JSON.stringify(present ? item : { ...item, missing: true }))}\n`);
+      return EXIT_OK;
+    }
+    io.stdout.write(receiptLines(item, present));
+    if (!present) {
+      io.stdout.write("(the item's file is missing: deleted by hand? `server rm` forgets its receipt)\n");
+      return EXIT_OK;
+    }
+    const lines =
+      item.kind === 'dict'
+        ? await dictContent(catalog, item)
+        : fileContent(await filePreviewFor(item, catalog, options, flags.decrypt === true));
+    io.stdout.write(`${lines.join('\n')}\n`);
     return EXIT_OK;
-  }
-  io.stdout.write(receiptLines(item, present));
-  if (!present) {
-    io.stdout.write("(the item's file is missing: deleted by hand? `server rm` forgets its receipt)\n");
-    return EXIT_OK;
-  }
-  const lines =
-    item.kind === 'dict'
-      ? await dictContent(options.dataDir, item)
-      : fileContent(await filePreviewFor(item, options, flags.decrypt === true));
-  io.stdout.write(`${lines.join('\n')}\n`);
-  return EXIT_OK;
+  });
 }
 
 function receiptLines(item: StoredItem, present: boolean): string {
@@ -62,9 +62,11 @@ function receiptLines(item: StoredItem, present: boolean): string {
   return rows.map(([k, v]) => `${`${k}:`.padEnd(11)}${v}\n`).join('');
 }
 
-async function dictContent(dataDir: string, item: StoredItem): Promise<string[]> {
+async function dictContent(catalog: ItemCatalog, item: StoredItem): Promise<string[]> {
   try {
-    const bytes = await readFile(join(dataDir, item.path));
+    const parts: Buffer[] = [];
+    for await (const part of catalog.openReader(item.path, 256 * 1024)) parts.push(part as Buffer);
+    const bytes = Buffer.concat(parts);
     const dict = decodeDict(bytes, item.format ?? 'json', { maxDictBytes: bytes.length, maxDictDepth: SHOW_MAX_DEPTH });
     const head = jsonHead(dict, SCREEN_MAX_BYTES);
     const shown = screenText(head.text, SCREEN_BLOCK_MAX_BYTES);
@@ -83,15 +85,16 @@ async function dictContent(dataDir: string, item: StoredItem): Promise<string[]>
 
 async function filePreviewFor(
   item: StoredItem,
-  options: Awaited<ReturnType<typeof operatorOptions>>,
+  catalog: ItemCatalog,
+  options: OperatorOptions,
   decrypt: boolean,
 ): Promise<FileContent> {
   if (item.encrypted && !item.plaintextPath) {
     if (!decrypt) return { kind: 'note', note: "age-encrypted; --decrypt shows it with the server's identity" };
-    return filePreview(item, undefined, dirReader(options.dataDir), await operatorKeys(options));
+    return filePreview(item, undefined, catalog, await operatorKeys(options));
   }
   // Keys are read only for an age file without a saved plaintext, which is not this one.
-  return filePreview(item, undefined, dirReader(options.dataDir), { canDecrypt: false } as Keys);
+  return filePreview(item, undefined, catalog, { canDecrypt: false } as Keys);
 }
 
 function fileContent(content: FileContent): string[] {

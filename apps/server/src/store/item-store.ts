@@ -1,9 +1,9 @@
 /**
  * What a session and the operator's commands ask of the storage items are put in, and nothing of how it is kept:
  * look up a put id, store a dictionary, take a file's bytes through a sink, read a stored item back, list what
- * was received. Two kinds stand behind it: the data directory (./store.ts; `list` reads it through
- * ./local-catalog.ts) and a NATS JetStream cluster (./jetstream/jetstream-store.ts); ./open-store.ts picks one
- * from the `--store` setting. Nothing here names a directory or a temporary (modelled on tusd's DataStore and
+ * was received, remove an item. Two kinds stand behind it: the data directory (./store.ts; the operator's
+ * commands read and remove through ./local-catalog.ts) and a NATS JetStream cluster (./jetstream/jetstream-store.ts);
+ * ./open-store.ts picks one from the `--store` setting. Nothing here names a directory or a temporary (modelled on tusd's DataStore and
  * Upload).
  */
 import type { Readable, Transform } from 'node:stream';
@@ -11,8 +11,8 @@ import type { DictFormat, Encryption, StorageError } from '@proj/protocol';
 import type { InputBudget } from '../input-budget';
 import type { StoredItem } from './receipts';
 
-/** What the operator's commands read: the received items. */
-export interface ItemCatalog {
+/** What every store gives: the received items, listed. */
+export interface ItemListing {
   /** Where the items are, for people: the data directory, or the `nats://` address. */
   readonly where: string;
   /**
@@ -23,6 +23,26 @@ export interface ItemCatalog {
   /** Gives up what the store holds (its lock, its connection) once nothing is pending. */
   close(): Promise<void>;
 }
+
+/**
+ * What the operator's commands (`list`, `show`, `cat`, `rm`, `prune`; docs/SERVER.md §4) use, the same on either
+ * store: the items listed, one found by its put id, its bytes read back, and an item removed for good.
+ */
+export interface ItemCatalog extends ItemListing, ItemReader {
+  /** The item stored under put id `id` (exactly), or undefined. A receipt that cannot be read throws. */
+  find(id: string): Promise<StoredItem | undefined>;
+  /** Whether the item's bytes are still there (an item whose file was deleted by hand is not). */
+  present(item: StoredItem): Promise<boolean>;
+  /**
+   * Removes `item` (as its receipt named it when read) for good: its receipt first, if it still names this item
+   * (from then on a put of its id is stored anew), then its bytes. A crash between the two leaves bytes that no
+   * receipt names, which the store collects as it collects what a crashed put left.
+   */
+  remove(item: StoredItem): Promise<RemoveOutcome>;
+}
+
+/** `removed`: receipt and item gone now; `gone`: the receipt no longer named this item (removed meanwhile). */
+export type RemoveOutcome = 'removed' | 'gone';
 
 export interface ItemList {
   items: StoredItem[];
@@ -39,7 +59,7 @@ export interface DamagedReceiptInfo {
   candidates: string[];
 }
 
-export interface ItemStore extends ItemReader, ItemCatalog {
+export interface ItemStore extends ItemReader, ItemListing {
   /** The item stored under `id`, if any: a put of that id is answered with its first receipt. */
   findReceipt(id: string): Promise<StoredItem | undefined>;
   /** Stores a dictionary's bytes (decoded and checked already); resolves once it is durable. */

@@ -1,6 +1,7 @@
 /**
- * Removing a stored item for good (`server rm`, `server prune`; docs/SERVER.md §4), safely while servers run on
- * the same data directory.
+ * Removing a stored item from the data directory for good (`server rm`, `server prune` through ./local-catalog.ts;
+ * docs/SERVER.md §4), safely while servers run on the same data directory. The JetStream store keeps the same
+ * promise with its own steps (./jetstream/removal.ts).
  *
  * Steps, each made durable before the next:
  * 1. a *tombstone* `removed/<day>_<file name>` for the item (and its saved plaintext): a journal segment of the
@@ -19,6 +20,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createFile, fsyncDir, mkdirDurable, removeIfThere } from './durable';
+import type { RemoveOutcome } from './item-store';
 import { ITEMS_DIR, layout, receiptFileName, serverIdOfItemName, serverIdOfTempName } from './paths';
 import { readReceipt, type StoredItem } from './receipts';
 
@@ -55,9 +57,6 @@ export function isRemoved(dataDir: string, item: StoredItem): boolean {
     return false;
   }
 }
-
-/** `removed`: item and receipt gone now; `gone`: the receipt no longer named this item (removed meanwhile). */
-export type RemoveOutcome = 'removed' | 'gone';
 
 /** Removes `item` (as its receipt named it when read) by the steps above. */
 export async function removeItem(dataDir: string, item: StoredItem): Promise<RemoveOutcome> {

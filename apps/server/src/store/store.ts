@@ -11,7 +11,6 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DICT_FILE_EXTENSIONS } from '@proj/protocol/dict';
@@ -22,7 +21,7 @@ import { LocalFileSink, type SinkStore } from './file-sink';
 import { GroupCommit } from './group-commit';
 import type { CommitResult, DictToStore, FileSink, FileSinkOptions, ItemList, ItemStore } from './item-store';
 import { Journal, type JournalOptions } from './journal';
-import { listDataDir } from './local-catalog';
+import { listDataDir, readFileHead } from './local-catalog';
 import { journalReceipts } from './journal-index';
 import { Owners, ServerLock } from './liveness';
 import { DEFAULT_PARTIAL_TTL_MS, Partials } from './partials';
@@ -159,14 +158,7 @@ export class Store implements ItemStore {
   async readHead(path: string, maxBytes: number): Promise<{ head: Buffer; more: boolean }> {
     // A dictionary acknowledged a moment ago may still wait for its file (./materialiser.ts).
     await this.#commits.materialised();
-    const handle = await open(`${this.dataDir}/${path}`, 'r');
-    try {
-      const buffer = Buffer.alloc(maxBytes + 1);
-      const { bytesRead } = await handle.read(buffer, 0, maxBytes + 1, 0);
-      return { head: buffer.subarray(0, Math.min(bytesRead, maxBytes)), more: bytesRead > maxBytes };
-    } finally {
-      await handle.close();
-    }
+    return readFileHead(`${this.dataDir}/${path}`, maxBytes);
   }
 
   openReader(path: string, highWaterMark: number): Readable {

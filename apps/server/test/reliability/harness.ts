@@ -288,6 +288,34 @@ export function buildServer(): void {
   if (r.status !== 0) throw new Error(`tsc -b failed:\n${r.stdout}\n${r.stderr}`);
 }
 
+/** What a run of the program to its end gave. */
+export interface ProgramRun {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * `node dist/main.js …args` to its end (an operator's command, say): its exit code and what it printed. The
+ * environment is this process's, with `INIT_CWD` cleared (relative paths resolve from `cwd`) and `env` over it.
+ */
+export async function runProgram(
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ProgramRun> {
+  const child = spawn(process.execPath, [MAIN_JS, ...args], {
+    cwd: opts.cwd ?? process.cwd(),
+    env: { ...process.env, INIT_CWD: '', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: Buffer[] = [];
+  let err = '';
+  child.stdout?.on('data', (c: Buffer) => out.push(c));
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout: Buffer.concat(out), stderr: err };
+}
+
 /**
  * Runs `node dist/main.js --port 0 --data-dir D --no-prompt …` under bash (for `ulimit -n` and `umask`), and
  * resolves once it prints where it listens. `wrap` goes before `node` (`unshare --pid --fork --kill-child`).

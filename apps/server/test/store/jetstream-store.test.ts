@@ -10,7 +10,13 @@ import { createLogger } from '../../src/logger';
 import { UsageError } from '../../src/options';
 import { JetStreamStore } from '../../src/store/jetstream/jetstream-store';
 import { idOfKey, ITEMS_BUCKET, keyOfId, parseItemPath } from '../../src/store/jetstream/names';
-import { type ObjectMeta, chunkSubject, metaSubject } from '../../src/store/jetstream/objects';
+import {
+  type ObjectMeta,
+  chunkSubject,
+  metaSubject,
+  purgeObject,
+  readObjectMeta,
+} from '../../src/store/jetstream/objects';
 import { parseNatsCredentials, parseNatsServers } from '../../src/store/jetstream/options';
 import { decodeEntry, encodeEntry, listReceiptEntries } from '../../src/store/jetstream/receipts';
 import { DeadlineError, isTransient, retry } from '../../src/store/jetstream/retry';
@@ -67,6 +73,13 @@ storeSuite('JetStream', {
   leftovers,
   collect: async () => {
     await (inspector as JetStreamStore).cleanOrphans(0);
+  },
+  cliArgs: () => ['--store', (cluster as NatsCluster).url],
+  loseBytes: async (item) => {
+    const { conn } = inspector as JetStreamStore;
+    const meta = await readObjectMeta(conn, item.path);
+    if (meta === undefined) throw new Error(`no object ${item.path}`);
+    await purgeObject(conn, meta.nuid, meta.name);
   },
 });
 

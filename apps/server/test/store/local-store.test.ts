@@ -1,5 +1,5 @@
 /** The store suite (./store-suite.ts) against the data directory: two stores are two servers sharing it. */
-import { readdir } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listFiles, makeTempDir } from '@proj/test-utils';
 import { createLogger } from '../../src/logger';
@@ -37,4 +37,6 @@ storeSuite('local', {
     const store = await Store.open(dataDir(), newServerId(), log);
     await store.close();
   },
+  cliArgs: () => ['--data-dir', dataDir()],
+  loseBytes: (item) => unlink(join(dataDir(), item.path)),
 });

@@ -1,6 +1,7 @@
 /**
  * One suite for every store behind ../../src/store/item-store.ts: the local data directory and a NATS JetStream
- * cluster run the same cases (./local-store.test.ts, ./jetstream-store.test.ts). A backend provides shared
+ * cluster run the same cases (./local-store.test.ts, ./jetstream-store.test.ts), the operator's commands on them
+ * included (./operator-cases.ts). A backend provides shared
  * storage that several stores (several servers) open at once, says what it holds that no receipt names, and
  * collects orphans the way it does in service.
  */
@@ -9,7 +10,9 @@ import { sha256Hex } from '@proj/test-utils';
 import { InputBudget } from '../../src/input-budget';
 import type { StartOptions } from '../../src/options';
 import type { FileSink, ItemStore } from '../../src/store/item-store';
+import type { StoredItem } from '../../src/store/receipts';
 import { RawClient, startTestServer } from '../helpers';
+import { operatorCases } from './operator-cases';
 
 export interface StoreBackend {
   /** Why the suite cannot run here (printed and skipped), or undefined. */
@@ -25,6 +28,10 @@ export interface StoreBackend {
   leftovers(): Promise<string[]>;
   /** Collects orphans as the backend does in service, with no minimum age. */
   collect(): Promise<void>;
+  /** The options that make the operator's commands use the shared storage (`--data-dir D`, `--store nats://…`). */
+  cliArgs(): string[];
+  /** Loses a stored item's bytes as a hand or a fault might, leaving its receipt. */
+  loseBytes(item: StoredItem): Promise<void>;
 }
 
 /** A put id unique to this run. */
@@ -244,5 +251,7 @@ export function storeSuite(name: string, backend: StoreBackend): void {
       expect([...times].sort()).toEqual(times);
       expect(new Set(items.map((i) => i.id)).size).toBe(items.length);
     });
+
+    describe('the operator commands', () => operatorCases(backend, openStore));
   });
 }

@@ -3,8 +3,8 @@
  * replicated KV bucket whose `create` decides the first writer of a put id (./receipts.ts), a dictionary inside
  * its receipt entry, a file in the object store written by ./object-sink.ts, reads by Direct Get (./objects.ts),
  * orphans collected after an age (./cleanup.ts), partials of cut puts kept for a resume on any server
- * (./partials.ts). Servers keep nothing of their own: any number of them, on any
- * hosts, may share one cluster, and a retry that reaches another server gets the first receipt.
+ * (./partials.ts), items removed receipt first (./removal.ts). Servers keep nothing of their own: any number of
+ * them, on any hosts, may share one cluster, and a retry that reaches another server gets the first receipt.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -17,8 +17,10 @@ import {
   type DictToStore,
   type FileSink,
   type FileSinkOptions,
+  type ItemCatalog,
   type ItemList,
   type ItemStore,
+  type RemoveOutcome,
   StorageInDoubtError,
 } from '../item-store';
 import type { StoredItem } from '../receipts';
@@ -30,6 +32,7 @@ import { objectReader } from './objects';
 import { DEFAULT_PARTIAL_TTL_MS, JsPartials } from './partials';
 import type { NatsCredentials } from './options';
 import { createReceipt, getReceipt, getReceiptFromLeader, listReceiptEntries } from './receipts';
+import { isStored, removeStoredItem } from './removal';
 import { type Deadline, DeadlineError } from './retry';
 
 /** Room in a receipt entry beside a dictionary: the receipt's JSON and the message's headers. */
@@ -57,7 +60,7 @@ export interface JetStreamStoreOptions {
   partialLeaseMs?: number;
 }
 
-export class JetStreamStore implements ItemStore {
+export class JetStreamStore implements ItemStore, ItemCatalog {
   #attempts = 0;
   #timer: NodeJS.Timeout | undefined;
   #partialTimer: NodeJS.Timeout | undefined;
@@ -148,8 +151,15 @@ export class JetStreamStore implements ItemStore {
     await this.conn.close();
   }
 
+  /**
+   * A miss is answered by any replica (Direct Get). A hit is asked again of the bucket's leader: a replica that has
+   * not yet applied the removal of the receipt (`server rm`) would answer a put of the id with the removed item's
+   * receipt. Hits are rare (a client's retry), so the extra request costs little.
+   */
   async findReceipt(id: string): Promise<StoredItem | undefined> {
-    return (await this.#read(() => getReceipt(this.conn, id)))?.item;
+    const found = await this.#read(() => getReceipt(this.conn, id));
+    if (found === undefined) return undefined;
+    return (await this.#read(() => getReceiptFromLeader(this.conn, id)))?.item;
   }
 
   async storeDict(dict: DictToStore): Promise<CommitResult> {
@@ -215,6 +225,21 @@ export class JetStreamStore implements ItemStore {
       })(this.conn),
       { objectMode: false },
     );
+  }
+
+  /** As findReceipt; a receipt a replica does not know yet is asked again of the bucket's leader. */
+  async find(id: string): Promise<StoredItem | undefined> {
+    const found = await this.findReceipt(id);
+    return found ?? (await this.#read(() => getReceiptFromLeader(this.conn, id)))?.item;
+  }
+
+  present(item: StoredItem): Promise<boolean> {
+    return this.#read(() => isStored(this.conn, item));
+  }
+
+  /** Receipt entry first, then the file's object (./removal.ts). */
+  remove(item: StoredItem): Promise<RemoveOutcome> {
+    return this.#read(() => removeStoredItem(this.conn, item));
   }
 
   async list(): Promise<ItemList> {

@@ -79,6 +79,17 @@ export async function getReceipt(conn: JsConnection, id: string): Promise<Receip
  * receipt just created, which a replica answering a Direct Get may not have applied yet.
  */
 export async function getReceiptFromLeader(conn: JsConnection, id: string): Promise<ReceiptEntry | undefined> {
+  return (await getLeaderRevision(conn, id))?.entry;
+}
+
+/**
+ * The receipt entry of `id` as the leader has it, with its revision (the stream sequence a compare-and-delete
+ * names), or undefined when the key holds no receipt.
+ */
+export async function getLeaderRevision(
+  conn: JsConnection,
+  id: string,
+): Promise<{ entry: ReceiptEntry; revision: number } | undefined> {
   const key = keyOfId(id);
   const m = await retry(
     'receipt lookup',
@@ -90,7 +101,27 @@ export async function getReceiptFromLeader(conn: JsConnection, id: string): Prom
   });
   const op = m?.header?.get('KV-Operation');
   if (m === null || op === 'DEL' || op === 'PURGE') return undefined;
-  return entryOrThrow(m.data, id, key);
+  return { entry: entryOrThrow(m.data, id, key), revision: m.seq };
+}
+
+/**
+ * Deletes the receipt of `item.id` if it is still the one naming `item` (a compare-and-delete on its revision: a
+ * receipt stored anew meanwhile stays). Returns false when no receipt named `item` any more. From the delete on,
+ * a `create` of the key succeeds: the id is free.
+ */
+export async function deleteReceipt(conn: JsConnection, item: StoredItem): Promise<boolean> {
+  const key = keyOfId(item.id);
+  for (;;) {
+    const current = await getLeaderRevision(conn, item.id);
+    if (current === undefined || current.entry.item.path !== item.path) return false;
+    try {
+      await retry('receipt delete', () => conn.receipts.delete(key, { previousSeq: current.revision }), conn.deadline);
+      return true;
+    } catch (err) {
+      // Written meanwhile (or a retried delete whose first try landed): read it again and decide anew.
+      if ((err as { code?: unknown }).code !== WRONG_LAST_SEQUENCE) throw err;
+    }
+  }
 }
 
 /**
