@@ -14,17 +14,22 @@ const ENCRYPT_READ_BYTES = 1024 * 1024;
 
 /** The file at `path` (of `size` bytes), read in chunks of `chunkBytes`. */
 export function plainSource(path: string, size: number, chunkBytes = DEFAULT_CHUNK_BYTES): RepeatableSource {
+  // The readers of the current put: from the start, and (a resume) the tail's; each takes back only its own chunks.
   let current: FileChunks | undefined;
+  let tail: FileChunks | undefined;
   return {
     size,
     open() {
       current = new FileChunks(path, chunkBytes);
       return current;
     },
-    // A second reader for the tail of a resume, hashed later from memory: its buffers are never recycled.
-    openAt: (offset) => new FileChunks(path, chunkBytes, offset),
+    openAt(offset) {
+      tail = new FileChunks(path, chunkBytes, offset);
+      return tail;
+    },
     recycle(chunk) {
       current?.recycle(chunk);
+      tail?.recycle(chunk);
     },
   };
 }
