@@ -19,9 +19,10 @@ import { connect } from '@proj/protocol';
 import { writeRandomFile } from './files';
 import { startServerProcess, type ServerProcess } from './server-process';
 
-function serverCpu(pid: number): number {
+/** utime and stime of a process, in seconds (USER_HZ is 100 on Linux). */
+function serverCpu(pid: number): { user: number; sys: number } {
   const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 };
 }
 
 function clientCpu(): number {
@@ -32,6 +33,7 @@ function clientCpu(): number {
 interface Step {
   wall: number;
   server: number;
+  serverSys: number;
   client: number;
 }
 
@@ -43,14 +45,17 @@ async function step(server: () => ServerProcess, body: () => Promise<void>): Pro
   await body();
   // The window in the clock of V8's CPU profiles (CLOCK_MONOTONIC, µs), to cut a step out of a profile.
   if (process.env.PROF) process.stdout.write(`window ${us0}-${process.hrtime.bigint() / 1000n}\n`);
+  const s1 = serverCpu(server().pid);
   return {
     wall: (performance.now() - t0) / 1000,
-    server: serverCpu(server().pid) - s0,
+    server: s1.user + s1.sys - s0.user - s0.sys,
+    serverSys: s1.sys - s0.sys,
     client: clientCpu() - c0,
   };
 }
 
-const fmt = (s: Step) => `${s.wall.toFixed(2)} s (server ${s.server.toFixed(2)}, client ${s.client.toFixed(2)} CPU-s)`;
+const fmt = (s: Step) =>
+  `${s.wall.toFixed(2)} s (server ${s.server.toFixed(2)} [sys ${s.serverSys.toFixed(2)}], client ${s.client.toFixed(2)} CPU-s)`;
 
 async function main(): Promise<void> {
   const mib = Number(process.argv[2] ?? 1024);

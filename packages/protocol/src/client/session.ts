@@ -17,6 +17,7 @@ import {
   type Welcome,
 } from '../wire/envelopes';
 import { type Connection, remoteError } from './connection';
+import type { HashCheckpoints } from './hash-checkpoints';
 import type { ByteSource, Progress, SendStreamOptions } from './types';
 
 export { RESUME_CAPABILITY };
@@ -48,6 +49,15 @@ export interface RepeatableSource {
    * that one key never encrypts two different plaintexts the server has seen (docs/CRYPTO.md).
    */
   renew?(): Promise<RepeatableSource>;
+  /**
+   * SHA-256 states of the source's first bytes kept by sends of it in this process (./hash-checkpoints.ts): a
+   * resume hashes on from the one nearest below the server's offset instead of from byte 0.
+   */
+  checkpoints?: HashCheckpoints;
+  /** False when the source is no longer what its checkpoints were kept for (a file written since). */
+  unchanged?(): Promise<boolean>;
+  /** Called once the put of the source is stored: its checkpoints are of no further use. */
+  done?(): void;
 }
 
 export interface PutFileOptions {
@@ -147,7 +157,9 @@ export class Session {
         if (answer.type === 'receipt') {
           // The server held this id already: check that it is this source, hashed instead of sent.
           const { bytes, sha256 } = await hashSource(source.open());
-          return checkReceipt(answer, options.id, bytes, sha256);
+          const receipt = checkReceipt(answer, options.id, bytes, sha256);
+          source.done?.();
+          return receipt;
         }
         const heldSha256 = answer.sha256;
         if (answer.offset > 0 && (!resume || answer.offset > source.size || heldSha256 === undefined)) {
@@ -162,7 +174,10 @@ export class Session {
           answer.offset > 0 && source.openAt && heldSha256 !== undefined
             ? await this.#resumeOverlapped(source, source.openAt, options, answer.offset, heldSha256)
             : await this.#streamFrom(source, source.open(), options, answer.offset, heldSha256);
-        if (result !== 'mismatch') return result;
+        if (result !== 'mismatch') {
+          source.done?.();
+          return result;
+        }
         options.onRestart?.(answer.offset, 'checksum');
         resume = false;
         source = (await source.renew?.()) ?? source;
@@ -300,12 +315,14 @@ export class Session {
           this.#connection.send({ type: 'cancel', id });
           return 'mismatch';
         }
-        if (match.rest) position = await this.#sendChunk(match.rest, hash, position, chunkBytes, options, total);
+        if (match.rest) {
+          position = await this.#sendChunk(match.rest, hash, position, chunkBytes, options, total, undefined, source);
+        }
       }
       for (;;) {
         const next = await iterator.next();
         if (next.done) break;
-        position = await this.#sendChunk(next.value, hash, position, chunkBytes, options, total, source);
+        position = await this.#sendChunk(next.value, hash, position, chunkBytes, options, total, source, source);
       }
     } catch (err) {
       await iterator.return?.();
@@ -343,7 +360,7 @@ export class Session {
     const chunkBytes = this.#chunkBytes(options.chunkBytes);
     let stopped = false;
     let mismatch = false;
-    const hashing = hashWhole(source, offset, heldSha256, () => stopped).then((digest) => {
+    const hashing = hashWhole(source, openAt, offset, heldSha256, () => stopped).then((digest) => {
       if (digest === 'mismatch') mismatch = true;
       return digest;
     });
@@ -374,8 +391,11 @@ export class Session {
       }
       throw err;
     }
-    if (digest === 'mismatch') {
+    // A file written since its checkpoints were kept (or while it was sent) may begin with other bytes than the
+    // server's: checked again from its start.
+    if (digest === 'mismatch' || (source.unchanged && !(await source.unchanged()))) {
       // The server's bytes are not ours (the file changed, or the server's copy is damaged): drop them.
+      source.checkpoints?.clear();
       this.#connection.send({ type: 'cancel', id });
       return 'mismatch';
     }
@@ -395,6 +415,8 @@ export class Session {
     options: PutFileOptions,
     total: number | undefined,
     source?: RepeatableSource,
+    /** Whose checkpoints take the hash's state after each piece. */
+    hashed?: RepeatableSource,
   ): Promise<number> {
     let sent = position;
     for (let offset = 0; offset < chunk.length; offset += chunkBytes) {
@@ -402,6 +424,7 @@ export class Session {
       this.#connection.throwIfAnswered(options.id);
       hash?.update(piece);
       sent += piece.length;
+      if (hash) hashed?.checkpoints?.add(sent, hash);
       // A file's buffers are read into again once the socket has written the chunk's last piece.
       const written =
         source?.recycle && offset + chunkBytes >= chunk.length ? () => source.recycle?.(chunk) : undefined;
@@ -465,21 +488,26 @@ async function hashPrefix(
 }
 
 /**
- * The SHA-256 of the whole of `source` read from its start, its first `offset` bytes checked against `expected` on
- * the way ('mismatch' when they differ, or the source is shorter). Stops early, with what it has, once `stopped()`.
+ * The SHA-256 of the whole of `source`, its first `offset` bytes checked against `expected` on the way ('mismatch'
+ * when they differ, or the source is shorter). Read from its start, or from the source's checkpoint nearest below
+ * `offset` (a state kept by an earlier send in this process), keeping checkpoints as it goes. Stops early, with
+ * what it has, once `stopped()`.
  */
 async function hashWhole(
   source: RepeatableSource,
+  openAt: (offset: number) => AsyncIterable<Uint8Array>,
   offset: number,
   expected: string,
   stopped: () => boolean,
 ): Promise<{ bytes: number; sha256: string } | 'mismatch'> {
-  const hash = createHash('sha256');
-  const iterator = source.open()[Symbol.asyncIterator]();
+  const start = source.checkpoints?.below(offset);
+  const hash = start?.hash ?? createHash('sha256');
+  let bytes = start?.at ?? 0;
+  const iterator = (start ? openAt(start.at) : source.open())[Symbol.asyncIterator]();
   try {
-    const match = await hashPrefix(iterator, hash, offset, expected, source);
+    const match = await hashPrefix(iterator, hash, offset - bytes, expected, source);
     if (match.rest === 'mismatch') return 'mismatch';
-    let bytes = offset;
+    bytes = offset;
     if (match.rest) {
       hash.update(match.rest);
       bytes += match.rest.length;
@@ -490,6 +518,7 @@ async function hashWhole(
       if (next.done) break;
       hash.update(next.value);
       bytes += next.value.length;
+      source.checkpoints?.add(bytes, hash);
       source.recycle?.(next.value);
     }
     return { bytes, sha256: hash.digest('hex') };
