@@ -170,10 +170,17 @@ export class Session {
           continue;
         }
         if (answer.offset > 0) options.onResume?.(answer.offset);
-        const result =
+        // A state kept by an earlier send of this file in this process: hashed on from there, the tail read once.
+        const start =
           answer.offset > 0 && source.openAt && heldSha256 !== undefined
-            ? await this.#resumeOverlapped(source, source.openAt, options, answer.offset, heldSha256)
-            : await this.#streamFrom(source, source.open(), options, answer.offset, heldSha256);
+            ? source.checkpoints?.below(answer.offset)
+            : undefined;
+        const result =
+          start && source.openAt
+            ? await this.#streamFrom(source, source.openAt(start.at), options, answer.offset, heldSha256, { start })
+            : answer.offset > 0 && source.openAt && heldSha256 !== undefined
+              ? await this.#resumeOverlapped(source, source.openAt, options, answer.offset, heldSha256)
+              : await this.#streamFrom(source, source.open(), options, answer.offset, heldSha256);
         if (result !== 'mismatch') {
           source.done?.();
           return result;
@@ -230,7 +237,7 @@ export class Session {
         },
         0,
         undefined,
-        options.onSent,
+        options.onSent ? { onSent: options.onSent } : {},
       );
       if (result === 'mismatch') throw new UnexpectedMessageError('a prefix check', 'none at offset 0');
       return result;
@@ -287,9 +294,10 @@ export class Session {
   }
 
   /**
-   * Reads `iterable` from the start: the first `offset` bytes are only hashed (the server holds them), and
-   * checked against `heldSha256` once hashed; the rest are hashed and sent; then `file_end` and the receipt.
-   * 'mismatch' when the prefix differs (a `cancel` has been sent, nothing after it).
+   * Reads `iterable` from the start (or, given `start`, a checkpoint's state of the first `start.at` bytes, from
+   * there): the bytes up to `offset` are only hashed (the server holds them), and checked against `heldSha256` once
+   * hashed; the rest are hashed and sent; then `file_end` and the receipt. 'mismatch' when the prefix differs, or
+   * a source resumed from a checkpoint changed meanwhile (a `cancel` has been sent, nothing after it).
    */
   async #streamFrom(
     source: RepeatableSource,
@@ -297,17 +305,21 @@ export class Session {
     options: PutFileOptions,
     offset: number,
     heldSha256: string | undefined,
-    onSent?: (digest: { bytes: number; sha256: string }) => void,
+    more: {
+      start?: { at: number; hash: Hash };
+      onSent?: (digest: { bytes: number; sha256: string }) => void;
+    } = {},
   ): Promise<Receipt | 'mismatch'> {
     const { id } = options;
-    const hash = createHash('sha256');
+    const { start, onSent } = more;
+    const hash = start?.hash ?? createHash('sha256');
     const chunkBytes = this.#chunkBytes(options.chunkBytes);
     const total = Number.isFinite(source.size) ? source.size : undefined;
     let position = 0;
     const iterator = iterable[Symbol.asyncIterator]();
     try {
       if (offset > 0) {
-        const match = await hashPrefix(iterator, hash, offset, heldSha256, source);
+        const match = await hashPrefix(iterator, hash, offset - (start?.at ?? 0), heldSha256, source);
         position = offset;
         if (match.rest === 'mismatch') {
           // The server's bytes are not ours (the file changed, or the server's copy is damaged): drop them.
@@ -332,6 +344,13 @@ export class Session {
         this.#connection.send({ type: 'cancel', id });
       }
       throw err;
+    }
+    // The checkpoint stood for bytes of the file as it was: a file written since may begin with other bytes than
+    // the server's, and is checked again from its start.
+    if (start && source.unchanged && !(await source.unchanged())) {
+      source.checkpoints?.clear();
+      this.#connection.send({ type: 'cancel', id });
+      return 'mismatch';
     }
     const sha256 = hash.digest('hex');
     this.#connection.send({ type: 'file_end', id, bytes: position, sha256 });
