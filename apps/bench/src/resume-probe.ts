@@ -9,10 +9,12 @@
  *
  * `BENCH_SERVER_MAIN=<dist/main.js>` runs another build of the server; `PROF=<dir>` runs it under `--cpu-prof`
  * (run this script with `node --cpu-prof` for the client's profile). `RESTART=1` restarts the server between the
- * cut and the resume (the prefix's hash state is then not in memory).
+ * cut and the resume (the prefix's hash state is then not in memory). `REREAD=1` sets the source file's times again
+ * (to the same values: its change time moves) so that the client re-reads its prefix, as a client in another
+ * process does.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, utimes } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@proj/protocol';
@@ -103,6 +105,10 @@ async function main(): Promise<void> {
           c.destroy();
         },
       );
+      if (process.env.REREAD) {
+        const { atime, mtime } = await stat(src);
+        await utimes(src, atime, mtime);
+      }
       if (process.env.RESTART) {
         await new Promise((r) => setTimeout(r, 500));
         await server.stop();
