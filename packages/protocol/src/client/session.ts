@@ -360,7 +360,8 @@ export class Session {
   }
 
   /**
-   * A resume of a seekable source: the tail (from `offset`) is read and sent at once, while a second reader goes
+   * A resume of a seekable source without a kept hash state (./hash-checkpoints.ts: another process sent it, or the
+   * file was written since): the tail (from `offset`) is read and sent at once, while a second reader goes
    * through the whole file from its start to hash it in order (the prefix checked against the server's SHA-256 on
    * the way). The tail is thus read twice, once to send and once to hash, which costs less than holding its
    * chunks until the prefix is hashed: held chunks could not be read into again, and fresh 1 MiB buffers for
@@ -379,7 +380,7 @@ export class Session {
     const chunkBytes = this.#chunkBytes(options.chunkBytes);
     let stopped = false;
     let mismatch = false;
-    const hashing = hashWhole(source, openAt, offset, heldSha256, () => stopped).then((digest) => {
+    const hashing = hashWhole(source, offset, heldSha256, () => stopped).then((digest) => {
       if (digest === 'mismatch') mismatch = true;
       return digest;
     });
@@ -410,8 +411,7 @@ export class Session {
       }
       throw err;
     }
-    // A file written since its checkpoints were kept (or while it was sent) may begin with other bytes than the
-    // server's: checked again from its start.
+    // A file written while it was sent may begin with other bytes than those hashed: checked again from its start.
     if (digest === 'mismatch' || (source.unchanged && !(await source.unchanged()))) {
       // The server's bytes are not ours (the file changed, or the server's copy is damaged): drop them.
       source.checkpoints?.clear();
@@ -507,26 +507,22 @@ async function hashPrefix(
 }
 
 /**
- * The SHA-256 of the whole of `source`, its first `offset` bytes checked against `expected` on the way ('mismatch'
- * when they differ, or the source is shorter). Read from its start, or from the source's checkpoint nearest below
- * `offset` (a state kept by an earlier send in this process), keeping checkpoints as it goes. Stops early, with
- * what it has, once `stopped()`.
+ * The SHA-256 of the whole of `source` read from its start, its first `offset` bytes checked against `expected` on
+ * the way ('mismatch' when they differ, or the source is shorter), keeping checkpoints as it goes. Stops early,
+ * with what it has, once `stopped()`.
  */
 async function hashWhole(
   source: RepeatableSource,
-  openAt: (offset: number) => AsyncIterable<Uint8Array>,
   offset: number,
   expected: string,
   stopped: () => boolean,
 ): Promise<{ bytes: number; sha256: string } | 'mismatch'> {
-  const start = source.checkpoints?.below(offset);
-  const hash = start?.hash ?? createHash('sha256');
-  let bytes = start?.at ?? 0;
-  const iterator = (start ? openAt(start.at) : source.open())[Symbol.asyncIterator]();
+  const hash = createHash('sha256');
+  const iterator = source.open()[Symbol.asyncIterator]();
   try {
-    const match = await hashPrefix(iterator, hash, offset - bytes, expected, source);
+    const match = await hashPrefix(iterator, hash, offset, expected, source);
     if (match.rest === 'mismatch') return 'mismatch';
-    bytes = offset;
+    let bytes = offset;
     if (match.rest) {
       hash.update(match.rest);
       bytes += match.rest.length;
