@@ -129,6 +129,49 @@ describe('library: retry and resume', () => {
     expect((await stored(receipt.path)).equals(changed)).toBe(true);
   });
 
+  test('a partial damaged on the server: a resume in the same process (its hash states kept) restarts from zero', async () => {
+    const size = 4 * MiB;
+    const f = await file('damaged.bin', size);
+    const own = await startTestServer();
+    let again: TestServer | undefined;
+    try {
+      const p = await startFlakyProxy({ host: '127.0.0.1', port: own.port }, (n) =>
+        n === 1 ? { dropAfterClientBytes: 2 * MiB } : 'pass',
+      );
+      proxies.push(p);
+      const first = await open(p.port, { retry: false });
+      await expect(first.sendFile(f.path, { id: 'damaged' })).rejects.toBeInstanceOf(ConnectionClosedError);
+      const partials = join(own.dataDir, 'partials');
+      const record = async () => {
+        const text = await readFile(join(partials, 'damaged.json'), 'utf8').catch(() => undefined);
+        return text === undefined ? undefined : (JSON.parse(text) as { file: string; durable: number });
+      };
+      for (let i = 0; i < 200 && !((await record())?.durable ?? 0); i++) await new Promise((r) => setTimeout(r, 25));
+      const held = await record();
+      expect(held?.durable).toBeGreaterThan(1000);
+      await own.close();
+      // One byte of what the server holds flips on its disk; the restarted server reads it back.
+      const part = join(partials, held?.file as string);
+      const bytes = await readFile(part);
+      bytes[1000] = (bytes[1000] as number) ^ 1;
+      await writeFile(part, bytes);
+      again = await startTestServer({ dataDir: own.dataDir });
+      const second = await open(again.port);
+      const restarts: string[] = [];
+      const resumes: ResumeEvent[] = [];
+      second.on('restart', (e) => restarts.push(e.reason));
+      second.on('resume', (e) => resumes.push(e));
+      const receipt = await second.sendFile(f.path, { id: 'damaged' });
+      expect(resumes.map((e) => e.offset)).toEqual([held?.durable]);
+      expect(restarts).toEqual(['checksum']);
+      expect(receipt.sha256).toBe(sha256Hex(f.content));
+      expect((await readFile(join(own.dataDir, receipt.path))).equals(f.content)).toBe(true);
+    } finally {
+      await again?.close();
+      await own.removeDir();
+    }
+  });
+
   test('resume: false sends from zero', async () => {
     const size = 2 * MiB;
     const f = await file('no-resume.bin', size);

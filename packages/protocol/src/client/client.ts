@@ -130,8 +130,9 @@ class RetryingClient implements Client {
   async sendFile(path: string, options: SendFileOptions = {}): Promise<Receipt> {
     const id = options.id ?? randomUUID();
     checkId(id);
-    const { size } = await stat(path);
-    let source = plainSource(path, size, options.chunkBytes);
+    const stats = await stat(path, { bigint: true });
+    const size = Number(stats.size);
+    let source = plainSource(path, stats, options.chunkBytes);
     let name = options.name ?? basename(path);
     if (options.encrypt !== undefined) {
       const session = await this.open(options.signal);

@@ -4,28 +4,50 @@
  * (docs/CRYPTO.md, "Resuming an encrypted send").
  */
 import { ageFileSize, ageKeysMatch, createAgeKeys, CryptoOptionsError, encryptWithKeys } from '@proj/crypto';
+import type { BigIntStats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { DEFAULT_CHUNK_BYTES } from '../limits';
 import { FileChunks } from './file-chunks';
+import { checkpointsOf, fileIdentity, forgetCheckpoints } from './hash-checkpoints';
 import type { RepeatableSource } from './session';
 import type { EncryptionKeys, EncryptOption } from './types';
+
+/** Readers of one put whose chunks a source takes back: a resume reads from its start and from its offset. */
+const MAX_READERS = 3;
 
 /** Plaintext read at a time for encryption (the cipher works in 64 KiB chunks; larger reads cost fewer calls). */
 const ENCRYPT_READ_BYTES = 1024 * 1024;
 
-/** The file at `path` (of `size` bytes), read in chunks of `chunkBytes`. */
-export function plainSource(path: string, size: number, chunkBytes = DEFAULT_CHUNK_BYTES): RepeatableSource {
-  let current: FileChunks | undefined;
+/**
+ * The file at `path`, read in chunks of `chunkBytes`; `stats` from `stat(path, { bigint: true })` before it is
+ * read. Its SHA-256 states are kept while it is sent (./hash-checkpoints.ts), for a resume in this process.
+ */
+export function plainSource(path: string, stats: BigIntStats, chunkBytes = DEFAULT_CHUNK_BYTES): RepeatableSource {
+  const identity = fileIdentity(path, stats);
+  // The readers of the current put (a resume has two at once); each takes back only its own chunks.
+  const readers: FileChunks[] = [];
+  const reader = (start: number): FileChunks => {
+    const chunks = new FileChunks(path, chunkBytes, start);
+    readers.push(chunks);
+    if (readers.length > MAX_READERS) readers.shift();
+    return chunks;
+  };
   return {
-    size,
-    open() {
-      current = new FileChunks(path, chunkBytes);
-      return current;
-    },
-    // A second reader for the tail of a resume, hashed later from memory: its buffers are never recycled.
-    openAt: (offset) => new FileChunks(path, chunkBytes, offset),
+    size: Number(stats.size),
+    open: () => reader(0),
+    openAt: (offset) => reader(offset),
     recycle(chunk) {
-      current?.recycle(chunk);
+      for (const r of readers) r.recycle(chunk);
     },
+    checkpoints: checkpointsOf(identity),
+    unchanged: async () => {
+      try {
+        return fileIdentity(path, await stat(path, { bigint: true })) === identity;
+      } catch {
+        return false;
+      }
+    },
+    done: () => forgetCheckpoints(identity),
   };
 }
 

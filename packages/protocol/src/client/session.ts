@@ -17,12 +17,10 @@ import {
   type Welcome,
 } from '../wire/envelopes';
 import { type Connection, remoteError } from './connection';
+import type { HashCheckpoints } from './hash-checkpoints';
 import type { ByteSource, Progress, SendStreamOptions } from './types';
 
 export { RESUME_CAPABILITY };
-
-/** Bytes of a resume's tail sent ahead of its prefix's hash, held in memory to be hashed in order. */
-const MAX_TAIL_AHEAD = 32 * 1024 * 1024;
 
 /** What the handshake sends. */
 export interface HelloOptions {
@@ -44,13 +42,22 @@ export interface RepeatableSource {
    * the prefix is hashed, instead of after.
    */
   openAt?(offset: number): AsyncIterable<Uint8Array>;
-  /** Gives back a chunk `open()` yielded once the socket no longer needs it. */
+  /** Gives back a chunk `open()` or `openAt()` yielded once nothing needs it (sent, or hashed). */
   recycle?(chunk: Uint8Array): void;
   /**
    * The source to send from zero after the server's partial did not match: an encrypted file takes new keys, so
    * that one key never encrypts two different plaintexts the server has seen (docs/CRYPTO.md).
    */
   renew?(): Promise<RepeatableSource>;
+  /**
+   * SHA-256 states of the source's first bytes kept by sends of it in this process (./hash-checkpoints.ts): a
+   * resume hashes on from the one nearest below the server's offset instead of from byte 0.
+   */
+  checkpoints?: HashCheckpoints;
+  /** False when the source is no longer what its checkpoints were kept for (a file written since). */
+  unchanged?(): Promise<boolean>;
+  /** Called once the put of the source is stored: its checkpoints are of no further use. */
+  done?(): void;
 }
 
 export interface PutFileOptions {
@@ -150,7 +157,9 @@ export class Session {
         if (answer.type === 'receipt') {
           // The server held this id already: check that it is this source, hashed instead of sent.
           const { bytes, sha256 } = await hashSource(source.open());
-          return checkReceipt(answer, options.id, bytes, sha256);
+          const receipt = checkReceipt(answer, options.id, bytes, sha256);
+          source.done?.();
+          return receipt;
         }
         const heldSha256 = answer.sha256;
         if (answer.offset > 0 && (!resume || answer.offset > source.size || heldSha256 === undefined)) {
@@ -161,11 +170,21 @@ export class Session {
           continue;
         }
         if (answer.offset > 0) options.onResume?.(answer.offset);
-        const result =
+        // A state kept by an earlier send of this file in this process: hashed on from there, the tail read once.
+        const start =
           answer.offset > 0 && source.openAt && heldSha256 !== undefined
-            ? await this.#resumeOverlapped(source, source.openAt, options, answer.offset, heldSha256)
-            : await this.#streamFrom(source, source.open(), options, answer.offset, heldSha256);
-        if (result !== 'mismatch') return result;
+            ? source.checkpoints?.below(answer.offset)
+            : undefined;
+        const result =
+          start && source.openAt
+            ? await this.#streamFrom(source, source.openAt(start.at), options, answer.offset, heldSha256, { start })
+            : answer.offset > 0 && source.openAt && heldSha256 !== undefined
+              ? await this.#resumeOverlapped(source, source.openAt, options, answer.offset, heldSha256)
+              : await this.#streamFrom(source, source.open(), options, answer.offset, heldSha256);
+        if (result !== 'mismatch') {
+          source.done?.();
+          return result;
+        }
         options.onRestart?.(answer.offset, 'checksum');
         resume = false;
         source = (await source.renew?.()) ?? source;
@@ -218,7 +237,7 @@ export class Session {
         },
         0,
         undefined,
-        options.onSent,
+        options.onSent ? { onSent: options.onSent } : {},
       );
       if (result === 'mismatch') throw new UnexpectedMessageError('a prefix check', 'none at offset 0');
       return result;
@@ -275,9 +294,10 @@ export class Session {
   }
 
   /**
-   * Reads `iterable` from the start: the first `offset` bytes are only hashed (the server holds them), and
-   * checked against `heldSha256` once hashed; the rest are hashed and sent; then `file_end` and the receipt.
-   * 'mismatch' when the prefix differs (a `cancel` has been sent, nothing after it).
+   * Reads `iterable` from the start (or, given `start`, a checkpoint's state of the first `start.at` bytes, from
+   * there): the bytes up to `offset` are only hashed (the server holds them), and checked against `heldSha256` once
+   * hashed; the rest are hashed and sent; then `file_end` and the receipt. 'mismatch' when the prefix differs, or
+   * a source resumed from a checkpoint changed meanwhile (a `cancel` has been sent, nothing after it).
    */
   async #streamFrom(
     source: RepeatableSource,
@@ -285,17 +305,21 @@ export class Session {
     options: PutFileOptions,
     offset: number,
     heldSha256: string | undefined,
-    onSent?: (digest: { bytes: number; sha256: string }) => void,
+    more: {
+      start?: { at: number; hash: Hash };
+      onSent?: (digest: { bytes: number; sha256: string }) => void;
+    } = {},
   ): Promise<Receipt | 'mismatch'> {
     const { id } = options;
-    const hash = createHash('sha256');
+    const { start, onSent } = more;
+    const hash = start?.hash ?? createHash('sha256');
     const chunkBytes = this.#chunkBytes(options.chunkBytes);
     const total = Number.isFinite(source.size) ? source.size : undefined;
     let position = 0;
     const iterator = iterable[Symbol.asyncIterator]();
     try {
       if (offset > 0) {
-        const match = await hashPrefix(iterator, hash, offset, heldSha256, source);
+        const match = await hashPrefix(iterator, hash, offset - (start?.at ?? 0), heldSha256, source);
         position = offset;
         if (match.rest === 'mismatch') {
           // The server's bytes are not ours (the file changed, or the server's copy is damaged): drop them.
@@ -303,12 +327,14 @@ export class Session {
           this.#connection.send({ type: 'cancel', id });
           return 'mismatch';
         }
-        if (match.rest) position = await this.#sendChunk(match.rest, hash, position, chunkBytes, options, total);
+        if (match.rest) {
+          position = await this.#sendChunk(match.rest, hash, position, chunkBytes, options, total, undefined, source);
+        }
       }
       for (;;) {
         const next = await iterator.next();
         if (next.done) break;
-        position = await this.#sendChunk(next.value, hash, position, chunkBytes, options, total, source);
+        position = await this.#sendChunk(next.value, hash, position, chunkBytes, options, total, source, source);
       }
     } catch (err) {
       await iterator.return?.();
@@ -319,6 +345,13 @@ export class Session {
       }
       throw err;
     }
+    // The checkpoint stood for bytes of the file as it was: a file written since may begin with other bytes than
+    // the server's, and is checked again from its start.
+    if (start && source.unchanged && !(await source.unchanged())) {
+      source.checkpoints?.clear();
+      this.#connection.send({ type: 'cancel', id });
+      return 'mismatch';
+    }
     const sha256 = hash.digest('hex');
     this.#connection.send({ type: 'file_end', id, bytes: position, sha256 });
     onSent?.({ bytes: position, sha256 });
@@ -327,12 +360,14 @@ export class Session {
   }
 
   /**
-   * A resume of a seekable source: the tail (from `offset`) is sent at once while the prefix is read and hashed
-   * beside it; the tail's chunks wait in memory (at most MAX_TAIL_AHEAD bytes, sending pauses beyond) to be hashed
-   * after the prefix, so the whole file's SHA-256 is computed in order with each byte read once. A prefix that
-   * does not match the server's ends the put with `cancel` (the server drops what it got) and gives 'mismatch'.
-   * Measured in apps/bench (resume row): hashing the prefix first, then sending, cost 0.70 of a whole send for a
-   * cut at 50 % on a loaded 2-core machine; overlapped, it is the tail's send time.
+   * A resume of a seekable source without a kept hash state (./hash-checkpoints.ts: another process sent it, or the
+   * file was written since): the tail (from `offset`) is read and sent at once, while a second reader goes
+   * through the whole file from its start to hash it in order (the prefix checked against the server's SHA-256 on
+   * the way). The tail is thus read twice, once to send and once to hash, which costs less than holding its
+   * chunks until the prefix is hashed: held chunks could not be read into again, and fresh 1 MiB buffers for
+   * every chunk made the garbage collector this path's largest cost (docs/BENCHMARKS.md, "Resume"). `file_end`
+   * goes once the hash is complete; a prefix that does not match the server's ends the put with `cancel` (the
+   * server drops what it got) and gives 'mismatch'.
    */
   async #resumeOverlapped(
     source: RepeatableSource,
@@ -342,102 +377,73 @@ export class Session {
     heldSha256: string,
   ): Promise<Receipt | 'mismatch'> {
     const { id } = options;
-    const hash = createHash('sha256');
     const chunkBytes = this.#chunkBytes(options.chunkBytes);
-    const prefixIterator = source.open()[Symbol.asyncIterator]();
-    let prefixDone = false;
-    const prefix = hashPrefix(prefixIterator, hash, offset, heldSha256, source).then(
-      async (r) => {
-        await prefixIterator.return?.();
-        return r.rest === 'mismatch' ? ('mismatch' as const) : ('match' as const);
-      },
-      async (err: unknown) => {
-        await prefixIterator.return?.();
-        throw err;
-      },
-    );
-    prefix
-      .finally(() => {
-        prefixDone = true;
-      })
-      .catch(() => undefined);
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
+    let stopped = false;
+    let mismatch = false;
+    const hashing = hashWhole(source, offset, heldSha256, () => stopped).then((digest) => {
+      if (digest === 'mismatch') mismatch = true;
+      return digest;
+    });
+    hashing.catch(() => undefined);
     let position = offset;
     const tail = openAt(offset)[Symbol.asyncIterator]();
-    const fail = async (err: unknown): Promise<never> => {
-      await tail.return?.();
-      await prefix.catch(() => undefined);
+    let digest: Awaited<typeof hashing>;
+    try {
+      try {
+        for (;;) {
+          if (mismatch) break;
+          const next = await tail.next();
+          if (next.done) break;
+          position = await this.#sendChunk(next.value, undefined, position, chunkBytes, options, source.size, source);
+        }
+      } finally {
+        if (mismatch) stopped = true;
+        await tail.return?.();
+      }
+      digest = await hashing;
+    } catch (err) {
+      stopped = true;
+      await hashing.catch(() => undefined);
       if (!this.#connection.closedWith) {
+        // Whatever the server still says about this put (an early error in flight) is now stale.
         this.#connection.abandon(id);
         this.#connection.send({ type: 'cancel', id });
       }
       throw err;
-    };
-    try {
-      for (;;) {
-        if (prefixDone && (await prefix) === 'mismatch') break;
-        if (pendingBytes >= MAX_TAIL_AHEAD) await prefix; // let the hash catch up before reading more
-        const next = await tail.next();
-        if (next.done) break;
-        const chunk = next.value;
-        for (let at = 0; at < chunk.length; at += chunkBytes) {
-          const piece = chunk.subarray(at, at + chunkBytes);
-          this.#connection.throwIfAnswered(id);
-          position += piece.length;
-          if (!this.#data(piece)) await this.#connection.drain();
-          options.onProgress?.({ sent: position, total: source.size });
-        }
-        if (prefixDone && pending.length === 0) {
-          hash.update(chunk);
-        } else {
-          pending.push(chunk);
-          pendingBytes += chunk.length;
-          if (prefixDone) {
-            for (const p of pending) hash.update(p);
-            pending = [];
-            pendingBytes = 0;
-          }
-        }
-      }
-    } catch (err) {
-      return fail(err);
     }
-    let verdict: 'match' | 'mismatch';
-    try {
-      verdict = await prefix;
-    } catch (err) {
-      return fail(err);
-    }
-    await tail.return?.();
-    if (verdict === 'mismatch') {
+    // A file written while it was sent may begin with other bytes than those hashed: checked again from its start.
+    if (digest === 'mismatch' || (source.unchanged && !(await source.unchanged()))) {
+      // The server's bytes are not ours (the file changed, or the server's copy is damaged): drop them.
+      source.checkpoints?.clear();
       this.#connection.send({ type: 'cancel', id });
       return 'mismatch';
     }
-    for (const p of pending) hash.update(p);
-    pending = [];
-    const sha256 = hash.digest('hex');
-    this.#connection.send({ type: 'file_end', id, bytes: position, sha256 });
+    // The hash covers the file as read a second time: a file changed while being sent gives a digest the server's
+    // does not match, and the server refuses the put (ERR_CHECKSUM_MISMATCH or ERR_SIZE_MISMATCH).
+    this.#connection.send({ type: 'file_end', id, bytes: position, sha256: digest.sha256 });
     const reply = await this.#connection.next(id);
-    return checkReceipt(reply, id, position, sha256);
+    return checkReceipt(reply, id, position, digest.sha256);
   }
 
-  /** Hashes and sends `chunk` in frames of `chunkBytes`; returns the new position. */
+  /** Hashes (unless `hash` is undefined) and sends `chunk` in frames of `chunkBytes`; returns the new position. */
   async #sendChunk(
     chunk: Uint8Array,
-    hash: Hash,
+    hash: Hash | undefined,
     position: number,
     chunkBytes: number,
     options: PutFileOptions,
     total: number | undefined,
     source?: RepeatableSource,
+    /** Whose checkpoints take the hash's state after each piece. */
+    hashed?: RepeatableSource,
   ): Promise<number> {
     let sent = position;
     for (let offset = 0; offset < chunk.length; offset += chunkBytes) {
       const piece = chunk.subarray(offset, offset + chunkBytes);
       this.#connection.throwIfAnswered(options.id);
-      hash.update(piece);
+      hash?.update(piece);
       sent += piece.length;
+      if (hash) hashed?.checkpoints?.add(sent, hash);
       // A file's buffers are read into again once the socket has written the chunk's last piece.
       const written =
         source?.recycle && offset + chunkBytes >= chunk.length ? () => source.recycle?.(chunk) : undefined;
@@ -498,6 +504,42 @@ async function hashPrefix(
   // copy(): the whole file's hash goes on from this state.
   const prefix = hash.copy().digest('hex');
   return { rest: prefix === expected ? rest : 'mismatch' };
+}
+
+/**
+ * The SHA-256 of the whole of `source` read from its start, its first `offset` bytes checked against `expected` on
+ * the way ('mismatch' when they differ, or the source is shorter), keeping checkpoints as it goes. Stops early,
+ * with what it has, once `stopped()`.
+ */
+async function hashWhole(
+  source: RepeatableSource,
+  offset: number,
+  expected: string,
+  stopped: () => boolean,
+): Promise<{ bytes: number; sha256: string } | 'mismatch'> {
+  const hash = createHash('sha256');
+  const iterator = source.open()[Symbol.asyncIterator]();
+  try {
+    const match = await hashPrefix(iterator, hash, offset, expected, source);
+    if (match.rest === 'mismatch') return 'mismatch';
+    let bytes = offset;
+    if (match.rest) {
+      hash.update(match.rest);
+      bytes += match.rest.length;
+      source.recycle?.(match.rest);
+    }
+    while (!stopped()) {
+      const next = await iterator.next();
+      if (next.done) break;
+      hash.update(next.value);
+      bytes += next.value.length;
+      source.checkpoints?.add(bytes, hash);
+      source.recycle?.(next.value);
+    }
+    return { bytes, sha256: hash.digest('hex') };
+  } finally {
+    await iterator.return?.();
+  }
 }
 
 async function hashSource(source: ByteSource | AsyncIterable<Uint8Array>): Promise<{ bytes: number; sha256: string }> {
