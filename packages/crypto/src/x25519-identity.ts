@@ -39,6 +39,7 @@ export function x25519Scalar(identity: string): Uint8Array | undefined {
 export function x25519Recipient(scalar: Uint8Array): string {
   const key = createPrivateKey({ key: Buffer.concat([PKCS8_X25519_HEAD, scalar]), format: 'der', type: 'pkcs8' });
   const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
-  if (spki.length !== SPKI_X25519_BYTES) throw new Error(`unexpected X25519 public key encoding (${spki.length} bytes)`);
+  if (spki.length !== SPKI_X25519_BYTES)
+    throw new Error(`unexpected X25519 public key encoding (${spki.length} bytes)`);
   return bech32.encodeFromBytes('age', spki.subarray(SPKI_X25519_BYTES - 32));
 }
