@@ -34,21 +34,22 @@ let receivedSinceScavenge = 0;
 const SEMI_SPACE_FLAG = /--(?:max|min)[-_]semi[-_]space[-_]size/;
 
 /**
- * Applies both settings to this process; call it once, before the program loads its modules (./heap-setup.ts).
- * Returns what it did, for the tests.
+ * Whether the young generation is left to node's own flags: when the operator gave node a semi-space size (on its
+ * command line or in NODE_OPTIONS), that size is what they asked for.
  */
-export function tuneHeap(
-  execArgv: readonly string[] = process.execArgv,
-  nodeOptions = process.env.NODE_OPTIONS ?? '',
-): { fixedYoungGeneration: boolean; pacedScavenges: boolean } {
-  const sized = execArgv.some((a) => SEMI_SPACE_FLAG.test(a)) || SEMI_SPACE_FLAG.test(nodeOptions);
-  if (!sized) setFlagsFromString('--semi-space-growth-factor=1');
-  if (scavenge === undefined) {
-    setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('gc');
-    scavenge = typeof gc === 'function' ? (gc as GcFunction) : undefined;
+export function semiSpaceGiven(execArgv: readonly string[], nodeOptions: string): boolean {
+  return execArgv.some((a) => SEMI_SPACE_FLAG.test(a)) || SEMI_SPACE_FLAG.test(nodeOptions);
+}
+
+/** Applies both settings to this process; call it once, before the program loads its modules (./heap-setup.ts). */
+export function tuneHeap(): void {
+  if (!semiSpaceGiven(process.execArgv, process.env.NODE_OPTIONS ?? '')) {
+    setFlagsFromString('--semi-space-growth-factor=1');
   }
-  return { fixedYoungGeneration: !sized, pacedScavenges: scavenge !== undefined };
+  if (scavenge !== undefined) return;
+  setFlagsFromString('--expose-gc');
+  const gc: unknown = runInNewContext('gc');
+  if (typeof gc === 'function') scavenge = gc as GcFunction;
 }
 
 /**
