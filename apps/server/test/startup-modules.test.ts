@@ -27,6 +27,7 @@ const NOT_LOADED = [
   'protobufjs',
   'xmlbuilder2',
   '@nats-io',
+  'zod',
 ];
 /** Built-in modules likewise: node:http only serves --metrics. */
 const BUILTINS_NOT_LOADED = ['http'];
