@@ -12,9 +12,11 @@
  * and an asynchronous one queues without limit. Lines go to Node's own stream instead (synchronous for files and
  * terminals, asynchronous for pipes), and while more than LOG_BACKLOG_BYTES wait unwritten, lines are dropped and
  * counted; once the stream drains, one warning says how many.
+ *
+ * pino-pretty is loaded only for a logger that writes pretty lines: a service, whose standard error is a pipe or
+ * journald, never loads it (docs/BENCHMARKS.md, "Memory").
  */
 import pino from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import type { Writable } from 'node:stream';
 import { Backlog } from './output/backlog';
 import { jsonSafe, printableText } from './output/printable';
@@ -75,6 +77,7 @@ function colorsWanted(stream: Writable): boolean {
  * first (client text may hold escape sequences; ./output/printable.ts), keeping the newlines of a stack trace.
  */
 function prettyRenderer(colorize: boolean): (line: string) => string {
+  const { prettyFactory } = require('pino-pretty') as typeof import('pino-pretty');
   const prettify = prettyFactory({
     colorize,
     translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',

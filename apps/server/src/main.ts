@@ -4,7 +4,8 @@
  * SIGTERM included), 1 runtime failure, 2 usage error, 130/143 a forced stop, and exits once everything printed has
  * been written out. Nothing deeper calls process.exit.
  */
-import './threadpool'; // first: sizes the thread pool before anything uses it
+import './heap-setup'; // first: the young generation is sized before the modules below allocate (./heap.ts)
+import './threadpool'; // sizes the thread pool before anything uses it
 import { join, resolve } from 'node:path';
 import {
   errorCode,

@@ -1,10 +1,11 @@
 /**
  * The metrics address (`--metrics HOST:PORT`, off by default; docs/SERVER.md §12): a plain HTTP server apart from
  * the protocol port, answering `GET /metrics` (Prometheus text) and `GET /healthz` (200 `ok` while the server takes
- * puts, 503 `stopping` once it shuts down). Nothing else is served; it reads no request body.
+ * puts, 503 `stopping` once it shuts down). Nothing else is served; it reads no request body. node:http is loaded
+ * only when metrics are served: a server without `--metrics` does not carry it (docs/BENCHMARKS.md, "Memory").
  */
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '@proj/cli-kit';
 import type { ServerMetrics } from './metrics';
@@ -32,6 +33,7 @@ export async function serveMetrics(
   healthy: () => boolean,
 ): Promise<MetricsEndpoint> {
   const { host, port } = parseMetricsAddress(address);
+  const { createServer } = require('node:http') as typeof import('node:http');
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -2,9 +2,10 @@
  * The server's Prometheus metrics (docs/SERVER.md §12), kept with prom-client in a registry of their own (never
  * the library's global one, so two servers in one process do not mix their counts): items and bytes stored,
  * refusals by error code, connections, and how long the durable commit of an item takes. They are served by
- * ./metrics-http.ts, only when `--metrics` gives an address.
+ * ./metrics-http.ts, only when `--metrics` gives an address. prom-client is loaded by the first ServerMetrics: a
+ * server without `--metrics` never loads it (docs/BENCHMARKS.md, "Memory").
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Commit latency buckets, in seconds: a batched fdatasync takes milliseconds, a slow disk up to seconds. */
 const COMMIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -12,7 +13,7 @@ const COMMIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 export type ItemKind = 'dict' | 'file';
 
 export class ServerMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   readonly #items: Counter<'kind'>;
   readonly #bytes: Counter<'kind'>;
   readonly #refusals: Counter<'code'>;
@@ -21,6 +22,9 @@ export class ServerMetrics {
   readonly #commit: Histogram<'kind'>;
 
   constructor() {
+    const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } =
+      require('prom-client') as typeof import('prom-client');
+    this.registry = new Registry();
     const registers = [this.registry];
     this.#items = new Counter({
       name: 'proj_items_stored_total',

@@ -1,9 +1,9 @@
 /**
  * Every question the server asks on the terminal, and only here: the start-up questions (where to listen, where
  * to keep data, what to show, whether to decrypt) and the per-item approval of `--ask`. Nothing else imports
- * enquirer. Questions are asked one at a time.
+ * enquirer, and only when a question is asked: a server that asks none (`--no-prompt`, no terminal, every answer
+ * given) never loads it (./heap.ts and docs/BENCHMARKS.md, "Memory"). Questions are asked one at a time.
  */
-import Enquirer from 'enquirer';
 import { colorEnabled, parsePort } from '@proj/cli-kit';
 import type { ApprovalRequest, Approver } from './approval';
 import { checkListen } from './listen-check';
@@ -28,12 +28,20 @@ interface PromptLike {
   cancel(err?: unknown): Promise<void>;
 }
 type PromptClass = new (options: Record<string, unknown>) => PromptLike;
-const prompts = Enquirer as unknown as {
+interface PromptClasses {
   Input: PromptClass;
   Select: PromptClass;
   Confirm: PromptClass;
   Numeral: PromptClass;
-};
+}
+
+let loaded: PromptClasses | undefined;
+
+/** enquirer's prompt classes, loaded at the first question. */
+function prompts(): PromptClasses {
+  loaded ??= require('enquirer') as PromptClasses;
+  return loaded;
+}
 
 /**
  * Enquirer's colours, off under NO_COLOR (https://no-color.org) or FORCE_COLOR=0: the prompts still move the cursor
@@ -72,7 +80,7 @@ export async function askStartup(
   };
   if (which.includes('host')) {
     const host = await ask(
-      new prompts.Input({
+      new (prompts().Input)({
         ...colors,
         message: 'Address to listen on (127.0.0.1 = this machine only, 0.0.0.0 = all interfaces)',
         initial: current.host,
@@ -83,7 +91,7 @@ export async function askStartup(
   }
   if (which.includes('port')) {
     const port = await ask(
-      new prompts.Input({
+      new (prompts().Input)({
         ...colors,
         message: 'Port (0 = any free port)',
         initial: String(current.port),
@@ -102,7 +110,7 @@ export async function askStartup(
   }
   if (which.includes('dataDir')) {
     const dir = await ask(
-      new prompts.Input({ ...colors, message: 'Directory to keep received data in', initial: current.dataDir }),
+      new (prompts().Input)({ ...colors, message: 'Directory to keep received data in', initial: current.dataDir }),
     );
     answers.dataDir = String(dir).trim() || current.dataDir;
   }
@@ -113,7 +121,7 @@ export async function askStartup(
       { name: 'file', message: 'file: only say where each item is saved' },
     ];
     const output = await ask(
-      new prompts.Select({
+      new (prompts().Select)({
         ...colors,
         message: 'What to print for each item received (every item is saved either way)',
         choices,
@@ -127,7 +135,7 @@ export async function askStartup(
   }
   if (which.includes('decrypt')) {
     const decrypt = await ask(
-      new prompts.Confirm({
+      new (prompts().Confirm)({
         ...colors,
         message: 'Decrypt age-encrypted files to show their content?',
         initial: current.decrypt,
@@ -141,7 +149,7 @@ export async function askStartup(
 /** The `--ask` approver: a yes/no prompt per item, withdrawn when the time is up or the client leaves. */
 export function terminalApprover(): Approver {
   return async (request: ApprovalRequest, signal: AbortSignal): Promise<boolean> => {
-    const prompt = new prompts.Confirm({ ...colorOptions(), message: approvalQuestion(request), initial: false });
+    const prompt = new (prompts().Confirm)({ ...colorOptions(), message: approvalQuestion(request), initial: false });
     const onAbort = (): void => void prompt.cancel().catch(() => undefined);
     signal.addEventListener('abort', onAbort, { once: true });
     try {

@@ -9,7 +9,8 @@
  * chunk (16), and the header is everything but the last 32 bytes. On decryption, `Decrypter.decryptHeader` is the
  * library's public way to get the file key from a detached header. The payload is ours (see ./payload.ts).
  */
-import { Decrypter, Encrypter, type Identity, type Recipient, type Stanza } from 'age-encryption';
+import type { Decrypter, Encrypter, Identity, Recipient, Stanza } from 'age-encryption';
+import { ageLibrary } from './age-library';
 import {
   AGE_ARMOR_PREFIX,
   AGE_HEADER_PREFIX,
@@ -81,7 +82,7 @@ function checkedEncrypter(opts: EncryptOptions): {
       `scryptWorkFactor must be an integer in 1..${SCRYPT_WORK_FACTOR_CEILING}, got ${logN}`,
     );
   }
-  const encrypter = new Encrypter();
+  const encrypter = new (ageLibrary().Encrypter)();
   for (const r of recipients) {
     try {
       encrypter.addRecipient(r);
@@ -152,7 +153,7 @@ function checkedDecrypter(opts: DecryptOptions): Decrypter {
       `maxScryptWorkFactor must be an integer in 1..${SCRYPT_WORK_FACTOR_CEILING}, got ${maxWorkFactor}`,
     );
   }
-  const decrypter = new Decrypter();
+  const decrypter = new (ageLibrary().Decrypter)();
   for (const id of identities) {
     try {
       decrypter.addIdentity(id);

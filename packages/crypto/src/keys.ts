@@ -12,8 +12,9 @@ import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { link, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { Decrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { ageLibrary } from './age-library';
 import { KeyFileError, KeyFileExistsError } from './errors';
+import { newX25519Identity, x25519Recipient, x25519Scalar } from './x25519-identity';
 
 /** age's own limit on an identity file. */
 const MAX_IDENTITY_FILE = 1 << 24;
@@ -22,7 +23,7 @@ const MAX_IDENTITY_FILE = 1 << 24;
  * Generates a new X25519 identity (`AGE-SECRET-KEY-1…`), readable by every age implementation (age 1.1 included).
  */
 export async function generateIdentity(): Promise<string> {
-  return generateX25519Identity();
+  return newX25519Identity();
 }
 
 /**
@@ -31,8 +32,11 @@ export async function generateIdentity(): Promise<string> {
  * @throws KeyFileError if `identity` is not a valid age identity.
  */
 export async function recipientOf(identity: string): Promise<string> {
+  // A native X25519 identity without age-encryption (./x25519-identity.ts); anything else as age-encryption says.
+  const scalar = x25519Scalar(identity);
+  if (scalar !== undefined) return x25519Recipient(scalar);
   try {
-    return await identityToRecipient(identity);
+    return await ageLibrary().identityToRecipient(identity);
   } catch (cause) {
     throw new KeyFileError('invalid age identity (expected AGE-SECRET-KEY-1…)', { cause });
   }
@@ -100,7 +104,8 @@ export function parseIdentityFile(text: string): string[] {
       throw new KeyFileError('encrypted or armored identity files are not supported');
     }
     try {
-      new Decrypter().addIdentity(line); // validates the bech32 encoding and the key length
+      // Validates the bech32 encoding and the key length: natively for an X25519 identity, else by age-encryption.
+      if (x25519Scalar(line) === undefined) new (ageLibrary().Decrypter)().addIdentity(line);
     } catch (cause) {
       throw new KeyFileError(`line ${index + 1}: not an age identity (expected AGE-SECRET-KEY-1…)`, { cause });
     }

@@ -17,7 +17,8 @@
  * chose) wait their turn.
  */
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
-import { Stanza, type Identity, type Recipient } from 'age-encryption';
+import type { Identity, Recipient, Stanza } from 'age-encryption';
+import { ageLibrary } from './age-library';
 import { decodeBase64NoPad, encodeBase64NoPad } from './base64';
 import { DEFAULT_MAX_SCRYPT_WORK_FACTOR, FILE_KEY_SIZE, TAG_SIZE } from './constants';
 import { HeaderError, ScryptBusyError, WorkFactorError } from './errors';
@@ -91,7 +92,7 @@ export class ScryptRecipient implements Recipient {
   async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
     const salt = randomBytes(SALT_SIZE);
     const key = await deriveKey(this.passphrase, salt, this.logN, false);
-    return [new Stanza(['scrypt', encodeBase64NoPad(salt), String(this.logN)], wrap(key, fileKey))];
+    return [new (ageLibrary().Stanza)(['scrypt', encodeBase64NoPad(salt), String(this.logN)], wrap(key, fileKey))];
   }
 }
 

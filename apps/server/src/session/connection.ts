@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { ShuttingDownError, TimeoutError, TooSlowError, type ProtocolError } from '@proj/protocol';
 import { errorEnvelope, FrameDecoder, FrameWriter, type FrameKind, type ServerMessage } from '@proj/protocol/wire';
 import { toProtocolError } from '../error-code';
+import { noteReceived } from '../heap';
 import type { Logger } from '../logger';
 import type { ServerLimits } from '../options';
 import { IdleTimer } from './idle-timer';
@@ -186,6 +187,7 @@ export class Connection {
   #onData(chunk: Buffer): void {
     if (this.#closed) return;
     this.#guard.credit(chunk.length);
+    noteReceived(chunk.length); // frees the socket's read buffers (../heap.ts)
     // Mid-transfer the minimum rate judges the client, not the idle timeout: its bytes keep the idle timer off.
     if (this.#guard.active) this.#timer.touch();
     try {

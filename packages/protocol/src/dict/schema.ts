@@ -4,10 +4,18 @@
  * They delegate to the iterative `checkTree` rather than composing `z.lazy`/`z.record`: a recursive zod schema
  * recurses on hostile depth, and `z.record` copies objects by assignment, which turns a `__proto__` key into a
  * prototype. Parsing returns the input itself, unchanged. Limits are the protocol defaults.
+ *
+ * Built at their first use, with zod loaded then (../wire/lazy-schema.ts): a server imports the codecs beside them
+ * and never uses these (zod is ~4.5 MiB of its RSS, docs/BENCHMARKS.md, "Memory").
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ProtocolError } from '../errors';
+import { lazySchema } from '../wire/lazy-schema';
 import { checkTree, resolveDictLimits, type CheckOptions, type Dict, type DictValue } from './model';
+
+function zod(): typeof z {
+  return (require('zod') as typeof import('zod')).z;
+}
 
 const DEFAULTS = resolveDictLimits();
 
@@ -24,9 +32,15 @@ function refine(options: CheckOptions) {
 }
 
 /** Any dictionary value: string, finite number, boolean, null, or an array or object of such, within the default limits. */
-export const dictValueSchema: z.ZodType<DictValue> = z
-  .custom<DictValue>()
-  .check(refine({ root: 'value', safeIntegers: false }));
+export const dictValueSchema: z.ZodType<DictValue> = lazySchema(() =>
+  zod()
+    .custom<DictValue>()
+    .check(refine({ root: 'value', safeIntegers: false })),
+);
 
 /** A dictionary: a dictionary value whose root is an object, within the default limits. */
-export const dictSchema: z.ZodType<Dict> = z.custom<Dict>().check(refine({ root: 'dict', safeIntegers: false }));
+export const dictSchema: z.ZodType<Dict> = lazySchema(() =>
+  zod()
+    .custom<Dict>()
+    .check(refine({ root: 'dict', safeIntegers: false })),
+);
