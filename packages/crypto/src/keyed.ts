@@ -55,7 +55,9 @@ export function ageFileSize(keys: AgeKeys, plainBytes: number): number {
 
 /**
  * Encrypts `plaintext` (any split into buffers) with `keys`, yielding the whole age file. The same keys and
- * plaintext always yield the same bytes.
+ * plaintext always yield the same bytes. Each chunk's ciphertext and tag are yielded as they are, not joined: a
+ * join per read copied every byte once more and allocated a second buffer for it, which made copying and garbage
+ * collection a third of the encrypting client's CPU (a profile of `send-file --encrypt`, 1 GiB).
  */
 export async function* encryptWithKeys(
   keys: AgeKeys,
@@ -65,7 +67,7 @@ export async function* encryptWithKeys(
   yield Buffer.from(keys.prologue);
   for await (const chunk of plaintext) {
     const out = sealer.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
-    if (out.length > 0) yield out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+    for (const piece of out) yield piece;
   }
   yield sealer.finish();
 }
