@@ -58,7 +58,7 @@ export class Session {
 
   readonly #ctx: SessionContext;
   readonly #conn: Connection;
-  readonly #host: PutHost;
+  #host: PutHost | undefined;
   #state: State = State.Hello;
   #welcomed = false;
   #capabilities: ReadonlySet<string> = new Set();
@@ -91,10 +91,18 @@ export class Session {
     this.sender = this.#conn.sender;
     this.address = this.#conn.address;
     this.done = this.#conn.done;
+  }
+
+  /**
+   * What a put uses of this session, made at the first put: a connection that never puts (most of a crowd of idle
+   * ones) does not hold its closures (~1 KiB each: docs/BENCHMARKS.md, "Memory").
+   */
+  #putHost(): PutHost {
+    if (this.#host) return this.#host;
     const conn = this.#conn;
     const negotiated = (): ReadonlySet<string> => this.#capabilities;
     this.#host = {
-      ctx,
+      ctx: this.#ctx,
       sender: this.sender,
       stats: this.stats,
       get capabilities() {
@@ -112,6 +120,7 @@ export class Session {
       putError: (err, id) => this.#putError(err, id),
       evict: () => this.#conn.destroy('a newer put of the same id resumes'),
     };
+    return this.#host;
   }
 
   /** True once the client completed its handshake. */
@@ -202,7 +211,7 @@ export class Session {
         if (msg.bytes > this.#ctx.options.limits.maxDictBytes) {
           throw new DictTooLargeError(msg.bytes, this.#ctx.options.limits.maxDictBytes);
         }
-        this.#dict = new DictPut(msg, this.#conn.shutdownRequested, this.#host);
+        this.#dict = new DictPut(msg, this.#conn.shutdownRequested, this.#putHost());
         this.#state = State.DictBody;
         if (msg.bytes === 0) await this.#finishDict();
         return;
@@ -238,7 +247,7 @@ export class Session {
   // -- files ------------------------------------------------------------------------------------------------------
 
   async #startFile(msg: PutFile): Promise<void> {
-    const put = await FilePut.open(msg, this.#conn.shutdownRequested, this.#host);
+    const put = await FilePut.open(msg, this.#conn.shutdownRequested, this.#putHost());
     if (!put) return;
     this.#file = put;
     this.#state = State.FileBody;
