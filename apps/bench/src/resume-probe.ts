@@ -19,6 +19,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@proj/protocol';
 import { writeRandomFile } from './files';
+import { sendHalf } from './rows/resume';
 import { startServerProcess, type ServerProcess } from './server-process';
 
 /** utime and stime of a process, in seconds (USER_HZ is 100 on Linux). */
@@ -89,21 +90,7 @@ async function main(): Promise<void> {
       const id = `cut-${round}`;
       const cut = await step(
         () => server,
-        async () => {
-          const c = await connect({ host: server.host, port: server.port });
-          const controller = new AbortController();
-          await c
-            .sendFile(src, {
-              id,
-              name: 'resume.bin',
-              signal: controller.signal,
-              onProgress: ({ sent }) => {
-                if (sent >= size / 2) controller.abort();
-              },
-            })
-            .catch(() => undefined);
-          c.destroy();
-        },
+        () => sendHalf(server, src, id, size),
       );
       if (process.env.REREAD) {
         const { atime, mtime } = await stat(src);

@@ -46,26 +46,7 @@ export async function resumeRows(config: BenchConfig): Promise<Row[]> {
 
       config.progress(`resume: run ${run + 1}/${config.fileRuns}: cut at 50 %, then resumed`);
       const id = `cut-${run}`;
-      const cutter = await connect({ host: server.host, port: server.port });
-      const controller = new AbortController();
-      await cutter
-        .sendFile(src, {
-          id,
-          name: 'resume.bin',
-          signal: controller.signal,
-          onProgress: ({ sent }) => {
-            if (sent >= size / 2) controller.abort();
-          },
-        })
-        .then(
-          () => {
-            throw new BenchError('ERR_CHECK', 'the cut send finished instead of being cut');
-          },
-          (err: { code?: string }) => {
-            if (err.code !== 'ERR_ABORTED') throw err;
-          },
-        );
-      cutter.destroy();
+      await sendHalf(server, src, id, size);
       start = process.hrtime.bigint();
       const resumer = await connect({ host: server.host, port: server.port });
       let held: ResumeEvent | undefined;
@@ -108,4 +89,31 @@ async function check(stored: string, receiptSha: string, srcSha: string): Promis
     throw new BenchError('ERR_CHECK', `the stored file ${stored} differs from the source`);
   }
   await rm(stored, { force: true });
+}
+
+/**
+ * Sends `src` under `id` and cuts the send once half of its `size` bytes are on the socket (the call aborted, the
+ * connection destroyed), leaving the server a partial to resume.
+ */
+export async function sendHalf(server: { host: string; port: number }, src: string, id: string, size: number) {
+  const cutter = await connect({ host: server.host, port: server.port });
+  const controller = new AbortController();
+  await cutter
+    .sendFile(src, {
+      id,
+      name: 'resume.bin',
+      signal: controller.signal,
+      onProgress: ({ sent }) => {
+        if (sent >= size / 2) controller.abort();
+      },
+    })
+    .then(
+      () => {
+        throw new BenchError('ERR_CHECK', 'the cut send finished instead of being cut');
+      },
+      (err: { code?: string }) => {
+        if (err.code !== 'ERR_ABORTED') throw err;
+      },
+    );
+  cutter.destroy();
 }
