@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { DEFAULT_CHUNK_BYTES } from '../limits';
 import { FileChunks } from './file-chunks';
 import { checkpointsOf, fileIdentity, forgetCheckpoints } from './hash-checkpoints';
-import type { RepeatableSource } from './session';
+import type { RepeatableSource } from './repeatable-source';
 import type { EncryptionKeys, EncryptOption } from './types';
 
 /** Readers of one put whose chunks a source takes back: a resume reads from its start and from its offset. */
