@@ -52,19 +52,42 @@ export async function startTestServer(options: Partial<StartOptions> = {}): Prom
   };
 }
 
-/** A client that writes raw frames and reads the server's messages, for input the client library refuses to send. */
+export interface RawClientOptions {
+  /** The capabilities the client asks for: its messages are parsed as such a client parses them. */
+  capabilities?: readonly string[];
+  /** How long `next()` waits by default (10 s). */
+  answerMs?: number;
+  /** The largest data frame `data()` writes by default (all of its bytes in one frame). */
+  frameBytes?: number;
+}
+
+/**
+ * A client that writes raw frames and reads the server's messages, for input the client library refuses to send.
+ * Messages are parsed as a client that asked for `capabilities` parses them (a `ready` with an offset needs
+ * `resume`: docs/PROTOCOL.md §4, "Resuming"); the payload bytes of the data frames it wrote are counted.
+ */
 export class RawClient {
   readonly socket: net.Socket;
+  /** Payload bytes of the data frames this client wrote. */
+  dataBytes = 0;
   #decoder = new FrameDecoder({ maxFrameBytes: 16 * 1024 * 1024 });
   #inbox: ServerMessage[] = [];
   #waiters: Array<(m: ServerMessage | undefined) => void> = [];
   #ended = false;
 
-  private constructor(socket: net.Socket) {
+  private constructor(
+    socket: net.Socket,
+    capabilities: readonly string[],
+    /** How long `next()` waits by default. */
+    private readonly answerMs: number,
+    /** The largest data frame `data()` writes by default; undefined: all its bytes in one frame. */
+    private readonly frameBytes: number | undefined,
+  ) {
     this.socket = socket;
+    const parse = capabilities.length > 0 ? { capabilities: new Set(capabilities) } : {};
     socket.on('data', (chunk: Buffer) => {
       for (const frame of this.#decoder.push(chunk)) {
-        const msg = parseServerMessage(frame.payload);
+        const msg = parseServerMessage(frame.payload, parse);
         const w = this.#waiters.shift();
         if (w) w(msg);
         else this.#inbox.push(msg);
@@ -78,15 +101,21 @@ export class RawClient {
   }
 
   /** Connects from `localAddress` (any 127.x.y.z on Linux: tests of per-address limits) or 127.0.0.1. */
-  static async connect(port: number, localAddress?: string): Promise<RawClient> {
+  static async connect(port: number, localAddress?: string, options: RawClientOptions = {}): Promise<RawClient> {
     const socket = net.connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
     await once(socket, 'connect');
-    return new RawClient(socket);
+    return new RawClient(socket, options.capabilities ?? [], options.answerMs ?? 10_000, options.frameBytes);
   }
 
-  /** Connects and completes the handshake. */
-  static async welcomed(port: number, hello: Record<string, unknown> = {}, localAddress?: string): Promise<RawClient> {
-    const c = await RawClient.connect(port, localAddress);
+  /** Connects and completes the handshake (its messages parsed as the capabilities in `hello` ask). */
+  static async welcomed(
+    port: number,
+    hello: Record<string, unknown> = {},
+    localAddress?: string,
+    options: Omit<RawClientOptions, 'capabilities'> = {},
+  ): Promise<RawClient> {
+    const capabilities = Array.isArray(hello.capabilities) ? (hello.capabilities as string[]) : [];
+    const c = await RawClient.connect(port, localAddress, { ...options, capabilities });
     c.control({ type: 'hello', version: 1, ...hello });
     const w = await c.next();
     if (w?.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(w)}`);
@@ -97,17 +126,30 @@ export class RawClient {
     this.socket.write(encodeControlFrame(message));
   }
 
-  data(bytes: Uint8Array): void {
-    const [h, b] = encodeFrame(FrameKind.Data, bytes);
+  /** Sends `bytes` as one data frame, or as frames of at most `frame` bytes (the client's default, if any). */
+  data(bytes: Uint8Array, frame = this.frameBytes): void {
+    if (frame === undefined) this.#frame(bytes);
+    else for (let at = 0; at < bytes.length; at += frame) this.#frame(bytes.subarray(at, at + frame));
+  }
+
+  #frame(payload: Uint8Array): void {
+    const [h, b] = encodeFrame(FrameKind.Data, payload);
     this.socket.write(Buffer.concat([h, b]));
+    this.dataBytes += b.length;
   }
 
   raw(bytes: Uint8Array): void {
     this.socket.write(bytes);
   }
 
+  /** Resolves once everything written so far was handed to the kernel. */
+  async flushed(): Promise<void> {
+    if (this.socket.writableNeedDrain) await once(this.socket, 'drain');
+    await new Promise<void>((r) => this.socket.write(Buffer.alloc(0), () => r()));
+  }
+
   /** The next message, or undefined when the connection closed first. */
-  next(timeoutMs = 10_000): Promise<ServerMessage | undefined> {
+  next(timeoutMs = this.answerMs): Promise<ServerMessage | undefined> {
     const queued = this.#inbox.shift();
     if (queued) return Promise.resolve(queued);
     if (this.#ended) return Promise.resolve(undefined);
@@ -124,6 +166,12 @@ export class RawClient {
   async closed(): Promise<void> {
     if (this.#ended) return;
     await once(this.socket, 'close');
+  }
+
+  /** Cuts the connection: the server sees the stream end (a FIN) with nothing more. */
+  async cut(): Promise<void> {
+    this.socket.destroy();
+    await this.closed();
   }
 
   destroy(): void {

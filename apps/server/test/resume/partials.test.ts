@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Partials } from '../../src/store/partials';
 import { startTestServer, waitFor, type TestServer } from '../helpers';
-import { partialFiles, partialRecords, ResumeClient } from './resume-client';
+import { partialFiles, partialRecords, resumeClient } from './resume-client';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const SIZE = 2 * 1024 * 1024;
@@ -17,7 +17,7 @@ const source = randomBytes(SIZE);
 const silent = pino({ level: 'silent' });
 
 async function cutAfter(port: number, id: string, n: number): Promise<void> {
-  const c = await ResumeClient.welcomed(port);
+  const c = await resumeClient(port);
   c.control({ type: 'put_file', id, name: 'f.bin', size: SIZE, resume: true });
   await c.next();
   c.data(source.subarray(0, n));
@@ -43,7 +43,7 @@ describe('expiry', () => {
     expect(await sweeper.clean(touched + 60_001)).toBe(1);
     expect(partialFiles(ts.dataDir)).toEqual([]);
     // Nothing to continue any more.
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id: 'old', name: 'f.bin', size: SIZE, resume: true });
     expect(await c.next()).toEqual({ type: 'ready', id: 'old', offset: 0 });
     await c.cut();
@@ -83,13 +83,13 @@ describe('two servers sharing a data directory', () => {
   });
 
   test('a partial in use by the other live server is left alone: the put goes on without one', async () => {
-    const busy = await ResumeClient.welcomed(a.server.port);
+    const busy = await resumeClient(a.server.port);
     busy.control({ type: 'put_file', id: 'shared', name: 'f.bin', size: SIZE, resume: true });
     await busy.next();
     busy.data(source.subarray(0, 300_000));
     await busy.flushed();
     await waitFor(() => partialFiles(a.dataDir).some((n) => n.endsWith('.owner')));
-    const other = await ResumeClient.welcomed(b.server.port);
+    const other = await resumeClient(b.server.port);
     other.control({ type: 'put_file', id: 'shared', name: 'f.bin', size: SIZE, resume: true });
     expect(await other.next()).toEqual({ type: 'ready', id: 'shared', offset: 0 });
     other.data(source);
@@ -108,7 +108,7 @@ describe('two servers sharing a data directory', () => {
     await cutAfter(a.server.port, 'moved', 1_234_567);
     await waitFor(() => partialRecords(a.dataDir).get('moved')?.durable === 1_234_567);
     await waitFor(() => !partialFiles(a.dataDir).some((n) => n.endsWith('.owner')));
-    const c = await ResumeClient.welcomed(b.server.port);
+    const c = await resumeClient(b.server.port);
     c.control({ type: 'put_file', id: 'moved', name: 'f.bin', size: SIZE, resume: true });
     expect(await c.next()).toEqual({
       type: 'ready',

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { makeTempDir } from '@proj/test-utils';
 import { buildServer, spawnServer, type ChildServer } from '../reliability/harness';
 import { waitFor } from '../helpers';
-import { partialRecords, ResumeClient } from './resume-client';
+import { partialRecords, resumeClient } from './resume-client';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const SIZE = 24 * 1024 * 1024;
@@ -30,7 +30,7 @@ afterAll(async () => {
 test('kill -9 mid-put: the next server resumes from the recorded durable count', async () => {
   const dataDir = join(dir.path, 'data');
   server = await spawnServer(dataDir, ['--log-level', 'info']);
-  const c = await ResumeClient.welcomed(server.port);
+  const c = await resumeClient(server.port);
   c.control({ type: 'put_file', id: 'killed', name: 'big.bin', size: SIZE, resume: true });
   expect(await c.next()).toEqual({ type: 'ready', id: 'killed', offset: 0 });
   // Some bytes, a pause past RECORD_MS, then more: the write after the pause records what is durable by then.
@@ -47,7 +47,7 @@ test('kill -9 mid-put: the next server resumes from the recorded durable count',
   expect(recorded).toBeLessThanOrEqual(16 * 1024 * 1024);
 
   server = await spawnServer(dataDir, ['--log-level', 'info']);
-  const r = await ResumeClient.welcomed(server.port);
+  const r = await resumeClient(server.port);
   r.control({ type: 'put_file', id: 'killed', name: 'big.bin', size: SIZE, resume: true });
   const ready = await r.next();
   expect(ready).toEqual({ type: 'ready', id: 'killed', offset: recorded, sha256: sha(source.subarray(0, recorded)) });

@@ -12,7 +12,7 @@ import { encodeControlFrame, encodeFrameHeader, FrameKind, parseServerMessage } 
 import { listFiles, specWireVector } from '@proj/test-utils';
 import { listReceived } from '../../src/index';
 import { startTestServer, waitFor, type TestServer } from '../helpers';
-import { partialFiles, partialRecords, ResumeClient } from './resume-client';
+import { partialFiles, partialRecords, resumeClient } from './resume-client';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const SIZE = 3 * 1024 * 1024 + 12_345;
@@ -55,7 +55,7 @@ async function resumeAndFinish(
   bytes: Buffer,
   extra: object = {},
 ): Promise<{ offset: number; sent: number }> {
-  const c = await ResumeClient.welcomed(ts.server.port);
+  const c = await resumeClient(ts.server.port);
   c.control({ type: 'put_file', id, name: 'big.bin', size: bytes.length, resume: true, ...extra });
   const ready = await c.next();
   expect(ready).toMatchObject({ type: 'ready', id });
@@ -81,14 +81,14 @@ async function expectNoItems(): Promise<void> {
 
 describe('negotiation', () => {
   test('the welcome lists resume', async () => {
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id: 'n1', name: 'x', resume: false });
     expect(await c.next()).toEqual({ type: 'ready', id: 'n1', offset: 0 });
     await c.cut();
   });
 
   test('a client without the capability keeps version 1: resume is an unknown field, a cut put leaves nothing', async () => {
-    const v1 = await ResumeClient.welcomed(ts.server.port, []);
+    const v1 = await resumeClient(ts.server.port, []);
     v1.control({ type: 'put_file', id: 'v1', name: 'x', offset: 5 });
     expect(await v1.next()).toMatchObject({ type: 'error', code: 'ERR_OFFSET', id: 'v1', fatal: false });
     v1.control({ type: 'put_file', id: 'v1', name: 'x', size: SIZE });
@@ -100,7 +100,7 @@ describe('negotiation', () => {
     await waitFor(async () => (await listFiles(join(ts.dataDir, 'tmp'))).length === 0);
     expect(partialFiles(ts.dataDir)).toEqual([]);
 
-    const again = await ResumeClient.welcomed(ts.server.port, ['x-other']);
+    const again = await resumeClient(ts.server.port, ['x-other']);
     again.control({ type: 'put_file', id: 'v1', name: 'x', resume: true });
     expect(await again.next()).toMatchObject({ type: 'error', code: 'ERR_BAD_MESSAGE', fatal: true });
     await again.closed();
@@ -119,7 +119,7 @@ describe('a cut put continues from what the server holds', () => {
     ['with every byte sent but no file_end', SIZE, 0],
   ])('%s', async (_name, whole, piece) => {
     const id = `cut-${whole}-${piece}`;
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id, name: 'big.bin', size: SIZE, resume: true });
     expect(await c.next()).toEqual({ type: 'ready', id, offset: 0 });
     c.data(source.subarray(0, whole));
@@ -142,7 +142,7 @@ describe('a cut put continues from what the server holds', () => {
   });
 
   test('cut before ready: the partial stays as it was', async () => {
-    const first = await ResumeClient.welcomed(ts.server.port);
+    const first = await resumeClient(ts.server.port);
     first.control({ type: 'put_file', id: 'pre', name: 'big.bin', size: SIZE, resume: true });
     await first.next();
     first.data(source.subarray(0, 500_000));
@@ -150,7 +150,7 @@ describe('a cut put continues from what the server holds', () => {
     await first.cut();
     await partialHeld('pre', 500_000);
     // A put_file and nothing else: the server answers ready, the client is gone before reading it.
-    const second = await ResumeClient.welcomed(ts.server.port);
+    const second = await resumeClient(ts.server.port);
     second.control({ type: 'put_file', id: 'pre', name: 'big.bin', size: SIZE, resume: true });
     await second.cut();
     await waitFor(() => !partialFiles(ts.dataDir).some((n) => n.endsWith('.owner')));
@@ -161,7 +161,7 @@ describe('a cut put continues from what the server holds', () => {
     const id = 'many';
     let at = 0;
     for (const upTo of [400_000, 1_000_001, 2_500_000]) {
-      const c = await ResumeClient.welcomed(ts.server.port);
+      const c = await resumeClient(ts.server.port);
       c.control({ type: 'put_file', id, name: 'big.bin', size: SIZE, resume: true });
       const ready = await c.next();
       expect(ready).toMatchObject({ type: 'ready', offset: at });
@@ -175,7 +175,7 @@ describe('a cut put continues from what the server holds', () => {
   });
 
   test('cut after file_end, before the receipt: the retry gets the receipt, whatever it asks', async () => {
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id: 'late', name: 'big.bin', size: SIZE, resume: true });
     await c.next();
     c.data(source);
@@ -183,7 +183,7 @@ describe('a cut put continues from what the server holds', () => {
     await c.flushed();
     await c.cut();
     await waitFor(async () => (await listReceived(ts.dataDir)).length === 1);
-    const r = await ResumeClient.welcomed(ts.server.port);
+    const r = await resumeClient(ts.server.port);
     r.control({ type: 'put_file', id: 'late', name: 'big.bin', size: SIZE, resume: true });
     expect(await r.next()).toMatchObject({ type: 'receipt', id: 'late', sha256: sha(source), duplicate: true });
     await r.cut();
@@ -191,7 +191,7 @@ describe('a cut put continues from what the server holds', () => {
   });
 
   test('a newer connection wins: the older put is ended and its bytes continued', async () => {
-    const old = await ResumeClient.welcomed(ts.server.port);
+    const old = await resumeClient(ts.server.port);
     old.control({ type: 'put_file', id: 'race', name: 'big.bin', size: SIZE, resume: true });
     await old.next();
     old.data(source.subarray(0, 2_500_000));
@@ -212,7 +212,7 @@ describe('a cut put continues from what the server holds', () => {
 
 describe('a partial that does not match is never stored', () => {
   async function cutAt(id: string, n: number, extra: object = {}): Promise<void> {
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id, name: 'big.bin', size: SIZE, resume: true, ...extra });
     await c.next();
     c.data(source.subarray(0, n));
@@ -225,7 +225,7 @@ describe('a partial that does not match is never stored', () => {
     await cutAt('changed', 1_000_000);
     const changed = Buffer.from(source);
     changed[10] = (changed[10] as number) ^ 0xff;
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id: 'changed', name: 'big.bin', size: SIZE, resume: true });
     const ready = await c.next();
     expect(ready).toMatchObject({ type: 'ready', offset: 1_000_000, sha256: sha(source.subarray(0, 1_000_000)) });
@@ -242,7 +242,7 @@ describe('a partial that does not match is never stored', () => {
   test('a client that sends the rest of another file gets ERR_CHECKSUM_MISMATCH; the partial is gone', async () => {
     await cutAt('mixed', 1_000_000);
     const other = randomBytes(SIZE);
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id: 'mixed', name: 'big.bin', size: SIZE, resume: true });
     expect(await c.next()).toMatchObject({ type: 'ready', offset: 1_000_000 });
     c.data(other.subarray(1_000_000));
@@ -263,7 +263,7 @@ describe('a partial that does not match is never stored', () => {
     bytes[123] = (bytes[123] as number) ^ 1;
     writeFileSync(file, bytes);
     await restart();
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id: 'damaged', name: 'big.bin', size: SIZE, resume: true });
     const ready = await c.next();
     expect(ready).toMatchObject({ type: 'ready', offset: 2_000_000, sha256: sha(bytes.subarray(0, 2_000_000)) });
@@ -289,7 +289,7 @@ describe('a partial that does not match is never stored', () => {
     ['resume false', { resume: false }],
   ])('%s starts from zero and drops the partial', async (_name, extra) => {
     await cutAt('other', 500_000);
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id: 'other', name: 'big.bin', size: SIZE, resume: true, ...extra });
     expect(await c.next()).toEqual({ type: 'ready', id: 'other', offset: 0 });
     await c.cut();
@@ -302,7 +302,7 @@ describe('what discards a partial', () => {
     ['cancel', { type: 'cancel', id: 'gone' }],
     ['bye', { type: 'bye' }],
   ])('%s', async (_name, message) => {
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id: 'gone', name: 'big.bin', size: SIZE, resume: true });
     await c.next();
     c.data(source.subarray(0, 600_000));
@@ -316,7 +316,7 @@ describe('what discards a partial', () => {
   });
 
   test('a refused put (too many bytes) keeps nothing', async () => {
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id: 'over', name: 'big.bin', size: 1000, resume: true });
     await c.next();
     c.data(source.subarray(0, 2000));
@@ -393,7 +393,7 @@ describe('cuts the server makes keep the partial too', () => {
   test('ERR_TOO_SLOW in the middle of a put', async () => {
     retired.push(ts);
     ts = await startTestServer({ limits: { minRateBytesPerSec: 1024 * 1024, transferTimeoutMs: 400 } });
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id: 'slow', name: 'big.bin', size: SIZE, resume: true });
     await c.next();
     c.data(source.subarray(0, 300_000));
@@ -405,7 +405,7 @@ describe('cuts the server makes keep the partial too', () => {
   });
 
   test('a shutdown whose grace period ends in the middle of a put', async () => {
-    const c = await ResumeClient.welcomed(ts.server.port);
+    const c = await resumeClient(ts.server.port);
     c.control({ type: 'put_file', id: 'stopped', name: 'big.bin', size: SIZE, resume: true });
     await c.next();
     c.data(source.subarray(0, 1_500_000));

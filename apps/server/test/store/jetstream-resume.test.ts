@@ -19,7 +19,7 @@ import { countOn } from '../../src/store/jetstream/partial-chunks';
 import { type PartialRecord, parsePartial, readPartialEntry } from '../../src/store/jetstream/partial-record';
 import { newServerId } from '../../src/store/paths';
 import { startTestServer, type TestServer } from '../helpers';
-import { ResumeClient } from '../resume/resume-client';
+import { resumeClient } from '../resume/resume-client';
 
 const MiB = 1024 * 1024;
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -131,7 +131,7 @@ maybe('JetStream partials', () => {
     try {
       const id = newId('servers');
       const data = randomBytes(4 * MiB + 777);
-      const c1 = await ResumeClient.welcomed(s1.server.port);
+      const c1 = await resumeClient(s1.server.port);
       c1.control({ type: 'put_file', id, name: 'big.bin', size: data.length, resume: true });
       expect(await c1.next()).toMatchObject({ type: 'ready', id, offset: 0 });
       c1.data(data.subarray(0, 3 * MiB + 100));
@@ -148,7 +148,7 @@ maybe('JetStream partials', () => {
       }
       expect(r).toMatchObject({ durable: 3 * MiB, chunks: 3 });
 
-      const c2 = await ResumeClient.welcomed(s2.server.port);
+      const c2 = await resumeClient(s2.server.port);
       c2.control({ type: 'put_file', id, name: 'big.bin', size: data.length, resume: true });
       const ready = await c2.next();
       expect(ready).toMatchObject({ type: 'ready', id, offset: 3 * MiB, sha256: sha(data.subarray(0, 3 * MiB)) });
@@ -172,7 +172,7 @@ maybe('JetStream partials', () => {
     try {
       const id = newId('race');
       const data = randomBytes(3 * MiB + 5);
-      const old = await ResumeClient.welcomed(s1.server.port);
+      const old = await resumeClient(s1.server.port);
       old.control({ type: 'put_file', id, name: 'big.bin', size: data.length, resume: true });
       await old.next();
       old.data(data.subarray(0, 2 * MiB + 500_000));
@@ -180,7 +180,7 @@ maybe('JetStream partials', () => {
       // The old connection stays open (its client is gone without the server knowing it) once 2 chunks are held.
       for (let i = 0; i < 200 && ((await record(id))?.durable ?? 0) < 2 * MiB; i++)
         await new Promise((r) => setTimeout(r, 50));
-      const c = await ResumeClient.welcomed(s1.server.port);
+      const c = await resumeClient(s1.server.port);
       c.control({ type: 'put_file', id, name: 'big.bin', size: data.length, resume: true });
       const ready = await c.next();
       expect(ready).toMatchObject({ type: 'ready', id, offset: 2 * MiB, sha256: sha(data.subarray(0, 2 * MiB)) });
