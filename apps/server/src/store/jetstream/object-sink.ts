@@ -5,9 +5,9 @@
  * input budget from the moment it is gathered until the cluster acknowledges it.
  *
  * Under a nuid unique to the attempt, nothing is visible until the commit: it checks that every chunk was stored,
- * once and in order, writes the object's meta under a name unique to the attempt, then creates the receipt. A put
- * that loses the race for its id removes its object and answers with the winner's receipt; a discarded put
- * removes its chunks. What a crash leaves behind is collected by ./cleanup.ts after an age.
+ * once and in order, then ./object-commit.ts writes the object's meta under a name unique to the attempt and
+ * creates the receipt. A put that loses the race for its id removes its object and answers with the winner's
+ * receipt; a discarded put removes its chunks. What a crash leaves behind is collected by ./cleanup.ts after an age.
  *
  * On a resume connection the sink holds the id's partial (./partials.ts): it may continue one (its chunks come
  * first, the new ones go after them on the same subject), records its whole acknowledged chunks every RECORD_MS,
@@ -25,14 +25,12 @@ import {
   type FileSinkOptions,
   StorageInDoubtError,
 } from '../item-store';
-import type { StoredItem } from '../receipts';
 import type { JsConnection } from './connection';
-import { filePath, ITEMS_BUCKET } from './names';
-import { chunkSubject, digestOfHex, metaSubject, purgeObject } from './objects';
+import { chunkSubject, purgeObject } from './objects';
+import { commitObject } from './object-commit';
 import { countOn } from './partial-chunks';
 import { type HeldPartial, type JsPartials, PartialLostError, RECORD_MS } from './partials';
-import { createReceipt } from './receipts';
-import { DeadlineError, retry } from './retry';
+import { retry } from './retry';
 
 /** Bytes of a file kept to recognise an age header. */
 const HEAD_BYTES = 64;
@@ -318,82 +316,34 @@ export class ObjectFileSink implements FileSink {
   }
 
   async commit(meta: FileMeta): Promise<FileCommitResult> {
-    const { conn, log, serverId } = this.#store;
-    const id = this.#options.id;
-    let name: string | undefined;
+    const written: { name?: string } = {};
     try {
       await this.#flush();
-      const encrypted = this.isAge;
-      if (encrypted && meta.declared !== 'age') {
-        log.info(
-          { sender: meta.sender, id, declared: meta.declared },
-          'an age file sent as plain bytes; stored as an age file',
-        );
-      }
-      const cleaned = meta.cleanedName;
-      const fileName = encrypted && !cleaned.toLowerCase().endsWith('.age') ? `${cleaned}.age` : cleaned;
-      const at = new Date();
-      name = filePath(at, serverId, this.#store.nextAttempt(), id, fileName);
-      const info = {
-        name,
-        bucket: ITEMS_BUCKET,
-        nuid: this.#nuid,
-        size: this.#received,
-        chunks: this.#chunks,
-        mtime: at.toISOString(),
-        digest: digestOfHex(this.sha256()),
-        deleted: false,
-        options: { max_chunk_size: this.#chunkBytes },
-        metadata: { putId: id },
-      };
-      const headers = conn.libs.transport.headers();
-      headers.set('Nats-Rollup', 'sub');
-      const subject = metaSubject(conn, name);
-      await retry(
-        'object meta write',
-        (timeout) => conn.js.publish(subject, JSON.stringify(info), { headers, msgID: `${this.#nuid}.meta`, timeout }),
-        conn.deadline,
+      const result = await commitObject(
+        this.#store,
+        {
+          id: this.#options.id,
+          nuid: this.#nuid,
+          attempt: this.#nuid,
+          bytes: this.#received,
+          chunks: this.#chunks,
+          chunkBytes: this.#chunkBytes,
+          sha256: this.sha256(),
+          encrypted: this.isAge,
+          meta,
+        },
+        written,
       );
-      const item: StoredItem = {
-        id,
-        kind: 'file',
-        path: name,
-        bytes: this.#received,
-        sha256: this.sha256(),
-        encrypted,
-        receivedAt: at.toISOString(),
-        sender: meta.sender,
-        name: meta.name,
-        serverId,
-      };
-      let outcome: Awaited<ReturnType<typeof createReceipt>>;
-      try {
-        outcome = await createReceipt(conn, { item, attempt: this.#nuid });
-      } catch (err) {
-        // The receipt may have been created with its answer lost: the object stays (cleanup keeps it only if a
-        // receipt names it), and the client's retry of the id gets whichever receipt is there.
-        if (err instanceof DeadlineError) {
-          this.#finish();
-          throw new StorageInDoubtError(`receipt of ${id}: ${err.message}`, { cause: err });
-        }
-        throw err;
-      }
       this.#finish();
-      if (outcome.created) return { item, duplicate: false };
-      await purgeObject(conn, this.#nuid, name).catch((err) =>
-        log.warn(
-          { id, object: name, err: (err as Error).message },
-          'could not remove the object of a put that lost its id; cleanup will',
-        ),
-      );
-      return { item: outcome.winner.item, duplicate: true };
+      return result;
     } catch (err) {
-      if (err instanceof StorageInDoubtError) throw err;
       this.#finish();
+      // In doubt: the receipt may exist, so the object stays (cleanup keeps it only if a receipt names it).
+      if (err instanceof StorageInDoubtError) throw err;
       // Chunks of a partial another put took over are its own; otherwise the put is over and keeps nothing.
       if (!(err instanceof PartialLostError)) {
         await this.#partial?.drop();
-        await purgeObject(conn, this.#nuid, name).catch(() => undefined);
+        await purgeObject(this.#store.conn, this.#nuid, written.name).catch(() => undefined);
       }
       throw asStorageError(err);
     }
