@@ -24,11 +24,8 @@ export async function openItemStore(
   context: { serverId: string; log: Logger; maxDictBytes: number; partialTtlMs?: number },
 ): Promise<ItemStore> {
   if (!setting.store) return Store.open(setting.dataDir, context.serverId, context.log, {}, context.partialTtlMs);
-  const servers = parseNatsServers(setting.store);
-  const credentials = setting.storeCredentials ? await readNatsCredentials(setting.storeCredentials) : undefined;
   return JetStreamStore.open({
-    servers,
-    ...(credentials ? { credentials } : {}),
+    ...(await clusterAccess(setting.store, setting.storeCredentials)),
     serverId: context.serverId,
     log: context.log,
     maxDictBytes: context.maxDictBytes,
@@ -42,13 +39,17 @@ export async function openItemCatalog(
   context: { serverId: string; log: Logger },
 ): Promise<ItemCatalog> {
   if (!setting.store) return LocalCatalog.open(setting.dataDir);
-  const servers = parseNatsServers(setting.store);
-  const credentials = setting.storeCredentials ? await readNatsCredentials(setting.storeCredentials) : undefined;
   return JetStreamStore.open({
-    servers,
-    ...(credentials ? { credentials } : {}),
+    ...(await clusterAccess(setting.store, setting.storeCredentials)),
     serverId: context.serverId,
     log: context.log,
     clean: false,
   });
+}
+
+/** The cluster's servers from `--store`, and the credentials read from `--store-credentials` when given. */
+async function clusterAccess(store: string, credentialsFile: string | undefined) {
+  const servers = parseNatsServers(store);
+  const credentials = credentialsFile ? await readNatsCredentials(credentialsFile) : undefined;
+  return { servers, ...(credentials ? { credentials } : {}) };
 }
