@@ -227,10 +227,12 @@ export class JetStreamStore implements ItemStore, ItemCatalog {
     );
   }
 
-  /** As findReceipt; a receipt a replica does not know yet is asked again of the bucket's leader. */
+  /**
+   * The receipt of `id` as the bucket's leader has it: an operator's command sees a receipt a replica has not
+   * applied yet, and not one removed meanwhile (a replica's answer would be asked of the leader either way).
+   */
   async find(id: string): Promise<StoredItem | undefined> {
-    const found = await this.findReceipt(id);
-    return found ?? (await this.#read(() => getReceiptFromLeader(this.conn, id)))?.item;
+    return (await this.#read(() => getReceiptFromLeader(this.conn, id)))?.item;
   }
 
   present(item: StoredItem): Promise<boolean> {
