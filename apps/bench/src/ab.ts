@@ -61,17 +61,20 @@ async function run(main: string | undefined, format: DictFormat, clients: number
     left = puts;
     const c0 = cpuSeconds(server.pid);
     const m0 = cpuSeconds(server.pid, server.pid);
+    const own0 = process.cpuUsage();
     const t0 = performance.now();
     await load(true);
     const seconds = (performance.now() - t0) / 1000;
     const c1 = cpuSeconds(server.pid);
     const m1 = cpuSeconds(server.pid, server.pid);
+    const own = process.cpuUsage(own0);
     await Promise.all(conns.map((c) => c.close()));
     latencies.sort((a, b) => a - b);
     return {
       userUs: ((c1.user - c0.user) / puts) * 1e6,
       sysUs: ((c1.sys - c0.sys) / puts) * 1e6,
       mainUs: ((m1.user - m0.user + m1.sys - m0.sys) / puts) * 1e6,
+      clientUs: (own.user + own.system) / puts,
       perSecond: puts / seconds,
       p50: quantile(latencies, 0.5),
       p99: quantile(latencies, 0.99),
@@ -95,7 +98,7 @@ async function main(): Promise<void> {
       const x = await run(path, format as DictFormat, Number(clients), Number(puts), base);
       const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
       process.stdout.write(
-        `${name} ${format} ${clients} clients: CPU per ack user ${x.userUs.toFixed(0)} µs + sys ${x.sysUs.toFixed(0)} µs = ${(x.userUs + x.sysUs).toFixed(0)} µs (main thread ${x.mainUs.toFixed(0)} µs) | ${x.perSecond.toFixed(0)}/s, p50 ${x.p50.toFixed(2)} ms, p99 ${x.p99.toFixed(2)} ms | load ${load}\n`,
+        `${name} ${format} ${clients} clients: CPU per ack user ${x.userUs.toFixed(0)} µs + sys ${x.sysUs.toFixed(0)} µs = ${(x.userUs + x.sysUs).toFixed(0)} µs (main thread ${x.mainUs.toFixed(0)} µs), clients ${x.clientUs.toFixed(0)} µs | ${x.perSecond.toFixed(0)}/s, p50 ${x.p50.toFixed(2)} ms, p99 ${x.p99.toFixed(2)} ms | load ${load}\n`,
       );
     }
   }

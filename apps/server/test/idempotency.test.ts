@@ -1,6 +1,7 @@
 /**
  * Idempotency (docs/PROTOCOL.md §4): the first answer is the answer. Once an id has a receipt, a put under it gets
- * that receipt again (`duplicate: true`), whatever the new put holds, before anything in it is decoded or checked.
+ * that receipt again (`duplicate: true`), whatever the new put holds: a file put before any byte moves, a dictionary
+ * whose body does not decode before it is refused, and nothing of the new put is kept.
  */
 import { join } from 'node:path';
 import type { ServerMessage } from '@proj/protocol/wire';

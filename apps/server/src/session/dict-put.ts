@@ -94,18 +94,32 @@ export class DictPut {
     blocks.length = 0;
     try {
       if (this.refused) throw new ShuttingDownError();
-      // The first answer is the answer (docs/PROTOCOL.md §4, Idempotency): a stored id gets its receipt before
-      // this body is decoded, whatever it holds.
-      const first = await ctx.store.findReceipt(id);
-      if (first) return host.sendDuplicate(first);
+      // The first answer is the answer (docs/PROTOCOL.md §4, Idempotency): a stored id gets its first receipt,
+      // whatever this body holds. When an operator approves puts, the store is asked before the operator is;
+      // otherwise the commit finds a stored id itself (one lookup fewer per put), and a body that does not decode
+      // is looked up before it is refused.
+      if (ctx.approval !== undefined) {
+        const first = await ctx.store.findReceipt(id);
+        if (first) return host.sendDuplicate(first);
+      }
       const limits = { maxDictBytes: ctx.options.limits.maxDictBytes, maxDictDepth: ctx.options.limits.maxDictDepth };
-      // Large dictionaries are decoded and checked in a worker: one dense dictionary must not stall every client.
-      const views = await ctx.dictDecoder.decode(bytes, {
-        format,
-        limits,
-        wanted: { preview: ctx.approval !== undefined, screenChars: ctx.output.showsContent ? SCREEN_MAX_BYTES : 0 },
-        signal: host.signal,
-      });
+      let views: Awaited<ReturnType<typeof ctx.dictDecoder.decode>>;
+      try {
+        // Large dictionaries are decoded and checked in a worker: one dense dictionary must not stall every client.
+        views = await ctx.dictDecoder.decode(bytes, {
+          format,
+          limits,
+          wanted: { preview: ctx.approval !== undefined, screenChars: ctx.output.showsContent ? SCREEN_MAX_BYTES : 0 },
+          signal: host.signal,
+        });
+      } catch (err) {
+        const first =
+          ctx.approval === undefined && !host.signal.aborted
+            ? await ctx.store.findReceipt(id).catch(() => undefined)
+            : undefined;
+        if (first) return host.sendDuplicate(first);
+        throw err;
+      }
       await host.approve({
         kind: 'dict',
         id,
@@ -116,8 +130,8 @@ export class DictPut {
       });
       const started = performance.now();
       const { item, duplicate } = await ctx.store.storeDict({ id, format, data: bytes, sender });
-      host.send(toReceipt(item, duplicate));
-      if (duplicate) return;
+      if (duplicate) return host.sendDuplicate(item);
+      host.send(toReceipt(item, false));
       ctx.metrics?.stored('dict', item.bytes, (performance.now() - started) / 1000);
       host.stats.dicts += 1;
       host.stats.bytes += item.bytes;

@@ -41,7 +41,7 @@ import { createFile, fsyncFd, mkdirDurable, unlinkAll } from './durable';
 import { storedItem, type CommitInput } from './commit-input';
 import { StorageInDoubtError, type CommitResult } from './item-store';
 import { JournalInDoubtError, type Journal } from './journal';
-import { encodeAbort, encodeRecord } from './journal-record';
+import { abortRecordBytes, encodeAbort, encodeRecord } from './journal-record';
 import { Materialiser } from './materialiser';
 import { itemFileName, placeUnique, receiptFileName, utcStamp, withCounter } from './paths';
 import { readReceiptFile, receiptText, type StoredItem } from './receipts';
@@ -317,7 +317,7 @@ export class GroupCommit {
       ),
     );
     // Room for withdrawing every record of the batch, in blocks the segment already has (a full disk).
-    const reserve = placed.reduce((n, e) => n + abortRecord(e).length, 0);
+    const reserve = placed.reduce((n, e) => n + abortRecordBytes(abortOf(e)), 0);
     await Promise.all([
       records.length > 0
         ? this.#journal.append(records, reserve).then(
@@ -496,9 +496,14 @@ class NameBook {
   }
 }
 
+/** What withdraws an entry's journal record. */
+function abortOf(e: Entry): { id: string; path: string } {
+  return { id: e.input.id, path: (e.item as StoredItem).path };
+}
+
 /** The abort record that withdraws an entry's journal record. */
 function abortRecord(e: Entry): Buffer {
-  return encodeAbort({ id: e.input.id, path: (e.item as StoredItem).path });
+  return encodeAbort(abortOf(e));
 }
 
 /** fsyncs a directory once for all `entries` linked in it; a failure fails them all. */

@@ -18,7 +18,7 @@
  * SHA-256 does not match, and everything before it is good.
  * The decoder is pure: bytes in, records out.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { isStoredItem, type StoredItem } from './receipts';
 
 /** The first bytes of every segment: `PJOURNL` and the format version 1. */
@@ -51,7 +51,16 @@ export function encodeRecord(record: JournalRecord): Buffer {
 
 /** One abort record's bytes. */
 export function encodeAbort(abort: JournalAbort): Buffer {
-  return encodeBody(Buffer.from(JSON.stringify({ abort: { id: abort.id, path: abort.path } })), new Uint8Array(0));
+  return encodeBody(Buffer.from(abortHeader(abort)), new Uint8Array(0));
+}
+
+/** How many bytes `encodeAbort(abort)` makes, without making them (the room a batch reserves for its aborts). */
+export function abortRecordBytes(abort: JournalAbort): number {
+  return RECORD_PREFIX_BYTES + Buffer.byteLength(abortHeader(abort));
+}
+
+function abortHeader(abort: JournalAbort): string {
+  return JSON.stringify({ abort: { id: abort.id, path: abort.path } });
 }
 
 function encodeBody(header: Buffer, data: Uint8Array): Buffer {
@@ -60,7 +69,7 @@ function encodeBody(header: Buffer, data: Uint8Array): Buffer {
   out.writeUInt32BE(data.length, 4);
   header.copy(out, RECORD_PREFIX_BYTES);
   out.set(data, RECORD_PREFIX_BYTES + header.length);
-  createHash('sha256').update(out.subarray(RECORD_PREFIX_BYTES)).digest().copy(out, 8);
+  hash('sha256', out.subarray(RECORD_PREFIX_BYTES), 'buffer').copy(out, 8);
   return out;
 }
 

@@ -9,7 +9,7 @@
  * Partials of cut file puts (./partials.ts) are kept beside the items, never among them; expired ones are removed
  * at open and then every PARTIAL_SWEEP_MS (at most; a shorter TTL sweeps more often).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -144,7 +144,7 @@ export class Store implements ItemStore {
       data,
       fileName: `dict.${DICT_FILE_EXTENSIONS[format]}`,
       bytes: data.length,
-      sha256: createHash('sha256').update(data).digest('hex'),
+      sha256: hash('sha256', data),
       format,
       encrypted: false,
       sender,
