@@ -153,6 +153,11 @@ export class Connection {
     return ok;
   }
 
+  /** Runs `write`, whose envelopes and data frames leave in one write to the socket. */
+  together<T>(write: () => T): T {
+    return this.#writer.together(write);
+  }
+
   /** Resolves once the socket has room again; rejects if it closes first. */
   async drain(): Promise<void> {
     await this.#writer.drain();

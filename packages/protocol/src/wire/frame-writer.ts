@@ -33,6 +33,16 @@ export class FrameWriter {
     return ok;
   }
 
+  /** Runs `write`, whose frames leave in one write to the socket (one system call, one segment on the wire). */
+  together<T>(write: () => T): T {
+    this.socket.cork();
+    try {
+      return write();
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
   /**
    * Resolves once the socket has room again; rejects if it closes or fails first. Plain listeners, not `once()`
    * with an AbortSignal: a file put waits here after most frames (the socket's buffer holds 16 KiB), and each
