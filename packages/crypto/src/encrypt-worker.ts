@@ -9,13 +9,17 @@
  *   out: `{ type: 'data', buffer, length }` a filled batch; `{ type: 'end' }` after the last; or
  *        `{ type: 'error', error }` (then nothing more)
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PayloadSealer } from './payload';
 
 /** What ./worker-encrypter.ts starts a worker with (`workerData.job`). */
 export interface EncryptJob {
-  path: string;
+  /**
+   * The file, opened by the starting thread, which closes it once this worker has ended: a worker that is
+   * terminated runs no `finally`, and a descriptor it had opened would stay open.
+   */
+  fd: number;
   /** The STREAM key. Secret: the worker zeroes its copy when it ends. */
   payloadKey: Uint8Array;
   /** Plaintext read at a time. */
@@ -80,7 +84,6 @@ class Lent {
 
 async function run(job: EncryptJob, lent: Lent, post: (message: FromWorker, transfer?: ArrayBuffer[]) => void) {
   const key = Buffer.from(job.payloadKey);
-  const fd = openSync(job.path, 'r');
   try {
     const sealer = new PayloadSealer(key);
     const input = Buffer.allocUnsafeSlow(job.readBytes);
@@ -106,10 +109,12 @@ async function run(job: EncryptJob, lent: Lent, post: (message: FromWorker, tran
         }
       }
     };
+    let position = 0;
     for (;;) {
       // Synchronous reads: this thread has nothing else to do meanwhile, and a promise per read costs more.
-      const n = readSync(fd, input, 0, input.length, null);
+      const n = readSync(job.fd, input, 0, input.length, position);
       if (n === 0) break;
+      position += n;
       await emit(sealer.push(input.subarray(0, n)));
     }
     await emit([sealer.finish()]);
@@ -120,7 +125,6 @@ async function run(job: EncryptJob, lent: Lent, post: (message: FromWorker, tran
   } finally {
     key.fill(0);
     job.payloadKey.fill(0);
-    closeSync(fd);
   }
 }
 

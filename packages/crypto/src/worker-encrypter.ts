@@ -13,6 +13,7 @@
  * The worker is ended when the iteration ends, early or not (`return()`, a `break`, a thrown error), and it never
  * keeps the process alive unless the consumer is waiting for it.
  */
+import { open } from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
 import type { EncryptJob, ErrorData, FromWorker, ToWorker } from './encrypt-worker';
 import { EncryptWorkerError } from './errors';
@@ -62,9 +63,17 @@ export function encryptFileInWorker(
   const runs = new Set<WorkerRun>();
   return {
     async *[Symbol.asyncIterator]() {
-      const job: EncryptJob = { path, payloadKey: new Uint8Array(payloadKey), readBytes: READ_BYTES, batchBytes };
-      const run = new WorkerRun(startModuleWorker('encrypt-worker', { workerData: { job } }), maxBatches);
-      job.payloadKey.fill(0);
+      // Opened here, closed here once the worker has ended (see EncryptJob.fd); an open error is thrown as is.
+      const handle = await open(path, 'r');
+      let run: WorkerRun;
+      try {
+        const job: EncryptJob = { fd: handle.fd, payloadKey: new Uint8Array(payloadKey), readBytes: READ_BYTES, batchBytes };
+        run = new WorkerRun(startModuleWorker('encrypt-worker', { workerData: { job } }), maxBatches);
+        job.payloadKey.fill(0);
+      } catch (err) {
+        await handle.close();
+        throw err;
+      }
       runs.add(run);
       try {
         yield Buffer.from(prologue);
@@ -76,6 +85,7 @@ export function encryptFileInWorker(
       } finally {
         runs.delete(run);
         await run.stop();
+        await handle.close();
       }
     },
     recycle(chunk) {

@@ -2,6 +2,7 @@
 // CLI opens; bounded circulation of buffers whether or not the consumer gives them back; read errors with their
 // codes; and a worker never left running by a consumer that stops early (a child process must exit by itself).
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createAgeKeys, encryptFileInWorker, encryptWithKeys, type AgeKeys } from '@proj/crypto';
@@ -86,6 +87,30 @@ test('a missing file fails with the read error and its code', async () => {
 
 test('a directory fails with EISDIR', async () => {
   await expect(readAll(encryptFileInWorker(keys, t.dir))).rejects.toMatchObject({ code: 'EISDIR' });
+});
+
+test('a consumer that stops early: the worker ends and the file is closed before the loop goes on', async () => {
+  await randomFile(t.file('early.bin'), 16 * MiB);
+  if (!existsSync('/proc/self/fd')) {
+    console.log('skipped the descriptor check: no /proc/self/fd here');
+    return;
+  }
+  const openOnFile = (): number =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === t.file('early.bin');
+      } catch {
+        return false;
+      }
+    }).length;
+  const source = encryptFileInWorker(keys, t.file('early.bin'), { maxBatches: 2 });
+  let n = 0;
+  for await (const chunk of source) {
+    if (n === 1) expect(openOnFile()).toBe(1);
+    source.recycle(chunk);
+    if (++n === 3) break;
+  }
+  expect(openOnFile()).toBe(0);
 });
 
 // A child process that stops reading mid-file, by `break` (return) or by dropping the iterator; it must exit on its
