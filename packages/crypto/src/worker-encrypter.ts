@@ -67,7 +67,12 @@ export function encryptFileInWorker(
       const handle = await open(path, 'r');
       let run: WorkerRun;
       try {
-        const job: EncryptJob = { fd: handle.fd, payloadKey: new Uint8Array(payloadKey), readBytes: READ_BYTES, batchBytes };
+        const job: EncryptJob = {
+          fd: handle.fd,
+          payloadKey: new Uint8Array(payloadKey),
+          readBytes: READ_BYTES,
+          batchBytes,
+        };
         run = new WorkerRun(startModuleWorker('encrypt-worker', { workerData: { job } }), maxBatches);
         job.payloadKey.fill(0);
       } catch (err) {
@@ -114,7 +119,9 @@ class WorkerRun {
     // Referenced only while the consumer waits for it (./next): a source left unfinished never holds the process.
     worker.unref();
     worker.on('message', (message: FromWorker) => this.#onMessage(message));
-    worker.on('error', (err) => this.#fail(new EncryptWorkerError(`encrypting worker failed: ${err.message}`, { cause: err })));
+    worker.on('error', (err) =>
+      this.#fail(new EncryptWorkerError(`encrypting worker failed: ${err.message}`, { cause: err })),
+    );
     worker.on('exit', (code) => {
       if (!this.#ended && !this.#stopped) this.#fail(new EncryptWorkerError(`encrypting worker exited (${code})`));
     });

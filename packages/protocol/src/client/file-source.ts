@@ -31,7 +31,7 @@ const ENCRYPT_READ_BYTES = 1024 * 1024;
  * `encryptFileInWorker`); smaller ones on the sending thread, where they cost less than starting a worker
  * (measured figures in docs/CLIENT.md, "Encryption").
  */
-export const ENCRYPT_IN_WORKER_FROM_BYTES = 4 * 1024 * 1024;
+export const ENCRYPT_IN_WORKER_FROM_BYTES = 16 * 1024 * 1024;
 
 /**
  * The file at `path`, read in chunks of `chunkBytes`; `stats` from `stat(path, { bigint: true })` before it is
