@@ -26,7 +26,10 @@ afterAll(() => t.cleanup());
 
 async function inThread(plain: Buffer): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const part of encryptWithKeys(keys, [plain])) parts.push(part);
+  async function* once(): AsyncGenerator<Buffer> {
+    yield plain;
+  }
+  for await (const part of encryptWithKeys(keys, once())) parts.push(part);
   return Buffer.concat(parts);
 }
 
