@@ -97,3 +97,14 @@ export class CryptoOptionsError extends CryptoError {
     super('ERR_CRYPTO_OPTIONS', message, options);
   }
 }
+
+/**
+ * The worker thread that encrypts a file (src/worker-encrypter.ts) ended before the file's end without saying why
+ * (a crash, its resource limits, or it could not start). An error the worker reports (a read error) is rethrown
+ * as itself instead, with its own `code`.
+ */
+export class EncryptWorkerError extends CryptoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_AGE_WORKER', message, options);
+  }
+}

@@ -18,6 +18,7 @@ export type { AgeFormat } from './detect';
 export {
   CryptoError,
   CryptoOptionsError,
+  EncryptWorkerError,
   HeaderError,
   KeyFileError,
   KeyFileExistsError,
@@ -37,6 +38,8 @@ export type { DecryptStreamOptions } from './decrypt-stream';
 export { decryptFile, encryptFile } from './files';
 export { ageFileSize, ageKeysMatch, createAgeKeys, encryptWithKeys } from './keyed';
 export type { AgeKeys } from './keyed';
+export { DEFAULT_BATCH_BYTES, DEFAULT_MAX_BATCHES, encryptFileInWorker } from './worker-encrypter';
+export type { EncryptedFileChunks, WorkerEncryptOptions } from './worker-encrypter';
 export type { FileOptions } from './files';
 export {
   ensureIdentityFile,

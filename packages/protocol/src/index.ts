@@ -13,6 +13,7 @@
 
 // Client (docs/PROTOCOL.md §4, docs/CLIENT.md "The library"): `connect` and types only
 export { connect } from './client/client';
+export { ENCRYPT_IN_WORKER_FROM_BYTES } from './client/file-source';
 export { isConnectionFailure } from './client/retry';
 export type {
   ByteSource,

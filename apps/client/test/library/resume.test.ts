@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decryptFile, generateIdentity, recipientOf } from '@proj/crypto';
@@ -12,6 +13,7 @@ import {
   AbortedError,
   ConnectionClosedError,
   connect,
+  ENCRYPT_IN_WORKER_FROM_BYTES,
   type Client,
   type EncryptionKeys,
   type ResumeEvent,
@@ -59,6 +61,17 @@ async function file(name: string, bytes: number): Promise<{ path: string; conten
   const path = join(work.path, name);
   await writeFile(path, content);
   return { path, content };
+}
+
+/** Descriptors of this process open on `path` (Linux). */
+function descriptorsOn(path: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
 }
 
 async function stored(receiptPath: string): Promise<Buffer> {
@@ -187,30 +200,36 @@ describe('library: retry and resume', () => {
     expect((await stored(receipt.path)).equals(f.content)).toBe(true);
   });
 
-  test('an encrypted send resumes: the same ciphertext continues, and the age CLI opens the stored file', async () => {
-    const size = 3 * MiB + 17;
-    const f = await file('secret.bin', size);
-    const identity = await generateIdentity();
-    const recipient = await recipientOf(identity);
-    const p = await proxy((n) => (n === 1 ? { dropAfterClientBytes: 2 * MiB } : 'pass'));
-    const c = await open(p.port);
-    const resumes: ResumeEvent[] = [];
-    c.on('resume', (e) => resumes.push(e));
-    const receipt = await c.sendFile(f.path, { id: 'secret', encrypt: { recipients: [recipient] } });
-    expect(resumes[0]?.offset).toBeGreaterThan(0);
-    expect(receipt).toMatchObject({ encrypted: true });
-    const storedPath = join(server.dataDir, receipt.path);
-    const age = spawnSync('age', ['--version']);
-    if (age.error) {
-      console.log('skipped the age CLI check: age is not installed');
-      return;
-    }
-    const keyFile = join(work.path, 'identity.txt');
-    await writeFile(keyFile, `${identity}\n`, { mode: 0o600 });
-    const out = spawnSync('age', ['-d', '-i', keyFile, storedPath], { maxBuffer: 64 * MiB });
-    expect(out.status).toBe(0);
-    expect(Buffer.from(out.stdout).equals(f.content)).toBe(true);
-  });
+  // Below ENCRYPT_IN_WORKER_FROM_BYTES the file is encrypted on the sending thread, from it in a worker thread.
+  test.each([
+    ['on the sending thread', 3 * MiB + 17],
+    ['in a worker thread', ENCRYPT_IN_WORKER_FROM_BYTES + 3 * MiB + 17],
+  ])(
+    'an encrypted send resumes (encrypted %s): the same ciphertext continues, and the age CLI opens the stored file',
+    async (_where, size) => {
+      const f = await file(`secret-${size}.bin`, size);
+      const identity = await generateIdentity();
+      const recipient = await recipientOf(identity);
+      const p = await proxy((n) => (n === 1 ? { dropAfterClientBytes: 2 * MiB } : 'pass'));
+      const c = await open(p.port);
+      const resumes: ResumeEvent[] = [];
+      c.on('resume', (e) => resumes.push(e));
+      const receipt = await c.sendFile(f.path, { id: `secret-${size}`, encrypt: { recipients: [recipient] } });
+      expect(resumes[0]?.offset).toBeGreaterThan(0);
+      expect(receipt).toMatchObject({ encrypted: true });
+      const storedPath = join(server.dataDir, receipt.path);
+      const age = spawnSync('age', ['--version']);
+      if (age.error) {
+        console.log('skipped the age CLI check: age is not installed');
+        return;
+      }
+      const keyFile = join(work.path, 'identity.txt');
+      await writeFile(keyFile, `${identity}\n`, { mode: 0o600 });
+      const out = spawnSync('age', ['-d', '-i', keyFile, storedPath], { maxBuffer: 64 * MiB });
+      expect(out.status).toBe(0);
+      expect(Buffer.from(out.stdout).equals(f.content)).toBe(true);
+    },
+  );
 
   test('encryption keys kept from one client resume the send in another (as after a crash)', async () => {
     const size = 2 * MiB;
@@ -298,6 +317,44 @@ describe('library: AbortSignal, close and dispose', () => {
     const receipt = await c.sendFile(f.path, { id: 'abort' });
     expect(resumes).toHaveLength(1);
     expect((await stored(receipt.path)).equals(f.content)).toBe(true);
+  });
+
+  test('aborting an encrypted send mid-file (encrypted in a worker): ERR_ABORTED, the worker gone, the file closed; the next send resumes', async () => {
+    const size = ENCRYPT_IN_WORKER_FROM_BYTES + 5 * MiB + 3;
+    const f = await file('abort-secret.bin', size);
+    const identity = await generateIdentity();
+    const recipient = await recipientOf(identity);
+    const c = await open(server.port);
+    const controller = new AbortController();
+    let kept: EncryptionKeys | undefined;
+    const err = await c
+      .sendFile(f.path, {
+        id: 'abort-secret',
+        encrypt: { recipients: [recipient] },
+        signal: controller.signal,
+        onEncryptionKeys: (k) => {
+          kept = k;
+        },
+        onProgress: (p) => {
+          if (p.sent >= 4 * MiB) controller.abort();
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_ABORTED' });
+    // The worker read the file through a descriptor this thread closes once the worker has ended.
+    if (existsSync('/proc/self/fd')) expect(descriptorsOn(f.path)).toBe(0);
+    else console.log('skipped the descriptor check: no /proc/self/fd here');
+    const resumes: ResumeEvent[] = [];
+    c.on('resume', (e) => resumes.push(e));
+    const receipt = await c.sendFile(f.path, {
+      id: 'abort-secret',
+      encrypt: { recipients: [recipient] },
+      ...(kept ? { encryptionKeys: kept } : {}),
+    });
+    expect(resumes).toHaveLength(1);
+    const out = join(work.path, 'abort-secret.out');
+    await decryptFile(join(server.dataDir, receipt.path), out, { identities: [identity] });
+    expect((await readFile(out)).equals(f.content)).toBe(true);
   });
 
   test('a signal aborted before the call rejects at once and sends nothing', async () => {

@@ -3,7 +3,15 @@
  * the same keys and file give the same ciphertext), so a cut send of either resumes from the server's offset
  * (docs/CRYPTO.md, "Resuming an encrypted send").
  */
-import { ageFileSize, ageKeysMatch, createAgeKeys, CryptoOptionsError, encryptWithKeys } from '@proj/crypto';
+import {
+  ageFileSize,
+  ageKeysMatch,
+  createAgeKeys,
+  CryptoOptionsError,
+  type EncryptedFileChunks,
+  encryptFileInWorker,
+  encryptWithKeys,
+} from '@proj/crypto';
 import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { DEFAULT_CHUNK_BYTES } from '../limits';
@@ -17,6 +25,13 @@ const MAX_READERS = 3;
 
 /** Plaintext read at a time for encryption (the cipher works in 64 KiB chunks; larger reads cost fewer calls). */
 const ENCRYPT_READ_BYTES = 1024 * 1024;
+
+/**
+ * Files from this size on are encrypted in a worker thread beside the sending one (@proj/crypto
+ * `encryptFileInWorker`); smaller ones on the sending thread, where they cost less than starting a worker
+ * (measured figures in docs/CLIENT.md, "Encryption").
+ */
+export const ENCRYPT_IN_WORKER_FROM_BYTES = 16 * 1024 * 1024;
 
 /**
  * The file at `path`, read in chunks of `chunkBytes`; `stats` from `stat(path, { bigint: true })` before it is
@@ -89,19 +104,32 @@ export async function keysFor(
 
 /**
  * The age encryption of the file at `path` (of `size` bytes) with `keys`: the same bytes on every `open()`.
- * `renew()` (after a partial that did not match) makes new keys with `newKeys`.
+ * `renew()` (after a partial that did not match) makes new keys with `newKeys`. A file of `inWorkerFrom` bytes or
+ * more is encrypted in a worker thread, a smaller one on this thread: the same bytes either way.
  */
 export function encryptedSource(
   path: string,
   size: number,
   keys: EncryptionKeys,
   newKeys: () => Promise<EncryptionKeys>,
+  inWorkerFrom = ENCRYPT_IN_WORKER_FROM_BYTES,
 ): RepeatableSource {
   const ageKeys = { prologue: Buffer.from(keys.prologue), payloadKey: Buffer.from(keys.payloadKey) };
+  // The sources of the current put (a duplicate's check and a resume each open one); each takes back its own chunks.
+  const readers: EncryptedFileChunks[] = [];
   return {
     size: ageFileSize(ageKeys, size),
-    open: () => encryptWithKeys(ageKeys, new FileChunks(path, ENCRYPT_READ_BYTES)),
-    renew: async () => encryptedSource(path, size, await newKeys(), newKeys),
+    open: () => {
+      if (size < inWorkerFrom) return encryptWithKeys(ageKeys, new FileChunks(path, ENCRYPT_READ_BYTES));
+      const chunks = encryptFileInWorker(ageKeys, path);
+      readers.push(chunks);
+      if (readers.length > MAX_READERS) readers.shift();
+      return chunks;
+    },
+    recycle(chunk) {
+      for (const r of readers) r.recycle(chunk);
+    },
+    renew: async () => encryptedSource(path, size, await newKeys(), newKeys, inWorkerFrom),
   };
 }
 
