@@ -45,15 +45,28 @@ export function semiSpaceGiven(execArgv: readonly string[], nodeOptions: string)
   return execArgv.some((a) => SEMI_SPACE_FLAG.test(a)) || SEMI_SPACE_FLAG.test(nodeOptions);
 }
 
+/** Whether the program asked for a young generation that does not grow (`tuneHeap`). */
+let growthHeld = false;
+
 /** Applies both settings to this process; call it once, before the program loads its modules (./heap-setup.ts). */
 export function tuneHeap(): void {
   if (!semiSpaceGiven(process.execArgv, process.env.NODE_OPTIONS ?? '')) {
+    growthHeld = true;
     setFlagsFromString('--semi-space-growth-factor=1');
   }
   if (scavenge !== undefined) return;
   setFlagsFromString('--expose-gc');
   const gc: unknown = runInNewContext('gc');
   if (typeof gc === 'function') scavenge = gc as GcFunction;
+}
+
+/**
+ * Sets the growth factor again after a worker thread started (./module-worker.ts): starting one puts V8's flags
+ * back to their defaults, and the young generation grew to 2 MiB per semi-space after the first large dictionary or
+ * the first dictionary's files. Nothing when the program did not hold it (`tuneHeap`).
+ */
+export function holdHeapAfterWorkerStart(): void {
+  if (growthHeld) setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 /**

@@ -6,7 +6,7 @@
  * running one answers retries of the ids that one holds only in its journal.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { makeTempDir, sha256Hex } from '@proj/test-utils';
@@ -14,7 +14,8 @@ import { makeTempDir, sha256Hex } from '@proj/test-utils';
 type TempDir = Awaited<ReturnType<typeof makeTempDir>>;
 import { listAcknowledged } from '../src/store/journal-index';
 import { decodeSegment } from '../src/store/journal-record';
-import { newServerId } from '../src/store/paths';
+import { HANDOVER_MIN, Materialiser } from '../src/store/materialiser';
+import { newServerId, receiptFileName } from '../src/store/paths';
 import { receiptText, type StoredItem } from '../src/store/receipts';
 import { Store } from '../src/store/store';
 
@@ -58,6 +59,70 @@ describe('the journal as the commit point', () => {
     expect(sha256Hex(stored)).toBe(item.sha256);
     expect(await readdir(join(dir.path, 'items', item.path.split('/')[1] as string))).toHaveLength(1);
     expect(await readdir(join(dir.path, 'journal'))).toEqual([]);
+  });
+
+  it('under load: a turn with many items hands them to the worker thread, which writes each item then its receipt', async () => {
+    const receipts = join(dir.path, 'receipts');
+    const items = join(dir.path, 'items');
+    await mkdir(receipts);
+    await mkdir(items);
+    const m = new Materialiser(receipts, log);
+    const n = 3 * HANDOVER_MIN;
+    const body = (i: number): Buffer => Buffer.from(JSON.stringify({ i, pad: 'x'.repeat(i * 37) }));
+    const stored = (i: number): StoredItem => ({
+      id: `load:${i}`,
+      kind: 'dict',
+      path: `items/load-${i}.json`,
+      bytes: body(i).length,
+      sha256: sha256Hex(body(i)),
+      format: 'json',
+      encrypted: false,
+      receivedAt: '2026-12-03T20:00:00.000Z',
+      sender: '127.0.0.1:1',
+      serverId: 'test',
+    });
+    // A view into a larger buffer, as a socket's data often is: only its own bytes are written.
+    const big = Buffer.alloc(64 * 1024, 0x41);
+    for (let i = 0; i < n; i++) {
+      const data = i === 0 ? big.subarray(100, 100 + body(0).length).fill(body(0)) : body(i);
+      m.add(stored(i), { itemPath: join(dir.path, stored(i).path), data });
+    }
+    expect(m.get('load:3')).toEqual(stored(3)); // answered from memory until written
+    await m.idle();
+    expect(m.handedOver).toBe(n);
+    expect(m.get('load:3')).toBeUndefined();
+    for (let i = 0; i < n; i++) {
+      expect(await readFile(join(receipts, receiptFileName(`load:${i}`)), 'utf8')).toBe(receiptText(stored(i)));
+      expect(await readFile(join(dir.path, stored(i).path))).toEqual(body(i));
+    }
+    expect(await m.settled()).toBe(true);
+    await m.stop();
+  });
+
+  it('a turn with fewer items (one client) writes them on the main thread, without a worker', async () => {
+    const receipts = join(dir.path, 'receipts');
+    await mkdir(receipts);
+    const m = new Materialiser(receipts, log);
+    const item: StoredItem = {
+      id: 'single',
+      kind: 'file',
+      path: 'items/single.txt',
+      bytes: 0,
+      sha256: sha256Hex(Buffer.alloc(0)),
+      encrypted: false,
+      receivedAt: '2026-12-03T20:00:00.000Z',
+      sender: '127.0.0.1:1',
+      serverId: 'test',
+    };
+    for (let i = 1; i < HANDOVER_MIN; i++) m.add({ ...item, id: `single-${i}` });
+    await m.idle();
+    expect(m.handedOver).toBe(0);
+    for (let i = 1; i < HANDOVER_MIN; i++) {
+      expect(await readFile(join(receipts, receiptFileName(`single-${i}`)), 'utf8')).toBe(
+        receiptText({ ...item, id: `single-${i}` }),
+      );
+    }
+    await m.stop();
   });
 
   it('concurrent puts of one id in one process: one stored, the other answered with its receipt', async () => {

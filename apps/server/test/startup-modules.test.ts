@@ -111,3 +111,25 @@ describe('the heap settings (heap.ts)', () => {
     expect(semiSpaceGiven(['--max-old-space-size=512'], '--trace-gc')).toBe(false);
   });
 });
+
+describe('a worker thread the server starts (module-worker.ts)', () => {
+  it('does not let the young generation grow again: its start puts V8 flags back, and the setting is made again', () => {
+    // The program's settings (heap.ts), then the thread that writes items' files (store/materialiser.ts), then
+    // enough short-lived garbage for V8 to grow the young generation if it may.
+    const script = `
+      const v8 = require('node:v8');
+      require(${JSON.stringify(join(APP, 'dist', 'heap.js'))}).tuneHeap();
+      const { startModuleWorker } = require(${JSON.stringify(join(APP, 'dist', 'module-worker.js'))});
+      const worker = startModuleWorker('store', 'materialise-worker', [], { workerData: { materialiser: true } });
+      worker.once('online', async () => {
+        await worker.terminate();
+        let keep = [];
+        for (let i = 0; i < 3e6; i++) { keep.push({ i }); if (keep.length > 1000) keep = []; }
+        const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+        process.stdout.write(String(space.space_size));
+      });`;
+    const newSpaceBytes = Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+    expect(newSpaceBytes).toBeGreaterThan(0);
+    expect(newSpaceBytes).toBeLessThanOrEqual(2 * 1024 * 1024);
+  });
+});

@@ -14,7 +14,7 @@ import { DEFAULT_LIMITS, InternalError, reviveProtocolError, ShuttingDownError }
 import type { DictFormat, DictLimits } from '@proj/protocol/dict';
 import { checkDict, type DictViews, type DictViewsWanted } from './dict-check';
 import type { DecodeAnswer, DecodeJob } from './dict-decoder-worker';
-import { startModuleWorker } from './module-worker';
+import { startModuleWorker } from '../module-worker';
 
 /**
  * Bodies below this size are checked on the calling thread. Measured (2-core VM, Node 20): posting a job and
@@ -215,7 +215,7 @@ export class DictDecoderPool {
   }
 
   #start(): Slot {
-    const worker = startModuleWorker('dict-decoder-worker', ['@proj/protocol', '@proj/protocol/dict'], {
+    const worker = startModuleWorker('dict-check', 'dict-decoder-worker', ['@proj/protocol', '@proj/protocol/dict'], {
       resourceLimits: { maxOldGenerationSizeMb: this.workerHeapMiB },
     });
     this.#started += 1;

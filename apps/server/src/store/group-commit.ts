@@ -190,6 +190,12 @@ export class GroupCommit {
     return this.#materialiser.idle();
   }
 
+  /** For a clean stop: drains, then stops the thread that writes acknowledged items' files. */
+  async close(): Promise<void> {
+    await this.drain();
+    await this.#materialiser.stop();
+  }
+
   /** Resolves once no commit is waiting or being made (starting those that wait at once). */
   async drain(): Promise<void> {
     while (this.#running || this.#queue.length > 0) {

@@ -107,7 +107,7 @@ export class Store implements ItemStore {
    */
   async close(): Promise<void> {
     clearInterval(this.#sweep);
-    await this.#commits.drain();
+    await this.#commits.close();
     await this.#journal.close();
     this.#lock?.release();
     this.#lock = undefined;

@@ -5,6 +5,7 @@
  */
 import { extname, join } from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { holdHeapAfterWorkerStart } from './heap';
 
 /**
  * The worker's code for a module given as a .ts file: compile TypeScript on require with @swc/core (the tests'
@@ -34,12 +35,26 @@ require(entry);
 `;
 
 /**
- * Starts a worker running the module `name` of this directory (no extension). `packages` names the workspace
- * packages the module imports, so that the worker loads the same copy of them as this thread.
+ * Starts a worker running the module `name` (no extension) of this package's directory `dir` (relative to this
+ * one: `store`). `packages` names the workspace packages the module imports, so that the worker loads the same
+ * copy of them as this thread.
  */
-export function startModuleWorker(name: string, packages: readonly string[], options: WorkerOptions = {}): Worker {
+export function startModuleWorker(
+  dir: string,
+  name: string,
+  packages: readonly string[],
+  options: WorkerOptions = {},
+): Worker {
+  const worker = start(dir, name, packages, options);
+  // The new thread resets V8's flags as it starts: set the heap's again, now and once it runs (./heap.ts).
+  holdHeapAfterWorkerStart();
+  worker.once('online', holdHeapAfterWorkerStart);
+  return worker;
+}
+
+function start(dir: string, name: string, packages: readonly string[], options: WorkerOptions): Worker {
   const ext = extname(__filename);
-  const entry = join(__dirname, `${name}${ext}`);
+  const entry = join(__dirname, dir, `${name}${ext}`);
   if (ext !== '.ts') return new Worker(entry, options);
   const aliases: Record<string, string> = {};
   for (const p of packages) aliases[p] = require.resolve(p);
