@@ -3,7 +3,7 @@
  * module is a .js file next to this one) or from its TypeScript sources under jest (the tests compile with
  * @swc/jest, which a worker thread does not go through: there the module is a .ts file, compiled on require with
  * @swc/core, the tests' own compiler and a root dev dependency). The server's dictionary decoders do the same
- * (apps/server/src/dict-check/module-worker.ts); a package cannot import from an app, and a worker here needs no
+ * (apps/server/src/module-worker.ts); a package cannot import from an app, and a worker here needs no
  * workspace package, only this package's relative modules.
  */
 import { extname, join } from 'node:path';
