@@ -171,7 +171,14 @@ export async function listReceiptEntries(
           return;
         }
         const found = await retry('receipt read', () => conn.receipts.get(key), conn.deadline);
-        if (found === null || found.operation !== 'PUT') return;
+        if (found === null) {
+          // The leader listed the key, and the replica that answered has not applied it yet (a receipt created a
+          // moment ago): the leader's entry, as find(id) reads it.
+          const fromLeader = await getLeaderRevision(conn, id);
+          if (fromLeader) entries.push(fromLeader.entry);
+          return;
+        }
+        if (found.operation !== 'PUT') return;
         const entry = decodeEntry(found.value, id);
         if ('problem' in entry) damaged.push({ id, receipt: where, problem: entry.problem });
         else entries.push(entry);
