@@ -305,6 +305,10 @@ describe('under pnpm, and installed on the PATH', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: server [options] [command]');
     expect(r.stdout).toContain('-p, --port <n>');
+    // `run start` hands even a bare --help to the program.
+    const viaRun = runToEnd(['--filter', 'server', 'run', 'start', '--help'], {}, 'pnpm', ROOT);
+    expect(viaRun.code).toBe(0);
+    expect(viaRun.stdout).toContain('Usage: server [options] [command]');
   });
 
   withPnpm(
