@@ -24,7 +24,7 @@ export const PROGRAM = 'client';
 export const EXIT_CODES_HELP = `
 Exit codes:
   0    the server acknowledged every item and each receipt matched what was sent
-  1    any other failure (a local file that cannot be read, an encryption failure)
+  1    any other failure (a file that fails while it is read, an encryption failure)
   2    usage error: bad flags, --data that is not a JSON object, a file that does not exist or cannot be read
   3    connection failure: nobody listens, timeout, or the connection was lost and the retries ran out
   4    the server refused (its ERR_… code is printed)

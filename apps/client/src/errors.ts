@@ -9,7 +9,7 @@ import { isConnectionFailure, isProtocolError } from '@proj/protocol';
 export const ExitCode = {
   /** The server acknowledged every item and every receipt matched what was sent. */
   Ok: 0,
-  /** Anything not covered below (a local file that cannot be read, an encryption failure, a bug). */
+  /** Anything not covered below (a file that fails while it is read, an encryption failure, a bug). */
   Failure: 1,
   /** Bad flags or arguments, `--data` that is not a JSON object, a file that does not exist. */
   Usage: 2,

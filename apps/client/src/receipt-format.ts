@@ -5,6 +5,7 @@
  */
 import { formatBytes } from '@proj/cli-kit';
 import type { Receipt } from '@proj/protocol';
+import { STDIN_PATH } from './stdin';
 
 /** What was sent, to print beside the server's answer. */
 export interface SentItem {
@@ -59,7 +60,9 @@ export function receiptJson(receipt: Receipt, sent: SentItem): ReceiptJson {
 
 /** The one-line form: `sent notes.txt -> files/2025/…/notes.txt (1.2 KiB, sha256 3f2a…c9e1, matches)`. */
 export function receiptLine(receipt: Receipt, sent: SentItem): string {
-  const what = receipt.kind === 'dict' ? `dictionary (${receipt.format ?? 'json'})` : sent.source;
+  // `send-file -`: "sent -" would say nothing; the stored name (--name) is in the path that follows.
+  const source = sent.source === STDIN_PATH ? 'standard input' : sent.source;
+  const what = receipt.kind === 'dict' ? `dictionary (${receipt.format ?? 'json'})` : source;
   const extras = [
     formatBytes(receipt.bytes),
     `sha256 ${receipt.sha256}`,

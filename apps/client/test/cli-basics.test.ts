@@ -182,6 +182,9 @@ describe('send-file -', () => {
     const [receipt] = jsonLines(r.stdout);
     expect(String(receipt?.path)).toMatch(/stdin\.age$/);
     expect(receipt).toMatchObject({ encrypted: true });
+    const words = await runCli(['send-file', ...at(), '-', '--name', 'said.txt'], {}, 'in words\n');
+    expect(words.code).toBe(0);
+    expect(words.stdout).toMatch(/^sent standard input -> items\/\S+-said\.txt \(9 B, sha256 /);
   });
 
   it('refuses - twice', async () => {

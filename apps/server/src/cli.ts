@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { packageVersion } from '@proj/cli-kit';
-import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
+import { errorJson, packageVersion } from '@proj/cli-kit';
+import { EXIT_OK, EXIT_USAGE, type CliIo, wantsJson } from './cli-io';
 import { addItemCommands } from './commands/item-commands';
 import { healthCommand } from './health';
 import { serveCommand } from './commands/serve';
@@ -66,8 +66,8 @@ export async function runCli(io: CliIo): Promise<number> {
   program
     .command('health')
     .description('check that the server answers: connect, handshake, ping (exit 0 when healthy)')
-    .option('--host <address>', 'the address it listens on (default: 127.0.0.1; 0.0.0.0 is reached on 127.0.0.1)')
-    .option('--port <n>', 'its port (default: 5050)')
+    .option('-H, --host <address>', 'the address it listens on (default: 127.0.0.1; 0.0.0.0 is reached on 127.0.0.1)')
+    .option('-p, --port <n>', 'its port (default: 5050)')
     .option('--token-file <file>', 'file holding the token it requires')
     .option('--tls-cert <file>', 'its certificate, when it serves TLS')
     .option('--config <file>', 'JSON config file')
@@ -79,7 +79,13 @@ export async function runCli(io: CliIo): Promise<number> {
   try {
     await program.parseAsync(io.argv as string[], { from: 'user' });
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return EXIT_OK;
+      // Commander has told it in words on standard error; with --json, standard output says it too.
+      const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+      if (wantsJson(io.argv)) io.stdout.write(errorJson('ERR_USAGE', message, EXIT_USAGE));
+      return EXIT_USAGE;
+    }
     throw err;
   }
   return exitCode;

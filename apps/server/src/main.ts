@@ -9,6 +9,7 @@ import './threadpool'; // sizes the thread pool before anything uses it
 import { join, resolve } from 'node:path';
 import {
   errorCode,
+  errorJson,
   errorLine,
   exitWhenFlushed,
   invocationDir,
@@ -19,7 +20,7 @@ import {
   type StopSignal,
 } from '@proj/cli-kit';
 import { PROGRAM, runCli } from './cli';
-import { EXIT_FAILURE, EXIT_USAGE } from './cli-io';
+import { EXIT_FAILURE, EXIT_USAGE, jsonCode, wantsJson } from './cli-io';
 import { UsageError } from './options';
 
 const PACKAGE_DIR = join(__dirname, '..');
@@ -48,8 +49,10 @@ quietOnEpipe([process.stdout, process.stderr]);
 
 const streams = [process.stdout, process.stderr];
 
+const argv = programArgs(process.argv.slice(2));
+
 runCli({
-  argv: programArgs(process.argv.slice(2)),
+  argv,
   env: process.env,
   // pnpm runs scripts in the package directory; INIT_CWD is where the user typed the command, so a relative
   // --data-dir means what the user meant (@proj/cli-kit invocationDir, as the client does). So does the default,
@@ -63,8 +66,10 @@ runCli({
 }).then(
   (code) => exitWhenFlushed(code, streams),
   (err: unknown) => {
-    const usage = err instanceof UsageError;
-    process.stderr.write(errorLine(PROGRAM, (err as Error).message ?? String(err), errorCode(err)));
-    exitWhenFlushed(usage ? EXIT_USAGE : EXIT_FAILURE, streams);
+    const exitCode = err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+    const message = (err as Error).message ?? String(err);
+    process.stderr.write(errorLine(PROGRAM, message, errorCode(err)));
+    if (wantsJson(argv)) process.stdout.write(errorJson(jsonCode(errorCode(err), exitCode), message, exitCode));
+    exitWhenFlushed(exitCode, streams);
   },
 );

@@ -107,7 +107,38 @@ describe('the command line', () => {
     expect(existsSync(join(tmp.path, 'd'))).toBe(false);
   });
 
-  it('takes short flags: -H -p -d -o', async () => {
+  it('with --json, an item command tells a failure as one JSON line on stdout with its code (and in words on stderr)', () => {
+    const data = join(tmp.path, 'json-failures');
+    const lines = (r: Ended) =>
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown);
+    const missing = runToEnd(['show', 'nosuch', '-d', data, '--json']);
+    expect(missing.code).toBe(1);
+    expect(lines(missing)).toEqual([
+      {
+        ok: false,
+        code: 'ERR_NOT_FOUND',
+        message: expect.stringContaining('no item with the id "nosuch"'),
+        exitCode: 1,
+      },
+    ]);
+    expect(missing.stderr).toMatch(/^server: error: no item with the id "nosuch".* \(ERR_NOT_FOUND\)\n$/);
+    const since = runToEnd(['list', '--since', 'soon', '-d', data, '--json']);
+    expect(since.code).toBe(2);
+    expect(lines(since)).toEqual([
+      { ok: false, code: 'ERR_USAGE', message: expect.stringMatching(/^--since: expected an age/), exitCode: 2 },
+    ]);
+    const option = runToEnd(['rm', 'x', '--bogus', '-d', data, '--json']);
+    expect(option.code).toBe(2);
+    expect(lines(option)).toEqual([{ ok: false, code: 'ERR_USAGE', message: "unknown option '--bogus'", exitCode: 2 }]);
+    expect(option.stderr).toMatch(/^server: error: unknown option '--bogus'/);
+    // Without --json, standard output stays empty.
+    expect(runToEnd(['show', 'nosuch', '-d', data]).stdout).toBe('');
+  });
+
+  it('takes short flags: -H -p -d -o (and -H -p for health)', async () => {
     const data = join(tmp.path, 'short');
     const s = await start(['-H', '127.0.0.1', '-p', '0', '-d', data, '-o', 'both']);
     try {
@@ -116,6 +147,9 @@ describe('the command line', () => {
       await client.close();
       await waitFor(() => s.stdout().includes('"short": "flags"'));
       expect(s.stdout()).toContain(`data in ${data}`);
+      const health = runToEnd(['health', '-H', '127.0.0.1', '-p', String(s.port)]);
+      expect(health.code).toBe(0);
+      expect(health.stdout).toMatch(new RegExp(`^ok: .* at 127\\.0\\.0\\.1:${s.port}, `));
     } finally {
       expect(await stop(s)).toBe(0);
     }
@@ -271,6 +305,10 @@ describe('under pnpm, and installed on the PATH', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: server [options] [command]');
     expect(r.stdout).toContain('-p, --port <n>');
+    // `run start` hands even a bare --help to the program.
+    const viaRun = runToEnd(['--filter', 'server', 'run', 'start', '--help'], {}, 'pnpm', ROOT);
+    expect(viaRun.code).toBe(0);
+    expect(viaRun.stdout).toContain('Usage: server [options] [command]');
   });
 
   withPnpm(

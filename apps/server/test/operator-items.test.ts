@@ -169,6 +169,10 @@ describe('missing, rm and prune while the server runs', () => {
     expect(text(r)).toContain(`removed to-remove (${first.path})`);
     expect(existsSync(join(dataDir, first.path))).toBe(false);
     expect(existsSync(join(dataDir, 'receipts', 'to-remove.json'))).toBe(false);
+    // The running server's journal still holds the item's record: it is removed all the same, not "missing".
+    expect(readdirSync(join(dataDir, 'journal')).length).toBeGreaterThan(0);
+    expect(text(await run(['list', '--data-dir', dataDir, '--json', 'to-remove']))).toBe('');
+    expect((await run(['show', 'to-remove', '--data-dir', dataDir])).code).toBe(1);
     const again = await client.sendDict({ version: 2 }, { id: 'to-remove' });
     expect(again.duplicate).toBe(false);
     expect(again.sha256).not.toBe(first.sha256);
@@ -187,6 +191,7 @@ describe('missing, rm and prune while the server runs', () => {
     const pruned = await run(['prune', '--data-dir', dataDir, '--older-than', '1s', '--kind', 'dict', 'xml']);
     expect(text(pruned)).toMatch(/removed 1 item,/);
     expect(existsSync(join(dataDir, 'receipts', 'dict-xml.json'))).toBe(false);
+    expect(text(await run(['list', '--data-dir', dataDir, 'dict-xml']))).toMatch(/^no item matches in /);
     expect(existsSync(join(dataDir, 'receipts', 'dict-json.json'))).toBe(true);
   });
 });

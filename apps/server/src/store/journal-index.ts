@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { decodeSegment } from './journal-record';
 import { layout, receiptFileName, serverIdOfTempName } from './paths';
 import { type DamagedReceiptFile, listReceipts, type StoredItem } from './receipts';
+import { isRemoved, REMOVED_DIR } from './removal';
 
 /**
- * Every item record of the journal segments in `dataDir` (but those of `skipOwner`) that no abort withdrew and
- * that has no receipt file, by put id (the first record of an id wins, as its receipt file would).
+ * Every item record of the journal segments in `dataDir` (but those of `skipOwner`) that no abort withdrew, no
+ * removal took back and that has no receipt file, by put id (the first record of an id wins, as its receipt file would).
  */
 export function journalReceipts(dataDir: string, skipOwner?: string): Map<string, StoredItem> {
   const receipts = layout(dataDir).receipts;
@@ -22,7 +23,10 @@ export function journalReceipts(dataDir: string, skipOwner?: string): Map<string
   return found;
 }
 
-/** Every item record of the journal segments that no abort withdrew, by put id (the first record of an id). */
+/**
+ * Every item record of the journal segments that no abort withdrew and no removal (`server rm`) took back, by put
+ * id (the first record of an id).
+ */
 function journalItems(dataDir: string, skipOwner?: string): Map<string, StoredItem> {
   const dirs = layout(dataDir);
   const found = new Map<string, StoredItem>();
@@ -44,7 +48,14 @@ function journalItems(dataDir: string, skipOwner?: string): Map<string, StoredIt
     for (const r of segment.records) records.push(r.item);
     for (const a of segment.aborts ?? []) aborted.add(a.path);
   }
-  for (const item of records) if (!aborted.has(item.path) && !found.has(item.id)) found.set(item.id, item);
+  // A record whose item `server rm` or `prune` removed (a tombstone names it) is no longer acknowledged: a running
+  // server's segment still holds it, and neither `list` nor a retry may bring it back (./removal.ts).
+  const removals = namesIn(join(dataDir, REMOVED_DIR)).length > 0;
+  for (const item of records) {
+    if (aborted.has(item.path) || found.has(item.id)) continue;
+    if (removals && isRemoved(dataDir, item)) continue;
+    found.set(item.id, item);
+  }
   return found;
 }
 
