@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { connect } from '@proj/protocol';
 import { makeTempDir } from '@proj/test-utils';
-import { semiSpaceGiven } from '../src/heap';
+import { budgetGiven, semiSpaceGiven } from '../src/heap';
 import { waitFor } from './helpers';
 
 const APP = resolve(__dirname, '..');
@@ -129,5 +129,13 @@ describe('the heap settings (heap.ts)', () => {
     expect(semiSpaceGiven([], '--trace-gc --max_semi_space_size=4')).toBe(true);
     expect(semiSpaceGiven(['--min-semi-space-size=2'], '')).toBe(true);
     expect(semiSpaceGiven(['--max-old-space-size=512'], '--trace-gc')).toBe(false);
+  });
+
+  it('leave the optimization budget to one the operator gave node', () => {
+    expect(budgetGiven(['--interrupt-budget=1000'], '')).toBe(true);
+    expect(budgetGiven([], '--trace-gc --interrupt_budget=1000')).toBe(true);
+    expect(budgetGiven([], '--interrupt-budget 1000')).toBe(true);
+    expect(budgetGiven(['--interrupt-budget-for-feedback-allocation=8'], '')).toBe(false);
+    expect(budgetGiven(['--max-old-space-size=512'], '--trace-gc')).toBe(false);
   });
 });
