@@ -1,6 +1,6 @@
 /**
- * How the server's process uses V8's heap (docs/SERVER.md §12, "Memory"; figures in docs/BENCHMARKS.md). Two
- * settings, both made by the program (./main.ts through ./heap-setup.ts), never by the library (`startServer`), whose
+ * How the server's process uses V8's heap (docs/SERVER.md §12, "Memory"; figures in docs/BENCHMARKS.md). Three
+ * settings, all made by the program (./main.ts through ./heap-setup.ts), never by the library (`startServer`), whose
  * host process is not ours to tune:
  *
  * - The young generation stays at its first size, 1 MiB per semi-space, instead of growing to 16: what the server
@@ -18,6 +18,13 @@
  *   scavenges free them while they are young: a few MiB at most, and almost no full collections. Node 20 has no
  *   public way to read an accepted socket into a reused buffer, and no public call for a collection: V8's `gc` is
  *   exposed to a fresh context only (`--expose-gc` set at run time), and that function is kept here.
+ *
+ * - Functions are optimized (TurboFan) after 4x the execution V8 waits for by default (INTERRUPT_BUDGET). With the
+ *   default, the start-up's module loading and a crowd of handshakes had ~90 functions optimized, each leaving
+ *   optimized code, deoptimization data and the compiler's allocations behind (-1.2 to -2.3 MiB of RSS holding
+ *   1,000 idle connections, -0.5 to -1 at rest); what runs all the time (a file's frames, a load of dictionaries)
+ *   is optimized a little later, with no measurable change in CPU per acknowledgement. V8 reads the budget each
+ *   time it sets a function's counter, so the runtime setting works; an `--interrupt-budget` given to node wins.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -29,6 +36,13 @@ import { runInNewContext } from 'node:vm';
  */
 export const SCAVENGE_EVERY_BYTES = 2 * 1024 * 1024;
 
+/**
+ * Bytecode executed by a function before V8 considers optimizing it: 4x V8's default (67,584). Holding 1,000 idle
+ * connections, one run each under the same load: default 64.8-65.4 MiB, 2x 63.6, 4x 63.3-63.5, 10x 63.1-63.2;
+ * 10x and more cost CPU on a 1 GiB put (hot code runs longer unoptimized), 4x did not (docs/BENCHMARKS.md).
+ */
+export const INTERRUPT_BUDGET = 4 * 67_584;
+
 type GcFunction = (options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
 
 let scavenge: GcFunction | undefined;
@@ -36,6 +50,8 @@ let receivedSinceScavenge = 0;
 
 /** Node flags that size the young generation: when the operator gave one, the growth factor is left alone. */
 const SEMI_SPACE_FLAG = /--(?:max|min)[-_]semi[-_]space[-_]size/;
+/** The node flag of the optimization budget: when the operator gave it, it is left alone. */
+const BUDGET_FLAG = /--interrupt[-_]budget[=\s]/;
 
 /**
  * Whether the young generation is left to node's own flags: when the operator gave node a semi-space size (on its
@@ -45,14 +61,27 @@ export function semiSpaceGiven(execArgv: readonly string[], nodeOptions: string)
   return execArgv.some((a) => SEMI_SPACE_FLAG.test(a)) || SEMI_SPACE_FLAG.test(nodeOptions);
 }
 
-/** Whether the program asked for a young generation that does not grow (`tuneHeap`). */
-let growthHeld = false;
+/** Whether the operator gave node its own optimization budget (on its command line or in NODE_OPTIONS). */
+export function budgetGiven(execArgv: readonly string[], nodeOptions: string): boolean {
+  return execArgv.some((a) => BUDGET_FLAG.test(`${a} `)) || BUDGET_FLAG.test(`${nodeOptions} `);
+}
 
-/** Applies both settings to this process; call it once, before the program loads its modules (./heap-setup.ts). */
+/** The V8 flags `tuneHeap` set, to set again after a worker thread starts (`holdHeapAfterWorkerStart`). */
+const applied: string[] = [];
+
+function apply(flag: string): void {
+  setFlagsFromString(flag);
+  applied.push(flag);
+}
+
+/** Applies the settings to this process; call it once, before the program loads its modules (./heap-setup.ts). */
 export function tuneHeap(): void {
-  if (!semiSpaceGiven(process.execArgv, process.env.NODE_OPTIONS ?? '')) {
-    growthHeld = true;
-    setFlagsFromString('--semi-space-growth-factor=1');
+  const nodeOptions = process.env.NODE_OPTIONS ?? '';
+  if (!semiSpaceGiven(process.execArgv, nodeOptions)) {
+    apply('--semi-space-growth-factor=1');
+  }
+  if (!budgetGiven(process.execArgv, nodeOptions)) {
+    apply(`--interrupt-budget=${INTERRUPT_BUDGET}`);
   }
   if (scavenge !== undefined) return;
   setFlagsFromString('--expose-gc');
@@ -61,12 +90,12 @@ export function tuneHeap(): void {
 }
 
 /**
- * Sets the growth factor again after a worker thread started (./module-worker.ts): starting one puts V8's flags
+ * Sets `tuneHeap`'s flags again after a worker thread started (./module-worker.ts): starting one puts V8's flags
  * back to their defaults, and the young generation grew to 2 MiB per semi-space after the first large dictionary or
- * the first dictionary's files. Nothing when the program did not hold it (`tuneHeap`).
+ * under the first load of dictionaries. Nothing when the program set none (`tuneHeap`).
  */
 export function holdHeapAfterWorkerStart(): void {
-  if (growthHeld) setFlagsFromString('--semi-space-growth-factor=1');
+  for (const flag of applied) setFlagsFromString(flag);
 }
 
 /**

@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { connect } from '@proj/protocol';
 import { makeTempDir } from '@proj/test-utils';
-import { semiSpaceGiven } from '../src/heap';
+import { budgetGiven, semiSpaceGiven } from '../src/heap';
 import { waitFor } from './helpers';
 
 const APP = resolve(__dirname, '..');
@@ -31,6 +31,20 @@ const NOT_LOADED = [
 ];
 /** Built-in modules likewise: node:http only serves --metrics. */
 const BUILTINS_NOT_LOADED = ['http'];
+/**
+ * The server's own modules a `serve` on the data directory does not use: the JetStream backend (required for a
+ * `nats://` store only, ../src/store/open-store.ts) and the operator's item commands (required when one runs,
+ * ../src/commands/item-commands.ts).
+ */
+const OWN_NOT_LOADED = [
+  join('dist', 'store', 'jetstream', 'jetstream-store.js'),
+  join('dist', 'store', 'jetstream', 'object-sink.js'),
+  join('dist', 'commands', 'list.js'),
+  join('dist', 'commands', 'show.js'),
+  join('dist', 'commands', 'cat.js'),
+  join('dist', 'commands', 'rm.js'),
+  join('dist', 'commands', 'prune.js'),
+];
 
 interface Report {
   files: string[];
@@ -52,6 +66,10 @@ afterEach(async () => {
 
 function packagesIn(files: readonly string[]): string[] {
   return NOT_LOADED.filter((name) => files.some((f) => f.includes(`/node_modules/${name}`)));
+}
+
+function ownModulesIn(files: readonly string[]): string[] {
+  return OWN_NOT_LOADED.filter((tail) => files.some((f) => f === join(APP, tail)));
 }
 
 describe('a serve that asks nothing', () => {
@@ -81,6 +99,7 @@ describe('a serve that asks nothing', () => {
       const atRest = await report();
       expect(atRest.files.some((f) => f.endsWith(join('server', 'dist', 'main.js')))).toBe(true);
       expect(packagesIn(atRest.files)).toEqual([]);
+      expect(ownModulesIn(atRest.files)).toEqual([]);
       expect(BUILTINS_NOT_LOADED.filter((b) => atRest.builtins.includes(b))).toEqual([]);
 
       const file = join(tmp.path, 'sample.bin');
@@ -93,6 +112,7 @@ describe('a serve that asks nothing', () => {
 
       const served = await report();
       expect(packagesIn(served.files)).toEqual([]);
+      expect(ownModulesIn(served.files)).toEqual([]);
       expect(BUILTINS_NOT_LOADED.filter((b) => served.builtins.includes(b))).toEqual([]);
       // 1 MiB per semi-space, two of them (./heap.ts): V8's default would have grown it to 16 MiB each by now.
       expect(served.newSpaceBytes).toBeLessThanOrEqual(2 * 1024 * 1024);
@@ -109,6 +129,14 @@ describe('the heap settings (heap.ts)', () => {
     expect(semiSpaceGiven([], '--trace-gc --max_semi_space_size=4')).toBe(true);
     expect(semiSpaceGiven(['--min-semi-space-size=2'], '')).toBe(true);
     expect(semiSpaceGiven(['--max-old-space-size=512'], '--trace-gc')).toBe(false);
+  });
+
+  it('leave the optimization budget to one the operator gave node', () => {
+    expect(budgetGiven(['--interrupt-budget=1000'], '')).toBe(true);
+    expect(budgetGiven([], '--trace-gc --interrupt_budget=1000')).toBe(true);
+    expect(budgetGiven([], '--interrupt-budget 1000')).toBe(true);
+    expect(budgetGiven(['--interrupt-budget-for-feedback-allocation=8'], '')).toBe(false);
+    expect(budgetGiven(['--max-old-space-size=512'], '--trace-gc')).toBe(false);
   });
 });
 

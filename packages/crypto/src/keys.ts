@@ -45,8 +45,19 @@ export async function recipientOf(identity: string): Promise<string> {
 /** Formats an identity the way `age-keygen` does. */
 export async function formatIdentityFile(identity: string, created: Date = new Date()): Promise<string> {
   const recipient = await recipientOf(identity);
-  const stamp = created.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return `# created: ${stamp}\n# public key: ${recipient}\n${identity}\n`;
+  return `# created: ${utcStamp(created)}\n# public key: ${recipient}\n${identity}\n`;
+}
+
+/**
+ * `2026-12-03T21:14:05Z`, as age-keygen writes it. Built from the UTC getters rather than toISOString, which in
+ * Node 20 reads the local time zone through ICU (~0.8 MiB of the node binary's pages a server otherwise never
+ * touches; apps/server/src/iso-time.ts).
+ */
+function utcStamp(d: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}T${two(d.getUTCHours())}:${two(
+    d.getUTCMinutes(),
+  )}:${two(d.getUTCSeconds())}Z`;
 }
 
 /**

@@ -1,15 +1,17 @@
 /**
  * The commander definitions of the operator's item commands, `list`, `show`, `cat`, `rm` and `prune`
  * (docs/SERVER.md §4), kept beside them so that ../cli.ts adds them with one call. Each takes the same options to
- * find the store, defined once here.
+ * find the store, defined once here. A command's module is required when it runs, so that a `serve` does not load
+ * the operator's commands (docs/SERVER.md §12, "Memory").
  */
 import type { Command } from 'commander';
 import type { CliIo } from '../cli-io';
-import { catCommand } from './cat';
-import { listCommand } from './list';
-import { pruneCommand } from './prune';
-import { rmCommand } from './rm';
-import { showCommand } from './show';
+
+type ListModule = typeof import('./list');
+type ShowModule = typeof import('./show');
+type CatModule = typeof import('./cat');
+type RmModule = typeof import('./rm');
+type PruneModule = typeof import('./prune');
 
 /** The options every item command takes to find the store: the data directory, or a cluster (and the config). */
 function withStoreOptions(command: Command): Command {
@@ -41,7 +43,7 @@ export function addItemCommands(program: Command, io: CliIo, done: (code: number
     .option('--json', 'print JSON, one item per line')
     .option('--since <when>', 'only items received since: an age (7d, 12h) or a UTC date (2026-12-01)')
     .action(async (match: string | undefined, flags: Record<string, unknown>) =>
-      done(await listCommand(flags, io, match)),
+      done(await (require('./list') as ListModule).listCommand(flags, io, match)),
     );
 
   withKeyOptions(
@@ -54,7 +56,9 @@ export function addItemCommands(program: Command, io: CliIo, done: (code: number
     "decrypt an age file with the server's identity to show it",
   )
     .option('--json', 'print the receipt as JSON')
-    .action(async (id: string, flags: Record<string, unknown>) => done(await showCommand(id, flags, io)));
+    .action(async (id: string, flags: Record<string, unknown>) =>
+      done(await (require('./show') as ShowModule).showCommand(id, flags, io)),
+    );
 
   withKeyOptions(
     withStoreOptions(
@@ -67,7 +71,9 @@ export function addItemCommands(program: Command, io: CliIo, done: (code: number
   )
     .option('--out <file>', 'write into this new file (0600) instead')
     .option('--force', 'write to standard output even when it is a terminal')
-    .action(async (id: string, flags: Record<string, unknown>) => done(await catCommand(id, flags, io)));
+    .action(async (id: string, flags: Record<string, unknown>) =>
+      done(await (require('./cat') as CatModule).catCommand(id, flags, io)),
+    );
 
   withStoreOptions(
     program
@@ -76,7 +82,9 @@ export function addItemCommands(program: Command, io: CliIo, done: (code: number
       .description('remove items and their receipts for good (safe while servers run)'),
   )
     .option('--json', 'print JSON, one line per item')
-    .action(async (ids: string[], flags: Record<string, unknown>) => done(await rmCommand(ids, flags, io)));
+    .action(async (ids: string[], flags: Record<string, unknown>) =>
+      done(await (require('./rm') as RmModule).rmCommand(ids, flags, io)),
+    );
 
   withFilterOptions(
     withStoreOptions(program.command('prune').description('remove the items received longer ago than --older-than')),
@@ -85,6 +93,6 @@ export function addItemCommands(program: Command, io: CliIo, done: (code: number
     .option('--dry-run', 'only say what would be removed')
     .option('--json', 'print JSON, one line per item')
     .action(async (match: string | undefined, flags: Record<string, unknown>) =>
-      done(await pruneCommand(flags, io, match)),
+      done(await (require('./prune') as PruneModule).pruneCommand(flags, io, match)),
     );
 }

@@ -4,6 +4,7 @@
  */
 import { ITEMS_DIR } from './paths';
 import type { StoredItem } from './receipts';
+import { isoTime } from '../iso-time';
 
 /** One item to commit, as the store hands it over (./store.ts, ./file-sink.ts). */
 export interface CommitInput {
@@ -46,7 +47,7 @@ export function storedItem(input: CommitInput, placement: Placement): StoredItem
     sha256: input.sha256,
     ...(input.format !== undefined ? { format: input.format } : {}),
     encrypted: input.encrypted,
-    receivedAt: at.toISOString(),
+    receivedAt: isoTime(at),
     sender: input.sender,
     ...(input.name !== undefined ? { name: input.name } : {}),
     serverId,

@@ -19,8 +19,13 @@ export const WRITE_BATCH_BYTES = 1024 * 1024;
 /**
  * Bytes of a file put handed to the disk and not yet written: the socket keeps being read while they are
  * written, and is paused only when this window is full. Held only by a connection in the middle of a file put.
+ * One write buffer: while the page cache takes the small synchronous writes at once (the normal case) a buffer is
+ * written as soon as it fills and the window never fills; when the disk stalls (an fdatasync, dirty-page
+ * throttling), the bytes the client keeps sending wait in the kernel's socket buffers instead of ours. Measured on a
+ * 1 GiB put (docs/BENCHMARKS.md, "Memory"): 4 MiB held up to 5 write buffers and a peak RSS of 68-70 MiB; 1 MiB
+ * 64-66.6 MiB, with the same rate and server CPU time per GiB.
  */
-export const WRITE_WINDOW_BYTES = 4 * 1024 * 1024;
+export const WRITE_WINDOW_BYTES = 1024 * 1024;
 /**
  * A file's bytes go to the page cache in write(2) calls of this size, made on the main thread. On this kind of VM
  * (free memory handed back to the host while idle) the kernel's copy into the page cache costs 3-5x more when a

@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import type { Logger } from '../logger';
 import { removeIfThere } from './durable';
 import { layout } from './paths';
+import { isoTime } from '../iso-time';
 
 /** What a lock file holds: for operators (who started it, where), and whether the lock is really held. */
 export interface LockFileContent {
@@ -110,7 +111,7 @@ export class ServerLock {
         serverId,
         pid: process.pid,
         host: hostname(),
-        startedAt: new Date().toISOString(),
+        startedAt: isoTime(),
         held,
       };
       writeSync(fd, `${JSON.stringify(content)}\n`, 0);

@@ -1,12 +1,14 @@
 /**
  * Picks the store from the `--store` setting (docs/SERVER.md, "Where items are kept"): the data directory by
- * default, or a NATS JetStream cluster for `nats://h1:4222,h2:4222,…`. The NATS libraries are loaded only then
- * (./jetstream/connection.ts loadNats, a dynamic import), so a server with the local store never loads them.
+ * default, or a NATS JetStream cluster for `nats://h1:4222,h2:4222,…`. The JetStream backend (./jetstream/*) is
+ * required only then, and the NATS libraries only when it connects (./jetstream/connection.ts loadNats, a dynamic
+ * import), so a server with the local store loads neither: fewer module sources and compiled functions in its heap
+ * (docs/SERVER.md §12, "Memory").
  */
 import type { Logger } from '../logger';
 import type { ItemCatalog, ItemStore } from './item-store';
 import { parseNatsServers, readNatsCredentials } from './jetstream/options';
-import { JetStreamStore } from './jetstream/jetstream-store';
+import type { JetStreamStore } from './jetstream/jetstream-store';
 import { LocalCatalog } from './local-catalog';
 import { Store } from './store';
 
@@ -24,7 +26,7 @@ export async function openItemStore(
   context: { serverId: string; log: Logger; maxDictBytes: number; partialTtlMs?: number },
 ): Promise<ItemStore> {
   if (!setting.store) return Store.open(setting.dataDir, context.serverId, context.log, {}, context.partialTtlMs);
-  return JetStreamStore.open({
+  return jetStreamStore().open({
     ...(await clusterAccess(setting.store, setting.storeCredentials)),
     serverId: context.serverId,
     log: context.log,
@@ -39,7 +41,7 @@ export async function openItemCatalog(
   context: { serverId: string; log: Logger },
 ): Promise<ItemCatalog> {
   if (!setting.store) return LocalCatalog.open(setting.dataDir);
-  return JetStreamStore.open({
+  return jetStreamStore().open({
     ...(await clusterAccess(setting.store, setting.storeCredentials)),
     serverId: context.serverId,
     log: context.log,
@@ -52,4 +54,9 @@ async function clusterAccess(store: string, credentialsFile: string | undefined)
   const servers = parseNatsServers(store);
   const credentials = credentialsFile ? await readNatsCredentials(credentialsFile) : undefined;
   return { servers, ...(credentials ? { credentials } : {}) };
+}
+
+/** The JetStream backend, required at the first `nats://` store (see the top of this file). */
+function jetStreamStore(): typeof JetStreamStore {
+  return (require('./jetstream/jetstream-store') as typeof import('./jetstream/jetstream-store')).JetStreamStore;
 }

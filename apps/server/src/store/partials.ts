@@ -28,6 +28,7 @@ import { Owners } from './liveness';
 import { serverIdOfTempName } from './paths';
 import { readPrefix } from './partial-prefix';
 import { idToKey, keyToId, parseRecord, type PartialRecord } from './partial-record';
+import { isoTime } from '../iso-time';
 
 export const PARTIALS_DIR = 'partials';
 /** Default `--partial-ttl`: a day since the partial was last written (tusd's expiration is the model). */
@@ -147,7 +148,7 @@ export class Partials {
       held = await this.#continue(record);
     }
     if (!held && record) await this.#removeFiles(id, record.file);
-    const createdAt = held && record ? record.createdAt : new Date().toISOString();
+    const createdAt = held && record ? record.createdAt : isoTime();
     if (!held) {
       const path = join(this.dir, this.#newFileName());
       await (await open(path, 'wx', 0o600)).close();
@@ -164,7 +165,7 @@ export class Partials {
         file,
         durable,
         createdAt,
-        touchedAt: new Date().toISOString(),
+        touchedAt: isoTime(),
         owner: this.#serverId,
       });
     let ended = false;

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { NameInvalidError } from '@proj/protocol';
+import { isoTime } from '../iso-time';
 
 export const ITEMS_DIR = 'items';
 export const RECEIPTS_DIR = 'receipts';
@@ -36,7 +37,7 @@ export function newServerId(pid = process.pid): string {
 
 /** `YYYY-MM-DD` and `HHMMSS` of `date`, in UTC. */
 export function utcStamp(date: Date): { day: string; time: string } {
-  const iso = date.toISOString(); // 2025-01-31T12:34:56.789Z
+  const iso = isoTime(date); // 2025-01-31T12:34:56.789Z
   return { day: iso.slice(0, 10), time: iso.slice(11, 19).replace(/:/g, '') };
 }
 

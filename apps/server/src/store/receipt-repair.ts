@@ -29,6 +29,7 @@ import { idForName, ITEMS_DIR, layout, nameHoldsId, RECEIPTS_DIR, serverIdOfItem
 import { listAcknowledged } from './journal-index';
 import { receiptText, type DamagedReceiptFile, type StoredItem } from './receipts';
 import { fsyncPaths } from './sync-fs';
+import { isoTime } from '../iso-time';
 
 /** A damaged receipt that stays damaged, and the items that may be its (kept). */
 export interface DamagedReceipt {
@@ -166,7 +167,7 @@ async function rebuild(
     ...(typeof found.name === 'string' ? { name: found.name } : {}),
     serverId: owner,
     ...(plain !== undefined ? { plaintextPath: plain } : {}),
-    rebuilt: { at: new Date().toISOString(), shaFrom: typeof found.sha256 === 'string' ? 'receipt' : 'item' },
+    rebuilt: { at: isoTime(), shaFrom: typeof found.sha256 === 'string' ? 'receipt' : 'item' },
   };
   return { item };
 }
